@@ -1,0 +1,202 @@
+//! mutualsg: expands `locals { mutual_rules = [...] }` into the egress and ingress
+//! `aws_security_group_rule` pairs each connection needs, in `mutual_rules.gen.tf`.
+//!
+//! The pipeline, one module per stage:
+//! [`discover`] paths → modules; [`parse`] `mutual_rules` with spans; [`validate`] into
+//! [`connection`]s; [`naming`] stable names; [`render`] HCL text; [`output`] write, check
+//! or diff. [`diagnostics`] holds everything that can go wrong; [`cli`] drives it all.
+
+pub mod cli;
+pub mod connection;
+pub mod diagnostics;
+pub mod discover;
+mod hclfmt;
+pub mod naming;
+pub mod output;
+pub mod parse;
+pub mod render;
+pub mod validate;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use diagnostics::{Diagnostic, Problem, SourceFile};
+use discover::Module;
+use output::Change;
+use parse::{Definition, LOCAL_NAME};
+
+/// What a run does with out-of-date generated files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write them (and delete stale ones).
+    Write,
+    /// Report them, with a diff, and fail.
+    Check,
+    /// Print the diff `Write` would apply.
+    Diff,
+}
+
+/// How a run ended, mapped to the process exit code in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// 0: everything up to date (or written).
+    Success,
+    /// 1: `check` found drifted or stale files.
+    Drift,
+    /// 2: an error in the input or on the filesystem.
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Drift => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Everything a run found and did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Out-of-date generated files: written in `Write` mode, reported otherwise.
+    pub changes: Vec<Change>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Modules that define `mutual_rules`.
+    pub modules_with_rules: usize,
+}
+
+impl Outcome {
+    /// The worst thing that happened: error over drift over clean.
+    pub fn status(&self, mode: Mode) -> ExitStatus {
+        if !self.diagnostics.is_empty() {
+            ExitStatus::Error
+        } else if mode == Mode::Check && !self.changes.is_empty() {
+            ExitStatus::Drift
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+/// Runs the pipeline over `paths` (relative to `cwd`, which diffs and messages are relative
+/// to). A module with an error gets nothing written; the others proceed.
+pub fn run(paths: &[PathBuf], mode: Mode, cwd: &Path) -> Outcome {
+    let (modules, mut diagnostics) = discover::discover(paths, cwd);
+    let mut outcome = Outcome::default();
+    for module in &modules {
+        let planned = generate_module(module).and_then(|wanted| {
+            outcome.modules_with_rules += usize::from(wanted.is_some());
+            output::plan(module, wanted).map_err(|error| vec![error])
+        });
+        match planned {
+            Ok(Some(change)) => {
+                if mode == Mode::Write
+                    && let Err(error) = output::apply(&change)
+                {
+                    diagnostics.push(error);
+                    continue;
+                }
+                outcome.changes.push(change);
+            }
+            Ok(None) => {}
+            Err(mut errors) => diagnostics.append(&mut errors),
+        }
+    }
+    outcome.diagnostics = diagnostics;
+    outcome
+}
+
+/// The text a module's generated file should hold, or `None` when it defines no
+/// `mutual_rules`.
+pub fn generate_module(module: &Module) -> Result<Option<String>, Vec<Diagnostic>> {
+    let mut definitions = Vec::new();
+    let mut errors = Vec::new();
+    for path in &module.sources {
+        match read_source(path) {
+            Ok(Some(file)) => match parse::parse_file(&file) {
+                Ok(mut found) => definitions.append(&mut found),
+                Err(mut found) => errors.append(&mut found),
+            },
+            Ok(None) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    let Some(definition) = single_definition(&definitions, &mut errors) else {
+        return if errors.is_empty() {
+            Ok(None)
+        } else {
+            Err(errors)
+        };
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let connections = validate::validate(&definition.file, &definition.connections)?;
+    let named = naming::name_connections(&definition.file, connections)?;
+    let source_name = definition
+        .file
+        .path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Some(render::render(&source_name, &named)))
+}
+
+/// Reads a source file that may define `mutual_rules`. A file whose bytes do not mention it
+/// cannot change the output, so it is not parsed (real trees hold broken files, too).
+fn read_source(path: &Path) -> Result<Option<Arc<SourceFile>>, Diagnostic> {
+    let bytes = fs::read(path)
+        .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
+    if memchr::memmem::find(&bytes, LOCAL_NAME.as_bytes()).is_none() {
+        return Ok(None);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Diagnostic::file(Problem::NotUtf8, path))?;
+    Ok(Some(Arc::new(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    })))
+}
+
+/// The module's one definition. Terraform forbids a local defined twice, and merges override
+/// files in a way mutualsg does not reproduce: both are errors.
+fn single_definition<'a>(
+    definitions: &'a [Definition],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<&'a Definition> {
+    let (first, rest) = definitions.split_first()?;
+    for definition in definitions {
+        if is_override(&definition.file.path) {
+            errors.push(Diagnostic::at(
+                Problem::InOverrideFile,
+                &definition.file,
+                definition.key_span.clone(),
+            ));
+        }
+    }
+    for again in rest {
+        errors.push(
+            Diagnostic::at(
+                Problem::DuplicateDefinition,
+                &again.file,
+                again.key_span.clone(),
+            )
+            .with_note("first defined here", &first.file, first.key_span.clone()),
+        );
+    }
+    Some(first)
+}
+
+fn is_override(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".tf")
+        .or_else(|| name.strip_suffix(".tofu"))
+        .unwrap_or(&name);
+    stem == "override" || stem.ends_with("_override")
+}

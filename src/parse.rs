@@ -1,0 +1,285 @@
+//! Finds `locals { mutual_rules = ... }` in one file and reads it into raw connections,
+//! every key and value with its byte span, nothing yet checked beyond its shape.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use hcl_edit::Span;
+use hcl_edit::expr::{Expression, Object, ObjectKey, UnaryOperator};
+use hcl_edit::structure::Body;
+
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+
+/// One `mutual_rules = ...` attribute.
+#[derive(Debug)]
+pub struct Definition {
+    pub file: Arc<SourceFile>,
+    /// The `mutual_rules` key, for "defined again here".
+    pub key_span: Range<usize>,
+    pub connections: Vec<RawConnection>,
+}
+
+/// One element of the list, or one entry of the map.
+#[derive(Debug)]
+pub struct RawConnection {
+    pub span: Range<usize>,
+    /// The map key, in the map form.
+    pub map_key: Option<(String, Range<usize>)>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub key: String,
+    pub key_span: Range<usize>,
+    pub value: Value,
+}
+
+/// A value's exact source text, and its literal value when it is one.
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub span: Range<usize>,
+    pub text: String,
+    pub literal: Option<Literal>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    /// An integer; HCL numbers with a fraction or exponent are `Other`.
+    Int(i64),
+    Bool(bool),
+    Null,
+    /// A number that is not an integer.
+    Other,
+}
+
+/// The name of the local this tool reads.
+pub const LOCAL_NAME: &str = "mutual_rules";
+
+/// Parses a file and returns its `mutual_rules` definitions (usually none or one).
+pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<Definition>, Vec<Diagnostic>> {
+    let body = parse_body(file)?;
+    let mut definitions = Vec::new();
+    let mut errors = Vec::new();
+    for block in body
+        .blocks()
+        .filter(|block| block.ident.as_str() == "locals")
+    {
+        let Some(attribute) = block.body.get_attribute(LOCAL_NAME) else {
+            continue;
+        };
+        let reader = Reader { file };
+        match reader.connections(&attribute.value) {
+            Ok(connections) => definitions.push(Definition {
+                file: Arc::clone(file),
+                key_span: span_of(&attribute.key),
+                connections,
+            }),
+            Err(mut found) => errors.append(&mut found),
+        }
+    }
+    if errors.is_empty() {
+        Ok(definitions)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
+    hcl_edit::parser::parse_body(&file.text).map_err(|error| {
+        let offset = error.location().offset().min(file.text.len());
+        let end = (offset + 1).min(file.text.len());
+        let message = error.message().to_string();
+        vec![Diagnostic::at(Problem::Syntax(message), file, offset..end)]
+    })
+}
+
+fn span_of(node: &impl Span) -> Range<usize> {
+    node.span().unwrap_or(0..0)
+}
+
+struct Reader<'a> {
+    file: &'a Arc<SourceFile>,
+}
+
+impl Reader<'_> {
+    fn error(&self, problem: Problem, span: Range<usize>) -> Diagnostic {
+        Diagnostic::at(problem, self.file, span)
+    }
+
+    fn connections(&self, value: &Expression) -> Result<Vec<RawConnection>, Vec<Diagnostic>> {
+        let mut connections = Vec::new();
+        let mut errors = Vec::new();
+        let mut push = |result: Result<RawConnection, Vec<Diagnostic>>| match result {
+            Ok(connection) => connections.push(connection),
+            Err(mut found) => errors.append(&mut found),
+        };
+        match value {
+            Expression::Array(array) => {
+                for element in array.iter() {
+                    push(self.connection(element, None));
+                }
+            }
+            Expression::Object(object) => {
+                for (key, entry) in object.iter() {
+                    let key = self.object_key(key);
+                    push(key.and_then(|key| self.connection(entry.expr(), Some(key))));
+                }
+            }
+            other => return Err(vec![self.error(Problem::NotLiteral, span_of(other))]),
+        }
+        if errors.is_empty() {
+            Ok(connections)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// An object key as a string: `key` or `"key"`.
+    fn object_key(&self, key: &ObjectKey) -> Result<(String, Range<usize>), Vec<Diagnostic>> {
+        let span = span_of(key);
+        match key {
+            ObjectKey::Ident(ident) => Ok((ident.as_str().to_string(), span)),
+            ObjectKey::Expression(Expression::String(string)) => Ok((string.value().clone(), span)),
+            ObjectKey::Expression(_) => Err(vec![self.error(
+                Problem::WrongType {
+                    key: "a key",
+                    expected: "a name or a quoted string",
+                },
+                span,
+            )]),
+        }
+    }
+
+    fn connection(
+        &self,
+        value: &Expression,
+        map_key: Option<(String, Range<usize>)>,
+    ) -> Result<RawConnection, Vec<Diagnostic>> {
+        let span = span_of(value);
+        let Expression::Object(object) = value else {
+            return Err(vec![self.error(Problem::ConnectionNotObject, span)]);
+        };
+        Ok(RawConnection {
+            span,
+            map_key,
+            fields: self.fields(object)?,
+        })
+    }
+
+    fn fields(&self, object: &Object) -> Result<Vec<Field>, Vec<Diagnostic>> {
+        let mut fields: Vec<Field> = Vec::new();
+        let mut errors = Vec::new();
+        for (key, value) in object.iter() {
+            let (key, key_span) = match self.object_key(key) {
+                Ok(key) => key,
+                Err(mut found) => {
+                    errors.append(&mut found);
+                    continue;
+                }
+            };
+            // hcl-edit rejects `{ a = 1, a = 2 }` but not `{ a = 1, "a" = 2 }`; Terraform rejects both.
+            if let Some(first) = fields.iter().find(|field| field.key == key) {
+                errors.push(
+                    self.error(Problem::DuplicateKey(key.clone()), key_span.clone())
+                        .with_note("first given here", self.file, first.key_span.clone()),
+                );
+                continue;
+            }
+            fields.push(Field {
+                key,
+                key_span,
+                value: self.value(value.expr()),
+            });
+        }
+        if errors.is_empty() {
+            Ok(fields)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn value(&self, expr: &Expression) -> Value {
+        let span = span_of(expr);
+        Value {
+            text: self.file.text[span.clone()].to_string(),
+            literal: literal(expr),
+            span,
+        }
+    }
+}
+
+fn literal(expr: &Expression) -> Option<Literal> {
+    match expr {
+        Expression::String(string) => Some(Literal::String(string.value().clone())),
+        Expression::Number(number) => Some(number_literal(number.value().as_i64())),
+        Expression::Bool(value) => Some(Literal::Bool(*value.value())),
+        Expression::Null(_) => Some(Literal::Null),
+        Expression::UnaryOp(op) if *op.operator.value() == UnaryOperator::Neg => match &op.expr {
+            Expression::Number(number) => Some(number_literal(
+                number.value().as_i64().and_then(i64::checked_neg),
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn number_literal(int: Option<i64>) -> Literal {
+    int.map_or(Literal::Other, Literal::Int)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn parse(text: &str) -> Result<Vec<Definition>, Vec<Diagnostic>> {
+        let file = Arc::new(SourceFile {
+            path: PathBuf::from("main.tf"),
+            text: text.to_string(),
+        });
+        parse_file(&file)
+    }
+
+    #[test]
+    fn reads_list_form_with_exact_text_and_literals() {
+        let defs = parse(
+            "locals {\n  mutual_rules = [\n    { source_sg_id = aws_security_group.a.id, destination_port = -1, protocol = \"TCP\" },\n  ]\n}\n",
+        )
+        .unwrap();
+        let fields = &defs[0].connections[0].fields;
+        assert_eq!(fields[0].key, "source_sg_id");
+        assert_eq!(fields[0].value.text, "aws_security_group.a.id");
+        assert_eq!(fields[0].value.literal, None);
+        assert_eq!(fields[1].value.literal, Some(Literal::Int(-1)));
+        assert_eq!(fields[2].value.literal, Some(Literal::String("TCP".into())));
+    }
+
+    #[test]
+    fn reads_map_form_keys() {
+        let defs = parse("locals {\n  mutual_rules = {\n    a_to_b = { protocol = \"all\" }\n    \"c\" = {}\n  }\n}\n").unwrap();
+        let keys: Vec<_> = defs[0]
+            .connections
+            .iter()
+            .map(|c| c.map_key.as_ref().unwrap().0.as_str())
+            .collect();
+        assert_eq!(keys, ["a_to_b", "c"]);
+    }
+
+    #[test]
+    fn rejects_non_literal_and_quoted_duplicate_keys() {
+        let errors = parse("locals {\n  mutual_rules = concat(local.a, local.b)\n}\n").unwrap_err();
+        assert_eq!(errors[0].problem, Problem::NotLiteral);
+        let errors = parse("locals {\n  mutual_rules = [{ a = 1, \"a\" = 2 }]\n}\n").unwrap_err();
+        assert_eq!(errors[0].problem, Problem::DuplicateKey("a".into()));
+    }
+
+    #[test]
+    fn ignores_other_locals_and_reports_syntax_errors() {
+        assert!(parse("locals {\n  other = 1\n}\n").unwrap().is_empty());
+        let errors = parse("locals {\n  mutual_rules = [\n").unwrap_err();
+        assert!(matches!(errors[0].problem, Problem::Syntax(_)));
+    }
+}

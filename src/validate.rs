@@ -1,0 +1,475 @@
+//! Raw connections → validated [`Connection`]s, collecting every error rather than the first.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::connection::{Connection, Expr, Port, Ports, Protocol};
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::parse::{Field, Literal, RawConnection, Value};
+
+/// Every key a connection may have: the keys of the `skwashd/mutual-security-groups/aws`
+/// module's v1 list and v2 map, plus `name` and `provider`.
+pub const KNOWN_KEYS: &[&str] = &[
+    "source_sg_id",
+    "target_sg_id",
+    "destination_port",
+    "from_port",
+    "to_port",
+    "protocol",
+    "description",
+    "description_source",
+    "description_target",
+    "name",
+    "tags",
+    "provider",
+];
+
+/// Validates every connection of one definition. Also rejects two connections that AWS
+/// would see as the same rule.
+pub fn validate(
+    file: &Arc<SourceFile>,
+    raw: &[RawConnection],
+) -> Result<Vec<Connection>, Vec<Diagnostic>> {
+    let mut connections = Vec::new();
+    let mut errors = Vec::new();
+    for connection in raw {
+        let mut checker = Checker {
+            file,
+            errors: &mut errors,
+            misspelt: Vec::new(),
+        };
+        if let Some(connection) = checker.connection(connection) {
+            connections.push(connection);
+        }
+    }
+    errors.extend(duplicate_rules(file, &connections));
+    if errors.is_empty() {
+        Ok(connections)
+    } else {
+        Err(errors)
+    }
+}
+
+/// AWS identifies a rule by group, direction, protocol, ports and peer, so two connections
+/// between the same groups with the same protocol and ports fail at apply with
+/// `InvalidPermission.Duplicate`, whatever their descriptions.
+fn duplicate_rules(file: &Arc<SourceFile>, connections: &[Connection]) -> Vec<Diagnostic> {
+    let mut seen: HashMap<String, &Connection> = HashMap::new();
+    let mut errors = Vec::new();
+    for connection in connections {
+        if let Some(first) = seen.insert(identity(connection), connection) {
+            errors.push(
+                Diagnostic::at(Problem::DuplicateRule, file, connection.span.clone()).with_note(
+                    "first here",
+                    file,
+                    first.span.clone(),
+                ),
+            );
+        }
+    }
+    errors
+}
+
+/// What makes a connection's rules unique in AWS's eyes, ignoring source layout.
+pub fn identity(connection: &Connection) -> String {
+    let squeeze = |text: &str| text.split_whitespace().collect::<String>();
+    format!(
+        "{}|{}|{}|{}|{}",
+        squeeze(&connection.source.text),
+        squeeze(&connection.target.text),
+        squeeze(&connection.protocol.to_string()),
+        squeeze(&connection.ports.from.to_string()),
+        squeeze(&connection.ports.to.to_string()),
+    )
+}
+
+struct Checker<'a> {
+    file: &'a Arc<SourceFile>,
+    errors: &'a mut Vec<Diagnostic>,
+    /// Keys suggested for misspelt keys of the current connection.
+    misspelt: Vec<&'static str>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, problem: Problem, span: Range<usize>) {
+        self.errors.push(Diagnostic::at(problem, self.file, span));
+    }
+
+    /// Reports a missing key, unless a misspelt key already points at it (one error, not two).
+    fn report_missing(&mut self, problem: Problem, keys: &[&str], span: Range<usize>) {
+        if !keys.iter().any(|key| self.misspelt.contains(key)) {
+            self.report(problem, span);
+        }
+    }
+
+    fn connection(&mut self, raw: &RawConnection) -> Option<Connection> {
+        let errors_before = self.errors.len();
+        let mut fields: HashMap<&str, &Field> = HashMap::new();
+        // Keys that a misspelt key probably meant: not also reported missing.
+        let mut suggested = Vec::new();
+        for field in &raw.fields {
+            if KNOWN_KEYS.contains(&field.key.as_str()) {
+                // `key = null` means "not set", as for an optional attribute in Terraform.
+                if field.value.literal != Some(Literal::Null) {
+                    fields.insert(field.key.as_str(), field);
+                }
+            } else {
+                let suggestion = suggest_key(&field.key);
+                suggested.extend(suggestion);
+                self.report(
+                    Problem::UnknownKey {
+                        key: field.key.clone(),
+                        suggestion,
+                    },
+                    field.key_span.clone(),
+                );
+            }
+        }
+        let get = |key: &str| fields.get(key).map(|field| &field.value);
+
+        self.misspelt = suggested;
+        let source = self.group(get("source_sg_id"), "source_sg_id", raw);
+        let target = self.group(get("target_sg_id"), "target_sg_id", raw);
+        let protocol = self.protocol(get("protocol"));
+        let ports = protocol
+            .as_ref()
+            .and_then(|protocol| self.ports(&fields, protocol, raw));
+        let (ingress_description, egress_description) = self.descriptions(&fields);
+        let name = self.name(get("name"), raw);
+        if let Some(tags) = fields.get("tags") {
+            self.report(Problem::UnsupportedKey("tags"), tags.key_span.clone());
+        }
+        let provider = get("provider").map(|value| self.provider(value));
+
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(Connection {
+            span: raw.span.clone(),
+            name,
+            source: source?,
+            target: target?,
+            protocol: protocol?,
+            ports: ports?,
+            ingress_description,
+            egress_description,
+            provider,
+        })
+    }
+
+    fn group(
+        &mut self,
+        value: Option<&Value>,
+        key: &'static str,
+        raw: &RawConnection,
+    ) -> Option<Expr> {
+        let Some(value) = value else {
+            self.report_missing(Problem::MissingKey(key), &[key], raw.span.clone());
+            return None;
+        };
+        match value.literal {
+            None | Some(Literal::String(_)) => Some(expr(value)),
+            Some(_) => {
+                self.report(
+                    Problem::WrongType {
+                        key,
+                        expected: "a security group id (a reference or a string)",
+                    },
+                    value.span.clone(),
+                );
+                None
+            }
+        }
+    }
+
+    fn protocol(&mut self, value: Option<&Value>) -> Option<Protocol> {
+        let Some(value) = value else {
+            return Some(Protocol::Tcp);
+        };
+        let literal = match &value.literal {
+            None => return Some(Protocol::Expr(expr(value))),
+            Some(Literal::String(text)) => text.clone(),
+            Some(Literal::Int(number)) => number.to_string(),
+            Some(_) => {
+                self.report(
+                    Problem::WrongType {
+                        key: "protocol",
+                        expected: "a protocol name or number",
+                    },
+                    value.span.clone(),
+                );
+                return None;
+            }
+        };
+        let protocol = Protocol::from_literal(&literal);
+        if protocol.is_none() {
+            self.report(Problem::UnknownProtocol(literal), value.span.clone());
+        }
+        protocol
+    }
+
+    fn ports(
+        &mut self,
+        fields: &HashMap<&str, &Field>,
+        protocol: &Protocol,
+        raw: &RawConnection,
+    ) -> Option<Ports> {
+        let destination = fields.get("destination_port");
+        let from = fields.get("from_port");
+        let to = fields.get("to_port");
+        if let (Some(_), Some(from)) = (destination, from) {
+            self.report(
+                Problem::ConflictingKeys("destination_port", "from_port"),
+                from.key_span.clone(),
+            );
+            return None;
+        }
+        if matches!(protocol, Protocol::All) {
+            if let Some(field) = destination.or(from).or(to) {
+                self.report(Problem::PortsWithAllTraffic, field.key_span.clone());
+                return None;
+            }
+            return Some(Ports::all_traffic());
+        }
+        let Some(first) = destination.or(from) else {
+            let problem = match to {
+                Some(_) => Problem::MissingKey("from_port"),
+                None => Problem::MissingPorts(protocol.to_string()),
+            };
+            self.report_missing(
+                problem,
+                &["destination_port", "from_port"],
+                raw.span.clone(),
+            );
+            return None;
+        };
+
+        let (start, range_end) = self.port_or_range(&first.value, destination.is_some())?;
+        let end = match (range_end, to) {
+            (Some(_), Some(to)) => {
+                self.report(Problem::RangeWithToPort, to.key_span.clone());
+                return None;
+            }
+            (Some(end), None) => end,
+            (None, Some(to)) => self.port_or_range(&to.value, false)?.0,
+            (None, None) => start.clone(),
+        };
+        self.check_bounds(protocol, &first.value, &start, to.map(|to| &to.value), &end)?;
+        Some(Ports {
+            from: start,
+            to: end,
+        })
+    }
+
+    /// A port (`443`, `"443"`), an expression, or, where ranges are allowed, `"from-to"`.
+    fn port_or_range(
+        &mut self,
+        value: &Value,
+        range_allowed: bool,
+    ) -> Option<(Port, Option<Port>)> {
+        let text = match &value.literal {
+            None => return Some((Port::Expr(expr(value)), None)),
+            Some(Literal::Int(number)) => return Some((Port::Number(*number), None)),
+            Some(Literal::String(text)) => text.trim(),
+            Some(_) => {
+                self.report(
+                    Problem::BadPortSyntax(value.text.clone()),
+                    value.span.clone(),
+                );
+                return None;
+            }
+        };
+        if let Ok(number) = text.parse::<i64>() {
+            return Some((Port::Number(number), None));
+        }
+        // A range: "8000-8100" (the first `-` after a leading sign separates the two ends).
+        let split = text.char_indices().skip(1).find(|&(_, c)| c == '-');
+        if let (true, Some((at, _))) = (range_allowed, split) {
+            let (low, high) = (text[..at].trim().parse(), text[at + 1..].trim().parse());
+            if let (Ok(low), Ok(high)) = (low, high) {
+                return Some((Port::Number(low), Some(Port::Number(high))));
+            }
+        }
+        self.report(Problem::BadPortSyntax(text.to_string()), value.span.clone());
+        None
+    }
+
+    fn check_bounds(
+        &mut self,
+        protocol: &Protocol,
+        from_value: &Value,
+        from: &Port,
+        to_value: Option<&Value>,
+        to: &Port,
+    ) -> Option<()> {
+        if matches!(protocol, Protocol::Expr(_)) {
+            return Some(());
+        }
+        let (min, max) = protocol.port_bounds();
+        let mut ok = true;
+        let to_span = to_value.unwrap_or(from_value).span.clone();
+        // Without `to_port` both ends come from one value: report it once.
+        let ends = [(from, from_value.span.clone()), (to, to_span.clone())];
+        let ends = if to_value.is_some() || range_end_differs(from, to) {
+            &ends[..]
+        } else {
+            &ends[..1]
+        };
+        for (port, span) in ends.iter().cloned() {
+            if let Port::Number(value) = *port
+                && !(min..=max).contains(&value)
+            {
+                self.report(Problem::PortOutOfRange { value, min, max }, span);
+                ok = false;
+            }
+        }
+        // For ICMP the two numbers are a type and a code, not a range.
+        if let (true, false, Port::Number(low), Port::Number(high)) =
+            (ok, protocol.is_icmp(), from, to)
+            && low > high
+        {
+            let span = from_value.span.start..to_span.end.max(from_value.span.end);
+            self.report(
+                Problem::ReversedRange {
+                    from: *low,
+                    to: *high,
+                },
+                span,
+            );
+            ok = false;
+        }
+        ok.then_some(())
+    }
+
+    /// Returns the (ingress, egress) descriptions: `description` for both, or
+    /// `description_source` for the ingress rule and `description_target` for the egress
+    /// rule, as in the module's v2.
+    fn descriptions(&mut self, fields: &HashMap<&str, &Field>) -> (Option<Expr>, Option<Expr>) {
+        let both = fields.get("description");
+        let ingress = fields.get("description_source");
+        let egress = fields.get("description_target");
+        if let Some(specific) = ingress.or(egress)
+            && both.is_some()
+        {
+            let other = if ingress.is_some() {
+                "description_source"
+            } else {
+                "description_target"
+            };
+            self.report(
+                Problem::ConflictingKeys("description", other),
+                specific.key_span.clone(),
+            );
+            return (None, None);
+        }
+        let mut check = |field: Option<&&Field>| {
+            let value = &field?.value;
+            self.description(value);
+            Some(expr(value))
+        };
+        match both {
+            Some(_) => {
+                let description = check(both);
+                (description.clone(), description)
+            }
+            None => (check(ingress), check(egress)),
+        }
+    }
+
+    /// AWS rejects descriptions over 255 characters or outside its character set; a
+    /// description that is an expression is copied unchecked.
+    fn description(&mut self, value: &Value) {
+        match &value.literal {
+            Some(Literal::String(text)) => {
+                let length = text.chars().count();
+                if length > 255 {
+                    self.report(Problem::DescriptionTooLong(length), value.span.clone());
+                } else if let Some(bad) = text.chars().find(|&c| !description_char(c)) {
+                    self.report(Problem::DescriptionBadChar(bad), value.span.clone());
+                }
+            }
+            None => {}
+            Some(_) => self.report(
+                Problem::WrongType {
+                    key: "description",
+                    expected: "a string",
+                },
+                value.span.clone(),
+            ),
+        }
+    }
+
+    fn name(
+        &mut self,
+        value: Option<&Value>,
+        raw: &RawConnection,
+    ) -> Option<(String, Range<usize>)> {
+        match value {
+            None => raw.map_key.clone(),
+            Some(Value {
+                literal: Some(Literal::String(name)),
+                span,
+                ..
+            }) => Some((name.clone(), span.clone())),
+            Some(value) => {
+                self.report(
+                    Problem::WrongType {
+                        key: "name",
+                        expected: "a literal string",
+                    },
+                    value.span.clone(),
+                );
+                None
+            }
+        }
+    }
+
+    /// `provider = aws.eu`; a quoted `"aws.eu"` is accepted and written unquoted, as the
+    /// meta-argument requires.
+    fn provider(&mut self, value: &Value) -> Expr {
+        match &value.literal {
+            Some(Literal::String(text)) => Expr {
+                text: text.clone(),
+                span: value.span.clone(),
+            },
+            _ => expr(value),
+        }
+    }
+}
+
+/// Whether a single value (`"8000-9000"`) gave two different ends.
+fn range_end_differs(from: &Port, to: &Port) -> bool {
+    !matches!((from, to), (Port::Number(a), Port::Number(b)) if a == b)
+}
+
+fn expr(value: &Value) -> Expr {
+    Expr {
+        text: value.text.clone(),
+        span: value.span.clone(),
+    }
+}
+
+/// AWS's character set for rule descriptions.
+fn description_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c)
+}
+
+/// The known key closest to a misspelt one, or the v1/v2 spelling of a common alias.
+fn suggest_key(key: &str) -> Option<&'static str> {
+    let alias = match key {
+        "port" | "ports" => Some("destination_port"),
+        "source" | "source_security_group_id" => Some("source_sg_id"),
+        "target" | "destination" | "destination_sg_id" => Some("target_sg_id"),
+        "ip_protocol" => Some("protocol"),
+        _ => None,
+    };
+    alias.or_else(|| {
+        KNOWN_KEYS
+            .iter()
+            .map(|known| (strsim::damerau_levenshtein(key, known), *known))
+            .filter(|(distance, _)| *distance <= 3)
+            .min()
+            .map(|(_, known)| known)
+    })
+}

@@ -1,0 +1,337 @@
+//! The binary driven as users drive it, on temporary trees: exit codes, what is printed
+//! where, and what is (and is not) written.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use common::*;
+
+const RULES: &str = r#"resource "aws_security_group" "a" {}
+
+resource "aws_security_group" "b" {}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.a.id
+      target_sg_id     = aws_security_group.b.id
+      destination_port = 443
+      description      = "HTTPS"
+    },
+  ]
+}
+"#;
+
+const GENERATED: &str = "mutual_rules.gen.tf";
+
+fn code(output: &std::process::Output) -> i32 {
+    output.status.code().unwrap()
+}
+
+#[test]
+fn check_reports_drift_with_a_diff_and_generate_fixes_it() {
+    let dir = tree(&[("net/main.tf", RULES)]);
+    let check = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&check), 1);
+    let diff = text(&check.stdout);
+    assert!(
+        diff.starts_with("--- /dev/null\n+++ b/net/mutual_rules.gen.tf\n"),
+        "{diff}"
+    );
+    assert!(text(&check.stderr).contains("would create net/mutual_rules.gen.tf"));
+    assert!(
+        !dir.path().join("net").join(GENERATED).exists(),
+        "check wrote a file"
+    );
+
+    let generate = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&generate), 0, "{}", text(&generate.stderr));
+    assert_eq!(code(&mutualsg(dir.path(), &["check"])), 0);
+
+    // Change a port: check shows an a/ b/ diff of the update.
+    let edited = RULES.replace("443", "8443");
+    fs::write(dir.path().join("net/main.tf"), edited).unwrap();
+    let check = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&check), 1);
+    let diff = text(&check.stdout);
+    assert!(
+        diff.starts_with("--- a/net/mutual_rules.gen.tf\n+++ b/net/mutual_rules.gen.tf\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+  from_port                = 8443"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn diff_prints_what_check_prints_and_writes_nothing() {
+    let dir = tree(&[("main.tf", RULES)]);
+    let before = read_tree(dir.path());
+    let diff = mutualsg(dir.path(), &["diff"]);
+    let check = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&diff), 0);
+    assert_eq!(diff.stdout, check.stdout);
+    assert!(!diff.stdout.is_empty());
+    assert_eq!(read_tree(dir.path()), before);
+}
+
+#[test]
+fn git_apply_accepts_the_diff() {
+    let dir = tree(&[("mod/main.tf", RULES)]);
+    let diff = mutualsg(dir.path(), &["diff"]).stdout;
+    fs::write(dir.path().join("changes.patch"), &diff).unwrap();
+    let status = std::process::Command::new("git")
+        .args(["apply", "changes.patch"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs::remove_file(dir.path().join("changes.patch")).unwrap();
+    assert_eq!(
+        code(&mutualsg(dir.path(), &["check"])),
+        0,
+        "git apply of the diff must equal generate"
+    );
+}
+
+#[test]
+fn unchanged_files_are_not_rewritten() {
+    let dir = tree(&[("main.tf", RULES)]);
+    mutualsg(dir.path(), &["generate"]);
+    let inode = fs::metadata(dir.path().join(GENERATED)).unwrap().ino();
+    let again = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&again), 0);
+    assert!(
+        text(&again.stderr).contains("nothing to write"),
+        "{}",
+        text(&again.stderr)
+    );
+    // An atomic write renames a new file into place: the same inode means no write.
+    assert_eq!(
+        fs::metadata(dir.path().join(GENERATED)).unwrap().ino(),
+        inode
+    );
+}
+
+#[test]
+fn a_file_without_the_header_is_never_overwritten_or_deleted() {
+    let mine = "# my own rules\nresource \"aws_security_group_rule\" \"x\" {}\n";
+    let dir = tree(&[
+        ("with_rules/main.tf", RULES),
+        ("with_rules/mutual_rules.gen.tf", mine),
+        ("stale/main.tf", ""),
+        ("stale/mutual_rules.gen.tf", mine),
+    ]);
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        text(&output.stderr).contains("refusing to overwrite with_rules/mutual_rules.gen.tf"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("with_rules").join(GENERATED)).unwrap(),
+        mine
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("stale").join(GENERATED)).unwrap(),
+        mine
+    );
+}
+
+#[test]
+fn stale_generated_files_are_reported_by_check_and_deleted_by_generate() {
+    let dir = tree(&[("main.tf", RULES)]);
+    mutualsg(dir.path(), &["generate"]);
+    fs::write(
+        dir.path().join("main.tf"),
+        "resource \"aws_security_group\" \"a\" {}\n",
+    )
+    .unwrap();
+    let check = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&check), 1);
+    assert!(text(&check.stdout).starts_with("--- a/mutual_rules.gen.tf\n+++ /dev/null\n"));
+    assert!(text(&check.stderr).contains("would delete stale mutual_rules.gen.tf"));
+    assert_eq!(code(&mutualsg(dir.path(), &["generate"])), 0);
+    assert!(!dir.path().join(GENERATED).exists());
+}
+
+#[test]
+fn a_module_with_an_error_gets_nothing_and_the_others_proceed() {
+    let bad = RULES.replace("destination_port = 443", "destination_port = 99999");
+    let dir = tree(&[
+        ("good/main.tf", RULES),
+        ("bad/main.tf", &bad),
+        ("worse/main.tf", &RULES.replace("443", "\"x\"")),
+    ]);
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 2);
+    let stderr = text(&output.stderr);
+    // Every error of the run, each located.
+    assert!(stderr.contains("[bad/main.tf:10:26]"), "{stderr}");
+    assert!(stderr.contains("[worse/main.tf:10:26]"), "{stderr}");
+    assert!(stderr.contains("2 errors"), "{stderr}");
+    assert!(dir.path().join("good").join(GENERATED).exists());
+    assert!(!dir.path().join("bad").join(GENERATED).exists());
+}
+
+#[test]
+fn drift_and_error_together_exit_2() {
+    let dir = tree(&[
+        ("good/main.tf", RULES),
+        ("bad/main.tf", &RULES.replace("443", "-5")),
+    ]);
+    let output = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&output), 2);
+    assert!(text(&output.stdout).contains("+++ b/good/mutual_rules.gen.tf"));
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let dir = tree(&[("main.tf", RULES)]);
+    let output = mutualsg(dir.path(), &["check", "nope"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        text(&output.stderr).contains("nope: path does not exist"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_tree_without_mutual_rules_is_clean_and_says_so() {
+    let dir = tree(&[("main.tf", "resource \"aws_security_group\" \"a\" {}\n")]);
+    let output = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&output), 0);
+    assert!(text(&output.stderr).contains("no mutual_rules found"));
+}
+
+#[test]
+fn a_file_argument_processes_its_module_only() {
+    let dir = tree(&[
+        ("one/main.tf", RULES),
+        ("one/other.tf", ""),
+        ("two/main.tf", RULES),
+    ]);
+    let output = mutualsg(dir.path(), &["generate", "one/other.tf"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(dir.path().join("one").join(GENERATED).exists());
+    assert!(!dir.path().join("two").join(GENERATED).exists());
+}
+
+#[test]
+fn paths_in_diffs_are_relative_to_the_current_directory() {
+    let dir = tree(&[("live/prod/main.tf", RULES)]);
+    let absolute = dir.path().join("live/./prod");
+    let output = mutualsg(dir.path(), &["diff", absolute.to_str().unwrap()]);
+    assert!(
+        text(&output.stdout).contains("+++ b/live/prod/mutual_rules.gen.tf\n"),
+        "{}",
+        text(&output.stdout)
+    );
+    let output = mutualsg(&dir.path().join("live"), &["diff", "./prod"]);
+    assert!(text(&output.stdout).contains("+++ b/prod/mutual_rules.gen.tf\n"));
+}
+
+#[test]
+fn hidden_and_terraform_directories_are_skipped() {
+    let dir = tree(&[
+        (".terraform/modules/x/main.tf", RULES),
+        (".hidden/main.tf", RULES),
+        ("visible/main.tf", RULES),
+    ]);
+    assert_eq!(code(&mutualsg(dir.path(), &["generate"])), 0);
+    assert!(dir.path().join("visible").join(GENERATED).exists());
+    assert!(
+        !dir.path()
+            .join(".terraform/modules/x")
+            .join(GENERATED)
+            .exists()
+    );
+    assert!(!dir.path().join(".hidden").join(GENERATED).exists());
+}
+
+#[test]
+fn tofu_files_shadow_tf_files_of_the_same_name() {
+    let dir = tree(&[
+        ("rules.tf", RULES),
+        ("rules.tofu", &RULES.replace("443", "8443")),
+    ]);
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let generated = fs::read_to_string(dir.path().join(GENERATED)).unwrap();
+    assert!(generated.contains("from rules.tofu"));
+    assert!(generated.contains("8443"));
+}
+
+#[test]
+fn files_that_do_not_mention_mutual_rules_are_not_parsed() {
+    let dir = tree(&[
+        ("main.tf", RULES),
+        ("legacy.tf", "resource \"x\" \"y\" { a = \"${\" }\n"),
+    ]);
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_symlinked_generated_file_is_refused() {
+    let dir = tree(&[("main.tf", RULES), ("elsewhere.tf", "# keep\n")]);
+    std::os::unix::fs::symlink("elsewhere.tf", dir.path().join(GENERATED)).unwrap();
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 2);
+    assert!(text(&output.stderr).contains("symlink"));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("elsewhere.tf")).unwrap(),
+        "# keep\n"
+    );
+    assert!(
+        fs::symlink_metadata(dir.path().join(GENERATED))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn a_relevant_non_utf8_file_is_named_in_the_error() {
+    let dir = tree(&[("main.tf", RULES)]);
+    fs::write(dir.path().join("extra.tf"), b"# mutual_rules \xff\n").unwrap();
+    let output = mutualsg(dir.path(), &["check"]);
+    assert_eq!(code(&output), 2);
+    assert!(text(&output.stderr).contains("extra.tf: file is not valid UTF-8"));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let dir = tree(&[("main.tf", &RULES.replace("443", "99999"))]);
+    let plain = mutualsg(dir.path(), &["check"]);
+    assert!(
+        !plain.stderr.contains(&0x1b),
+        "no colour when stderr is not a terminal"
+    );
+    let mut command = assert_cmd::Command::cargo_bin("mutualsg").unwrap();
+    let coloured = command
+        .current_dir(dir.path())
+        .args(["--color", "always", "check"])
+        .output()
+        .unwrap();
+    assert!(coloured.stderr.contains(&0x1b));
+}
+
+#[test]
+fn generated_files_are_written_whole_with_no_temporary_files_left() {
+    let dir = tree(&[("a/main.tf", RULES), ("b/main.tf", RULES)]);
+    mutualsg(dir.path(), &["generate"]);
+    for entry in walkdir::WalkDir::new(dir.path()) {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".tmp"), "left behind: {name}");
+    }
+    let text = fs::read_to_string(Path::new(dir.path()).join("a").join(GENERATED)).unwrap();
+    assert!(text.starts_with("# Code generated by mutualsg from main.tf. DO NOT EDIT.\n"));
+    assert!(text.ends_with("}\n"));
+}

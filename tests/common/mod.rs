@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests: temporary copies of fixture trees, running the
+//! built binary in them, and reading trees back.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The project's `fixtures/` directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Whether goldens should be rewritten instead of compared (`MUTUALSG_BLESS=1`).
+pub fn blessing() -> bool {
+    std::env::var_os("MUTUALSG_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Copies a directory tree (files and directories; symlinks are copied as links).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else if entry.file_type().is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `root` with its bytes, by relative path.
+pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|entry| !entry.file_type().is_dir())
+        .map(|entry| {
+            let bytes = fs::read(entry.path()).unwrap_or_default();
+            (
+                entry.path().strip_prefix(root).unwrap().to_path_buf(),
+                bytes,
+            )
+        })
+        .collect()
+}
+
+/// Runs `mutualsg ARGS` in `dir` without colour.
+pub fn mutualsg(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("mutualsg")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("MUTUALSG_BLESS")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes `files` (relative path → text) under a new temporary directory.
+pub fn tree(files: &[(&str, &str)]) -> assert_fs::TempDir {
+    let dir = assert_fs::TempDir::new().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// `terraform` to test with: `MUTUALSG_TERRAFORM`, else the first on `PATH`.
+pub fn terraform() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("MUTUALSG_TERRAFORM") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("terraform"))
+            .find(|candidate| candidate.is_file())
+    })
+}
