@@ -62,8 +62,18 @@ fn produce(case: &Path) -> Produced {
             case.display()
         );
     }
-    for path in after.keys() {
+    for (path, bytes) in &after {
         let name = path.file_name().unwrap().to_string_lossy();
+        if name == GENERATED {
+            // A second, independent HCL parser accepts every generated file.
+            let parsed = hcl::parse(&text(bytes));
+            assert!(
+                parsed.is_ok(),
+                "{}: hcl-rs rejects {}: {parsed:?}",
+                case.display(),
+                path.display()
+            );
+        }
         assert!(
             !name.starts_with(".mutual_rules.gen."),
             "{}: temporary file left: {}",
