@@ -4,16 +4,19 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use common::*;
+use serde_json::Value;
 
 /// Terraform, or `None` (after saying why) when it is missing and not required.
 fn terraform_or_skip(test: &str) -> Option<PathBuf> {
     match terraform() {
         Some(path) => Some(path),
-        None if std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_some_and(|v| v == "1") => {
+        None if required() => {
             panic!("MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform on PATH or in MUTUALSG_TERRAFORM")
         }
         None => {
@@ -44,10 +47,6 @@ fn golden_outputs() -> Vec<PathBuf> {
 fn terraform_command(terraform: &Path, dir: &Path) -> Command {
     let mut command = Command::new(terraform);
     command.current_dir(dir).env("CHECKPOINT_DISABLE", "1");
-    if std::env::var_os("TF_CLI_CONFIG_FILE").is_none() {
-        // Silences "Unable to open CLI configuration file" on a machine without one.
-        command.env("TF_CLI_CONFIG_FILE", "/dev/null");
-    }
     command
 }
 
@@ -71,4 +70,417 @@ fn terraform_fmt_leaves_every_golden_output_unchanged() {
             text(&result.stderr)
         );
     }
+}
+
+/// A generated tree in a temporary directory, driven with real Terraform.
+struct Workspace {
+    dir: assert_fs::TempDir,
+    terraform: PathBuf,
+}
+
+impl Workspace {
+    /// Copies a case's input, runs `mutualsg generate` and `terraform init`. `None` (after
+    /// saying why) when Terraform or its aws provider is not available and not required.
+    fn new(case: &Path, test: &str) -> Option<Workspace> {
+        let terraform = terraform_or_skip(test)?;
+        let dir = assert_fs::TempDir::new().unwrap();
+        copy_tree(&case.join("input"), dir.path());
+        let workspace = Workspace { dir, terraform };
+        workspace.generate();
+        let init = workspace.run(&["init", "-input=false", "-no-color"]);
+        if !init.status.success() {
+            let message = format!(
+                "terraform init failed in {}:\n{}",
+                case.display(),
+                text(&init.stderr)
+            );
+            assert!(!required(), "{message}");
+            eprintln!("skipping {test}: {message}");
+            return None;
+        }
+        Some(workspace)
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn generate(&self) {
+        let output = mutualsg(self.path(), &["generate"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "generate: {}",
+            text(&output.stderr)
+        );
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        terraform_command(&self.terraform, self.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "terraform {} failed:\n{}{}",
+            args.join(" "),
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    }
+
+    /// `terraform plan`, read back with `terraform show -json`.
+    fn plan(&self) -> Value {
+        self.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+        serde_json::from_str(&self.ok(&["show", "-json", "tfplan"])).unwrap()
+    }
+
+    /// The plan's resource changes other than no-ops, as address → actions.
+    fn planned_changes(&self) -> BTreeMap<String, Vec<String>> {
+        self.plan()["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|change| {
+                let actions: Vec<String> = change["change"]["actions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|action| action.as_str().unwrap().to_string())
+                    .collect();
+                (actions != ["no-op"])
+                    .then(|| (change["address"].as_str().unwrap().to_string(), actions))
+            })
+            .collect()
+    }
+
+    fn apply(&self) {
+        self.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    }
+
+    /// The rules in state, each as a [`Flow`] line, with group ids mapped back to names.
+    fn rules_in_state(&self) -> Vec<String> {
+        let state: Value = serde_json::from_str(&self.ok(&["show", "-json"])).unwrap();
+        let resources = state["values"]["root_module"]["resources"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let group_names: BTreeMap<String, String> = resources
+            .iter()
+            .filter(|resource| resource["type"] == "aws_security_group")
+            .map(|group| {
+                (
+                    group["values"]["id"].as_str().unwrap().to_string(),
+                    group["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let name = |id: &Value| {
+            let id = id.as_str().unwrap_or_default();
+            group_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string())
+        };
+        let mut rules: Vec<String> = resources
+            .iter()
+            .filter(|resource| resource["type"] == "aws_security_group_rule")
+            .map(|rule| {
+                let values = &rule["values"];
+                let peer = if values["self"] == true {
+                    "self".to_string()
+                } else {
+                    name(&values["source_security_group_id"])
+                };
+                let description = values["description"]
+                    .as_str()
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or("-");
+                format!(
+                    "{} {} {} {} {} {} | {}",
+                    values["type"].as_str().unwrap(),
+                    name(&values["security_group_id"]),
+                    peer,
+                    values["protocol"].as_str().unwrap(),
+                    values["from_port"],
+                    values["to_port"],
+                    description
+                )
+            })
+            .collect();
+        rules.sort();
+        rules
+    }
+}
+
+fn required() -> bool {
+    std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_some_and(|v| v == "1")
+}
+
+/// Plan and apply talk to the aws provider: they run with the offline stand-in (or when
+/// `MUTUALSG_TERRAFORM_APPLY=1` says real credentials are meant to be used), never by
+/// accident against a real account.
+fn can_apply(workspace: &Workspace, test: &str) -> bool {
+    if required() || std::env::var_os("MUTUALSG_TERRAFORM_APPLY").is_some_and(|v| v == "1") {
+        return true;
+    }
+    let stand_in = walkdir::WalkDir::new(workspace.path().join(".terraform/providers"))
+        .follow_links(true)
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("terraform-provider-aws")
+        })
+        .any(|entry| {
+            let head: Vec<u8> = fs::read(entry.path())
+                .unwrap_or_default()
+                .into_iter()
+                .take(200)
+                .collect();
+            text(&head).contains("Stand-in hashicorp/aws")
+        });
+    if !stand_in {
+        eprintln!(
+            "skipping plan/apply in {test}: not the offline stand-in provider (set MUTUALSG_TERRAFORM_APPLY=1 to use real AWS)"
+        );
+    }
+    stand_in
+}
+
+/// The rules a case's hand-written `flows.txt` says Terraform must end up with: each line is
+/// one connection, `SOURCE TARGET PROTOCOL FROM TO | INGRESS DESCRIPTION | EGRESS DESCRIPTION`.
+fn expected_rules(case: &Path) -> Vec<String> {
+    let flows = fs::read_to_string(case.join("flows.txt")).unwrap();
+    let mut rules = Vec::new();
+    for line in flows
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+    {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [connection, ingress_description, egress_description] = parts[..] else {
+            panic!("bad flows line: {line}")
+        };
+        let [source, target, protocol, from, to] =
+            connection.split_whitespace().collect::<Vec<_>>()[..]
+        else {
+            panic!("bad flows line: {line}")
+        };
+        let (source_peer, target_peer) = if source == target {
+            ("self", "self")
+        } else {
+            (source, target)
+        };
+        rules.push(format!(
+            "egress {source} {target_peer} {protocol} {from} {to} | {egress_description}"
+        ));
+        rules.push(format!(
+            "ingress {target} {source_peer} {protocol} {from} {to} | {ingress_description}"
+        ));
+    }
+    rules.sort();
+    rules
+}
+
+/// Reverses the order of the connections in `mutual_rules` (list elements or map entries).
+fn reorder_mutual_rules(dir: &Path) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = fs::read_to_string(&path).unwrap_or_default();
+        if path.extension().is_none_or(|ext| ext != "tf") || !source.contains("mutual_rules =") {
+            continue;
+        }
+        let mut body = hcl_edit::parser::parse_body(&source).unwrap();
+        for block in body.blocks_mut() {
+            let Some(mut attribute) = block.body.get_attribute_mut("mutual_rules") else {
+                continue;
+            };
+            let value = attribute.value_mut();
+            if let Some(array) = value.as_array_mut() {
+                let mut elements: Vec<_> = array.iter().cloned().collect();
+                elements.reverse();
+                array.clear();
+                elements.into_iter().for_each(|element| array.push(element));
+            } else if let Some(object) = value.as_object_mut() {
+                let mut entries: Vec<_> =
+                    object.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                entries.reverse();
+                object.clear();
+                entries.into_iter().for_each(|(key, value)| {
+                    object.insert(key, value);
+                });
+            }
+        }
+        fs::write(&path, body.to_string()).unwrap();
+    }
+}
+
+fn cases_with_flows() -> Vec<PathBuf> {
+    let mut cases = vec![fixtures().join("example")];
+    for entry in fs::read_dir(fixtures().join("generate")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.join("flows.txt").is_file() {
+            cases.push(path);
+        }
+    }
+    cases.sort();
+    cases
+}
+
+/// validate; plan two rules per connection and nothing else; apply and find in state exactly
+/// the rules `flows.txt` asks for; then reorder the connections, regenerate, and plan nothing.
+fn validate_plan_apply_reorder(case: &Path) {
+    let test = format!("terraform on {}", case.display());
+    let Some(workspace) = Workspace::new(case, &test) else {
+        return;
+    };
+    workspace.ok(&["validate", "-no-color"]);
+    if !can_apply(&workspace, &test) {
+        return;
+    }
+    let expected = expected_rules(case);
+    let changes = workspace.planned_changes();
+    let rule_creates = changes
+        .iter()
+        .filter(|(address, actions)| {
+            address.starts_with("aws_security_group_rule.") && *actions == &["create"]
+        })
+        .count();
+    assert_eq!(
+        rule_creates,
+        expected.len(),
+        "{test}: rules created, plan: {changes:?}"
+    );
+    assert!(
+        changes.values().all(|actions| actions == &["create"]),
+        "{test}: {changes:?}"
+    );
+
+    workspace.apply();
+    assert_eq!(
+        workspace.rules_in_state(),
+        expected,
+        "{test}: rules in state"
+    );
+
+    // Stable names, proven by Terraform: a reordered list plans no change.
+    reorder_mutual_rules(workspace.path());
+    workspace.generate();
+    let changes = workspace.planned_changes();
+    assert!(changes.is_empty(), "{test}: reordering planned {changes:?}");
+    let exit = workspace.run(&["plan", "-input=false", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(
+        exit.status.code(),
+        Some(0),
+        "{test}: {}",
+        text(&exit.stdout)
+    );
+}
+
+#[test]
+fn terraform_accepts_the_example_tree() {
+    validate_plan_apply_reorder(&fixtures().join("example"));
+}
+
+#[test]
+fn terraform_accepts_every_generate_case() {
+    let cases = cases_with_flows();
+    assert!(cases.len() >= 6, "{cases:?}");
+    for case in cases.iter().filter(|case| !case.ends_with("example")) {
+        validate_plan_apply_reorder(case);
+    }
+}
+
+/// Applies a case, edits one connection's port, regenerates, and returns the planned changes.
+fn changes_after_editing(
+    case: &Path,
+    from: &str,
+    to: &str,
+) -> Option<BTreeMap<String, Vec<String>>> {
+    let test = format!("port change in {}", case.display());
+    let workspace = Workspace::new(case, &test)?;
+    if !can_apply(&workspace, &test) {
+        return None;
+    }
+    workspace.apply();
+    let mut edited = 0;
+    for entry in fs::read_dir(workspace.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let source = fs::read_to_string(&path).unwrap_or_default();
+        if source.contains(from) {
+            fs::write(&path, source.replacen(from, to, 1)).unwrap();
+            edited += 1;
+        }
+    }
+    assert_eq!(edited, 1, "{test}: `{from}` not found once");
+    workspace.generate();
+    Some(workspace.planned_changes())
+}
+
+fn actions(changes: &BTreeMap<String, Vec<String>>) -> BTreeSet<(String, String)> {
+    changes
+        .iter()
+        .map(|(address, actions)| (address.clone(), actions.join(",")))
+        .collect()
+}
+
+#[test]
+fn a_port_change_replaces_exactly_that_connections_two_rules() {
+    // A derived name contains the port: the old pair is destroyed, the new pair created.
+    let Some(changes) = changes_after_editing(
+        &fixtures().join("example"),
+        "destination_port = 3306",
+        "destination_port = 3307",
+    ) else {
+        return;
+    };
+    let want: BTreeSet<(String, String)> = [
+        (
+            "aws_security_group_rule.web_to_db_tcp_3306_egress",
+            "delete",
+        ),
+        (
+            "aws_security_group_rule.web_to_db_tcp_3306_ingress",
+            "delete",
+        ),
+        (
+            "aws_security_group_rule.web_to_db_tcp_3307_egress",
+            "create",
+        ),
+        (
+            "aws_security_group_rule.web_to_db_tcp_3307_ingress",
+            "create",
+        ),
+    ]
+    .into_iter()
+    .map(|(address, action)| (address.to_string(), action.to_string()))
+    .collect();
+    assert_eq!(actions(&changes), want);
+}
+
+#[test]
+fn a_port_change_of_a_named_connection_replaces_its_two_rules_in_place() {
+    let Some(changes) = changes_after_editing(
+        &fixtures().join("generate/map_v2_keys"),
+        "from_port          = 8443",
+        "from_port          = 8444",
+    ) else {
+        return;
+    };
+    let want: BTreeSet<(String, String)> = [
+        "aws_security_group_rule.frontend_to_api_egress",
+        "aws_security_group_rule.frontend_to_api_ingress",
+    ]
+    .into_iter()
+    .map(|address| (address.to_string(), "delete,create".to_string()))
+    .collect();
+    assert_eq!(actions(&changes), want);
 }
