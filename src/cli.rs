@@ -26,11 +26,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write every generated file that is out of date, and delete stale ones (exit 0, or 2 on error).
-    Generate(PathArgs),
+    Generate(GenerateArgs),
     /// Write nothing; report every drifted or stale file with a diff (exit 0 clean, 1 drift, 2 error).
     Check(PathArgs),
     /// Print the unified diff `generate` would apply (exit 0, or 2 on error).
     Diff(PathArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    /// Exit 1 when a file was created, changed or deleted (for pre-commit, which does not
+    /// notice a new untracked file).
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,10 +72,10 @@ impl Color {
 /// Parses arguments, runs, prints, and returns the exit status.
 pub fn main() -> ExitStatus {
     let cli = Cli::parse();
-    let (mode, paths) = match cli.command {
-        Command::Generate(args) => (Mode::Write, args.paths),
-        Command::Check(args) => (Mode::Check, args.paths),
-        Command::Diff(args) => (Mode::Diff, args.paths),
+    let (mode, paths, changes_fail) = match cli.command {
+        Command::Generate(args) => (Mode::Write, args.paths.paths, args.exit_code),
+        Command::Check(args) => (Mode::Check, args.paths, true),
+        Command::Diff(args) => (Mode::Diff, args.paths, false),
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let outcome = crate::run(&paths, mode, &cwd);
@@ -72,7 +83,7 @@ pub fn main() -> ExitStatus {
     let stderr_color = cli.color.enabled(io::stderr().is_terminal());
     // A closed pipe (`mutualsg diff | head`) is not worth a panic.
     let _ = print_outcome(&outcome, mode, stdout_color, stderr_color);
-    outcome.status(mode)
+    outcome.status(changes_fail)
 }
 
 fn print_outcome(

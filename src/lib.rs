@@ -42,7 +42,7 @@ pub enum Mode {
 pub enum ExitStatus {
     /// 0: everything up to date (or written).
     Success,
-    /// 1: `check` found drifted or stale files.
+    /// 1: `check` found drifted or stale files (or `generate --exit-code` changed some).
     Drift,
     /// 2: an error in the input or on the filesystem.
     Error,
@@ -69,11 +69,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The worst thing that happened: error over drift over clean.
-    pub fn status(&self, mode: Mode) -> ExitStatus {
+    /// The worst thing that happened: error over drift over clean. `changes_fail`: whether an
+    /// out-of-date file is a failure (`check`, `generate --exit-code`).
+    pub fn status(&self, changes_fail: bool) -> ExitStatus {
         if !self.diagnostics.is_empty() {
             ExitStatus::Error
-        } else if mode == Mode::Check && !self.changes.is_empty() {
+        } else if changes_fail && !self.changes.is_empty() {
             ExitStatus::Drift
         } else {
             ExitStatus::Success
