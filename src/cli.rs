@@ -1,19 +1,17 @@
-//! The command line: flags, and printing an [`Outcome`] (diffs to stdout, diagnostics and the
-//! summary to stderr, so a diff can be piped).
+//! The command line: flags in, an exit status out. Printing lives in [`crate::report`].
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use miette::{GraphicalReportHandler, GraphicalTheme};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::output::ChangeKind;
-use crate::{ExitStatus, Mode, Outcome};
+use crate::report::{self, Colors, Format};
+use crate::{ExitStatus, Mode};
 
 /// Expand `locals { mutual_rules = [...] }` into the egress and ingress security-group rules
 /// each connection needs, in a generated `mutual_rules.gen.tf` beside it.
 #[derive(Debug, Parser)]
-#[command(name = "mutualsg", version, about, long_about = None)]
+#[command(name = "mutualsg", version, about, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -28,9 +26,43 @@ pub enum Command {
     /// Write every generated file that is out of date, and delete stale ones (exit 0, or 2 on error).
     Generate(GenerateArgs),
     /// Write nothing; report every drifted or stale file with a diff (exit 0 clean, 1 drift, 2 error).
-    Check(PathArgs),
+    Check(CheckArgs),
     /// Print the unified diff `generate` would apply (exit 0, or 2 on error).
     Diff(PathArgs),
+    /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+const LONG_ABOUT: &str = "\
+Expand `locals { mutual_rules = [...] }` into the egress and ingress security-group rules each
+connection needs, in a generated `mutual_rules.gen.tf` beside it.
+
+Each connection (source_sg_id, target_sg_id, ports, protocol, description) becomes an egress
+rule on the source group and an ingress rule on the target group. Resource names are stable:
+from `name`, the map key, or the connection's content, never its position in the list.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  mutualsg generate                  write every out-of-date mutual_rules.gen.tf under .
+  mutualsg check --format github     in CI: fail with annotations when a file drifted
+  mutualsg diff modules/network      show what generate would change
+
+Configuration: a .mutualsg.toml in the module directory or above may set
+  style = \"aws_vpc_security_group_rule\"   (default: \"aws_security_group_rule\")
+
+Exit status: 0 success, 1 drift (check; generate --exit-code), 2 error.";
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    /// How to report problems: for people, as JSON, or as GitHub Actions annotations.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,120 +104,22 @@ impl Color {
 /// Parses arguments, runs, prints, and returns the exit status.
 pub fn main() -> ExitStatus {
     let cli = Cli::parse();
-    let (mode, paths, changes_fail) = match cli.command {
-        Command::Generate(args) => (Mode::Write, args.paths.paths, args.exit_code),
-        Command::Check(args) => (Mode::Check, args.paths, true),
-        Command::Diff(args) => (Mode::Diff, args.paths, false),
+    let (mode, paths, format, changes_fail) = match cli.command {
+        Command::Generate(args) => (Mode::Write, args.paths.paths, Format::Human, args.exit_code),
+        Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true),
+        Command::Diff(args) => (Mode::Diff, args.paths, Format::Human, false),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());
+            return ExitStatus::Success;
+        }
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let outcome = crate::run(&paths, mode, &cwd);
-    let stdout_color = cli.color.enabled(io::stdout().is_terminal());
-    let stderr_color = cli.color.enabled(io::stderr().is_terminal());
-    // A closed pipe (`mutualsg diff | head`) is not worth a panic.
-    let _ = print_outcome(&outcome, mode, stdout_color, stderr_color);
-    outcome.status(changes_fail)
-}
-
-fn print_outcome(
-    outcome: &Outcome,
-    mode: Mode,
-    stdout_color: bool,
-    stderr_color: bool,
-) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    let mut stderr = io::stderr().lock();
-    if mode != Mode::Write {
-        for change in &outcome.changes {
-            write_diff(&mut stdout, &change.diff(), stdout_color)?;
-        }
-    }
-    stdout.flush()?;
-    for change in &outcome.changes {
-        let verb = match (mode, change.kind()) {
-            (Mode::Write, ChangeKind::Create) => "created",
-            (Mode::Write, ChangeKind::Update) => "updated",
-            (Mode::Write, ChangeKind::Delete) => "deleted stale",
-            (_, ChangeKind::Create) => "would create",
-            (_, ChangeKind::Update) => "would update",
-            (_, ChangeKind::Delete) => "would delete stale",
-        };
-        writeln!(stderr, "{verb} {}", change.path.display())?;
-    }
-    let handler = report_handler(stderr_color);
-    for diagnostic in &outcome.diagnostics {
-        let mut text = String::new();
-        if handler.render_report(&mut text, diagnostic).is_ok() {
-            write!(stderr, "{text}")?;
-        }
-    }
-    writeln!(stderr, "{}", summary(outcome, mode))
-}
-
-fn summary(outcome: &Outcome, mode: Mode) -> String {
-    let errors = outcome.diagnostics.len();
-    let changed = outcome.changes.len();
-    let modules = outcome.modules_with_rules;
-    let mut parts = Vec::new();
-    if errors > 0 {
-        parts.push(format!("{errors} error{}", plural(errors)));
-    } else if modules == 0 && changed == 0 {
-        parts.push("no mutual_rules found".to_string());
-    }
-    if modules > 0 {
-        parts.push(format!(
-            "{modules} module{} with mutual_rules",
-            plural(modules)
-        ));
-    }
-    if changed > 0 || (errors == 0 && modules > 0) {
-        parts.push(match mode {
-            Mode::Write if changed == 0 => "nothing to write".to_string(),
-            Mode::Write => format!("{changed} file{} written or deleted", plural(changed)),
-            _ if changed == 0 => "all generated files up to date".to_string(),
-            _ => format!("{changed} file{} out of date", plural(changed)),
-        });
-    }
-    format!("mutualsg: {}", parts.join(", "))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// Renders diagnostics as miette's graphical report; without colour, plain Unicode.
-fn report_handler(color: bool) -> GraphicalReportHandler {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
+    let colors = Colors {
+        stdout: cli.color.enabled(io::stdout().is_terminal()),
+        stderr: cli.color.enabled(io::stderr().is_terminal()),
     };
-    GraphicalReportHandler::new_themed(theme).with_width(100)
-}
-
-fn write_diff(out: &mut impl Write, diff: &str, color: bool) -> io::Result<()> {
-    if !color {
-        return out.write_all(diff.as_bytes());
-    }
-    for line in diff.split_inclusive('\n') {
-        let (text, newline) = line
-            .strip_suffix('\n')
-            .map_or((line, ""), |text| (text, "\n"));
-        let code = if text.starts_with("+++") || text.starts_with("---") {
-            "1"
-        } else if text.starts_with('+') {
-            "32"
-        } else if text.starts_with('-') {
-            "31"
-        } else if text.starts_with("@@") {
-            "36"
-        } else {
-            ""
-        };
-        if code.is_empty() {
-            write!(out, "{text}{newline}")?;
-        } else {
-            write!(out, "\x1b[{code}m{text}\x1b[0m{newline}")?;
-        }
-    }
-    Ok(())
+    // A closed pipe (`mutualsg diff | head`) is not worth a panic.
+    let _ = report::print(&outcome, mode, format, colors);
+    outcome.status(changes_fail)
 }

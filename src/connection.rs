@@ -129,6 +129,8 @@ pub struct Connection {
     pub egress_description: Option<Expr>,
     /// A provider reference such as `aws.eu`.
     pub provider: Option<Expr>,
+    /// Tags, for the `aws_vpc_*` output style.
+    pub tags: Option<Expr>,
 }
 
 impl Connection {
@@ -165,7 +167,7 @@ impl Connection {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {
     Egress,
     Ingress,

@@ -127,9 +127,35 @@ pub enum Problem {
     NotAFile(String),
     #[error("cannot write {path}: {error}")]
     WriteFailed { path: String, error: String },
+    #[error("invalid .mutualsg.toml: {0}")]
+    BadConfig(String),
+    #[error(
+        "{group} would get {count} {direction} rules from this module; AWS allows 60 by default"
+    )]
+    TooManyRules {
+        group: String,
+        direction: &'static str,
+        count: usize,
+    },
+    #[error("{group} has inline `ingress`/`egress` blocks, which fight the generated rules")]
+    InlineRules { group: String },
+    #[error(
+        "{group} is managed by aws_vpc_security_group_rules_exclusive, which removes the generated rules"
+    )]
+    ExclusiveRules { group: String },
 }
 
 impl Problem {
+    /// Warnings are printed but leave the exit code as it is.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            Problem::TooManyRules { .. }
+                | Problem::InlineRules { .. }
+                | Problem::ExclusiveRules { .. }
+        )
+    }
+
     /// A stable code, for searching the README and for machine-readable output.
     pub fn code(&self) -> &'static str {
         match self {
@@ -163,6 +189,10 @@ impl Problem {
             Problem::Symlink(_) => "mutualsg::symlink",
             Problem::NotAFile(_) => "mutualsg::not_a_file",
             Problem::WriteFailed { .. } => "mutualsg::write_failed",
+            Problem::BadConfig(_) => "mutualsg::bad_config",
+            Problem::TooManyRules { .. } => "mutualsg::too_many_rules",
+            Problem::InlineRules { .. } => "mutualsg::inline_rules",
+            Problem::ExclusiveRules { .. } => "mutualsg::exclusive_rules",
         }
     }
 
@@ -192,6 +222,9 @@ impl Problem {
             Problem::DuplicateRule => "same rule as another connection",
             Problem::NameCollision(_) => "name used again here",
             Problem::InvalidName(_) => "invalid name",
+            Problem::BadConfig(_) => "invalid",
+            Problem::TooManyRules { .. } => "the connection past the limit",
+            Problem::InlineRules { .. } | Problem::ExclusiveRules { .. } => "declared here",
             _ => "here",
         }
     }
@@ -226,7 +259,7 @@ impl Problem {
             Problem::RangeWithToPort => "write the range either as `destination_port = \"from-to\"` or as `from_port` and `to_port`".into(),
             Problem::DescriptionTooLong(_) => "shorten the description to 255 characters".into(),
             Problem::DescriptionBadChar(_) => "AWS allows only A-Za-z0-9, space and ._-:/()#,@[]+=&;{}!$*".into(),
-            Problem::UnsupportedKey("tags") => "aws_security_group_rule has no tags; the aws_vpc_* output style will carry them".into(),
+            Problem::UnsupportedKey("tags") => "aws_security_group_rule has no tags: set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml to generate the aws_vpc_* resources, which carry them".into(),
             Problem::UnsupportedKey(key) => format!("remove `{key}`"),
             Problem::DuplicateRule => "AWS identifies a rule by group, direction, protocol, ports and peer (InvalidPermission.Duplicate): remove one connection, or merge their descriptions".into(),
             Problem::NameCollision(_) => "give one of the connections an explicit `name = \"...\"` (or a different map key)".into(),
@@ -235,6 +268,10 @@ impl Problem {
             Problem::Symlink(_) => "replace the symlink with a regular file or remove it".into(),
             Problem::NotAFile(_) => "remove or rename it so mutualsg can write its file".into(),
             Problem::WriteFailed { .. } => "check the directory's permissions and free space".into(),
+            Problem::BadConfig(_) => "the file holds `style = \"aws_security_group_rule\"` (default) or `style = \"aws_vpc_security_group_rule\"`".into(),
+            Problem::TooManyRules { .. } => "ask AWS for a higher rules-per-group quota, or split the group; applies fail with RulesPerSecurityGroupLimitExceeded".into(),
+            Problem::InlineRules { .. } => "move the inline rules into mutual_rules or separate rule resources: the AWS provider documents that inline and separate rules overwrite each other".into(),
+            Problem::ExclusiveRules { .. } => "drop aws_vpc_security_group_rules_exclusive for this group, or list the generated rules in it".into(),
         };
         Some(text)
     }
@@ -326,6 +363,14 @@ impl fmt::Display for Diagnostic {
 impl std::error::Error for Diagnostic {}
 
 impl miette::Diagnostic for Diagnostic {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(if self.problem.is_warning() {
+            miette::Severity::Warning
+        } else {
+            miette::Severity::Error
+        })
+    }
+
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.problem.code()))
     }

@@ -7,20 +7,24 @@
 //! or diff. [`diagnostics`] holds everything that can go wrong; [`cli`] drives it all.
 
 pub mod cli;
+pub mod config;
 pub mod connection;
 pub mod diagnostics;
 pub mod discover;
 mod hclfmt;
+pub mod lint;
 pub mod naming;
 pub mod output;
 pub mod parse;
 pub mod render;
+pub mod report;
 pub mod validate;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use config::{Config, ConfigFinder};
 use diagnostics::{Diagnostic, Problem, SourceFile};
 use discover::Module;
 use output::Change;
@@ -63,6 +67,7 @@ impl ExitStatus {
 pub struct Outcome {
     /// Out-of-date generated files: written in `Write` mode, reported otherwise.
     pub changes: Vec<Change>,
+    /// Errors and warnings, in the order found.
     pub diagnostics: Vec<Diagnostic>,
     /// Modules that define `mutual_rules`.
     pub modules_with_rules: usize,
@@ -72,7 +77,7 @@ impl Outcome {
     /// The worst thing that happened: error over drift over clean. `changes_fail`: whether an
     /// out-of-date file is a failure (`check`, `generate --exit-code`).
     pub fn status(&self, changes_fail: bool) -> ExitStatus {
-        if !self.diagnostics.is_empty() {
+        if self.errors() > 0 {
             ExitStatus::Error
         } else if changes_fail && !self.changes.is_empty() {
             ExitStatus::Drift
@@ -80,18 +85,43 @@ impl Outcome {
             ExitStatus::Success
         }
     }
+
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| !d.problem.is_warning())
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// What a module's generated file should hold.
+#[derive(Debug, Default)]
+pub struct Generated {
+    /// The file's text, or `None` when the module defines no `mutual_rules`.
+    pub text: Option<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Runs the pipeline over `paths` (relative to `cwd`, which diffs and messages are relative
 /// to). A module with an error gets nothing written; the others proceed.
 pub fn run(paths: &[PathBuf], mode: Mode, cwd: &Path) -> Outcome {
     let (modules, mut diagnostics) = discover::discover(paths, cwd);
+    let mut configs = ConfigFinder::new(cwd);
     let mut outcome = Outcome::default();
     for module in &modules {
-        let planned = generate_module(module).and_then(|wanted| {
-            outcome.modules_with_rules += usize::from(wanted.is_some());
-            output::plan(module, wanted).map_err(|error| vec![error])
-        });
+        let planned = configs
+            .config_for(&module.dir)
+            .map_err(|error| vec![error])
+            .and_then(|config| generate_module(module, &config))
+            .and_then(|generated| {
+                outcome.modules_with_rules += usize::from(generated.text.is_some());
+                diagnostics.extend(generated.warnings);
+                output::plan(module, generated.text).map_err(|error| vec![error])
+            });
         match planned {
             Ok(Some(change)) => {
                 if mode == Mode::Write
@@ -110,24 +140,29 @@ pub fn run(paths: &[PathBuf], mode: Mode, cwd: &Path) -> Outcome {
     outcome
 }
 
-/// The text a module's generated file should hold, or `None` when it defines no
-/// `mutual_rules`.
-pub fn generate_module(module: &Module) -> Result<Option<String>, Vec<Diagnostic>> {
+/// What a module's generated file should hold, with warnings about it.
+pub fn generate_module(module: &Module, config: &Config) -> Result<Generated, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
+    // Files that may manage the same groups some other way, for the warnings.
+    let mut others = Vec::new();
     for path in &module.sources {
         match read_source(path) {
-            Ok(Some(file)) => match parse::parse_file(&file) {
-                Ok(mut found) => definitions.append(&mut found),
-                Err(mut found) => errors.append(&mut found),
-            },
-            Ok(None) => {}
+            Ok(Source::Rules(file)) => {
+                match parse::parse_file(&file) {
+                    Ok(mut found) => definitions.append(&mut found),
+                    Err(mut found) => errors.append(&mut found),
+                }
+                others.push(file);
+            }
+            Ok(Source::Other(file)) => others.push(file),
+            Ok(Source::Irrelevant) => {}
             Err(error) => errors.push(error),
         }
     }
     let Some(definition) = single_definition(&definitions, &mut errors) else {
         return if errors.is_empty() {
-            Ok(None)
+            Ok(Generated::default())
         } else {
             Err(errors)
         };
@@ -135,30 +170,53 @@ pub fn generate_module(module: &Module) -> Result<Option<String>, Vec<Diagnostic
     if !errors.is_empty() {
         return Err(errors);
     }
-    let connections = validate::validate(&definition.file, &definition.connections)?;
-    let named = naming::name_connections(&definition.file, connections)?;
-    let source_name = definition
-        .file
+    let file = &definition.file;
+    let connections = validate::validate(file, &definition.connections, config.style)?;
+    let named = naming::name_connections(file, connections, config.style)?;
+    let source_name = file
         .path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(Some(render::render(&source_name, &named)))
+    Ok(Generated {
+        text: Some(render::render(&source_name, &named, config.style)),
+        warnings: lint::warnings(file, &named, &others),
+    })
 }
 
-/// Reads a source file that may define `mutual_rules`. A file whose bytes do not mention it
-/// cannot change the output, so it is not parsed (real trees hold broken files, too).
-fn read_source(path: &Path) -> Result<Option<Arc<SourceFile>>, Diagnostic> {
+/// A source file, by what it can matter for.
+enum Source {
+    /// It mentions `mutual_rules`.
+    Rules(Arc<SourceFile>),
+    /// It may declare groups or rule managers that the warnings look at.
+    Other(Arc<SourceFile>),
+    /// Neither: it cannot change the output, so it is not parsed (real trees hold broken
+    /// files, too).
+    Irrelevant,
+}
+
+fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     let bytes = fs::read(path)
         .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
-    if memchr::memmem::find(&bytes, LOCAL_NAME.as_bytes()).is_none() {
-        return Ok(None);
+    let mentions = |marker: &str| memchr::memmem::find(&bytes, marker.as_bytes()).is_some();
+    let rules = mentions(LOCAL_NAME);
+    if !rules && !lint::MARKERS.iter().any(|marker| mentions(marker)) {
+        return Ok(Source::Irrelevant);
     }
-    let text = String::from_utf8(bytes).map_err(|_| Diagnostic::file(Problem::NotUtf8, path))?;
-    Ok(Some(Arc::new(SourceFile {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) if rules => return Err(Diagnostic::file(Problem::NotUtf8, path)),
+        Err(_) => return Ok(Source::Irrelevant),
+    };
+    let file = Arc::new(SourceFile {
         path: path.to_path_buf(),
         text,
-    })))
+    });
+    Ok(if rules {
+        Source::Rules(file)
+    } else {
+        Source::Other(file)
+    })
 }
 
 /// The module's one definition. Terraform forbids a local defined twice, and merges override

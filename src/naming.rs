@@ -2,17 +2,23 @@
 //!
 //! A resource's name is its identity in Terraform state: renaming it destroys the rule and
 //! creates it again. So a name never depends on a connection's position in the list. It is
-//! the connection's `name` (or map key) when given, otherwise it is derived from what the
-//! rule is: `<source>_to_<target>_<protocol>_<ports>`. Every argument of
-//! `aws_security_group_rule` but `description` forces a replacement anyway, so a name that
-//! changes with the ports costs nothing extra; descriptions are left out of the name because
-//! they update in place. The two rules of a connection are `<name>_egress` and
-//! `<name>_ingress`.
+//! the connection's `name` (or map key) when given, otherwise it is derived from the
+//! connection's content:
+//!
+//! - `aws_security_group_rule` style: `<source>_to_<target>_<protocol>_<ports>`. Every
+//!   argument of that resource but `description` forces a replacement anyway, so a name that
+//!   changes with the ports costs nothing extra. The two rules are `<name>_egress` and
+//!   `<name>_ingress`.
+//! - `aws_vpc_*` style: `<source>_to_<target>`. Ports, protocol and description update in
+//!   place there, so they stay out of the name; both rules (of two resource types) share it.
+//!
+//! Descriptions never change a name.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::connection::{Connection, Expr, Port, Protocol};
+use crate::config::Style;
+use crate::connection::{Connection, Direction, Expr, Port, Protocol};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::validate::identity;
 
@@ -27,6 +33,7 @@ pub struct NamedConnection {
 pub fn name_connections(
     file: &Arc<SourceFile>,
     connections: Vec<Connection>,
+    style: Style,
 ) -> Result<Vec<NamedConnection>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -44,7 +51,7 @@ pub fn name_connections(
                     continue;
                 }
             },
-            None => derived_name(&connection),
+            None => derived_name(&connection, style),
         };
         if let Some(&first) = seen.get(&name) {
             let first = &named[first].connection;
@@ -78,8 +85,25 @@ pub fn name_connections(
     }
 }
 
-/// `<source>_to_<target>_<protocol>_<ports>`, e.g. `alb_to_web_tcp_443`.
-fn derived_name(connection: &Connection) -> String {
+/// The name of one of a connection's two resources.
+pub fn resource_name(stem: &str, direction: Direction, style: Style) -> String {
+    match style {
+        Style::SecurityGroupRule => format!("{stem}_{direction}"),
+        Style::VpcSecurityGroupRule => stem.to_string(),
+    }
+}
+
+/// `<source>_to_<target>_<protocol>_<ports>` (e.g. `alb_to_web_tcp_443`), or `<source>_to_<target>`
+/// for the `aws_vpc_*` style.
+fn derived_name(connection: &Connection, style: Style) -> String {
+    let groups = format!(
+        "{}_to_{}",
+        group_words(&connection.source),
+        group_words(&connection.target)
+    );
+    if style == Style::VpcSecurityGroupRule {
+        return sanitize(&groups).unwrap_or(groups);
+    }
     let protocol_and_ports = match &connection.protocol {
         Protocol::All => "all".to_string(),
         protocol => {
@@ -100,12 +124,7 @@ fn derived_name(connection: &Connection) -> String {
             }
         }
     };
-    let raw = format!(
-        "{}_to_{}_{}",
-        group_words(&connection.source),
-        group_words(&connection.target),
-        protocol_and_ports
-    );
+    let raw = format!("{groups}_{protocol_and_ports}");
     sanitize(&raw).unwrap_or(raw)
 }
 

@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::connection::{Peer, Port, Protocol, Rule};
+use crate::config::Style;
+use crate::connection::{Direction, Expr, Peer, Port, Protocol, Rule};
 use crate::hclfmt::format_value;
-use crate::naming::NamedConnection;
+use crate::naming::{NamedConnection, resource_name};
 
 /// The generated file's name, which Terraform and OpenTofu both read.
 pub const GENERATED_FILE: &str = "mutual_rules.gen.tf";
@@ -24,7 +25,7 @@ pub fn is_generated(text: &str) -> bool {
 /// Renders the generated file. `source` is the file holding `mutual_rules`, relative to the
 /// module directory; the header names it but holds no date, version or absolute path, so the
 /// output only changes when the rules do.
-pub fn render(source: &str, connections: &[NamedConnection]) -> String {
+pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> String {
     let mut out = format!(
         "{HEADER_START} from {source}. {HEADER_END}\n\
          # Edit local.mutual_rules in {source}, then run `mutualsg generate`.\n"
@@ -35,52 +36,90 @@ pub fn render(source: &str, connections: &[NamedConnection]) -> String {
             named
                 .connection
                 .rules()
-                .map(|rule| (format!("{}_{}", named.name, rule.direction), rule))
+                .map(|rule| (resource_name(&named.name, rule.direction, style), rule))
         })
         .collect();
-    // Sorted by name, so reordering the list leaves the file as it is.
-    rules.sort_by(|a, b| a.0.cmp(&b.0));
+    // Sorted by name (egress first), so reordering the list leaves the file as it is.
+    rules.sort_by(|a, b| (&a.0, a.1.direction).cmp(&(&b.0, b.1.direction)));
     for (name, rule) in &rules {
         out.push('\n');
-        write_rule(&mut out, name, rule);
+        let (resource_type, block) = match style {
+            Style::SecurityGroupRule => ("aws_security_group_rule", security_group_rule(rule)),
+            Style::VpcSecurityGroupRule => (vpc_resource_type(rule.direction), vpc_rule(rule)),
+        };
+        let _ = writeln!(out, "resource \"{resource_type}\" \"{name}\" {{");
+        block.write(&mut out);
+        out.push_str("}\n");
     }
     out
 }
 
-fn write_rule(out: &mut String, name: &str, rule: &Rule) {
+/// `aws_security_group_rule`: every argument but `description` forces replacement.
+fn security_group_rule(rule: &Rule) -> Block {
     let connection = rule.connection;
-    let mut block = Block::default();
-    if let Some(provider) = &connection.provider {
-        block.attribute("provider", format_value(&provider.text, 2));
-        block.blank();
-    }
+    let mut block = Block::with_provider(connection.provider.as_ref());
     block.attribute("type", format!("\"{}\"", rule.direction));
-    block.attribute("security_group_id", format_value(&rule.group.text, 2));
+    block.attribute("security_group_id", expr(rule.group));
     match &rule.peer {
-        Peer::Group(peer) => {
-            block.attribute("source_security_group_id", format_value(&peer.text, 2))
-        }
+        Peer::Group(peer) => block.attribute("source_security_group_id", expr(peer)),
         Peer::SelfGroup => block.attribute("self", "true".to_string()),
     }
-    let protocol = match &connection.protocol {
-        Protocol::Expr(expr) => format_value(&expr.text, 2),
-        literal => format!("\"{literal}\""),
-    };
-    block.attribute("protocol", protocol);
+    block.attribute("protocol", protocol(&connection.protocol));
     block.attribute("from_port", port(&connection.ports.from));
     block.attribute("to_port", port(&connection.ports.to));
     if let Some(description) = rule.description {
-        block.attribute("description", format_value(&description.text, 2));
+        block.attribute("description", expr(description));
     }
-    let _ = writeln!(out, "resource \"aws_security_group_rule\" \"{name}\" {{");
-    block.write(out);
-    out.push_str("}\n");
+    block
+}
+
+fn vpc_resource_type(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Egress => "aws_vpc_security_group_egress_rule",
+        Direction::Ingress => "aws_vpc_security_group_ingress_rule",
+    }
+}
+
+/// `aws_vpc_security_group_{ingress,egress}_rule`: one peer, no `self` (a group refers to
+/// itself by id), and no ports for all traffic.
+fn vpc_rule(rule: &Rule) -> Block {
+    let connection = rule.connection;
+    let mut block = Block::with_provider(connection.provider.as_ref());
+    block.attribute("security_group_id", expr(rule.group));
+    let peer = match &rule.peer {
+        Peer::Group(peer) => peer,
+        Peer::SelfGroup => rule.group,
+    };
+    block.attribute("referenced_security_group_id", expr(peer));
+    block.attribute("ip_protocol", protocol(&connection.protocol));
+    if !matches!(connection.protocol, Protocol::All) {
+        block.attribute("from_port", port(&connection.ports.from));
+        block.attribute("to_port", port(&connection.ports.to));
+    }
+    if let Some(description) = rule.description {
+        block.attribute("description", expr(description));
+    }
+    if let Some(tags) = &connection.tags {
+        block.attribute("tags", expr(tags));
+    }
+    block
+}
+
+fn expr(expr: &Expr) -> String {
+    format_value(&expr.text, 2)
+}
+
+fn protocol(protocol: &Protocol) -> String {
+    match protocol {
+        Protocol::Expr(text) => expr(text),
+        literal => format!("\"{literal}\""),
+    }
 }
 
 fn port(port: &Port) -> String {
     match port {
         Port::Number(number) => number.to_string(),
-        Port::Expr(expr) => format_value(&expr.text, 2),
+        Port::Expr(text) => expr(text),
     }
 }
 
@@ -91,12 +130,19 @@ struct Block {
 }
 
 impl Block {
-    fn attribute(&mut self, key: &'static str, value: String) {
-        self.lines.push(Some((key, value)));
+    /// A block that starts with the `provider` meta-argument, set apart by a blank line as
+    /// Terraform's style guide puts meta-arguments.
+    fn with_provider(provider: Option<&Expr>) -> Block {
+        let mut block = Block::default();
+        if let Some(provider) = provider {
+            block.attribute("provider", expr(provider));
+            block.lines.push(None);
+        }
+        block
     }
 
-    fn blank(&mut self) {
-        self.lines.push(None);
+    fn attribute(&mut self, key: &'static str, value: String) {
+        self.lines.push(Some((key, value)));
     }
 
     /// Writes the lines with `=` aligned as `terraform fmt` aligns it: one column per run of

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::config::Style;
 use crate::connection::{Connection, Expr, Port, Ports, Protocol};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::parse::{Field, Literal, RawConnection, Value};
@@ -30,6 +31,7 @@ pub const KNOWN_KEYS: &[&str] = &[
 pub fn validate(
     file: &Arc<SourceFile>,
     raw: &[RawConnection],
+    style: Style,
 ) -> Result<Vec<Connection>, Vec<Diagnostic>> {
     let mut connections = Vec::new();
     let mut errors = Vec::new();
@@ -38,6 +40,7 @@ pub fn validate(
             file,
             errors: &mut errors,
             misspelt: Vec::new(),
+            style,
         };
         if let Some(connection) = checker.connection(connection) {
             connections.push(connection);
@@ -89,6 +92,7 @@ struct Checker<'a> {
     errors: &'a mut Vec<Diagnostic>,
     /// Keys suggested for misspelt keys of the current connection.
     misspelt: Vec<&'static str>,
+    style: Style,
 }
 
 impl Checker<'_> {
@@ -137,7 +141,8 @@ impl Checker<'_> {
             .and_then(|protocol| self.ports(&fields, protocol, raw));
         let (ingress_description, egress_description) = self.descriptions(&fields);
         let name = self.name(get("name"), raw);
-        if let Some(tags) = fields.get("tags") {
+        let tags = fields.get("tags").map(|field| &field.value);
+        if let (Some(tags), Style::SecurityGroupRule) = (fields.get("tags"), self.style) {
             self.report(Problem::UnsupportedKey("tags"), tags.key_span.clone());
         }
         let provider = get("provider").map(|value| self.provider(value));
@@ -155,6 +160,7 @@ impl Checker<'_> {
             ingress_description,
             egress_description,
             provider,
+            tags: tags.map(expr),
         })
     }
 

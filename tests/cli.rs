@@ -363,3 +363,118 @@ fn generate_exit_code_fails_only_when_a_file_changed() {
     );
     assert!(!dir.path().join(GENERATED).exists());
 }
+
+#[test]
+fn check_format_json_lists_every_drifted_file_and_diagnostic() {
+    let dir = tree(&[
+        ("good/main.tf", RULES),
+        ("bad/main.tf", &RULES.replace("443", "\"https\"")),
+    ]);
+    let output = mutualsg(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code(&output), 2);
+    let problems: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let problems = problems.as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0]["kind"], "drift");
+    assert_eq!(problems[0]["path"], "good/mutual_rules.gen.tf");
+    assert!(
+        problems[0]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+++ b/good/mutual_rules.gen.tf")
+    );
+    assert_eq!(problems[1]["kind"], "error");
+    assert_eq!(problems[1]["path"], "bad/main.tf");
+    assert_eq!(
+        (problems[1]["line"].as_u64(), problems[1]["column"].as_u64()),
+        (Some(10), Some(26))
+    );
+    assert_eq!(problems[1]["code"], "mutualsg::bad_port");
+    assert!(problems[1]["message"].as_str().unwrap().contains("https"));
+}
+
+#[test]
+fn check_format_github_prints_one_annotation_per_problem() {
+    let dir = tree(&[
+        ("good/main.tf", RULES),
+        ("bad/main.tf", &RULES.replace("443", "\"https\"")),
+    ]);
+    let output = mutualsg(dir.path(), &["check", "--format", "github"]);
+    assert_eq!(code(&output), 2);
+    let stdout = text(&output.stdout);
+    let annotations: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("::error "))
+        .collect();
+    assert_eq!(annotations.len(), 2, "{stdout}");
+    assert!(
+        annotations[0]
+            .starts_with("::error file=good/mutual_rules.gen.tf,line=1,col=1,title=mutualsg::"),
+        "{stdout}"
+    );
+    assert!(
+        annotations[1]
+            .starts_with("::error file=bad/main.tf,line=10,col=26,title=mutualsg%3A%3Abad_port::"),
+        "{stdout}"
+    );
+    // Multi-line text is escaped onto the annotation's one line.
+    assert!(annotations[1].contains("%0Ahelp: "), "{stdout}");
+    assert!(stdout.contains("::group::good/mutual_rules.gen.tf\n--- /dev/null\n"));
+}
+
+#[test]
+fn warnings_are_reported_but_do_not_fail_the_run() {
+    let inline = "resource \"aws_security_group\" \"b\" {\n  egress {\n    from_port = 0\n    to_port = 0\n    protocol = \"-1\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n";
+    let rules = RULES.replace("resource \"aws_security_group\" \"b\" {}\n", "");
+    let dir = tree(&[("main.tf", &rules), ("groups.tf", inline)]);
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 0);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("aws_security_group.b has inline `ingress`/`egress` blocks"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 warning"), "{stderr}");
+    let json = mutualsg(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code(&json), 0);
+    let problems: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(problems[0]["kind"], "warning");
+}
+
+#[test]
+fn the_style_is_read_from_the_nearest_config_file_up_the_tree() {
+    let config = "style = \"aws_vpc_security_group_rule\"\n";
+    let dir = tree(&[
+        ("live/.mutualsg.toml", config),
+        ("live/prod/net/main.tf", RULES),
+        ("legacy/main.tf", RULES),
+    ]);
+    assert_eq!(code(&mutualsg(dir.path(), &["generate"])), 0);
+    let vpc = fs::read_to_string(dir.path().join("live/prod/net").join(GENERATED)).unwrap();
+    assert!(
+        vpc.contains("resource \"aws_vpc_security_group_ingress_rule\" \"a_to_b\""),
+        "{vpc}"
+    );
+    let classic = fs::read_to_string(dir.path().join("legacy").join(GENERATED)).unwrap();
+    assert!(
+        classic.contains("resource \"aws_security_group_rule\" \"a_to_b_tcp_443_ingress\""),
+        "{classic}"
+    );
+}
+
+#[test]
+fn completions_and_version() {
+    let dir = tree(&[]);
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = mutualsg(dir.path(), &["completions", shell]);
+        assert_eq!(code(&output), 0, "{shell}");
+        assert!(text(&output.stdout).contains("generate"), "{shell}");
+    }
+    let version = mutualsg(dir.path(), &["--version"]);
+    assert_eq!(
+        text(&version.stdout).trim(),
+        format!("mutualsg {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = text(&mutualsg(dir.path(), &["--help"]).stdout);
+    assert!(help.contains("Exit status: 0 success, 1 drift"), "{help}");
+}

@@ -1,0 +1,88 @@
+//! `.mutualsg.toml`: the repository's choices, found by walking up from each module so that
+//! hooks, CI and every developer get the same output.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+
+/// The config file's name.
+pub const CONFIG_FILE: &str = ".mutualsg.toml";
+
+/// Which resources the generated file declares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum Style {
+    /// `aws_security_group_rule`, one resource type for both directions (the default).
+    #[default]
+    #[serde(rename = "aws_security_group_rule")]
+    SecurityGroupRule,
+    /// `aws_vpc_security_group_ingress_rule` and `aws_vpc_security_group_egress_rule`, the AWS
+    /// provider's recommended resources: ports, protocol and description update in place,
+    /// and they carry `tags`.
+    #[serde(rename = "aws_vpc_security_group_rule")]
+    VpcSecurityGroupRule,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub style: Style,
+}
+
+/// Finds each directory's config once, however many modules share it.
+#[derive(Debug)]
+pub struct ConfigFinder {
+    cwd: PathBuf,
+    by_dir: HashMap<PathBuf, Result<Config, Diagnostic>>,
+}
+
+impl ConfigFinder {
+    pub fn new(cwd: &Path) -> Self {
+        ConfigFinder {
+            cwd: cwd.to_path_buf(),
+            by_dir: HashMap::new(),
+        }
+    }
+
+    /// The config that applies to a module: the nearest `.mutualsg.toml` in its directory or
+    /// above, or the defaults.
+    pub fn config_for(&mut self, module_dir: &Path) -> Result<Config, Diagnostic> {
+        let absolute = self.cwd.join(module_dir);
+        let mut missed = Vec::new();
+        let mut found = Ok(Config::default());
+        for dir in absolute.ancestors() {
+            if let Some(known) = self.by_dir.get(dir) {
+                found = known.clone();
+                break;
+            }
+            missed.push(dir.to_path_buf());
+            let path = dir.join(CONFIG_FILE);
+            if path.is_file() {
+                found = read_config(&crate::discover::display_path(&path, &self.cwd));
+                break;
+            }
+        }
+        for dir in missed {
+            self.by_dir.insert(dir, found.clone());
+        }
+        found
+    }
+}
+
+fn read_config(path: &Path) -> Result<Config, Diagnostic> {
+    let text = fs::read_to_string(path)
+        .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
+    toml::from_str(&text).map_err(|error| {
+        let span = error.span().unwrap_or(0..0);
+        let file = Arc::new(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        });
+        Diagnostic::at(Problem::BadConfig(error.message().to_string()), &file, span)
+    })
+}

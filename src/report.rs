@@ -1,0 +1,272 @@
+//! Prints an [`Outcome`]: diffs on stdout, diagnostics and a summary on stderr (so a diff can
+//! be piped), or one machine-readable report on stdout.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use serde::Serialize;
+
+use crate::diagnostics::Diagnostic;
+use crate::output::{Change, ChangeKind};
+use crate::{Mode, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diffs, located diagnostics and a summary.
+    Human,
+    /// One JSON array on stdout: an object per drifted or stale file and per diagnostic.
+    Json,
+    /// GitHub Actions `::error`/`::warning` annotations, one per problem, then the diffs.
+    Github,
+}
+
+/// Whether each stream gets colour.
+#[derive(Debug, Clone, Copy)]
+pub struct Colors {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    match format {
+        Format::Human => {
+            if mode != Mode::Write {
+                for change in &outcome.changes {
+                    write_diff(&mut stdout, &change.diff(), colors.stdout)?;
+                }
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &problems(outcome))?;
+            writeln!(stdout)?;
+        }
+        Format::Github => write_github(&mut stdout, outcome)?,
+    }
+    stdout.flush()?;
+
+    let mut stderr = io::stderr().lock();
+    for change in &outcome.changes {
+        writeln!(
+            stderr,
+            "{} {}",
+            verb(mode, change.kind()),
+            change.path.display()
+        )?;
+    }
+    if format == Format::Human {
+        let handler = report_handler(colors.stderr);
+        for diagnostic in &outcome.diagnostics {
+            let mut text = String::new();
+            if handler.render_report(&mut text, diagnostic).is_ok() {
+                write!(stderr, "{text}")?;
+            }
+        }
+    }
+    writeln!(stderr, "{}", summary(outcome, mode))
+}
+
+fn verb(mode: Mode, kind: ChangeKind) -> &'static str {
+    match (mode, kind) {
+        (Mode::Write, ChangeKind::Create) => "created",
+        (Mode::Write, ChangeKind::Update) => "updated",
+        (Mode::Write, ChangeKind::Delete) => "deleted stale",
+        (_, ChangeKind::Create) => "would create",
+        (_, ChangeKind::Update) => "would update",
+        (_, ChangeKind::Delete) => "would delete stale",
+    }
+}
+
+fn summary(outcome: &Outcome, mode: Mode) -> String {
+    let (errors, warnings) = (outcome.errors(), outcome.warnings());
+    let changed = outcome.changes.len();
+    let modules = outcome.modules_with_rules;
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(count(errors, "error"));
+    } else if modules == 0 && changed == 0 {
+        parts.push("no mutual_rules found".to_string());
+    }
+    if warnings > 0 {
+        parts.push(count(warnings, "warning"));
+    }
+    if modules > 0 {
+        parts.push(format!("{} with mutual_rules", count(modules, "module")));
+    }
+    if changed > 0 || (errors == 0 && modules > 0) {
+        parts.push(match mode {
+            Mode::Write if changed == 0 => "nothing to write".to_string(),
+            Mode::Write => format!("{} written or deleted", count(changed, "file")),
+            _ if changed == 0 => "all generated files up to date".to_string(),
+            _ => format!("{} out of date", count(changed, "file")),
+        });
+    }
+    format!("mutualsg: {}", parts.join(", "))
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Renders diagnostics as miette's graphical report; without colour, plain Unicode.
+fn report_handler(color: bool) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme).with_width(100)
+}
+
+fn write_diff(out: &mut impl Write, diff: &str, color: bool) -> io::Result<()> {
+    if !color {
+        return out.write_all(diff.as_bytes());
+    }
+    for line in diff.split_inclusive('\n') {
+        // Colour only the text, never the newline, so `less -R` and terminals stay aligned.
+        let (text, newline) = line
+            .strip_suffix('\n')
+            .map_or((line, ""), |text| (text, "\n"));
+        let code = if text.starts_with("+++") || text.starts_with("---") {
+            "1"
+        } else if text.starts_with('+') {
+            "32"
+        } else if text.starts_with('-') {
+            "31"
+        } else if text.starts_with("@@") {
+            "36"
+        } else {
+            ""
+        };
+        if code.is_empty() {
+            write!(out, "{text}{newline}")?;
+        } else {
+            write!(out, "\x1b[{code}m{text}\x1b[0m{newline}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One problem for machines: a drifted or stale file, or a diagnostic.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// `drift`, `stale`, `error` or `warning`.
+    pub kind: &'static str,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The diagnostic's code, e.g. `mutualsg::unknown_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// For a drifted or stale file, the diff `generate` would apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+pub fn problems(outcome: &Outcome) -> Vec<Problem> {
+    let changes = outcome.changes.iter().map(change_problem);
+    let diagnostics = outcome.diagnostics.iter().map(diagnostic_problem);
+    changes.chain(diagnostics).collect()
+}
+
+fn change_problem(change: &Change) -> Problem {
+    let (kind, message) = match change.kind() {
+        ChangeKind::Delete => (
+            "stale",
+            "generated file is stale: its module no longer defines mutual_rules; run `mutualsg generate` to delete it",
+        ),
+        ChangeKind::Create => (
+            "drift",
+            "generated file is missing; run `mutualsg generate`",
+        ),
+        ChangeKind::Update => (
+            "drift",
+            "generated file is out of date; run `mutualsg generate`",
+        ),
+    };
+    Problem {
+        kind,
+        path: change.path.display().to_string(),
+        line: 1,
+        column: 1,
+        message: message.to_string(),
+        code: None,
+        help: None,
+        diff: Some(change.diff()),
+    }
+}
+
+fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
+    let (line, column) = diagnostic.line_column().unwrap_or((1, 1));
+    Problem {
+        kind: if diagnostic.problem.is_warning() {
+            "warning"
+        } else {
+            "error"
+        },
+        path: diagnostic.path.display().to_string(),
+        line,
+        column,
+        message: diagnostic.problem.to_string(),
+        code: Some(diagnostic.problem.code()),
+        help: diagnostic.problem.help(),
+        diff: None,
+    }
+}
+
+/// GitHub Actions workflow commands: an annotation per problem, then the diffs in a
+/// collapsed group so the log still shows what to change.
+fn write_github(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
+    for problem in problems(outcome) {
+        let level = if problem.kind == "warning" {
+            "warning"
+        } else {
+            "error"
+        };
+        let title = problem.code.unwrap_or("mutualsg");
+        let mut message = problem.message.clone();
+        if let Some(help) = &problem.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        writeln!(
+            out,
+            "::{level} file={},line={},col={},title={}::{}",
+            escape_property(&problem.path),
+            problem.line,
+            problem.column,
+            escape_property(title),
+            escape_data(&message)
+        )?;
+    }
+    for change in &outcome.changes {
+        writeln!(
+            out,
+            "::group::{}",
+            escape_data(&change.path.display().to_string())
+        )?;
+        out.write_all(change.diff().as_bytes())?;
+        writeln!(out, "::endgroup::")?;
+    }
+    Ok(())
+}
+
+/// Escapes a workflow command's message, as the Actions toolkit does.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (also `:` and `,`).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
