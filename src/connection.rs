@@ -110,6 +110,70 @@ impl Ports {
     }
 }
 
+/// Which kind of address list a CIDR-style peer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CidrKind {
+    Ipv4,
+    Ipv6,
+    PrefixList,
+}
+
+impl CidrKind {
+    /// The list's key after `source_`/`target_` in a connection.
+    pub fn key_suffix(self) -> &'static str {
+        match self {
+            CidrKind::Ipv4 => "cidr_blocks",
+            CidrKind::Ipv6 => "ipv6_cidr_blocks",
+            CidrKind::PrefixList => "prefix_list_ids",
+        }
+    }
+
+    /// The list attribute of `aws_security_group_rule`.
+    pub fn list_attribute(self) -> &'static str {
+        self.key_suffix()
+    }
+
+    /// The single-peer attribute of the `aws_vpc_*` rules.
+    pub fn single_attribute(self) -> &'static str {
+        match self {
+            CidrKind::Ipv4 => "cidr_ipv4",
+            CidrKind::Ipv6 => "cidr_ipv6",
+            CidrKind::PrefixList => "prefix_list_id",
+        }
+    }
+}
+
+/// CIDR blocks or prefix lists on one side of a connection.
+#[derive(Debug, Clone)]
+pub struct AddressList {
+    pub kind: CidrKind,
+    pub items: Items,
+}
+
+/// A list's elements: written out (sorted, because the AWS provider replaces an
+/// `aws_security_group_rule` whose `cidr_blocks` order changes), or one expression.
+#[derive(Debug, Clone)]
+pub enum Items {
+    Literal(Vec<Expr>),
+    Expr(Expr),
+}
+
+/// One side of a connection: a security group, or addresses outside any group.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    Group(Expr),
+    Addresses(AddressList),
+}
+
+impl Endpoint {
+    pub fn group(&self) -> Option<&Expr> {
+        match self {
+            Endpoint::Group(group) => Some(group),
+            Endpoint::Addresses(_) => None,
+        }
+    }
+}
+
 /// One validated line of intent: `source` may open connections to `target`.
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -117,10 +181,10 @@ pub struct Connection {
     pub span: Range<usize>,
     /// `name`, or the map key: the stable name the user chose.
     pub name: Option<(String, Range<usize>)>,
-    /// The group that opens the connection: it gets the egress rule.
-    pub source: Expr,
-    /// The group that accepts the connection: it gets the ingress rule.
-    pub target: Expr,
+    /// Who opens the connection: a group gets the egress rule.
+    pub source: Endpoint,
+    /// Who accepts it: a group gets the ingress rule.
+    pub target: Endpoint,
     pub protocol: Protocol,
     pub ports: Ports,
     /// Description of the ingress rule (on the target).
@@ -136,34 +200,45 @@ pub struct Connection {
 impl Connection {
     /// A group talking to itself: AWS wants `self = true` rather than its own id.
     pub fn is_self(&self) -> bool {
-        self.source.same_as(&self.target)
+        match (&self.source, &self.target) {
+            (Endpoint::Group(source), Endpoint::Group(target)) => source.same_as(target),
+            _ => false,
+        }
     }
 
-    /// The two rules this connection needs: egress on the source, ingress on the target.
-    pub fn rules(&self) -> [Rule<'_>; 2] {
-        let peer = |group: &Expr| {
-            if self.is_self() {
-                Peer::SelfGroup
-            } else {
-                Peer::Group(group.clone())
-            }
-        };
-        [
-            Rule {
+    /// The rules this connection needs: an egress rule on the source if it is a group, an
+    /// ingress rule on the target if it is a group (two for group to group, one otherwise).
+    pub fn rules(&self) -> Vec<Rule<'_>> {
+        let is_self = self.is_self();
+        let peer = |endpoint| peer_of(endpoint, is_self);
+        let mut rules = Vec::with_capacity(2);
+        if let Endpoint::Group(source) = &self.source {
+            rules.push(Rule {
                 direction: Direction::Egress,
-                group: &self.source,
+                group: source,
                 peer: peer(&self.target),
                 description: self.egress_description.as_ref(),
                 connection: self,
-            },
-            Rule {
+            });
+        }
+        if let Endpoint::Group(target) = &self.target {
+            rules.push(Rule {
                 direction: Direction::Ingress,
-                group: &self.target,
+                group: target,
                 peer: peer(&self.source),
                 description: self.ingress_description.as_ref(),
                 connection: self,
-            },
-        ]
+            });
+        }
+        rules
+    }
+}
+
+fn peer_of(endpoint: &Endpoint, is_self: bool) -> Peer<'_> {
+    match endpoint {
+        _ if is_self => Peer::SelfGroup,
+        Endpoint::Group(group) => Peer::Group(group),
+        Endpoint::Addresses(list) => Peer::Addresses(list),
     }
 }
 
@@ -183,19 +258,38 @@ impl fmt::Display for Direction {
 }
 
 /// Who is on the other side of a rule.
-#[derive(Debug, Clone)]
-pub enum Peer {
-    Group(Expr),
+#[derive(Debug, Clone, Copy)]
+pub enum Peer<'a> {
+    Group(&'a Expr),
     SelfGroup,
+    Addresses(&'a AddressList),
 }
 
-/// One security-group rule, half of a connection.
+impl Peer<'_> {
+    /// The peer as AWS identifies it, one entry per address (a list expression is one entry).
+    pub fn identities(&self, group: &Expr) -> Vec<String> {
+        let squeeze = |text: &str| text.split_whitespace().collect::<String>();
+        match self {
+            Peer::Group(peer) => vec![format!("sg:{}", squeeze(&peer.text))],
+            Peer::SelfGroup => vec![format!("sg:{}", squeeze(&group.text))],
+            Peer::Addresses(list) => match &list.items {
+                Items::Literal(items) => items
+                    .iter()
+                    .map(|item| format!("{:?}:{}", list.kind, squeeze(&item.text)))
+                    .collect(),
+                Items::Expr(expr) => vec![format!("{:?}:{}", list.kind, squeeze(&expr.text))],
+            },
+        }
+    }
+}
+
+/// One security-group rule, half of a connection (or all of a one-sided one).
 #[derive(Debug, Clone)]
 pub struct Rule<'a> {
     pub direction: Direction,
     /// The group the rule is attached to.
     pub group: &'a Expr,
-    pub peer: Peer,
+    pub peer: Peer<'a>,
     pub description: Option<&'a Expr>,
     pub connection: &'a Connection,
 }

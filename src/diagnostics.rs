@@ -127,6 +127,20 @@ pub enum Problem {
     NotAFile(String),
     #[error("cannot write {path}: {error}")]
     WriteFailed { path: String, error: String },
+    #[error("neither side of the connection is a security group")]
+    NoGroup,
+    #[error("`{0}` is an empty list")]
+    EmptyList(&'static str),
+    #[error("`{0}` is not a CIDR block")]
+    InvalidCidr(String),
+    #[error("`{cidr}` is the wrong address family for `{key}`")]
+    WrongAddressFamily { cidr: String, key: &'static str },
+    #[error("`{cidr}`: the prefix length must be at most {max}")]
+    PrefixLengthOutOfRange { cidr: String, max: u32 },
+    #[error("`{cidr}` is not a network address")]
+    NotNetworkAddress { cidr: String, network: String },
+    #[error("egress from {group} to {peer} re-opens egress to the whole internet")]
+    OpenEgress { group: String, peer: String },
     #[error("invalid .mutualsg.toml: {0}")]
     BadConfig(String),
     #[error(
@@ -153,6 +167,7 @@ impl Problem {
             Problem::TooManyRules { .. }
                 | Problem::InlineRules { .. }
                 | Problem::ExclusiveRules { .. }
+                | Problem::OpenEgress { .. }
         )
     }
 
@@ -190,6 +205,13 @@ impl Problem {
             Problem::NotAFile(_) => "mutualsg::not_a_file",
             Problem::WriteFailed { .. } => "mutualsg::write_failed",
             Problem::BadConfig(_) => "mutualsg::bad_config",
+            Problem::NoGroup => "mutualsg::no_group",
+            Problem::EmptyList(_) => "mutualsg::empty_list",
+            Problem::InvalidCidr(_) => "mutualsg::invalid_cidr",
+            Problem::WrongAddressFamily { .. } => "mutualsg::wrong_address_family",
+            Problem::PrefixLengthOutOfRange { .. } => "mutualsg::prefix_length",
+            Problem::NotNetworkAddress { .. } => "mutualsg::not_network_address",
+            Problem::OpenEgress { .. } => "mutualsg::open_egress",
             Problem::TooManyRules { .. } => "mutualsg::too_many_rules",
             Problem::InlineRules { .. } => "mutualsg::inline_rules",
             Problem::ExclusiveRules { .. } => "mutualsg::exclusive_rules",
@@ -223,6 +245,14 @@ impl Problem {
             Problem::NameCollision(_) => "name used again here",
             Problem::InvalidName(_) => "invalid name",
             Problem::BadConfig(_) => "invalid",
+            Problem::NoGroup => "in this connection",
+            Problem::EmptyList(_) => "empty",
+            Problem::InvalidCidr(_) | Problem::PrefixLengthOutOfRange { .. } => {
+                "invalid CIDR block"
+            }
+            Problem::WrongAddressFamily { .. } => "wrong family",
+            Problem::NotNetworkAddress { .. } => "host bits set",
+            Problem::OpenEgress { .. } => "open to the internet",
             Problem::TooManyRules { .. } => "the connection past the limit",
             Problem::InlineRules { .. } | Problem::ExclusiveRules { .. } => "declared here",
             _ => "here",
@@ -268,6 +298,18 @@ impl Problem {
             Problem::Symlink(_) => "replace the symlink with a regular file or remove it".into(),
             Problem::NotAFile(_) => "remove or rename it so mutualsg can write its file".into(),
             Problem::WriteFailed { .. } => "check the directory's permissions and free space".into(),
+            Problem::NoGroup => "a rule belongs to a security group: give `source_sg_id` or `target_sg_id`".into(),
+            Problem::EmptyList(_) => "list at least one CIDR block or prefix list, or remove the connection".into(),
+            Problem::InvalidCidr(_) => "write a CIDR block such as \"10.0.0.0/16\" or \"2001:db8::/32\"".into(),
+            Problem::WrongAddressFamily { key, .. } if key.contains("ipv6") => {
+                format!("IPv4 blocks go in `{}`", key.replace("ipv6_", ""))
+            }
+            Problem::WrongAddressFamily { key, .. } => {
+                format!("IPv6 blocks go in `{}`", key.replace("cidr_blocks", "ipv6_cidr_blocks"))
+            }
+            Problem::PrefixLengthOutOfRange { max, .. } => format!("use a prefix length from 0 to {max}"),
+            Problem::NotNetworkAddress { network, .. } => format!("did you mean {network}?"),
+            Problem::OpenEgress { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group".into(),
             Problem::BadConfig(_) => "the file holds `style = \"aws_security_group_rule\"` (default) or `style = \"aws_vpc_security_group_rule\"`".into(),
             Problem::TooManyRules { .. } => "ask AWS for a higher rules-per-group quota, or split the group; applies fail with RulesPerSecurityGroupLimitExceeded".into(),
             Problem::InlineRules { .. } => "move the inline rules into mutual_rules or separate rule resources: the AWS provider documents that inline and separate rules overwrite each other".into(),

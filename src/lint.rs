@@ -1,6 +1,6 @@
-//! Warnings about a module's generated rules that Terraform would accept but AWS or the
-//! provider would fight: too many rules for one group, and groups whose rules are also
-//! managed some other way. Warnings never change the exit code.
+//! Warnings about a module's generated rules that Terraform would accept but that work
+//! against the user: egress re-opened to the internet, too many rules for one group, and
+//! groups whose rules are also managed some other way. Warnings never change the exit code.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use hcl_edit::Span;
 use hcl_edit::structure::{Block, Body};
 
-use crate::connection::{Direction, Rule};
+use crate::connection::{Direction, Items, Peer, Rule};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::naming::NamedConnection;
 
@@ -30,7 +30,8 @@ pub fn warnings(
         .iter()
         .flat_map(|named| named.connection.rules())
         .collect();
-    let mut warnings = quota_warnings(rules_file, &rules);
+    let mut warnings = open_egress_warnings(rules_file, &rules);
+    warnings.extend(quota_warnings(rules_file, &rules));
     for file in other_files {
         // A file that does not parse is reported by Terraform; it only loses its warnings here.
         if let Ok(body) = hcl_edit::parser::parse_body(&file.text) {
@@ -40,22 +41,56 @@ pub fn warnings(
     warnings
 }
 
+/// Egress to `0.0.0.0/0` or `::/0` is the default this tool exists to remove.
+fn open_egress_warnings(file: &Arc<SourceFile>, rules: &[Rule]) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for rule in rules
+        .iter()
+        .filter(|rule| rule.direction == Direction::Egress)
+    {
+        let Peer::Addresses(list) = rule.peer else {
+            continue;
+        };
+        let Items::Literal(items) = &list.items else {
+            continue;
+        };
+        for item in items {
+            let address = item.text.trim_matches('"');
+            if address == "0.0.0.0/0" || address == "::/0" {
+                warnings.push(Diagnostic::at(
+                    Problem::OpenEgress {
+                        group: rule.group.text.clone(),
+                        peer: address.to_string(),
+                    },
+                    file,
+                    item.span.clone(),
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 /// One warning per group and direction that passes the quota, at the connection that does.
+/// AWS counts each CIDR block of a rule as a rule of its own.
 fn quota_warnings(file: &Arc<SourceFile>, rules: &[Rule]) -> Vec<Diagnostic> {
+    let size = |rule: &Rule| rule.peer.identities(rule.group).len();
     let mut counts: HashMap<(String, Direction), usize> = HashMap::new();
     let mut warnings = Vec::new();
     for rule in rules {
         let count = counts
             .entry((squeeze(&rule.group.text), rule.direction))
             .or_default();
-        *count += 1;
-        if *count == RULES_PER_GROUP + 1 {
-            let total = rules
+        let before = *count;
+        *count += size(rule);
+        if before <= RULES_PER_GROUP && *count > RULES_PER_GROUP {
+            let total: usize = rules
                 .iter()
                 .filter(|other| {
                     other.direction == rule.direction && other.group.same_as(rule.group)
                 })
-                .count();
+                .map(size)
+                .sum();
             let direction = match rule.direction {
                 Direction::Egress => "outbound",
                 Direction::Ingress => "inbound",

@@ -18,9 +18,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::Style;
-use crate::connection::{Connection, Direction, Expr, Port, Protocol};
+use crate::connection::{Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::validate::identity;
 
 /// A connection and the stem of its two resource names.
 #[derive(Debug, Clone)]
@@ -29,14 +28,14 @@ pub struct NamedConnection {
     pub connection: Connection,
 }
 
-/// Names every connection; two connections with one name are an error that suggests `name`.
+/// Names every connection. Two resources of one type with one name are an error that
+/// suggests `name`.
 pub fn name_connections(
     file: &Arc<SourceFile>,
     connections: Vec<Connection>,
     style: Style,
 ) -> Result<Vec<NamedConnection>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
     let mut named: Vec<NamedConnection> = Vec::with_capacity(connections.len());
     for connection in connections {
         let name = match &connection.name {
@@ -51,33 +50,11 @@ pub fn name_connections(
                     continue;
                 }
             },
-            None => derived_name(&connection, style),
+            None => derived_name(&connection, style, None),
         };
-        if let Some(&first) = seen.get(&name) {
-            let first = &named[first].connection;
-            // Two connections with the same content are already reported as a duplicate rule.
-            if identity(first) != identity(&connection) {
-                let span = connection
-                    .name
-                    .as_ref()
-                    .map_or(connection.span.clone(), |n| n.1.clone());
-                let first_span = first
-                    .name
-                    .as_ref()
-                    .map_or(first.span.clone(), |n| n.1.clone());
-                errors.push(
-                    Diagnostic::at(Problem::NameCollision(name.clone()), file, span).with_note(
-                        "first named here",
-                        file,
-                        first_span,
-                    ),
-                );
-            }
-            continue;
-        }
-        seen.insert(name.clone(), named.len());
         named.push(NamedConnection { name, connection });
     }
+    errors.extend(collisions(file, &named, style));
     if errors.is_empty() {
         Ok(named)
     } else {
@@ -85,21 +62,109 @@ pub fn name_connections(
     }
 }
 
-/// The name of one of a connection's two resources.
-pub fn resource_name(stem: &str, direction: Direction, style: Style) -> String {
-    match style {
-        Style::SecurityGroupRule => format!("{stem}_{direction}"),
-        Style::VpcSecurityGroupRule => stem.to_string(),
+/// One error per connection whose resource name another connection already took.
+/// (Validation has already rejected two connections with the same content.)
+fn collisions(file: &Arc<SourceFile>, named: &[NamedConnection], style: Style) -> Vec<Diagnostic> {
+    let name_span = |connection: &Connection| {
+        connection
+            .name
+            .as_ref()
+            .map_or(connection.span.clone(), |(_, span)| span.clone())
+    };
+    let mut first_owner: HashMap<(String, Direction), &Connection> = HashMap::new();
+    let mut reported: Vec<&Connection> = Vec::new();
+    let mut errors = Vec::new();
+    for resource in resources(named, style) {
+        let connection = resource.rule.connection;
+        let key = (resource.name.clone(), resource.rule.direction);
+        let first = *first_owner.entry(key).or_insert(connection);
+        let already = reported.iter().any(|seen| std::ptr::eq(*seen, connection));
+        if !std::ptr::eq(first, connection) && !already {
+            reported.push(connection);
+            errors.push(
+                Diagnostic::at(
+                    Problem::NameCollision(resource.name.clone()),
+                    file,
+                    name_span(connection),
+                )
+                .with_note("first named here", file, name_span(first)),
+            );
+        }
     }
+    errors
+}
+
+/// One resource of the generated file.
+#[derive(Debug, Clone)]
+pub struct Resource<'a> {
+    pub name: String,
+    pub rule: Rule<'a>,
+    /// For an `aws_vpc_*` rule to addresses: the one CIDR block or prefix list it allows
+    /// (those resources take one peer each).
+    pub address: Option<&'a Expr>,
+}
+
+/// Every resource of the generated file, sorted by name (egress first), so reordering the
+/// list leaves the file as it is.
+///
+/// - `aws_security_group_rule` style: `<name>_egress` and `<name>_ingress`; a rule to CIDR
+///   blocks or prefix lists carries the whole list.
+/// - `aws_vpc_*` style: both rules are `<name>` (two resource types); a rule to addresses
+///   becomes one resource per literal address, `<name>_<address>`, so adding an address never
+///   renames the others (a list expression becomes one resource with `for_each`).
+pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<'_>> {
+    let mut resources = Vec::new();
+    for named in connections {
+        for rule in named.connection.rules() {
+            match (style, rule.peer) {
+                (Style::SecurityGroupRule, _) => resources.push(Resource {
+                    name: format!("{}_{}", named.name, rule.direction),
+                    rule,
+                    address: None,
+                }),
+                (Style::VpcSecurityGroupRule, Peer::Addresses(list)) => match &list.items {
+                    Items::Literal(items) => {
+                        for item in items {
+                            let name = match named.connection.name {
+                                Some(_) => format!("{}_{}", named.name, address_word(item)),
+                                None => derived_name(&named.connection, style, Some(item)),
+                            };
+                            resources.push(Resource {
+                                name,
+                                rule: rule.clone(),
+                                address: Some(item),
+                            });
+                        }
+                    }
+                    Items::Expr(_) => resources.push(Resource {
+                        name: named.name.clone(),
+                        rule,
+                        address: None,
+                    }),
+                },
+                (Style::VpcSecurityGroupRule, _) => resources.push(Resource {
+                    name: named.name.clone(),
+                    rule,
+                    address: None,
+                }),
+            }
+        }
+    }
+    resources.sort_by(|a, b| (&a.name, a.rule.direction).cmp(&(&b.name, b.rule.direction)));
+    resources
 }
 
 /// `<source>_to_<target>_<protocol>_<ports>` (e.g. `alb_to_web_tcp_443`), or `<source>_to_<target>`
-/// for the `aws_vpc_*` style.
-fn derived_name(connection: &Connection, style: Style) -> String {
+/// for the `aws_vpc_*` style, where `address` names the one address of a resource.
+fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -> String {
+    let words = |endpoint: &Endpoint| match (endpoint, address) {
+        (Endpoint::Addresses(_), Some(address)) => address_word(address),
+        _ => endpoint_words(endpoint),
+    };
     let groups = format!(
         "{}_to_{}",
-        group_words(&connection.source),
-        group_words(&connection.target)
+        words(&connection.source),
+        words(&connection.target)
     );
     if style == Style::VpcSecurityGroupRule {
         return sanitize(&groups).unwrap_or(groups);
@@ -128,6 +193,35 @@ fn derived_name(connection: &Connection, style: Style) -> String {
     sanitize(&raw).unwrap_or(raw)
 }
 
+/// A group's words, or the addresses' (`anywhere` for `0.0.0.0/0`; a long list by its first
+/// address and a count).
+fn endpoint_words(endpoint: &Endpoint) -> String {
+    let list = match endpoint {
+        Endpoint::Group(group) => return group_words(group),
+        Endpoint::Addresses(list) => list,
+    };
+    match &list.items {
+        Items::Expr(expr) => group_words(expr),
+        Items::Literal(items) => match items.as_slice() {
+            [one] => address_word(one),
+            [first, second] => format!("{}_{}", address_word(first), address_word(second)),
+            [first, rest @ ..] => format!("{}_and_{}_more", address_word(first), rest.len()),
+            [] => "none".to_string(),
+        },
+    }
+}
+
+/// An address in a name: `10_0_0_0_16`, `anywhere` (`0.0.0.0/0`), `anywhere_ipv6` (`::/0`),
+/// or the words of an expression (`aws_vpc_endpoint.s3.prefix_list_id` → `s3_prefix_list_id`).
+pub fn address_word(item: &Expr) -> String {
+    match item.text.trim_matches('"') {
+        "0.0.0.0/0" => "anywhere".to_string(),
+        "::/0" => "anywhere_ipv6".to_string(),
+        _ if item.text.starts_with('"') => expr_words(item),
+        _ => group_words(item),
+    }
+}
+
 fn port_word(port: &Port) -> String {
     match port {
         Port::Number(-1) => "any".to_string(),
@@ -141,6 +235,8 @@ fn port_word(port: &Port) -> String {
 fn group_words(expr: &Expr) -> String {
     const NOISE: &[&str] = &[
         "aws_security_group",
+        "aws_vpc_endpoint",
+        "aws_ec2_managed_prefix_list",
         "data",
         "var",
         "local",
@@ -162,23 +258,34 @@ fn group_words(expr: &Expr) -> String {
 }
 
 fn expr_words(expr: &Expr) -> String {
-    sanitize(&expr.text).unwrap_or_else(|| "expr".to_string())
+    let words = words(&expr.text);
+    if words.is_empty() {
+        "expr".to_string()
+    } else {
+        words
+    }
 }
 
-/// Lower-case ASCII letters, digits and single underscores; a name must not start with a
-/// digit. `terraform fmt` drops labels containing `$${`, so nothing else gets through.
-pub fn sanitize(text: &str) -> Option<String> {
-    let mut name = String::with_capacity(text.len());
+/// Lower-case ASCII letters, digits and single underscores.
+fn words(text: &str) -> String {
+    let mut words = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
-            name.push(c.to_ascii_lowercase());
-        } else if !name.is_empty() && !name.ends_with('_') {
-            name.push('_');
+            words.push(c.to_ascii_lowercase());
+        } else if !words.is_empty() && !words.ends_with('_') {
+            words.push('_');
         }
     }
-    while name.ends_with('_') {
-        name.pop();
+    while words.ends_with('_') {
+        words.pop();
     }
+    words
+}
+
+/// A resource name: [`words`], not starting with a digit. `terraform fmt` drops labels
+/// containing `$${`, so nothing else gets through.
+pub fn sanitize(text: &str) -> Option<String> {
+    let mut name = words(text);
     if name.is_empty() {
         return None;
     }

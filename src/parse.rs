@@ -36,7 +36,7 @@ pub struct Field {
 }
 
 /// A value's exact source text, and its literal value when it is one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Value {
     pub span: Range<usize>,
     pub text: String,
@@ -52,6 +52,8 @@ pub enum Literal {
     Null,
     /// A number that is not an integer.
     Other,
+    /// A literal list `[...]`, its elements read the same way.
+    List(Vec<Value>),
 }
 
 /// The name of the local this tool reads.
@@ -202,9 +204,15 @@ impl Reader<'_> {
 
     fn value(&self, expr: &Expression) -> Value {
         let span = span_of(expr);
+        let literal = match expr {
+            Expression::Array(array) => Some(Literal::List(
+                array.iter().map(|element| self.value(element)).collect(),
+            )),
+            scalar => literal(scalar),
+        };
         Value {
             text: self.file.text[span.clone()].to_string(),
-            literal: literal(expr),
+            literal,
             span,
         }
     }

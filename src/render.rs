@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use crate::config::Style;
-use crate::connection::{Direction, Expr, Peer, Port, Protocol, Rule};
+use crate::connection::{AddressList, Direction, Expr, Items, Peer, Port, Protocol, Rule};
 use crate::hclfmt::format_value;
-use crate::naming::{NamedConnection, resource_name};
+use crate::naming::{NamedConnection, Resource, resources};
 
 /// The generated file's name, which Terraform and OpenTofu both read.
 pub const GENERATED_FILE: &str = "mutual_rules.gen.tf";
@@ -30,23 +30,19 @@ pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> St
         "{HEADER_START} from {source}. {HEADER_END}\n\
          # Edit local.mutual_rules in {source}, then run `mutualsg generate`.\n"
     );
-    let mut rules: Vec<(String, Rule)> = connections
-        .iter()
-        .flat_map(|named| {
-            named
-                .connection
-                .rules()
-                .map(|rule| (resource_name(&named.name, rule.direction, style), rule))
-        })
-        .collect();
-    // Sorted by name (egress first), so reordering the list leaves the file as it is.
-    rules.sort_by(|a, b| (&a.0, a.1.direction).cmp(&(&b.0, b.1.direction)));
-    for (name, rule) in &rules {
+    for resource in resources(connections, style) {
         out.push('\n');
         let (resource_type, block) = match style {
-            Style::SecurityGroupRule => ("aws_security_group_rule", security_group_rule(rule)),
-            Style::VpcSecurityGroupRule => (vpc_resource_type(rule.direction), vpc_rule(rule)),
+            Style::SecurityGroupRule => (
+                "aws_security_group_rule",
+                security_group_rule(&resource.rule),
+            ),
+            Style::VpcSecurityGroupRule => (
+                vpc_resource_type(resource.rule.direction),
+                vpc_rule(&resource),
+            ),
         };
+        let name = &resource.name;
         let _ = writeln!(out, "resource \"{resource_type}\" \"{name}\" {{");
         block.write(&mut out);
         out.push_str("}\n");
@@ -57,12 +53,13 @@ pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> St
 /// `aws_security_group_rule`: every argument but `description` forces replacement.
 fn security_group_rule(rule: &Rule) -> Block {
     let connection = rule.connection;
-    let mut block = Block::with_provider(connection.provider.as_ref());
+    let mut block = Block::with_meta(connection.provider.as_ref(), None);
     block.attribute("type", format!("\"{}\"", rule.direction));
     block.attribute("security_group_id", expr(rule.group));
     match &rule.peer {
         Peer::Group(peer) => block.attribute("source_security_group_id", expr(peer)),
         Peer::SelfGroup => block.attribute("self", "true".to_string()),
+        Peer::Addresses(list) => block.attribute(list.kind.list_attribute(), address_list(list)),
     }
     block.attribute("protocol", protocol(&connection.protocol));
     block.attribute("from_port", port(&connection.ports.from));
@@ -82,15 +79,29 @@ fn vpc_resource_type(direction: Direction) -> &'static str {
 
 /// `aws_vpc_security_group_{ingress,egress}_rule`: one peer, no `self` (a group refers to
 /// itself by id), and no ports for all traffic.
-fn vpc_rule(rule: &Rule) -> Block {
+fn vpc_rule(resource: &Resource) -> Block {
+    let rule = &resource.rule;
     let connection = rule.connection;
-    let mut block = Block::with_provider(connection.provider.as_ref());
-    block.attribute("security_group_id", expr(rule.group));
-    let peer = match &rule.peer {
-        Peer::Group(peer) => peer,
-        Peer::SelfGroup => rule.group,
+    // A list expression cannot be expanded here: one resource per element, by `for_each`.
+    let for_each = match &rule.peer {
+        Peer::Addresses(AddressList {
+            items: Items::Expr(list),
+            ..
+        }) => Some(format!("toset({})", expr(list))),
+        _ => None,
     };
-    block.attribute("referenced_security_group_id", expr(peer));
+    let mut block = Block::with_meta(connection.provider.as_ref(), for_each);
+    block.attribute("security_group_id", expr(rule.group));
+    match (&rule.peer, resource.address) {
+        (Peer::Group(peer), _) => block.attribute("referenced_security_group_id", expr(peer)),
+        (Peer::SelfGroup, _) => block.attribute("referenced_security_group_id", expr(rule.group)),
+        (Peer::Addresses(list), Some(address)) => {
+            block.attribute(list.kind.single_attribute(), expr(address))
+        }
+        (Peer::Addresses(list), None) => {
+            block.attribute(list.kind.single_attribute(), "each.value".to_string())
+        }
+    }
     block.attribute("ip_protocol", protocol(&connection.protocol));
     if !matches!(connection.protocol, Protocol::All) {
         block.attribute("from_port", port(&connection.ports.from));
@@ -107,6 +118,17 @@ fn vpc_rule(rule: &Rule) -> Block {
 
 fn expr(expr: &Expr) -> String {
     format_value(&expr.text, 2)
+}
+
+/// A literal list on one line (`["a", "b"]`, as `terraform fmt` spaces it), or the expression.
+fn address_list(list: &AddressList) -> String {
+    match &list.items {
+        Items::Literal(items) => {
+            let items: Vec<String> = items.iter().map(expr).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Items::Expr(list) => expr(list),
+    }
 }
 
 fn protocol(protocol: &Protocol) -> String {
@@ -130,12 +152,17 @@ struct Block {
 }
 
 impl Block {
-    /// A block that starts with the `provider` meta-argument, set apart by a blank line as
-    /// Terraform's style guide puts meta-arguments.
-    fn with_provider(provider: Option<&Expr>) -> Block {
+    /// A block that starts with its meta-arguments (`provider`, `for_each`), set apart by a
+    /// blank line as Terraform's style guide puts them.
+    fn with_meta(provider: Option<&Expr>, for_each: Option<String>) -> Block {
         let mut block = Block::default();
         if let Some(provider) = provider {
             block.attribute("provider", expr(provider));
+        }
+        if let Some(for_each) = for_each {
+            block.attribute("for_each", for_each);
+        }
+        if !block.lines.is_empty() {
             block.lines.push(None);
         }
         block

@@ -1,11 +1,14 @@
 //! Raw connections → validated [`Connection`]s, collecting every error rather than the first.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Style;
-use crate::connection::{Connection, Expr, Port, Ports, Protocol};
+use crate::connection::{
+    AddressList, CidrKind, Connection, Endpoint, Expr, Items, Port, Ports, Protocol,
+};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::parse::{Field, Literal, RawConnection, Value};
 
@@ -14,6 +17,12 @@ use crate::parse::{Field, Literal, RawConnection, Value};
 pub const KNOWN_KEYS: &[&str] = &[
     "source_sg_id",
     "target_sg_id",
+    "source_cidr_blocks",
+    "source_ipv6_cidr_blocks",
+    "source_prefix_list_ids",
+    "target_cidr_blocks",
+    "target_ipv6_cidr_blocks",
+    "target_prefix_list_ids",
     "destination_port",
     "from_port",
     "to_port",
@@ -54,14 +63,17 @@ pub fn validate(
     }
 }
 
-/// AWS identifies a rule by group, direction, protocol, ports and peer, so two connections
-/// between the same groups with the same protocol and ports fail at apply with
+/// AWS identifies a rule by group, direction, protocol, ports and peer (each CIDR block of a
+/// list on its own), so two connections that share one fail at apply with
 /// `InvalidPermission.Duplicate`, whatever their descriptions.
 fn duplicate_rules(file: &Arc<SourceFile>, connections: &[Connection]) -> Vec<Diagnostic> {
     let mut seen: HashMap<String, &Connection> = HashMap::new();
     let mut errors = Vec::new();
     for connection in connections {
-        if let Some(first) = seen.insert(identity(connection), connection) {
+        let first = identities(connection)
+            .into_iter()
+            .find_map(|identity| seen.insert(identity, connection));
+        if let Some(first) = first {
             errors.push(
                 Diagnostic::at(Problem::DuplicateRule, file, connection.span.clone()).with_note(
                     "first here",
@@ -74,18 +86,51 @@ fn duplicate_rules(file: &Arc<SourceFile>, connections: &[Connection]) -> Vec<Di
     errors
 }
 
-/// What makes a connection's rules unique in AWS's eyes, ignoring source layout.
-pub fn identity(connection: &Connection) -> String {
+/// What makes each of a connection's rules unique in AWS's eyes, ignoring source layout.
+pub fn identities(connection: &Connection) -> Vec<String> {
     let squeeze = |text: &str| text.split_whitespace().collect::<String>();
-    format!(
-        "{}|{}|{}|{}|{}",
-        squeeze(&connection.source.text),
-        squeeze(&connection.target.text),
+    let ports = format!(
+        "{}|{}|{}",
         squeeze(&connection.protocol.to_string()),
         squeeze(&connection.ports.from.to_string()),
         squeeze(&connection.ports.to.to_string()),
-    )
+    );
+    let mut identities = Vec::new();
+    for rule in connection.rules() {
+        for peer in rule.peer.identities(rule.group) {
+            identities.push(format!(
+                "{}|{}|{peer}|{ports}",
+                rule.direction,
+                squeeze(&rule.group.text)
+            ));
+        }
+    }
+    identities
 }
+
+/// One side of a connection: its group key and the address-list keys that may replace it.
+struct Side {
+    group_key: &'static str,
+    list_keys: [(&'static str, CidrKind); 3],
+}
+
+const SOURCE: Side = Side {
+    group_key: "source_sg_id",
+    list_keys: [
+        ("source_cidr_blocks", CidrKind::Ipv4),
+        ("source_ipv6_cidr_blocks", CidrKind::Ipv6),
+        ("source_prefix_list_ids", CidrKind::PrefixList),
+    ],
+};
+
+const TARGET: Side = Side {
+    group_key: "target_sg_id",
+    list_keys: [
+        ("target_cidr_blocks", CidrKind::Ipv4),
+        ("target_ipv6_cidr_blocks", CidrKind::Ipv6),
+        ("target_prefix_list_ids", CidrKind::PrefixList),
+    ],
+};
 
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
@@ -133,8 +178,11 @@ impl Checker<'_> {
         let get = |key: &str| fields.get(key).map(|field| &field.value);
 
         self.misspelt = suggested;
-        let source = self.group(get("source_sg_id"), "source_sg_id", raw);
-        let target = self.group(get("target_sg_id"), "target_sg_id", raw);
+        let source = self.endpoint(&fields, &SOURCE, raw);
+        let target = self.endpoint(&fields, &TARGET, raw);
+        if let (Some(Endpoint::Addresses(_)), Some(Endpoint::Addresses(_))) = (&source, &target) {
+            self.report(Problem::NoGroup, raw.span.clone());
+        }
         let protocol = self.protocol(get("protocol"));
         let ports = protocol
             .as_ref()
@@ -164,16 +212,40 @@ impl Checker<'_> {
         })
     }
 
-    fn group(
+    /// A side's group, or its CIDR blocks or prefix lists: exactly one of the side's keys.
+    fn endpoint(
         &mut self,
-        value: Option<&Value>,
-        key: &'static str,
+        fields: &HashMap<&str, &Field>,
+        side: &Side,
         raw: &RawConnection,
-    ) -> Option<Expr> {
-        let Some(value) = value else {
-            self.report_missing(Problem::MissingKey(key), &[key], raw.span.clone());
-            return None;
-        };
+    ) -> Option<Endpoint> {
+        let keys = std::iter::once((side.group_key, None))
+            .chain(side.list_keys.iter().map(|&(key, kind)| (key, Some(kind))));
+        let given: Vec<(&'static str, Option<CidrKind>, &Field)> = keys
+            .filter_map(|(key, kind)| fields.get(key).map(|field| (key, kind, *field)))
+            .collect();
+        match given.as_slice() {
+            [] => {
+                let mut keys = vec![side.group_key];
+                keys.extend(side.list_keys.iter().map(|(key, _)| *key));
+                self.report_missing(Problem::MissingKey(side.group_key), &keys, raw.span.clone());
+                None
+            }
+            [(key, None, field)] => self.group(&field.value, key).map(Endpoint::Group),
+            [(key, Some(kind), field)] => self
+                .address_list(&field.value, key, *kind)
+                .map(Endpoint::Addresses),
+            [(first, ..), (second, _, field), ..] => {
+                self.report(
+                    Problem::ConflictingKeys(first, second),
+                    field.key_span.clone(),
+                );
+                None
+            }
+        }
+    }
+
+    fn group(&mut self, value: &Value, key: &'static str) -> Option<Expr> {
         match value.literal {
             None | Some(Literal::String(_)) => Some(expr(value)),
             Some(_) => {
@@ -187,6 +259,81 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `["10.0.0.0/8", ...]`, checked and sorted, or an expression copied as it is.
+    fn address_list(
+        &mut self,
+        value: &Value,
+        key: &'static str,
+        kind: CidrKind,
+    ) -> Option<AddressList> {
+        let elements = match &value.literal {
+            None => {
+                return Some(AddressList {
+                    kind,
+                    items: Items::Expr(expr(value)),
+                });
+            }
+            Some(Literal::List(elements)) => elements,
+            Some(_) => {
+                self.report(
+                    Problem::WrongType {
+                        key,
+                        expected: "a list, e.g. [\"10.0.0.0/16\"]",
+                    },
+                    value.span.clone(),
+                );
+                return None;
+            }
+        };
+        if elements.is_empty() {
+            self.report(Problem::EmptyList(key), value.span.clone());
+            return None;
+        }
+        let mut items: Vec<(&Value, Expr)> = Vec::with_capacity(elements.len());
+        let mut ok = true;
+        for element in elements {
+            match &element.literal {
+                Some(Literal::String(text)) if kind != CidrKind::PrefixList => {
+                    if let Err(problem) = check_cidr(text, kind, key) {
+                        self.report(problem, element.span.clone());
+                        ok = false;
+                    }
+                }
+                Some(Literal::String(_)) | None => {}
+                Some(_) => {
+                    self.report(
+                        Problem::WrongType {
+                            key,
+                            expected: "a list of strings",
+                        },
+                        element.span.clone(),
+                    );
+                    ok = false;
+                }
+            }
+            if let Some((first, _)) = items
+                .iter()
+                .find(|(seen, _)| seen.literal.is_some() && seen.literal == element.literal)
+            {
+                let first_span = first.span.clone();
+                self.errors.push(
+                    Diagnostic::at(Problem::DuplicateRule, self.file, element.span.clone())
+                        .with_note("first here", self.file, first_span),
+                );
+                ok = false;
+            }
+            items.push((element, expr(element)));
+        }
+        // The AWS provider replaces a rule whose `cidr_blocks` order changes
+        // (terraform-provider-aws #19082): one canonical order keeps reorders free.
+        let mut items: Vec<Expr> = items.into_iter().map(|(_, item)| item).collect();
+        items.sort_by(|a, b| a.text.cmp(&b.text));
+        ok.then_some(AddressList {
+            kind,
+            items: Items::Literal(items),
+        })
     }
 
     fn protocol(&mut self, value: Option<&Value>) -> Option<Protocol> {
@@ -454,6 +601,43 @@ fn expr(value: &Value) -> Expr {
         text: value.text.clone(),
         span: value.span.clone(),
     }
+}
+
+/// A CIDR block must be a network address of its key's family, as the AWS provider checks.
+fn check_cidr(text: &str, kind: CidrKind, key: &'static str) -> Result<(), Problem> {
+    let invalid = || Problem::InvalidCidr(text.to_string());
+    let (address, length) = text.split_once('/').ok_or_else(invalid)?;
+    let length: u32 = length.parse().map_err(|_| invalid())?;
+    let address: IpAddr = address.parse().map_err(|_| invalid())?;
+    let (max, network) = match (kind, address) {
+        (CidrKind::Ipv4, IpAddr::V4(v4)) => {
+            let mask = u32::MAX.checked_shl(32 - length.min(32)).unwrap_or(0);
+            (32, IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask)))
+        }
+        (CidrKind::Ipv6, IpAddr::V6(v6)) => {
+            let mask = u128::MAX.checked_shl(128 - length.min(128)).unwrap_or(0);
+            (128, IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask)))
+        }
+        _ => {
+            return Err(Problem::WrongAddressFamily {
+                cidr: text.to_string(),
+                key,
+            });
+        }
+    };
+    if length > max {
+        return Err(Problem::PrefixLengthOutOfRange {
+            cidr: text.to_string(),
+            max,
+        });
+    }
+    if network != address {
+        return Err(Problem::NotNetworkAddress {
+            cidr: text.to_string(),
+            network: format!("{network}/{length}"),
+        });
+    }
+    Ok(())
 }
 
 /// AWS's character set for rule descriptions.

@@ -198,6 +198,8 @@ impl Workspace {
                     "aws_security_group_rule" => {
                         let peer = if values["self"] == true {
                             "self".to_string()
+                        } else if let Some(addresses) = address_peer(values, &LIST_ATTRIBUTES) {
+                            addresses
                         } else {
                             name(&values["source_security_group_id"])
                         };
@@ -215,7 +217,8 @@ impl Workspace {
                             "egress"
                         };
                         // These resources have no `self`: a group names itself.
-                        let mut peer = name(&values["referenced_security_group_id"]);
+                        let mut peer = address_peer(values, &SINGLE_ATTRIBUTES)
+                            .unwrap_or_else(|| name(&values["referenced_security_group_id"]));
                         if peer == group {
                             peer = "self".to_string();
                         }
@@ -238,6 +241,31 @@ impl Workspace {
         rules.sort();
         rules
     }
+}
+
+/// The address attributes of `aws_security_group_rule` and of the `aws_vpc_*` rules, with the
+/// kind each is written as in `flows.txt`.
+const LIST_ATTRIBUTES: [(&str, &str); 3] = [
+    ("cidr_blocks", "cidr"),
+    ("ipv6_cidr_blocks", "ipv6"),
+    ("prefix_list_ids", "pl"),
+];
+const SINGLE_ATTRIBUTES: [(&str, &str); 3] = [
+    ("cidr_ipv4", "cidr"),
+    ("cidr_ipv6", "ipv6"),
+    ("prefix_list_id", "pl"),
+];
+
+/// A rule's address peer as `KIND:ADDRESS[,ADDRESS...]`, when it has one.
+fn address_peer(values: &Value, attributes: &[(&str, &str)]) -> Option<String> {
+    attributes.iter().find_map(|(attribute, kind)| {
+        let addresses: Vec<&str> = match &values[attribute] {
+            Value::String(one) => vec![one.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        (!addresses.is_empty()).then(|| format!("{kind}:{}", addresses.join(",")))
+    })
 }
 
 /// A rule resource of either output style.
@@ -306,18 +334,25 @@ fn expected_rules(case: &Path) -> Vec<String> {
         } else {
             (source, target)
         };
-        rules.push(format!(
-            "egress {source} {target_peer} {protocol} {from} {to} | {egress_description}"
-        ));
-        rules.push(format!(
-            "ingress {target} {source_peer} {protocol} {from} {to} | {ingress_description}"
-        ));
+        // Addresses are written KIND:ADDRESS: only the group on the other side has a rule.
+        let is_group = |endpoint: &str| !endpoint.contains(':');
+        if is_group(source) {
+            rules.push(format!(
+                "egress {source} {target_peer} {protocol} {from} {to} | {egress_description}"
+            ));
+        }
+        if is_group(target) {
+            rules.push(format!(
+                "ingress {target} {source_peer} {protocol} {from} {to} | {ingress_description}"
+            ));
+        }
     }
     rules.sort();
     rules
 }
 
-/// Reverses the order of the connections in `mutual_rules` (list elements or map entries).
+/// Reverses the order of the connections in `mutual_rules` (list elements or map entries),
+/// and of the addresses in each literal CIDR or prefix list.
 fn reorder_mutual_rules(dir: &Path) {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -332,21 +367,39 @@ fn reorder_mutual_rules(dir: &Path) {
             };
             let value = attribute.value_mut();
             if let Some(array) = value.as_array_mut() {
-                let mut elements: Vec<_> = array.iter().cloned().collect();
-                elements.reverse();
-                array.clear();
-                elements.into_iter().for_each(|element| array.push(element));
+                reverse_array(array);
+                array.iter_mut().for_each(reverse_address_lists);
             } else if let Some(object) = value.as_object_mut() {
                 let mut entries: Vec<_> =
                     object.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 entries.reverse();
                 object.clear();
-                entries.into_iter().for_each(|(key, value)| {
+                entries.into_iter().for_each(|(key, mut value)| {
+                    reverse_address_lists(value.expr_mut());
                     object.insert(key, value);
                 });
             }
         }
         fs::write(&path, body.to_string()).unwrap();
+    }
+}
+
+fn reverse_array(array: &mut hcl_edit::expr::Array) {
+    let mut elements: Vec<_> = array.iter().cloned().collect();
+    elements.reverse();
+    array.clear();
+    elements.into_iter().for_each(|element| array.push(element));
+}
+
+/// Reverses the literal CIDR and prefix lists of one connection object.
+fn reverse_address_lists(connection: &mut hcl_edit::expr::Expression) {
+    let Some(object) = connection.as_object_mut() else {
+        return;
+    };
+    for (_, value) in object.iter_mut() {
+        if let Some(array) = value.expr_mut().as_array_mut() {
+            reverse_array(array);
+        }
     }
 }
 
@@ -435,6 +488,8 @@ terraform_cases! {
     terraform_accepts_self_connections => "generate/self_connection",
     terraform_accepts_expressions => "generate/expressions",
     terraform_accepts_the_vpc_style => "generate/vpc_style",
+    terraform_accepts_cidr_and_prefix_list_peers => "generate/cidr_peers",
+    terraform_accepts_cidr_peers_in_the_vpc_style => "generate/vpc_style_cidr_peers",
     terraform_accepts_61_rules_on_one_group => "generate/warns_past_the_rule_quota",
 }
 
