@@ -91,3 +91,15 @@ pub fn terraform() -> Option<PathBuf> {
             .find(|candidate| candidate.is_file())
     })
 }
+
+/// `pre-commit` to test with: `MUTUALSG_PRE_COMMIT`, else the first on `PATH`.
+pub fn pre_commit() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("MUTUALSG_PRE_COMMIT") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("pre-commit"))
+            .find(|candidate| candidate.is_file())
+    })
+}
