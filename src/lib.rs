@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod discover;
 mod hclfmt;
 pub mod lint;
+pub mod model;
 pub mod naming;
 pub mod output;
 pub mod parse;
@@ -182,6 +183,35 @@ pub fn generate_module(module: &Module, config: &Config) -> Result<Generated, Ve
         text: Some(render::render(&source_name, &named, config.style)),
         warnings: lint::warnings(file, &named, &others),
     })
+}
+
+/// The module's named connections from already parsed files, or `None` without `mutual_rules`.
+pub(crate) fn connections_of(
+    files: &[model::ParsedFile],
+    config: &Config,
+) -> Result<Option<naming::Definition>, Vec<Diagnostic>> {
+    let mut definitions = Vec::new();
+    let mut errors = Vec::new();
+    for parsed in files {
+        match parse::definitions(&parsed.file, &parsed.body) {
+            Ok(mut found) => definitions.append(&mut found),
+            Err(mut found) => errors.append(&mut found),
+        }
+    }
+    let definition = single_definition(&definitions, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let Some(definition) = definition else {
+        return Ok(None);
+    };
+    let file = &definition.file;
+    let connections = validate::validate(file, &definition.connections, config.style)?;
+    let connections = naming::name_connections(file, connections, config.style)?;
+    Ok(Some(naming::Definition {
+        file: Arc::clone(file),
+        connections,
+    }))
 }
 
 /// A source file, by what it can matter for.

@@ -28,6 +28,13 @@ pub struct NamedConnection {
     pub connection: Connection,
 }
 
+/// A module's named connections and the file that defines them.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub file: Arc<SourceFile>,
+    pub connections: Vec<NamedConnection>,
+}
+
 /// Names every connection. Two resources of one type with one name are an error that
 /// suggests `name`.
 pub fn name_connections(

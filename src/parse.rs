@@ -61,7 +61,14 @@ pub const LOCAL_NAME: &str = "mutual_rules";
 
 /// Parses a file and returns its `mutual_rules` definitions (usually none or one).
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<Definition>, Vec<Diagnostic>> {
-    let body = parse_body(file)?;
+    definitions(file, &parse_body(file)?)
+}
+
+/// The `mutual_rules` definitions of a parsed file.
+pub fn definitions(
+    file: &Arc<SourceFile>,
+    body: &Body,
+) -> Result<Vec<Definition>, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
     for block in body
@@ -88,7 +95,8 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<Definition>, Vec<Diagnos
     }
 }
 
-fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
+/// Parses a whole file; a syntax error becomes a located diagnostic.
+pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
     hcl_edit::parser::parse_body(&file.text).map_err(|error| {
         let offset = error.location().offset().min(file.text.len());
         let end = (offset + 1).min(file.text.len());
@@ -97,7 +105,7 @@ fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
     })
 }
 
-fn span_of(node: &impl Span) -> Range<usize> {
+pub fn span_of(node: &impl Span) -> Range<usize> {
     node.span().unwrap_or(0..0)
 }
 
@@ -203,18 +211,23 @@ impl Reader<'_> {
     }
 
     fn value(&self, expr: &Expression) -> Value {
-        let span = span_of(expr);
-        let literal = match expr {
-            Expression::Array(array) => Some(Literal::List(
-                array.iter().map(|element| self.value(element)).collect(),
-            )),
-            scalar => literal(scalar),
-        };
-        Value {
-            text: self.file.text[span.clone()].to_string(),
-            literal,
-            span,
-        }
+        value(self.file, expr)
+    }
+}
+
+/// An expression's source text and, when it is one, its literal value.
+pub fn value(file: &SourceFile, expr: &Expression) -> Value {
+    let span = span_of(expr);
+    let literal = match expr {
+        Expression::Array(array) => Some(Literal::List(
+            array.iter().map(|element| value(file, element)).collect(),
+        )),
+        scalar => literal(scalar),
+    };
+    Value {
+        text: file.text[span.clone()].to_string(),
+        literal,
+        span,
     }
 }
 

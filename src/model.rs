@@ -1,0 +1,421 @@
+//! One model of every security-group rule a module declares, each with its source span:
+//! the `mutual_rules` connections, hand-written `aws_security_group_rule` and
+//! `aws_vpc_security_group_{ingress,egress}_rule` resources, and inline `ingress`/`egress`
+//! blocks of `aws_security_group`. `migrate`, `graph` and `audit` all read rules from here.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use hcl_edit::structure::{Block, Body};
+
+use crate::config::Config;
+use crate::connection::{CidrKind, Direction, Items, Peer, Protocol};
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::discover::Module;
+use crate::naming::{Definition, NamedConnection};
+use crate::parse::{self, Literal, Value, span_of};
+
+/// A parsed source file of the module.
+pub struct ParsedFile {
+    pub file: Arc<SourceFile>,
+    pub body: Body,
+}
+
+/// Everything a module declares about its security-group rules.
+pub struct ModuleModel {
+    pub files: Vec<ParsedFile>,
+    /// The `mutual_rules` connections, named, with the file that defines them.
+    pub connections: Option<Definition>,
+    pub rules: Vec<DeclaredRule>,
+    /// `aws_security_group` resources, by address (`aws_security_group.web`).
+    pub groups: Vec<GroupDecl>,
+}
+
+pub struct GroupDecl {
+    pub address: String,
+    pub file: Arc<SourceFile>,
+    pub span: Range<usize>,
+    pub has_inline_rules: bool,
+}
+
+/// Where a rule is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Generated from the `mutual_rules` connection of this name.
+    Generated { name: String },
+    /// A rule resource: `aws_security_group_rule.x` or `aws_vpc_security_group_*_rule.x`.
+    Resource { address: String },
+    /// An inline `ingress`/`egress` block of this group (`aws_security_group.web`).
+    Inline { group: String },
+}
+
+/// Who a rule allows, as written in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulePeer {
+    /// A security group id expression, layout squeezed out.
+    Group(String),
+    /// The rule's own group.
+    SelfGroup,
+    /// A CIDR block or prefix list (a literal without quotes, or an expression's text).
+    Address { kind: CidrKind, value: String },
+}
+
+/// One declared rule (one resource, one inline block, or one generated rule).
+#[derive(Debug, Clone)]
+pub struct DeclaredRule {
+    pub origin: Origin,
+    pub direction: Direction,
+    /// The group the rule belongs to, as an id expression (`aws_security_group.web.id`).
+    pub group: String,
+    pub peers: Vec<RulePeer>,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1`, a number, or an expression's text.
+    pub protocol: String,
+    pub from_port: String,
+    pub to_port: String,
+    /// The description's source text.
+    pub description: Option<String>,
+    /// Declared with `count` or `for_each`: one declaration, several rules.
+    pub repeated: bool,
+    pub file: Arc<SourceFile>,
+    pub span: Range<usize>,
+}
+
+/// Reads every source file of a module and every rule in it. Unlike `generate`, which only
+/// parses files that mention `mutual_rules`, this parses them all: any file may hold rules.
+pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in &module.sources {
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    errors.push(Diagnostic::file(Problem::NotUtf8, path));
+                    continue;
+                }
+            },
+            Err(error) => {
+                errors.push(Diagnostic::file(
+                    Problem::ReadFailed(error.to_string()),
+                    path,
+                ));
+                continue;
+            }
+        };
+        let file = Arc::new(SourceFile {
+            path: path.clone(),
+            text,
+        });
+        match parse::parse_body(&file) {
+            Ok(body) => files.push(ParsedFile { file, body }),
+            Err(mut found) => errors.append(&mut found),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let connections = crate::connections_of(&files, config)?;
+    let mut rules = Vec::new();
+    let mut groups = Vec::new();
+    if let Some(definition) = &connections {
+        rules.extend(generated_rules(&definition.file, &definition.connections));
+    }
+    for parsed in &files {
+        for block in parsed
+            .body
+            .blocks()
+            .filter(|block| block.ident.as_str() == "resource")
+        {
+            let reader = BlockReader {
+                file: &parsed.file,
+                block,
+            };
+            match reader.labels().as_slice() {
+                ["aws_security_group", name] => {
+                    let address = format!("aws_security_group.{name}");
+                    let inline = reader.inline_rules(&address);
+                    groups.push(GroupDecl {
+                        address,
+                        file: Arc::clone(&parsed.file),
+                        span: reader.header_span(),
+                        has_inline_rules: !inline.is_empty(),
+                    });
+                    rules.extend(inline);
+                }
+                ["aws_security_group_rule", name] => {
+                    rules.extend(
+                        reader.security_group_rule(&format!("aws_security_group_rule.{name}")),
+                    );
+                }
+                [
+                    kind @ ("aws_vpc_security_group_ingress_rule"
+                    | "aws_vpc_security_group_egress_rule"),
+                    name,
+                ] => {
+                    let direction = if kind.contains("ingress") {
+                        Direction::Ingress
+                    } else {
+                        Direction::Egress
+                    };
+                    rules.push(reader.vpc_rule(&format!("{kind}.{name}"), direction));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(ModuleModel {
+        files,
+        connections,
+        rules,
+        groups,
+    })
+}
+
+/// The rules `generate` writes for the `mutual_rules` connections.
+fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<DeclaredRule> {
+    let mut rules = Vec::new();
+    for connection in named {
+        for rule in connection.connection.rules() {
+            let peers = match rule.peer {
+                Peer::Group(group) => vec![RulePeer::Group(squeeze(&group.text))],
+                Peer::SelfGroup => vec![RulePeer::SelfGroup],
+                Peer::Addresses(list) => match &list.items {
+                    Items::Literal(items) => items
+                        .iter()
+                        .map(|item| RulePeer::Address {
+                            kind: list.kind,
+                            value: unquote(&item.text),
+                        })
+                        .collect(),
+                    Items::Expr(expr) => vec![RulePeer::Address {
+                        kind: list.kind,
+                        value: squeeze(&expr.text),
+                    }],
+                },
+            };
+            let c = &connection.connection;
+            rules.push(DeclaredRule {
+                origin: Origin::Generated {
+                    name: connection.name.clone(),
+                },
+                direction: rule.direction,
+                group: squeeze(&rule.group.text),
+                peers,
+                protocol: c.protocol.to_string(),
+                from_port: c.ports.from.to_string(),
+                to_port: c.ports.to.to_string(),
+                description: rule.description.map(|d| d.text.clone()),
+                repeated: false,
+                file: Arc::clone(file),
+                span: c.span.clone(),
+            });
+        }
+    }
+    rules
+}
+
+struct BlockReader<'a> {
+    file: &'a Arc<SourceFile>,
+    block: &'a Block,
+}
+
+impl BlockReader<'_> {
+    fn labels(&self) -> Vec<&str> {
+        self.block
+            .labels
+            .iter()
+            .map(|label| label.as_str())
+            .collect()
+    }
+
+    /// `resource "type" "name"`, for the underline.
+    fn header_span(&self) -> Range<usize> {
+        let start = span_of(&self.block.ident).start;
+        let end = self
+            .block
+            .labels
+            .last()
+            .map_or(start, |label| span_of(label).end);
+        start..end
+    }
+
+    fn get(&self, body: &Body, key: &str) -> Option<Value> {
+        body.get_attribute(key)
+            .map(|attribute| parse::value(self.file, &attribute.value))
+    }
+
+    fn repeated(&self) -> bool {
+        self.block.body.has_attribute("count") || self.block.body.has_attribute("for_each")
+    }
+
+    fn rule(
+        &self,
+        origin: Origin,
+        direction: Direction,
+        group: String,
+        peers: Vec<RulePeer>,
+        body: &Body,
+    ) -> DeclaredRule {
+        let text = |key: &str| self.get(body, key).map(|value| scalar_text(&value));
+        DeclaredRule {
+            origin,
+            direction,
+            group,
+            peers,
+            protocol: text("protocol")
+                .or_else(|| text("ip_protocol"))
+                .map(|protocol| canonical_protocol(&protocol))
+                .unwrap_or_default(),
+            from_port: text("from_port").unwrap_or_default(),
+            to_port: text("to_port").unwrap_or_default(),
+            description: self.get(body, "description").map(|value| value.text),
+            repeated: self.repeated(),
+            file: Arc::clone(self.file),
+            span: self.header_span(),
+        }
+    }
+
+    /// `aws_security_group_rule`: peers from `self`, `source_security_group_id`, and the lists.
+    fn security_group_rule(&self, address: &str) -> Option<DeclaredRule> {
+        let body = &self.block.body;
+        let direction = match self
+            .get(body, "type")
+            .map(|value| scalar_text(&value))
+            .as_deref()
+        {
+            Some("ingress") => Direction::Ingress,
+            Some("egress") => Direction::Egress,
+            _ => return None,
+        };
+        let group = self
+            .get(body, "security_group_id")
+            .map(|value| squeeze(&value.text))?;
+        let mut peers = Vec::new();
+        if self.get(body, "self").and_then(|value| value.literal) == Some(Literal::Bool(true)) {
+            peers.push(RulePeer::SelfGroup);
+        }
+        if let Some(peer) = self.get(body, "source_security_group_id") {
+            peers.push(RulePeer::Group(squeeze(&peer.text)));
+        }
+        peers.extend(self.address_lists(body));
+        let origin = Origin::Resource {
+            address: address.to_string(),
+        };
+        Some(self.rule(origin, direction, group, peers, body))
+    }
+
+    fn vpc_rule(&self, address: &str, direction: Direction) -> DeclaredRule {
+        let body = &self.block.body;
+        let group = self
+            .get(body, "security_group_id")
+            .map(|value| squeeze(&value.text))
+            .unwrap_or_default();
+        let mut peers = Vec::new();
+        if let Some(peer) = self.get(body, "referenced_security_group_id") {
+            let peer = squeeze(&peer.text);
+            peers.push(if peer == group {
+                RulePeer::SelfGroup
+            } else {
+                RulePeer::Group(peer)
+            });
+        }
+        for (key, kind) in [
+            ("cidr_ipv4", CidrKind::Ipv4),
+            ("cidr_ipv6", CidrKind::Ipv6),
+            ("prefix_list_id", CidrKind::PrefixList),
+        ] {
+            if let Some(value) = self.get(body, key) {
+                peers.push(RulePeer::Address {
+                    kind,
+                    value: scalar_text(&value),
+                });
+            }
+        }
+        let origin = Origin::Resource {
+            address: address.to_string(),
+        };
+        self.rule(origin, direction, group, peers, body)
+    }
+
+    /// `cidr_blocks`, `ipv6_cidr_blocks`, `prefix_list_ids`: one peer per literal element,
+    /// or the list expression as one.
+    fn address_lists(&self, body: &Body) -> Vec<RulePeer> {
+        let mut peers = Vec::new();
+        for kind in [CidrKind::Ipv4, CidrKind::Ipv6, CidrKind::PrefixList] {
+            let Some(value) = self.get(body, kind.list_attribute()) else {
+                continue;
+            };
+            match &value.literal {
+                Some(Literal::List(items)) => {
+                    peers.extend(items.iter().map(|item| RulePeer::Address {
+                        kind,
+                        value: scalar_text(item),
+                    }))
+                }
+                _ => peers.push(RulePeer::Address {
+                    kind,
+                    value: squeeze(&value.text),
+                }),
+            }
+        }
+        peers
+    }
+
+    /// Inline `ingress { ... }` and `egress { ... }` blocks of an `aws_security_group`.
+    fn inline_rules(&self, group_address: &str) -> Vec<DeclaredRule> {
+        let group_id = format!("{group_address}.id");
+        let mut rules = Vec::new();
+        for block in self.block.body.blocks() {
+            let direction = match block.ident.as_str() {
+                "ingress" => Direction::Ingress,
+                "egress" => Direction::Egress,
+                _ => continue,
+            };
+            let body = &block.body;
+            let mut peers = self.address_lists(body);
+            if self.get(body, "self").and_then(|value| value.literal) == Some(Literal::Bool(true)) {
+                peers.push(RulePeer::SelfGroup);
+            }
+            if let Some(groups) = self.get(body, "security_groups") {
+                match groups.literal {
+                    Some(Literal::List(items)) => peers.extend(
+                        items
+                            .iter()
+                            .map(|item| RulePeer::Group(squeeze(&item.text))),
+                    ),
+                    _ => peers.push(RulePeer::Group(squeeze(&groups.text))),
+                }
+            }
+            let origin = Origin::Inline {
+                group: group_address.to_string(),
+            };
+            let mut rule = self.rule(origin, direction, group_id.clone(), peers, body);
+            rule.span = span_of(&block.ident);
+            rule.repeated = false;
+            rules.push(rule);
+        }
+        rules
+    }
+}
+
+/// A literal's value as text (`"tcp"` → `tcp`, `443` → `443`), else the expression's text.
+fn scalar_text(value: &Value) -> String {
+    match &value.literal {
+        Some(Literal::String(text)) => text.clone(),
+        Some(Literal::Int(number)) => number.to_string(),
+        _ => squeeze(&value.text),
+    }
+}
+
+/// Protocols as the provider normalises them (`"TCP"`, `"6"` → `tcp`; `"all"` → `-1`).
+pub fn canonical_protocol(text: &str) -> String {
+    Protocol::from_literal(text).map_or_else(|| text.to_string(), |protocol| protocol.to_string())
+}
+
+fn unquote(text: &str) -> String {
+    text.trim().trim_matches('"').to_string()
+}
+
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect()
+}
