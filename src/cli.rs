@@ -29,6 +29,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the unified diff `generate` would apply (exit 0, or 2 on error).
     Diff(PathArgs),
+    /// Move a repo onto mutual_rules with moved/import/removed blocks, so Terraform destroys
+    /// nothing: prints the diff (exit 0, or 2 on error); `--write` applies it.
+    Migrate(MigrateArgs),
     /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
     Completions {
         #[arg(value_enum)]
@@ -54,6 +57,16 @@ Configuration: a .mutualsg.toml in the module directory or above may set
   style = \"aws_vpc_security_group_rule\"   (default: \"aws_security_group_rule\")
 
 Exit status: 0 success, 1 drift (check; generate --exit-code), 2 error.";
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    /// Apply the changes instead of printing them.
+    #[arg(long)]
+    pub write: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -104,22 +117,38 @@ impl Color {
 /// Parses arguments, runs, prints, and returns the exit status.
 pub fn main() -> ExitStatus {
     let cli = Cli::parse();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let (mode, paths, format, changes_fail) = match cli.command {
         Command::Generate(args) => (Mode::Write, args.paths.paths, Format::Human, args.exit_code),
         Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true),
         Command::Diff(args) => (Mode::Diff, args.paths, Format::Human, false),
+        Command::Migrate(args) => {
+            let outcome = crate::run_migrate(&args.paths.paths, args.write, &cwd);
+            let mode = if args.write { Mode::Write } else { Mode::Diff };
+            return finish(&outcome, mode, Format::Human, false, cli.color);
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());
             return ExitStatus::Success;
         }
     };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let outcome = crate::run(&paths, mode, &cwd);
+    finish(&outcome, mode, format, changes_fail, cli.color)
+}
+
+/// Prints an outcome and returns its exit status.
+fn finish(
+    outcome: &crate::Outcome,
+    mode: Mode,
+    format: Format,
+    changes_fail: bool,
+    color: Color,
+) -> ExitStatus {
     let colors = Colors {
-        stdout: cli.color.enabled(io::stdout().is_terminal()),
-        stderr: cli.color.enabled(io::stderr().is_terminal()),
+        stdout: color.enabled(io::stdout().is_terminal()),
+        stderr: color.enabled(io::stderr().is_terminal()),
     };
     // A closed pipe (`mutualsg diff | head`) is not worth a panic.
-    let _ = report::print(&outcome, mode, format, colors);
+    let _ = report::print(outcome, mode, format, colors);
     outcome.status(changes_fail)
 }

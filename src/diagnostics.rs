@@ -141,6 +141,20 @@ pub enum Problem {
     NotNetworkAddress { cidr: String, network: String },
     #[error("egress from {group} to {peer} re-opens egress to the whole internet")]
     OpenEgress { group: String, peer: String },
+    #[error("{what} is left as it is: {reason}")]
+    NotMigrated { what: String, reason: &'static str },
+    #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
+    TagsNeedVpcStyle,
+    #[error("{from} already moves to {to}")]
+    MovedCollision { from: String, to: String },
+    #[error(
+        "the migration needs Terraform >= 1.{minor} ({kind} blocks), which required_version \"{constraint}\" excludes"
+    )]
+    TerraformTooOld {
+        minor: u32,
+        kind: &'static str,
+        constraint: String,
+    },
     #[error("invalid .mutualsg.toml: {0}")]
     BadConfig(String),
     #[error(
@@ -168,6 +182,8 @@ impl Problem {
                 | Problem::InlineRules { .. }
                 | Problem::ExclusiveRules { .. }
                 | Problem::OpenEgress { .. }
+                | Problem::NotMigrated { .. }
+                | Problem::TerraformTooOld { .. }
         )
     }
 
@@ -212,6 +228,10 @@ impl Problem {
             Problem::PrefixLengthOutOfRange { .. } => "mutualsg::prefix_length",
             Problem::NotNetworkAddress { .. } => "mutualsg::not_network_address",
             Problem::OpenEgress { .. } => "mutualsg::open_egress",
+            Problem::NotMigrated { .. } => "mutualsg::not_migrated",
+            Problem::TagsNeedVpcStyle => "mutualsg::tags_need_vpc_style",
+            Problem::MovedCollision { .. } => "mutualsg::moved_collision",
+            Problem::TerraformTooOld { .. } => "mutualsg::terraform_too_old",
             Problem::TooManyRules { .. } => "mutualsg::too_many_rules",
             Problem::InlineRules { .. } => "mutualsg::inline_rules",
             Problem::ExclusiveRules { .. } => "mutualsg::exclusive_rules",
@@ -253,6 +273,9 @@ impl Problem {
             Problem::WrongAddressFamily { .. } => "wrong family",
             Problem::NotNetworkAddress { .. } => "host bits set",
             Problem::OpenEgress { .. } => "open to the internet",
+            Problem::NotMigrated { .. } => "left as it is",
+            Problem::TagsNeedVpcStyle => "module-wide tags",
+            Problem::TerraformTooOld { .. } => "this constraint",
             Problem::TooManyRules { .. } => "the connection past the limit",
             Problem::InlineRules { .. } | Problem::ExclusiveRules { .. } => "declared here",
             _ => "here",
@@ -310,6 +333,10 @@ impl Problem {
             Problem::PrefixLengthOutOfRange { max, .. } => format!("use a prefix length from 0 to {max}"),
             Problem::NotNetworkAddress { network, .. } => format!("did you mean {network}?"),
             Problem::OpenEgress { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group".into(),
+            Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
+            Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
+            Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),
+            Problem::TerraformTooOld { .. } => "raise required_version (and Terraform) before applying the migration".into(),
             Problem::BadConfig(_) => "the file holds `style = \"aws_security_group_rule\"` (default) or `style = \"aws_vpc_security_group_rule\"`".into(),
             Problem::TooManyRules { .. } => "ask AWS for a higher rules-per-group quota, or split the group; applies fail with RulesPerSecurityGroupLimitExceeded".into(),
             Problem::InlineRules { .. } => "move the inline rules into mutual_rules or separate rule resources: the AWS provider documents that inline and separate rules overwrite each other".into(),

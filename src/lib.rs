@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod discover;
 mod hclfmt;
 pub mod lint;
+pub mod migrate;
 pub mod model;
 pub mod naming;
 pub mod output;
@@ -25,7 +26,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use config::{Config, ConfigFinder};
+use config::{Config, ConfigFinder, Style};
 use diagnostics::{Diagnostic, Problem, SourceFile};
 use discover::Module;
 use output::Change;
@@ -110,6 +111,37 @@ pub struct Generated {
 /// Runs the pipeline over `paths` (relative to `cwd`, which diffs and messages are relative
 /// to). A module with an error gets nothing written; the others proceed.
 pub fn run(paths: &[PathBuf], mode: Mode, cwd: &Path) -> Outcome {
+    run_modules(paths, mode, cwd, plan_generate)
+}
+
+/// `mutualsg migrate`: the changes that move each module onto `mutual_rules`, written with
+/// `write`, else only reported (as a diff).
+pub fn run_migrate(paths: &[PathBuf], write: bool, cwd: &Path) -> Outcome {
+    let mode = if write { Mode::Write } else { Mode::Diff };
+    run_modules(paths, mode, cwd, |module, config| {
+        let migration = migrate::migrate_module(module, config)?;
+        Ok(Planned {
+            has_rules: !migration.changes.is_empty(),
+            changes: migration.changes,
+            warnings: migration.warnings,
+        })
+    })
+}
+
+/// What one module needs changed.
+struct Planned {
+    changes: Vec<Change>,
+    warnings: Vec<Diagnostic>,
+    /// Whether the module defines (or will define) `mutual_rules`.
+    has_rules: bool,
+}
+
+fn run_modules(
+    paths: &[PathBuf],
+    mode: Mode,
+    cwd: &Path,
+    plan: impl Fn(&Module, &Config) -> Result<Planned, Vec<Diagnostic>>,
+) -> Outcome {
     let (modules, mut diagnostics) = discover::discover(paths, cwd);
     let mut configs = ConfigFinder::new(cwd);
     let mut outcome = Outcome::default();
@@ -117,38 +149,79 @@ pub fn run(paths: &[PathBuf], mode: Mode, cwd: &Path) -> Outcome {
         let planned = configs
             .config_for(&module.dir)
             .map_err(|error| vec![error])
-            .and_then(|config| generate_module(module, &config))
-            .and_then(|generated| {
-                outcome.modules_with_rules += usize::from(generated.text.is_some());
-                diagnostics.extend(generated.warnings);
-                output::plan(module, generated.text).map_err(|error| vec![error])
-            });
-        match planned {
-            Ok(Some(change)) => {
-                if mode == Mode::Write
-                    && let Err(error) = output::apply(&change)
-                {
-                    diagnostics.push(error);
-                    continue;
-                }
-                outcome.changes.push(change);
+            .and_then(|config| plan(module, &config));
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(mut errors) => {
+                diagnostics.append(&mut errors);
+                continue;
             }
-            Ok(None) => {}
-            Err(mut errors) => diagnostics.append(&mut errors),
+        };
+        outcome.modules_with_rules += usize::from(planned.has_rules);
+        diagnostics.extend(planned.warnings);
+        for change in planned.changes {
+            if mode == Mode::Write
+                && let Err(error) = output::apply(&change)
+            {
+                diagnostics.push(error);
+                continue;
+            }
+            outcome.changes.push(change);
         }
     }
     outcome.diagnostics = diagnostics;
     outcome
 }
 
+/// The generated file's change, and `moved` blocks for rules it renames without changing.
+fn plan_generate(module: &Module, config: &Config) -> Result<Planned, Vec<Diagnostic>> {
+    let generated = generate_module(module, config)?;
+    let has_rules = generated.text.is_some();
+    let change = output::plan(module, generated.text).map_err(|error| vec![error])?;
+    let mut changes = Vec::new();
+    if let Some(change) = change {
+        if let (Some(old), Some(new)) = (&change.old, &change.new) {
+            changes.extend(migrate::rename_change(module, old, new)?);
+        }
+        changes.insert(0, change);
+    }
+    Ok(Planned {
+        changes,
+        warnings: generated.warnings,
+        has_rules,
+    })
+}
+
 /// What a module's generated file should hold, with warnings about it.
 pub fn generate_module(module: &Module, config: &Config) -> Result<Generated, Vec<Diagnostic>> {
+    let sources = module.sources.iter().map(|path| read_source(path));
+    generate_sources(sources, config.style)
+}
+
+/// What `generate` makes of a module whose only source is `file_name` holding `bytes`: the
+/// same pipeline as [`generate_module`] with the reading left out, so it is pure (fuzzing,
+/// property tests).
+pub fn generate_file(
+    file_name: &str,
+    bytes: &[u8],
+    style: Style,
+) -> Result<Generated, Vec<Diagnostic>> {
+    let source = classify(Path::new(file_name), bytes.to_vec());
+    generate_sources([source], style)
+}
+
+/// The pipeline past reading: the module's sources in name order (or the errors reading
+/// them) → parse → validate → name → render, and the warnings.
+fn generate_sources(
+    sources: impl IntoIterator<Item = Result<Source, Diagnostic>>,
+    style: Style,
+) -> Result<Generated, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
     // Files that may manage the same groups some other way, for the warnings.
     let mut others = Vec::new();
-    for path in &module.sources {
-        match read_source(path) {
+    for source in sources {
+        match source {
             Ok(Source::Rules(file)) => {
                 match parse::parse_file(&file) {
                     Ok(mut found) => definitions.append(&mut found),
@@ -172,15 +245,15 @@ pub fn generate_module(module: &Module, config: &Config) -> Result<Generated, Ve
         return Err(errors);
     }
     let file = &definition.file;
-    let connections = validate::validate(file, &definition.connections, config.style)?;
-    let named = naming::name_connections(file, connections, config.style)?;
+    let connections = validate::validate(file, &definition.connections, style)?;
+    let named = naming::name_connections(file, connections, style)?;
     let source_name = file
         .path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     Ok(Generated {
-        text: Some(render::render(&source_name, &named, config.style)),
+        text: Some(render::render(&source_name, &named, style)),
         warnings: lint::warnings(file, &named, &others),
     })
 }
@@ -228,6 +301,10 @@ enum Source {
 fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     let bytes = fs::read(path)
         .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
+    classify(path, bytes)
+}
+
+fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {
     let mentions = |marker: &str| memchr::memmem::find(&bytes, marker.as_bytes()).is_some();
     let rules = mentions(LOCAL_NAME);
     if !rules && !lint::MARKERS.iter().any(|marker| mentions(marker)) {

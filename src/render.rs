@@ -70,6 +70,14 @@ fn security_group_rule(rule: &Rule) -> Block {
     block
 }
 
+/// The resource type of a rule in a style.
+pub fn resource_type(style: Style, direction: Direction) -> &'static str {
+    match style {
+        Style::SecurityGroupRule => "aws_security_group_rule",
+        Style::VpcSecurityGroupRule => vpc_resource_type(direction),
+    }
+}
+
 fn vpc_resource_type(direction: Direction) -> &'static str {
     match direction {
         Direction::Egress => "aws_vpc_security_group_egress_rule",

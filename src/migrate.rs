@@ -1,0 +1,1047 @@
+//! `mutualsg migrate`: moves a module onto `mutual_rules` without Terraform destroying a rule.
+//!
+//! Three sources: a `skwashd/mutual-security-groups/aws` module call (v1 list or v2 map),
+//! and hand-written egress/ingress pairs. Each becomes connections in `mutual_rules`, the
+//! generated file, and `moved` (or `removed` + `import`) blocks in `mutual_rules.migrate.tf`
+//! that map the old state addresses to the generated ones, so the plan is moves, imports and
+//! forgets only. Files are edited span by span: everything else in them stays as it is.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body};
+
+use crate::config::{Config, Style};
+use crate::connection::{Direction, Peer, Port};
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::discover::{Module, join};
+use crate::model::{self, DeclaredRule, ModuleModel, Origin, ParsedFile, RulePeer};
+use crate::naming::{self, Definition};
+use crate::output::Change;
+use crate::parse::{self, LOCAL_NAME, Literal, span_of};
+use crate::render;
+
+/// The file migration blocks go into; users delete it once the migration is applied.
+pub const MIGRATION_FILE: &str = "mutual_rules.migrate.tf";
+/// Where `migrate` puts a new `mutual_rules` local when the module has none.
+const NEW_RULES_FILE: &str = "mutual_rules.tf";
+/// The module this tool replaces, as its registry source.
+const MODULE_SOURCE: &str = "skwashd/mutual-security-groups/aws";
+
+/// What migrating one module changes, and what it leaves alone (as warnings).
+#[derive(Debug, Default)]
+pub struct Migration {
+    pub changes: Vec<Change>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A block of the migration file, and the Terraform version it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MigrationBlock {
+    Moved { from: String, to: String },
+    Import { to: String, id: String },
+    Removed { from: String },
+}
+
+impl MigrationBlock {
+    fn render(&self) -> String {
+        match self {
+            MigrationBlock::Moved { from, to } => {
+                format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n")
+            }
+            MigrationBlock::Import { to, id } => {
+                format!("import {{\n  to = {to}\n  id = {id}\n}}\n")
+            }
+            MigrationBlock::Removed { from } => format!(
+                "removed {{\n  from = {from}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
+            ),
+        }
+    }
+
+    /// `moved` needs Terraform 1.1, `import` 1.5, `removed` 1.7.
+    fn needs(&self) -> (u32, &'static str) {
+        match self {
+            MigrationBlock::Moved { .. } => (1, "moved"),
+            MigrationBlock::Import { .. } => (5, "import"),
+            MigrationBlock::Removed { .. } => (7, "removed"),
+        }
+    }
+}
+
+/// Where the migrated connections' state lives now.
+#[derive(Debug, Clone)]
+enum OldAddresses {
+    /// v1: `module.NAME.aws_security_group_rule.{ingress,egress}[i]`.
+    ModuleList { module: String, index: usize },
+    /// v2: `module.NAME.aws_vpc_security_group_{ingress,egress}_rule.this["key"]`.
+    ModuleMap { module: String, key: String },
+    /// A hand-written pair: the egress and the ingress resource's addresses.
+    Pair { egress: String, ingress: String },
+}
+
+/// A text edit in one file.
+#[derive(Debug, Clone)]
+struct Edit {
+    range: Range<usize>,
+    text: String,
+}
+
+/// Plans the migration of one module.
+pub fn migrate_module(module: &Module, config: &Config) -> Result<Migration, Vec<Diagnostic>> {
+    let model = model::read(module, config)?;
+    let mut planner = Planner {
+        config,
+        model: &model,
+        edits: BTreeMap::new(),
+        warnings: Vec::new(),
+        connections: Vec::new(),
+        new_rules_text: None,
+        extra_blocks: Vec::new(),
+    };
+    planner.module_calls()?;
+    planner.hand_written_pairs();
+    planner.finish(module)
+}
+
+struct Planner<'a> {
+    config: &'a Config,
+    model: &'a ModuleModel,
+    edits: BTreeMap<PathBuf, Vec<Edit>>,
+    warnings: Vec<Diagnostic>,
+    /// Connections to add to `mutual_rules`, as HCL object text, with their old addresses.
+    connections: Vec<(String, OldAddresses)>,
+    /// A module call's `rules` value, which becomes the `mutual_rules` value.
+    new_rules_text: Option<(PathBuf, Range<usize>, String, Vec<OldAddresses>)>,
+    /// `removed` blocks for module calls whose rules change resource type.
+    extra_blocks: Vec<MigrationBlock>,
+}
+
+impl Planner<'_> {
+    fn skip(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: Range<usize>,
+        what: String,
+        reason: &'static str,
+    ) {
+        self.warnings.push(Diagnostic::at(
+            Problem::NotMigrated { what, reason },
+            file,
+            span,
+        ));
+    }
+
+    /// `module "NAME" { source = "skwashd/mutual-security-groups/aws" ... }` calls.
+    fn module_calls(&mut self) -> Result<(), Vec<Diagnostic>> {
+        for parsed in &self.model.files {
+            for block in parsed.body.blocks().filter(|block| is_module_call(block)) {
+                self.module_call(parsed, block)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn module_call(&mut self, parsed: &ParsedFile, block: &Block) -> Result<(), Vec<Diagnostic>> {
+        let file = &parsed.file;
+        let name = block
+            .labels
+            .first()
+            .map(|label| label.as_str().to_string())
+            .unwrap_or_default();
+        let what = format!("module.{name}");
+        let header = header_span(block);
+        if block.body.has_attribute("count") || block.body.has_attribute("for_each") {
+            self.skip(
+                file,
+                header,
+                what,
+                "a module call with count or for_each has no static addresses",
+            );
+            return Ok(());
+        }
+        if self.model.connections.is_some() || self.new_rules_text.is_some() {
+            self.skip(
+                file,
+                header,
+                what,
+                "the module already defines mutual_rules: migrate one source at a time",
+            );
+            return Ok(());
+        }
+        if is_symlink(&file.path) {
+            self.skip(
+                file,
+                header,
+                what,
+                "the file is a symlink; mutualsg never edits through one",
+            );
+            return Ok(());
+        }
+        let Some(rules) = block.body.get_attribute("rules") else {
+            self.skip(file, header, what, "the call has no `rules`");
+            return Ok(());
+        };
+        let old: Vec<OldAddresses> = match &rules.value {
+            Expression::Array(list) => (0..list.len())
+                .map(|index| OldAddresses::ModuleList {
+                    module: name.clone(),
+                    index,
+                })
+                .collect(),
+            Expression::Object(map) => map
+                .iter()
+                .map(|(key, _)| OldAddresses::ModuleMap {
+                    module: name.clone(),
+                    key: object_key(file, key),
+                })
+                .collect(),
+            _ => {
+                self.skip(
+                    file,
+                    header,
+                    what,
+                    "its `rules` are not a literal list or map",
+                );
+                return Ok(());
+            }
+        };
+        let is_v2 = matches!(rules.value, Expression::Object(_));
+        // v1's rules are aws_security_group_rule: the aws_vpc_* style would change their type,
+        // which `moved` refuses.
+        if !is_v2 && self.config.style == Style::VpcSecurityGroupRule {
+            self.skip(file, header, what, "v1 rules are aws_security_group_rule resources: migrate them with the default style");
+            return Ok(());
+        }
+        let mut rules_text = parse::value(file, &rules.value).text;
+        if let Some(tags) = block.body.get_attribute("tags") {
+            let tags = parse::value(file, &tags.value);
+            let empty = tags.literal == Some(Literal::Null) || squeeze(&tags.text) == "{}";
+            if !empty {
+                if self.config.style == Style::SecurityGroupRule {
+                    return Err(vec![Diagnostic::at(
+                        Problem::TagsNeedVpcStyle,
+                        file,
+                        tags.span.clone(),
+                    )]);
+                }
+                rules_text = add_tags(file, &rules.value, &tags.text, span_of(&rules.value).start);
+            }
+        }
+        if is_v2 && self.config.style == Style::SecurityGroupRule {
+            self.extra_blocks.push(MigrationBlock::Removed {
+                from: format!("module.{name}"),
+            });
+        }
+        self.new_rules_text = Some((file.path.clone(), span_of(block), rules_text, old));
+        Ok(())
+    }
+
+    /// Hand-written egress/ingress pairs of one protocol and port range between two groups.
+    fn hand_written_pairs(&mut self) {
+        let family: &[&str] = match self.config.style {
+            Style::SecurityGroupRule => &["aws_security_group_rule."],
+            Style::VpcSecurityGroupRule => &[
+                "aws_vpc_security_group_egress_rule.",
+                "aws_vpc_security_group_ingress_rule.",
+            ],
+        };
+        let candidates: Vec<&DeclaredRule> = self
+            .model
+            .rules
+            .iter()
+            .filter(|rule| matches!(&rule.origin, Origin::Resource { address } if family.iter().any(|prefix| address.starts_with(prefix))))
+            .collect();
+        let mut paired: Vec<&DeclaredRule> = Vec::new();
+        for egress in candidates
+            .iter()
+            .filter(|rule| rule.direction == Direction::Egress)
+        {
+            let Some(peer) = single_group_peer(egress) else {
+                continue;
+            };
+            let partner = candidates.iter().find(|ingress| {
+                ingress.direction == Direction::Ingress
+                    && !paired.iter().any(|seen| std::ptr::eq(*seen, **ingress))
+                    && same_traffic(egress, ingress)
+                    && match (&peer, single_group_peer(ingress)) {
+                        (RulePeer::SelfGroup, Some(RulePeer::SelfGroup)) => {
+                            ingress.group == egress.group
+                        }
+                        (RulePeer::Group(target), Some(RulePeer::Group(source))) => {
+                            ingress.group == *target && source == egress.group
+                        }
+                        _ => false,
+                    }
+            });
+            let Some(ingress) = partner else {
+                continue;
+            };
+            if egress.repeated || ingress.repeated {
+                continue;
+            }
+            if is_symlink(&egress.file.path) || is_symlink(&ingress.file.path) {
+                let what = address(egress);
+                self.skip(
+                    &egress.file,
+                    egress.span.clone(),
+                    what,
+                    "a half sits in a symlinked file; mutualsg never edits through one",
+                );
+                continue;
+            }
+            paired.push(egress);
+            paired.push(ingress);
+            self.pair(egress, ingress);
+        }
+        // Everything hand-written that was not paired stays, and is listed.
+        for rule in &candidates {
+            if paired.iter().any(|seen| std::ptr::eq(*seen, *rule)) {
+                continue;
+            }
+            let reason = if rule.repeated {
+                "it uses count or for_each"
+            } else if rule
+                .peers
+                .iter()
+                .any(|peer| matches!(peer, RulePeer::Address { .. }))
+            {
+                "its peer is a CIDR block or prefix list"
+            } else if rule.peers.len() != 1 {
+                "it has several peers"
+            } else {
+                "it has no matching rule in the other direction"
+            };
+            let (file, span, what) = (Arc::clone(&rule.file), rule.span.clone(), address(rule));
+            self.skip(&file, span, what, reason);
+        }
+    }
+
+    /// Removes both halves from their files and adds the connection they make.
+    fn pair(&mut self, egress: &DeclaredRule, ingress: &DeclaredRule) {
+        for half in [egress, ingress] {
+            if let Some(span) = self.resource_span(half) {
+                self.edit(
+                    &half.file,
+                    removal_range(&half.file.text, span),
+                    String::new(),
+                );
+            }
+        }
+        let mut lines = vec![
+            ("source_sg_id", egress.group.clone()),
+            ("target_sg_id", ingress.group.clone()),
+        ];
+        if egress.protocol != "tcp" {
+            lines.push(("protocol", quote(&egress.protocol)));
+        }
+        if egress.protocol != "-1" {
+            lines.push(("from_port", egress.from_port.clone()));
+            if egress.to_port != egress.from_port {
+                lines.push(("to_port", egress.to_port.clone()));
+            }
+        }
+        match (&ingress.description, &egress.description) {
+            (Some(a), Some(b)) if a == b => lines.push(("description", a.clone())),
+            (ingress_description, egress_description) => {
+                if let Some(text) = ingress_description {
+                    lines.push(("description_source", text.clone()));
+                }
+                if let Some(text) = egress_description {
+                    lines.push(("description_target", text.clone()));
+                }
+            }
+        }
+        let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+        let body: String = lines
+            .iter()
+            .map(|(key, value)| format!("      {key:width$} = {value}\n"))
+            .collect();
+        let text = format!("    {{\n{body}    }},\n");
+        self.connections.push((
+            text,
+            OldAddresses::Pair {
+                egress: address(egress),
+                ingress: address(ingress),
+            },
+        ));
+    }
+
+    /// The whole resource block a declared rule comes from.
+    fn resource_span(&self, rule: &DeclaredRule) -> Option<Range<usize>> {
+        let parsed = self
+            .model
+            .files
+            .iter()
+            .find(|parsed| Arc::ptr_eq(&parsed.file, &rule.file))?;
+        parsed
+            .body
+            .blocks()
+            .find(|block| header_span(block) == rule.span)
+            .map(span_of)
+    }
+
+    fn edit(&mut self, file: &Arc<SourceFile>, range: Range<usize>, text: String) {
+        self.edits
+            .entry(file.path.clone())
+            .or_default()
+            .push(Edit { range, text });
+    }
+
+    /// Applies the edits, regenerates, and writes the migration blocks.
+    fn finish(mut self, module: &Module) -> Result<Migration, Vec<Diagnostic>> {
+        if self.new_rules_text.is_none() && self.connections.is_empty() {
+            return Ok(Migration {
+                changes: Vec::new(),
+                warnings: self.warnings,
+            });
+        }
+        let mut old_addresses = Vec::new();
+        let mut new_file: Option<(PathBuf, String)> = None;
+        let pair_entries: String = self
+            .connections
+            .iter()
+            .map(|(text, _)| text.as_str())
+            .collect();
+        let pair_addresses: Vec<OldAddresses> = self
+            .connections
+            .iter()
+            .map(|(_, old)| old.clone())
+            .collect();
+        if let Some((path, block_span, rules_text, old)) = self.new_rules_text.take() {
+            let file = self.file(&path);
+            let is_map = rules_text.trim_start().starts_with('{');
+            let rules_text = if pair_entries.is_empty() || is_map {
+                rules_text
+            } else {
+                insert_before_closing(&rules_text, &pair_entries)
+            };
+            if is_map && !pair_entries.is_empty() {
+                // Pairs go into lists only; a v2 map keeps its keys as names.
+                self.warn_pairs_left(&file);
+                old_addresses.extend(old);
+            } else {
+                old_addresses.extend(old);
+                old_addresses.extend(pair_addresses);
+            }
+            let locals = format!("locals {{\n  {LOCAL_NAME} = {rules_text}\n}}");
+            self.edit(&file, block_span, locals);
+        } else if let Some(definition) = &self.model.connections {
+            // Append to the existing list, before its closing bracket.
+            let file = Arc::clone(&definition.file);
+            let Some(close) = closing_bracket_of_list(&self.model.files, &file) else {
+                self.warn_pairs_left(&file);
+                return self.changes(module, None, Vec::new());
+            };
+            let existing = definition.connections.len();
+            old_addresses.extend((0..existing).map(|_| OldAddresses::Pair {
+                egress: String::new(),
+                ingress: String::new(),
+            }));
+            old_addresses.extend(pair_addresses);
+            let line_start = file.text[..close].rfind('\n').map_or(0, |i| i + 1);
+            self.edit(&file, line_start..line_start, pair_entries);
+        } else {
+            let text = format!("locals {{\n  {LOCAL_NAME} = [\n{pair_entries}  ]\n}}\n");
+            new_file = Some((join(&module.dir, NEW_RULES_FILE), text));
+            old_addresses.extend(pair_addresses);
+        }
+        self.changes(module, new_file, old_addresses)
+    }
+
+    fn warn_pairs_left(&mut self, file: &Arc<SourceFile>) {
+        for (_, old) in std::mem::take(&mut self.connections) {
+            if let OldAddresses::Pair { egress, .. } = old {
+                self.skip(
+                    file,
+                    0..0,
+                    egress,
+                    "mutualsg adds pairs to a mutual_rules list only",
+                );
+            }
+        }
+        self.edits
+            .retain(|_, edits| edits.iter().any(|edit| !edit.text.is_empty()));
+    }
+
+    fn file(&self, path: &Path) -> Arc<SourceFile> {
+        let parsed = self
+            .model
+            .files
+            .iter()
+            .find(|parsed| parsed.file.path == path);
+        Arc::clone(&parsed.expect("edited files come from the model").file)
+    }
+
+    /// The edited sources, the regenerated file and the migration file, as changes.
+    fn changes(
+        self,
+        module: &Module,
+        new_file: Option<(PathBuf, String)>,
+        old_addresses: Vec<OldAddresses>,
+    ) -> Result<Migration, Vec<Diagnostic>> {
+        // The module's files as they will be, parsed again to generate from them.
+        let mut files = Vec::new();
+        let mut changes = Vec::new();
+        for parsed in &self.model.files {
+            let Some(edits) = self.edits.get(&parsed.file.path) else {
+                files.push(ParsedFile {
+                    file: Arc::clone(&parsed.file),
+                    body: parsed.body.clone(),
+                });
+                continue;
+            };
+            let text = apply_edits(&parsed.file.text, edits);
+            changes.push(Change {
+                path: parsed.file.path.clone(),
+                old: Some(parsed.file.text.clone()),
+                new: Some(text.clone()),
+            });
+            files.push(reparse(&parsed.file.path, text)?);
+        }
+        if let Some((path, text)) = new_file {
+            changes.push(Change {
+                path: path.clone(),
+                old: None,
+                new: Some(text.clone()),
+            });
+            files.push(reparse(&path, text)?);
+        }
+        let Some(definition) = crate::connections_of(&files, self.config)? else {
+            return Ok(Migration {
+                changes,
+                warnings: self.warnings,
+            });
+        };
+        let source_name = definition
+            .file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let generated = render::render(&source_name, &definition.connections, self.config.style);
+        changes.extend(crate::output::plan(module, Some(generated)).map_err(|error| vec![error])?);
+
+        let mut blocks = self.extra_blocks.clone();
+        blocks.extend(migration_blocks(
+            &definition,
+            &old_addresses,
+            self.config.style,
+        ));
+        let mut warnings = self.warnings;
+        if let Some(change) =
+            migration_file_change(module, &self.model.files, &blocks, &mut warnings)?
+        {
+            changes.push(change);
+        }
+        Ok(Migration { changes, warnings })
+    }
+}
+
+/// The `moved` (or `import`) blocks from each connection's old addresses to its generated
+/// resources.
+fn migration_blocks(
+    definition: &Definition,
+    old_addresses: &[OldAddresses],
+    style: Style,
+) -> Vec<MigrationBlock> {
+    let resources = naming::resources(&definition.connections, style);
+    let mut blocks = Vec::new();
+    for (named, old) in definition.connections.iter().zip(old_addresses) {
+        for resource in resources
+            .iter()
+            .filter(|r| std::ptr::eq(r.rule.connection, &named.connection))
+        {
+            let direction = resource.rule.direction;
+            let to = format!(
+                "{}.{}",
+                render::resource_type(style, direction),
+                resource.name
+            );
+            let from = match old {
+                OldAddresses::ModuleList { module, index } => {
+                    format!("module.{module}.aws_security_group_rule.{direction}[{index}]")
+                }
+                OldAddresses::ModuleMap { module, key } if style == Style::VpcSecurityGroupRule => {
+                    format!(
+                        "module.{module}.aws_vpc_security_group_{direction}_rule.this[{}]",
+                        quote(key)
+                    )
+                }
+                OldAddresses::ModuleMap { .. } => {
+                    blocks.push(MigrationBlock::Import {
+                        to,
+                        id: import_id(&resource.rule),
+                    });
+                    continue;
+                }
+                OldAddresses::Pair { egress, .. } if direction == Direction::Egress => {
+                    egress.clone()
+                }
+                OldAddresses::Pair { ingress, .. } => ingress.clone(),
+            };
+            if !from.is_empty() && from != to {
+                blocks.push(MigrationBlock::Moved { from, to });
+            }
+        }
+    }
+    blocks
+}
+
+/// `aws_security_group_rule`'s import id, `SGID_TYPE_PROTOCOL_FROM_TO_SOURCE`, interpolating
+/// the groups' ids from state.
+fn import_id(rule: &crate::connection::Rule) -> String {
+    let interpolate = |text: &str| match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(literal) => literal.to_string(),
+        None => format!("${{{text}}}"),
+    };
+    let connection = rule.connection;
+    let peer = match rule.peer {
+        Peer::Group(group) => interpolate(&group.text),
+        Peer::SelfGroup => "self".to_string(),
+        Peer::Addresses(_) => String::new(),
+    };
+    let protocol = match connection.protocol.to_string().as_str() {
+        "-1" => "all".to_string(),
+        other => other.to_string(),
+    };
+    let port = |port: &Port| match port {
+        Port::Number(number) => number.to_string(),
+        Port::Expr(expr) => interpolate(&expr.text),
+    };
+    format!(
+        "\"{}_{}_{}_{}_{}_{}\"",
+        interpolate(&rule.group.text),
+        rule.direction,
+        protocol,
+        port(&connection.ports.from),
+        port(&connection.ports.to),
+        peer
+    )
+}
+
+/// The migration file with the new blocks appended (an existing file keeps its blocks; a
+/// block already there is not written twice; one that moves an address elsewhere is an error).
+fn migration_file_change(
+    module: &Module,
+    files: &[ParsedFile],
+    blocks: &[MigrationBlock],
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Option<Change>, Vec<Diagnostic>> {
+    let existing = existing_blocks(files);
+    let mut new_blocks = Vec::new();
+    for block in blocks {
+        if existing.contains(block) || new_blocks.contains(&block) {
+            continue;
+        }
+        if let MigrationBlock::Moved { from, .. } = block
+            && let Some(MigrationBlock::Moved { to, .. }) = existing
+                .iter()
+                .find(|old| matches!(old, MigrationBlock::Moved { from: f, .. } if f == from))
+        {
+            let path = join(&module.dir, MIGRATION_FILE);
+            return Err(vec![Diagnostic::file(
+                Problem::MovedCollision {
+                    from: from.clone(),
+                    to: to.clone(),
+                },
+                &path,
+            )]);
+        }
+        new_blocks.push(block);
+    }
+    if new_blocks.is_empty() {
+        return Ok(None);
+    }
+    let path = join(&module.dir, MIGRATION_FILE);
+    let old = std::fs::read_to_string(&path).ok();
+    let (minor, kind) = new_blocks
+        .iter()
+        .map(|block| block.needs())
+        .max()
+        .unwrap_or((1, "moved"));
+    if let Some(warning) = version_warning(files, minor, kind) {
+        warnings.push(warning);
+    }
+    let mut text = old.clone().unwrap_or_else(|| {
+        format!(
+            "# Written by `mutualsg migrate`: apply it with `terraform apply`, then delete this file.\n\
+             # Needs Terraform >= 1.{minor} ({kind} blocks).\n"
+        )
+    });
+    for block in new_blocks {
+        text.push('\n');
+        text.push_str(&block.render());
+    }
+    Ok(Some(Change {
+        path,
+        old,
+        new: Some(text),
+    }))
+}
+
+/// The `moved`, `import` and `removed` blocks the module already has.
+fn existing_blocks(files: &[ParsedFile]) -> Vec<MigrationBlock> {
+    let mut blocks = Vec::new();
+    for parsed in files {
+        for block in parsed.body.blocks() {
+            let get = |key: &str| {
+                block
+                    .body
+                    .get_attribute(key)
+                    .map(|attribute| squeeze(&parse::value(&parsed.file, &attribute.value).text))
+            };
+            let found = match block.ident.as_str() {
+                "moved" => get("from")
+                    .zip(get("to"))
+                    .map(|(from, to)| MigrationBlock::Moved { from, to }),
+                "import" => get("to")
+                    .zip(get("id"))
+                    .map(|(to, id)| MigrationBlock::Import { to, id }),
+                "removed" => get("from").map(|from| MigrationBlock::Removed { from }),
+                _ => None,
+            };
+            blocks.extend(found);
+        }
+    }
+    blocks
+}
+
+/// A warning when the module's `required_version` excludes the Terraform the blocks need.
+fn version_warning(files: &[ParsedFile], minor: u32, kind: &'static str) -> Option<Diagnostic> {
+    for parsed in files {
+        for block in parsed
+            .body
+            .blocks()
+            .filter(|block| block.ident.as_str() == "terraform")
+        {
+            let Some(attribute) = block.body.get_attribute("required_version") else {
+                continue;
+            };
+            let value = parse::value(&parsed.file, &attribute.value);
+            let Some(Literal::String(constraint)) = &value.literal else {
+                continue;
+            };
+            if !allows_any_from(constraint, minor) {
+                return Some(Diagnostic::at(
+                    Problem::TerraformTooOld {
+                        minor,
+                        kind,
+                        constraint: constraint.clone(),
+                    },
+                    &parsed.file,
+                    value.span,
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a Terraform version constraint allows some 1.x release at or after `1.minor`.
+fn allows_any_from(constraint: &str, minor: u32) -> bool {
+    let candidates = (minor..=40).flat_map(|m| [(1, m, 0), (1, m, 99)]);
+    candidates.into_iter().any(|version| {
+        constraint
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .all(|part| satisfies(version, part))
+    })
+}
+
+fn satisfies(version: (u32, u32, u32), comparator: &str) -> bool {
+    let operator_end = comparator
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(comparator.len());
+    let (operator, wanted) = (
+        comparator[..operator_end].trim(),
+        &comparator[operator_end..],
+    );
+    let parts: Vec<u32> = wanted
+        .split('.')
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    let wanted = (
+        parts.first().copied().unwrap_or(0),
+        parts.get(1).copied().unwrap_or(0),
+        parts.get(2).copied().unwrap_or(0),
+    );
+    match operator {
+        "" | "=" => version == wanted,
+        "!=" => version != wanted,
+        ">" => version > wanted,
+        ">=" => version >= wanted,
+        "<" => version < wanted,
+        "<=" => version <= wanted,
+        // `~> 1.2` allows 1.x from 1.2; `~> 1.2.3` allows 1.2.x from 1.2.3.
+        "~>" if parts.len() >= 3 => {
+            version >= wanted && (version.0, version.1) == (wanted.0, wanted.1)
+        }
+        "~>" => version >= wanted && version.0 == wanted.0,
+        _ => true,
+    }
+}
+
+/// Renames that `generate` would make to resources whose attributes stay the same (a `name`
+/// or map key added or changed): `moved` blocks keep Terraform from replacing them.
+pub fn rename_moves(old_generated: &str, new_generated: &str) -> Vec<(String, String)> {
+    let (Ok(old), Ok(new)) = (
+        hcl_edit::parser::parse_body(old_generated),
+        hcl_edit::parser::parse_body(new_generated),
+    ) else {
+        return Vec::new();
+    };
+    let old = resources_with_attributes(old_generated, &old);
+    let new = resources_with_attributes(new_generated, &new);
+    let mut moves = Vec::new();
+    for (address, attributes) in &old {
+        if new.contains_key(address) {
+            continue;
+        }
+        let resource_type = address.split('.').next().unwrap_or_default();
+        let renamed = new.iter().find(|(candidate, candidate_attributes)| {
+            !old.contains_key(*candidate)
+                && candidate.split('.').next() == Some(resource_type)
+                && *candidate_attributes == attributes
+                && !moves
+                    .iter()
+                    .any(|(_, to): &(String, String)| to == *candidate)
+        });
+        if let Some((to, _)) = renamed {
+            moves.push((address.clone(), to.clone()));
+        }
+    }
+    moves
+}
+
+/// The migration-file change that records renames, if any.
+pub fn rename_change(
+    module: &Module,
+    old_generated: &str,
+    new_generated: &str,
+) -> Result<Option<Change>, Vec<Diagnostic>> {
+    let blocks: Vec<MigrationBlock> = rename_moves(old_generated, new_generated)
+        .into_iter()
+        .map(|(from, to)| MigrationBlock::Moved { from, to })
+        .collect();
+    if blocks.is_empty() {
+        return Ok(None);
+    }
+    let path = join(&module.dir, MIGRATION_FILE);
+    let files = match std::fs::read_to_string(&path) {
+        Ok(text) => vec![reparse(&path, text)?],
+        Err(_) => Vec::new(),
+    };
+    migration_file_change(module, &files, &blocks, &mut Vec::new())
+}
+
+/// `type.name` → the block's attributes, layout squeezed out.
+fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut resources = BTreeMap::new();
+    for block in body
+        .blocks()
+        .filter(|block| block.ident.as_str() == "resource")
+    {
+        let labels: Vec<&str> = block.labels.iter().map(|label| label.as_str()).collect();
+        let [resource_type, name] = labels[..] else {
+            continue;
+        };
+        let mut attributes: Vec<(String, String)> = block
+            .body
+            .attributes()
+            .map(|attribute| {
+                let span = span_of(&attribute.value);
+                (attribute.key.as_str().to_string(), squeeze(&text[span]))
+            })
+            .collect();
+        attributes.sort();
+        resources.insert(format!("{resource_type}.{name}"), attributes);
+    }
+    resources
+}
+
+fn is_module_call(block: &Block) -> bool {
+    if block.ident.as_str() != "module" {
+        return false;
+    }
+    let Some(source) = block.body.get_attribute("source") else {
+        return false;
+    };
+    let Expression::String(source) = &source.value else {
+        return false;
+    };
+    // Recognised by its registry source, never by a local path.
+    let source = source.value().trim();
+    let source = source
+        .strip_prefix("registry.terraform.io/")
+        .unwrap_or(source);
+    source.eq_ignore_ascii_case(MODULE_SOURCE)
+}
+
+/// A module-call map key as a string.
+fn object_key(file: &SourceFile, key: &hcl_edit::expr::ObjectKey) -> String {
+    match key {
+        hcl_edit::expr::ObjectKey::Ident(ident) => ident.as_str().to_string(),
+        hcl_edit::expr::ObjectKey::Expression(Expression::String(string)) => string.value().clone(),
+        hcl_edit::expr::ObjectKey::Expression(expr) => squeeze(&file.text[span_of(expr)]),
+    }
+}
+
+/// Adds `tags = TAGS` (after a blank line, which keeps `terraform fmt`'s alignment as it is) to
+/// every connection object of a module call's `rules`.
+fn add_tags(file: &SourceFile, rules: &Expression, tags: &str, rules_start: usize) -> String {
+    let rules_span = span_of(rules);
+    let mut text = file.text[rules_span.clone()].to_string();
+    let objects: Vec<Range<usize>> = match rules {
+        Expression::Array(list) => list.iter().map(span_of).collect(),
+        Expression::Object(map) => map.iter().map(|(_, value)| span_of(value.expr())).collect(),
+        _ => Vec::new(),
+    };
+    // From the last object back, so earlier offsets stay valid.
+    for object in objects.iter().rev() {
+        let close = object.end - 1 - rules_start;
+        let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
+        let closing_indent = &text[line_start..close];
+        if !closing_indent.trim().is_empty() {
+            continue;
+        }
+        let tags = crate::hclfmt::format_value(tags, closing_indent.len() + 2);
+        let insert = format!("\n{closing_indent}  tags = {tags}\n");
+        text.insert_str(line_start, &insert);
+    }
+    text
+}
+
+/// Inserts list entries before the closing `]` of a list's text.
+fn insert_before_closing(list: &str, entries: &str) -> String {
+    let close = list.rfind(']').unwrap_or(list.len());
+    let line_start = list[..close].rfind('\n').map_or(close, |i| i + 1);
+    format!("{}{}{}", &list[..line_start], entries, &list[line_start..])
+}
+
+/// The offset of the closing `]` of the module's `mutual_rules` list.
+fn closing_bracket_of_list(files: &[ParsedFile], file: &Arc<SourceFile>) -> Option<usize> {
+    let parsed = files
+        .iter()
+        .find(|parsed| Arc::ptr_eq(&parsed.file, file))?;
+    parsed
+        .body
+        .blocks()
+        .filter(|block| block.ident.as_str() == "locals")
+        .find_map(|block| block.body.get_attribute(LOCAL_NAME))
+        .and_then(|attribute| match &attribute.value {
+            Expression::Array(list) => Some(span_of(list).end - 1),
+            _ => None,
+        })
+}
+
+/// A block's range widened to its whole lines, with one blank line after it, so removing it
+/// leaves no gap.
+fn removal_range(text: &str, span: Range<usize>) -> Range<usize> {
+    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let start = if text[start..span.start].trim().is_empty() {
+        start
+    } else {
+        span.start
+    };
+    let mut end = span.end;
+    if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    start..end
+}
+
+fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.range.start));
+    let mut text = text.to_string();
+    for edit in edits {
+        text.replace_range(edit.range, &edit.text);
+    }
+    text
+}
+
+fn reparse(path: &Path, text: String) -> Result<ParsedFile, Vec<Diagnostic>> {
+    let file = Arc::new(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    });
+    let body = parse::parse_body(&file)?;
+    Ok(ParsedFile { file, body })
+}
+
+fn single_group_peer(rule: &DeclaredRule) -> Option<RulePeer> {
+    match rule.peers.as_slice() {
+        [peer @ (RulePeer::Group(_) | RulePeer::SelfGroup)] => Some(peer.clone()),
+        _ => None,
+    }
+}
+
+fn same_traffic(a: &DeclaredRule, b: &DeclaredRule) -> bool {
+    a.protocol == b.protocol
+        && (a.protocol == "-1" || (a.from_port == b.from_port && a.to_port == b.to_port))
+}
+
+fn address(rule: &DeclaredRule) -> String {
+    match &rule.origin {
+        Origin::Resource { address } => address.clone(),
+        Origin::Inline { group } => group.clone(),
+        Origin::Generated { name } => name.clone(),
+    }
+}
+
+fn header_span(block: &Block) -> Range<usize> {
+    let start = span_of(&block.ident).start;
+    let end = block
+        .labels
+        .last()
+        .map_or(start, |label| span_of(label).end);
+    start..end
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink())
+}
+
+fn quote(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_constraints() {
+        assert!(allows_any_from(">= 1.0.0", 7));
+        assert!(!allows_any_from("~> 1.2.0", 5));
+        assert!(allows_any_from("~> 1.2", 7));
+        assert!(!allows_any_from(">= 1.0, < 1.5", 5));
+        assert!(allows_any_from(">= 1.0, < 1.6", 5));
+    }
+
+    #[test]
+    fn renames_keep_attributes() {
+        let old = "resource \"aws_security_group_rule\" \"a_to_b_tcp_443_egress\" {\n  type = \"egress\"\n  from_port = 443\n}\n";
+        let new = "resource \"aws_security_group_rule\" \"web_egress\" {\n  type      = \"egress\"\n  from_port = 443\n}\n";
+        assert_eq!(
+            rename_moves(old, new),
+            [(
+                "aws_security_group_rule.a_to_b_tcp_443_egress".to_string(),
+                "aws_security_group_rule.web_egress".to_string()
+            )]
+        );
+        let changed = new.replace("443", "444");
+        assert!(rename_moves(old, &changed).is_empty());
+    }
+}
