@@ -1,0 +1,423 @@
+//! `mutualsg migrate` end to end with real Terraform: build the "before" tree as a user has
+//! it, apply it to local state, migrate, and read the plan with `terraform show -json`. Every
+//! rule change must be a no-op move, an import, or a forget of a module-owned address; after
+//! the apply the next plan is empty, and a second `migrate` finds nothing to do.
+//!
+//! Needs Terraform with the offline stand-in aws provider (`../shared/tools/terraform/`);
+//! skipped with a message without it, unless `MUTUALSG_REQUIRE_TERRAFORM=1`.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+
+const GROUPS: &str = r#"resource "aws_security_group" "web" {
+  name   = "web"
+  vpc_id = "vpc-0123456789abcdef0"
+}
+
+resource "aws_security_group" "db" {
+  name   = "db"
+  vpc_id = "vpc-0123456789abcdef0"
+}
+"#;
+
+const V1_CALL: &str = r#"
+# The tiers' rules, from the registry module.
+module "sg_rules" {
+  source  = "skwashd/mutual-security-groups/aws"
+  version = "1.0.1"
+
+  rules = [
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = "5432"
+      description      = "Postgres from web"
+    },
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = "8000"
+      to_port          = "8100"
+      protocol         = "TCP"
+      description      = "Admin ports"
+    },
+  ]
+}
+"#;
+
+const V2_CALL: &str = r#"
+module "rules" {
+  source  = "registry.terraform.io/skwashd/mutual-security-groups/aws"
+  version = "2.0.1"
+
+  rules = {
+    web_to_db = {
+      source_sg_id       = aws_security_group.web.id
+      target_sg_id       = aws_security_group.db.id
+      from_port          = 5432
+      description_source = "Postgres from web"
+      description_target = "Postgres to db"
+    }
+    db_peers = {
+      source_sg_id = aws_security_group.db.id
+      target_sg_id = aws_security_group.db.id
+      from_port    = 5433
+      description  = "Replication"
+    }
+  }
+  TAGS
+}
+"#;
+
+const PAIRS: &str = r#"
+resource "aws_security_group_rule" "web_out_to_db" {
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "TCP"
+  from_port                = 5432
+  to_port                  = 5432
+  description              = "Postgres"
+}
+
+# Left alone: no partner, and a CIDR peer.
+resource "aws_security_group_rule" "web_out_to_https" {
+  type              = "egress"
+  security_group_id = aws_security_group.web.id
+  cidr_blocks       = ["10.0.0.0/8"]
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+"#;
+
+const PAIRS_OTHER_FILE: &str = r#"# The ingress halves live in another file.
+resource "aws_security_group_rule" "db_in_from_web" {
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 5432
+  to_port                  = 5432
+  description              = "Postgres"
+}
+
+resource "aws_security_group_rule" "db_cluster_in" {
+  type              = "ingress"
+  security_group_id = aws_security_group.db.id
+  self              = true
+  protocol          = "all"
+  from_port         = 0
+  to_port           = 0
+}
+
+resource "aws_security_group_rule" "db_cluster_out" {
+  type              = "egress"
+  security_group_id = aws_security_group.db.id
+  self              = true
+  protocol          = "-1"
+  from_port         = 0
+  to_port           = 0
+}
+"#;
+
+fn required() -> bool {
+    std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_some_and(|v| v == "1")
+}
+
+/// A user's Terraform root module in a temporary directory.
+struct Root {
+    dir: assert_fs::TempDir,
+    terraform: PathBuf,
+}
+
+impl Root {
+    /// Writes the files and, for a registry module call, puts the stand-in module where
+    /// `terraform init` would have (NOTES.md, Migrating). `None` without Terraform.
+    fn new(test: &str, files: &[(&str, &str)], module: Option<(&str, &str, &str)>) -> Option<Root> {
+        let Some(terraform) = terraform() else {
+            assert!(
+                !required(),
+                "MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform found"
+            );
+            eprintln!("skipping {test}: terraform not found on PATH (set MUTUALSG_TERRAFORM)");
+            return None;
+        };
+        let root = Root {
+            dir: tree(files),
+            terraform,
+        };
+        if let Some((name, version, stand_in)) = module {
+            let dir = root.path().join(".terraform/modules").join(name);
+            fs::create_dir_all(&dir).unwrap();
+            let source = fixtures()
+                .join("migrate/modules")
+                .join(stand_in)
+                .join("main.tf");
+            fs::copy(source, dir.join("main.tf")).unwrap();
+            let manifest = serde_json::json!({ "Modules": [
+                { "Key": "", "Source": "", "Dir": "." },
+                { "Key": name, "Source": "registry.terraform.io/skwashd/mutual-security-groups/aws",
+                  "Version": version, "Dir": format!(".terraform/modules/{name}") },
+            ]});
+            fs::write(
+                root.path().join(".terraform/modules/modules.json"),
+                manifest.to_string(),
+            )
+            .unwrap();
+        }
+        let init = root.run(&["init", "-input=false", "-no-color"]);
+        if !init.status.success() {
+            let message = format!("terraform init failed: {}", text(&init.stderr));
+            assert!(!required(), "{message}");
+            eprintln!("skipping {test}: {message}");
+            return None;
+        }
+        Some(root)
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.terraform)
+            .args(args)
+            .current_dir(self.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "terraform {}:\n{}{}",
+            args.join(" "),
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    }
+
+    fn apply(&self) {
+        self.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    }
+
+    fn mutualsg(&self, args: &[&str]) -> Output {
+        let output = mutualsg(self.path(), args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "mutualsg {args:?}: {}",
+            text(&output.stderr)
+        );
+        output
+    }
+
+    /// Plans, checks that every rule change is a move, an import or a forget of a module-owned
+    /// address (nothing is created, updated, destroyed or replaced), applies, and checks that
+    /// the next plan is empty and a second migrate has nothing to do. Returns the counts of
+    /// (moves, imports, forgets).
+    fn assert_migration_destroys_nothing(&self) -> (usize, usize, usize) {
+        self.ok(&["plan", "-input=false", "-no-color", "-out=migration.tfplan"]);
+        let plan: Value =
+            serde_json::from_str(&self.ok(&["show", "-json", "migration.tfplan"])).unwrap();
+        let (mut moves, mut imports, mut forgets) = (0, 0, 0);
+        for change in plan["resource_changes"].as_array().unwrap() {
+            let address = change["address"].as_str().unwrap();
+            let actions: Vec<&str> = change["change"]["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|action| action.as_str().unwrap())
+                .collect();
+            match actions.as_slice() {
+                ["no-op"] if change.get("previous_address").is_some() => moves += 1,
+                ["no-op"] if change["change"].get("importing").is_some() => imports += 1,
+                // Untouched resources.
+                ["no-op"] => {}
+                ["forget"] if address.starts_with("module.") => forgets += 1,
+                other => panic!("{address}: {other:?} in a migration plan\n{plan:#}"),
+            }
+        }
+        self.ok(&["apply", "-input=false", "-no-color", "migration.tfplan"]);
+        let after = self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+        assert_eq!(
+            after.status.code(),
+            Some(0),
+            "plan after the migration:\n{}",
+            text(&after.stdout)
+        );
+        let again = self.mutualsg(&["migrate"]);
+        assert!(
+            again.stdout.is_empty(),
+            "a second migrate changed:\n{}",
+            text(&again.stdout)
+        );
+        (moves, imports, forgets)
+    }
+}
+
+#[test]
+fn module_v1_list_moves_every_rule() {
+    let main = format!("{GROUPS}{V1_CALL}");
+    let Some(root) = Root::new(
+        "migrate v1",
+        &[("main.tf", &main)],
+        Some(("sg_rules", "1.0.1", "v1")),
+    ) else {
+        return;
+    };
+    root.apply();
+    let preview = root.mutualsg(&["migrate"]);
+    assert!(text(&preview.stdout).contains("+++ b/mutual_rules.migrate.tf"));
+    assert_eq!(
+        fs::read_to_string(root.path().join("main.tf")).unwrap(),
+        main,
+        "migrate without --write wrote"
+    );
+    root.mutualsg(&["migrate", "--write"]);
+    let migrated = fs::read_to_string(root.path().join("main.tf")).unwrap();
+    assert!(
+        migrated.contains(
+            "# The tiers' rules, from the registry module.\nlocals {\n  mutual_rules = ["
+        )
+    );
+    assert!(!migrated.contains("module \"sg_rules\""));
+    assert_eq!(root.assert_migration_destroys_nothing(), (4, 0, 0));
+}
+
+#[test]
+fn module_v2_map_moves_with_the_vpc_style() {
+    let main = format!(
+        "{GROUPS}{}",
+        V2_CALL.replace("TAGS", "tags = { Team = \"data\" }")
+    );
+    let config = "style = \"aws_vpc_security_group_rule\"\n";
+    let Some(root) = Root::new(
+        "migrate v2 (vpc style)",
+        &[("main.tf", &main), (".mutualsg.toml", config)],
+        Some(("rules", "2.0.1", "v2")),
+    ) else {
+        return;
+    };
+    root.apply();
+    root.mutualsg(&["migrate", "--write"]);
+    // The module-wide tags are carried onto every rule.
+    let generated = fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap();
+    assert_eq!(
+        generated.matches("Team = \"data\"").count(),
+        4,
+        "{generated}"
+    );
+    assert_eq!(root.assert_migration_destroys_nothing(), (4, 0, 0));
+}
+
+#[test]
+fn module_v2_map_forgets_and_imports_with_the_default_style() {
+    let main = format!("{GROUPS}{}", V2_CALL.replace("TAGS", ""));
+    let Some(root) = Root::new(
+        "migrate v2 (default style)",
+        &[("main.tf", &main)],
+        Some(("rules", "2.0.1", "v2")),
+    ) else {
+        return;
+    };
+    root.apply();
+    root.mutualsg(&["migrate", "--write"]);
+    let blocks = fs::read_to_string(root.path().join("mutual_rules.migrate.tf")).unwrap();
+    assert!(
+        blocks.contains("# Needs Terraform >= 1.7 (removed blocks)."),
+        "{blocks}"
+    );
+    // Four module rules forgotten, four generated rules imported.
+    assert_eq!(root.assert_migration_destroys_nothing(), (0, 4, 4));
+}
+
+#[test]
+fn module_v2_tags_need_the_vpc_style() {
+    let main = format!(
+        "{GROUPS}{}",
+        V2_CALL.replace("TAGS", "tags = { Team = \"data\" }")
+    );
+    let dir = tree(&[("main.tf", &main)]);
+    let output = mutualsg(dir.path(), &["migrate", "--write"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("the module call sets `tags`"));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+        main
+    );
+}
+
+#[test]
+fn hand_written_pairs_move_and_the_rest_is_listed() {
+    let main = format!("{GROUPS}{PAIRS}");
+    let files = [("main.tf", main.as_str()), ("db.tf", PAIRS_OTHER_FILE)];
+    let Some(root) = Root::new("migrate hand-written pairs", &files, None) else {
+        return;
+    };
+    root.apply();
+    let output = root.mutualsg(&["migrate", "--write"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "aws_security_group_rule.web_out_to_https is left as it is: its peer is a CIDR block"
+        ),
+        "{stderr}"
+    );
+    let db = fs::read_to_string(root.path().join("db.tf")).unwrap();
+    assert_eq!(
+        db, "# The ingress halves live in another file.\n",
+        "only the paired resources go"
+    );
+    assert!(
+        fs::read_to_string(root.path().join("main.tf"))
+            .unwrap()
+            .contains("web_out_to_https")
+    );
+    assert_eq!(root.assert_migration_destroys_nothing(), (4, 0, 0));
+}
+
+#[test]
+fn adding_names_moves_instead_of_replacing() {
+    let rules = r#"
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = 5432
+    },
+  ]
+}
+"#;
+    let main = format!("{GROUPS}{rules}");
+    let Some(root) = Root::new("renames", &[("main.tf", &main)], None) else {
+        return;
+    };
+    root.mutualsg(&["generate"]);
+    root.apply();
+    let named = main.replace(
+        "      source_sg_id",
+        "      name             = \"web_to_db\"\n      source_sg_id",
+    );
+    fs::write(root.path().join("main.tf"), named).unwrap();
+    let output = root.mutualsg(&["generate"]);
+    assert!(
+        text(&output.stderr).contains("created mutual_rules.migrate.tf"),
+        "{}",
+        text(&output.stderr)
+    );
+    let blocks = fs::read_to_string(root.path().join("mutual_rules.migrate.tf")).unwrap();
+    assert!(blocks.contains("from = aws_security_group_rule.web_to_db_tcp_5432_egress\n  to   = aws_security_group_rule.web_to_db_egress"), "{blocks}");
+    assert_eq!(root.assert_migration_destroys_nothing(), (2, 0, 0));
+}
