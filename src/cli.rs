@@ -32,6 +32,12 @@ pub enum Command {
     /// Move a repo onto mutual_rules with moved/import/removed blocks, so Terraform destroys
     /// nothing: prints the diff (exit 0, or 2 on error); `--write` applies it.
     Migrate(MigrateArgs),
+    /// Print the allowed flows between groups and addresses as a Mermaid, DOT or JSON graph
+    /// (exit 0, or 2 on error).
+    Graph(GraphArgs),
+    /// Report open egress, half-open rule pairs and groups managed both inline and by
+    /// separate rules (exit 0 none, 1 findings, 2 error).
+    Audit(CheckArgs),
     /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
     Completions {
         #[arg(value_enum)]
@@ -66,6 +72,16 @@ pub struct MigrateArgs {
     /// Apply the changes instead of printing them.
     #[arg(long)]
     pub write: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, or JSON.
+    #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
+    pub format: crate::graph::GraphFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,6 +142,17 @@ pub fn main() -> ExitStatus {
             let outcome = crate::run_migrate(&args.paths.paths, args.write, &cwd);
             let mode = if args.write { Mode::Write } else { Mode::Diff };
             return finish(&outcome, mode, Format::Human, false, cli.color);
+        }
+        Command::Graph(args) => {
+            let color = cli.color.enabled(io::stderr().is_terminal());
+            return crate::graph::main(&args.paths.paths, args.format, &cwd, color);
+        }
+        Command::Audit(args) => {
+            let colors = Colors {
+                stdout: cli.color.enabled(io::stdout().is_terminal()),
+                stderr: cli.color.enabled(io::stderr().is_terminal()),
+            };
+            return crate::audit::main(&args.paths.paths, args.format, &cwd, colors);
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());

@@ -171,6 +171,41 @@ pub enum Problem {
         "{group} is managed by aws_vpc_security_group_rules_exclusive, which removes the generated rules"
     )]
     ExclusiveRules { group: String },
+    #[error("egress from {group} to {peer} ({traffic}) is open to the whole internet")]
+    OpenEgressFinding {
+        group: String,
+        peer: String,
+        traffic: String,
+    },
+    #[error("{}", half_open_message(*.direction, .group, .peer, .traffic))]
+    HalfOpenPair {
+        /// The direction of the rule that is there.
+        direction: crate::connection::Direction,
+        /// The rule's group.
+        group: String,
+        /// The other group, which lacks the matching rule.
+        peer: String,
+        traffic: String,
+    },
+    #[error("{group} has inline `ingress`/`egress` blocks and separate rule resources")]
+    MixedManagement { group: String },
+}
+
+/// `egress from A to B (443/tcp) has no ingress rule on B that allows it`, or the reverse.
+fn half_open_message(
+    direction: crate::connection::Direction,
+    group: &str,
+    peer: &str,
+    traffic: &str,
+) -> String {
+    use crate::connection::Direction;
+    let (toward, missing) = match direction {
+        Direction::Egress => ("to", "ingress"),
+        Direction::Ingress => ("from", "egress"),
+    };
+    format!(
+        "{direction} on {group} {toward} {peer} ({traffic}) has no {missing} rule on {peer} that allows it"
+    )
 }
 
 impl Problem {
@@ -184,6 +219,17 @@ impl Problem {
                 | Problem::OpenEgress { .. }
                 | Problem::NotMigrated { .. }
                 | Problem::TerraformTooOld { .. }
+        )
+    }
+
+    /// Findings of `mutualsg audit`: the input is valid Terraform, but the rules it declares
+    /// are unsafe or broken. They fail an audit (exit 1), never `generate` or `check`.
+    pub fn is_finding(&self) -> bool {
+        matches!(
+            self,
+            Problem::OpenEgressFinding { .. }
+                | Problem::HalfOpenPair { .. }
+                | Problem::MixedManagement { .. }
         )
     }
 
@@ -235,6 +281,9 @@ impl Problem {
             Problem::TooManyRules { .. } => "mutualsg::too_many_rules",
             Problem::InlineRules { .. } => "mutualsg::inline_rules",
             Problem::ExclusiveRules { .. } => "mutualsg::exclusive_rules",
+            Problem::OpenEgressFinding { .. } => "mutualsg::audit::open_egress",
+            Problem::HalfOpenPair { .. } => "mutualsg::audit::half_open_pair",
+            Problem::MixedManagement { .. } => "mutualsg::audit::mixed_management",
         }
     }
 
@@ -278,6 +327,13 @@ impl Problem {
             Problem::TerraformTooOld { .. } => "this constraint",
             Problem::TooManyRules { .. } => "the connection past the limit",
             Problem::InlineRules { .. } | Problem::ExclusiveRules { .. } => "declared here",
+            Problem::OpenEgressFinding { .. } => "open to the internet",
+            Problem::HalfOpenPair {
+                direction: crate::connection::Direction::Egress,
+                ..
+            } => "no ingress rule allows this",
+            Problem::HalfOpenPair { .. } => "no egress rule allows this",
+            Problem::MixedManagement { .. } => "has inline rules",
             _ => "here",
         }
     }
@@ -341,6 +397,15 @@ impl Problem {
             Problem::TooManyRules { .. } => "ask AWS for a higher rules-per-group quota, or split the group; applies fail with RulesPerSecurityGroupLimitExceeded".into(),
             Problem::InlineRules { .. } => "move the inline rules into mutual_rules or separate rule resources: the AWS provider documents that inline and separate rules overwrite each other".into(),
             Problem::ExclusiveRules { .. } => "drop aws_vpc_security_group_rules_exclusive for this group, or list the generated rules in it".into(),
+            Problem::OpenEgressFinding { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group; write connections in mutual_rules to get both halves".into(),
+            Problem::HalfOpenPair { direction, peer, .. } => {
+                let missing = match direction {
+                    crate::connection::Direction::Egress => "ingress",
+                    crate::connection::Direction::Ingress => "egress",
+                };
+                format!("AWS lets the traffic through only when both groups allow it: add the {missing} rule on {peer}, or write the connection once in mutual_rules; if nothing uses it, delete this rule")
+            }
+            Problem::MixedManagement { .. } => "keep one way: move the inline blocks into mutual_rules or separate rule resources; the AWS provider documents that inline and separate rules overwrite each other".into(),
         };
         Some(text)
     }
@@ -349,7 +414,8 @@ impl Problem {
 /// A [`Problem`] and where it happened.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
-    pub problem: Problem,
+    /// Boxed: diagnostics travel in `Result`s, and a problem can be large.
+    pub problem: Box<Problem>,
     /// The file the problem is about (for filesystem problems, the path only).
     pub path: PathBuf,
     /// The source and the span the problem points at, when there is one.
@@ -370,7 +436,7 @@ impl Diagnostic {
     /// A problem located in a source file.
     pub fn at(problem: Problem, file: &Arc<SourceFile>, span: Range<usize>) -> Self {
         Diagnostic {
-            problem,
+            problem: Box::new(problem),
             path: file.path.clone(),
             source: Some((Arc::clone(file), span)),
             note: None,
@@ -380,7 +446,7 @@ impl Diagnostic {
     /// A problem about a path as a whole (a file that cannot be read or written).
     pub fn file(problem: Problem, path: &Path) -> Self {
         Diagnostic {
-            problem,
+            problem: Box::new(problem),
             path: path.to_path_buf(),
             source: None,
             note: None,

@@ -6,11 +6,14 @@
 //! [`connection`]s; [`naming`] stable names; [`render`] HCL text; [`output`] write, check
 //! or diff. [`diagnostics`] holds everything that can go wrong; [`cli`] drives it all.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod diagnostics;
 pub mod discover;
+pub mod flows;
+pub mod graph;
 mod hclfmt;
 pub mod lint;
 pub mod migrate;

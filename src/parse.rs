@@ -98,8 +98,17 @@ pub fn definitions(
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
     hcl_edit::parser::parse_body(&file.text).map_err(|error| {
-        let offset = error.location().offset().min(file.text.len());
-        let end = (offset + 1).min(file.text.len());
+        // The offending character, whole: hcl-edit clamps an error at the end of the file to
+        // its last byte, which may be inside a multi-byte character, and a span must not split
+        // one.
+        let mut offset = error.location().offset().min(file.text.len());
+        while !file.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let end = file.text[offset..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
         let message = error.message().to_string();
         vec![Diagnostic::at(Problem::Syntax(message), file, offset..end)]
     })
@@ -292,15 +301,15 @@ mod tests {
     #[test]
     fn rejects_non_literal_and_quoted_duplicate_keys() {
         let errors = parse("locals {\n  mutual_rules = concat(local.a, local.b)\n}\n").unwrap_err();
-        assert_eq!(errors[0].problem, Problem::NotLiteral);
+        assert_eq!(*errors[0].problem, Problem::NotLiteral);
         let errors = parse("locals {\n  mutual_rules = [{ a = 1, \"a\" = 2 }]\n}\n").unwrap_err();
-        assert_eq!(errors[0].problem, Problem::DuplicateKey("a".into()));
+        assert_eq!(*errors[0].problem, Problem::DuplicateKey("a".into()));
     }
 
     #[test]
     fn ignores_other_locals_and_reports_syntax_errors() {
         assert!(parse("locals {\n  other = 1\n}\n").unwrap().is_empty());
         let errors = parse("locals {\n  mutual_rules = [\n").unwrap_err();
-        assert!(matches!(errors[0].problem, Problem::Syntax(_)));
+        assert!(matches!(*errors[0].problem, Problem::Syntax(_)));
     }
 }

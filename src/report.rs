@@ -155,7 +155,7 @@ fn write_diff(out: &mut impl Write, diff: &str, color: bool) -> io::Result<()> {
 /// One problem for machines: a drifted or stale file, or a diagnostic.
 #[derive(Debug, Serialize)]
 pub struct Problem {
-    /// `drift`, `stale`, `error` or `warning`.
+    /// `drift`, `stale`, `error`, `warning`, or `finding` (from `audit`).
     pub kind: &'static str,
     pub path: String,
     pub line: usize,
@@ -207,7 +207,9 @@ fn change_problem(change: &Change) -> Problem {
 fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
     let (line, column) = diagnostic.line_column().unwrap_or((1, 1));
     Problem {
-        kind: if diagnostic.problem.is_warning() {
+        kind: if diagnostic.problem.is_finding() {
+            "finding"
+        } else if diagnostic.problem.is_warning() {
             "warning"
         } else {
             "error"
@@ -226,26 +228,7 @@ fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
 /// collapsed group so the log still shows what to change.
 fn write_github(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
     for problem in problems(outcome) {
-        let level = if problem.kind == "warning" {
-            "warning"
-        } else {
-            "error"
-        };
-        let title = problem.code.unwrap_or("mutualsg");
-        let mut message = problem.message.clone();
-        if let Some(help) = &problem.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
-        writeln!(
-            out,
-            "::{level} file={},line={},col={},title={}::{}",
-            escape_property(&problem.path),
-            problem.line,
-            problem.column,
-            escape_property(title),
-            escape_data(&message)
-        )?;
+        write_annotation(out, &problem)?;
     }
     for change in &outcome.changes {
         writeln!(
@@ -255,6 +238,65 @@ fn write_github(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
         )?;
         out.write_all(change.diff().as_bytes())?;
         writeln!(out, "::endgroup::")?;
+    }
+    Ok(())
+}
+
+/// One GitHub Actions annotation: `::warning` for a warning, `::error` for anything that
+/// fails the run (errors and audit findings).
+fn write_annotation(out: &mut impl Write, problem: &Problem) -> io::Result<()> {
+    let level = if problem.kind == "warning" {
+        "warning"
+    } else {
+        "error"
+    };
+    let title = problem.code.unwrap_or("mutualsg");
+    let mut message = problem.message.clone();
+    if let Some(help) = &problem.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    writeln!(
+        out,
+        "::{level} file={},line={},col={},title={}::{}",
+        escape_property(&problem.path),
+        problem.line,
+        problem.column,
+        escape_property(title),
+        escape_data(&message)
+    )
+}
+
+/// Prints diagnostics alone (`audit`'s findings, `graph`'s errors) in `format`: located
+/// reports on stderr, or one JSON array or annotations on stdout.
+pub fn print_diagnostics(
+    diagnostics: &[Diagnostic],
+    format: Format,
+    colors: Colors,
+) -> io::Result<()> {
+    match format {
+        Format::Human => {
+            let handler = report_handler(colors.stderr);
+            let mut stderr = io::stderr().lock();
+            for diagnostic in diagnostics {
+                let mut text = String::new();
+                if handler.render_report(&mut text, diagnostic).is_ok() {
+                    write!(stderr, "{text}")?;
+                }
+            }
+        }
+        Format::Json => {
+            let problems: Vec<Problem> = diagnostics.iter().map(diagnostic_problem).collect();
+            let mut stdout = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &problems)?;
+            writeln!(stdout)?;
+        }
+        Format::Github => {
+            let mut stdout = io::stdout().lock();
+            for diagnostic in diagnostics {
+                write_annotation(&mut stdout, &diagnostic_problem(diagnostic))?;
+            }
+        }
     }
     Ok(())
 }

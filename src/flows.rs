@@ -1,0 +1,600 @@
+//! A module's declared rules ([`crate::model`]) as flows: who may open a connection to whom,
+//! on which protocol and ports, and what is wrong with it. `graph` draws the flows, `audit`
+//! reports their findings; both read them from here, so the two always agree.
+//!
+//! AWS allows a connection between two groups only when the source's egress rule and the
+//! target's ingress rule both allow it. An egress half and the ingress half that matches it
+//! are one flow; a half that nothing on the other side allows is a flow with a finding.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::config::ConfigFinder;
+use crate::connection::{CidrKind, Direction};
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::discover::{self, Module};
+use crate::model::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
+
+/// The whole internet, IPv4 and IPv6: egress there is what a locked-down group never needs,
+/// and a rule to or from there reaches every group too.
+const INTERNET: [&str; 2] = ["0.0.0.0/0", "::/0"];
+
+/// One end of a flow. Sorted groups first, then IPv4, IPv6 and prefix-list peers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A security group, by its id expression (layout squeezed out).
+    Group(String),
+    /// A CIDR block or prefix list, by its value or expression text.
+    Address { kind: CidrKind, value: String },
+}
+
+impl Ord for Endpoint {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl PartialOrd for Endpoint {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Endpoint {
+    fn sort_key(&self) -> (u8, &str) {
+        match self {
+            Endpoint::Group(expr) => (0, expr),
+            Endpoint::Address { kind, value } => {
+                let rank = match kind {
+                    CidrKind::Ipv4 => 1,
+                    CidrKind::Ipv6 => 2,
+                    CidrKind::PrefixList => 3,
+                };
+                (rank, value)
+            }
+        }
+    }
+
+    /// How a reader knows the endpoint: a group by its Terraform address
+    /// (`aws_security_group.web`, the `.id` dropped), an address by itself.
+    pub fn label(&self) -> String {
+        match self {
+            Endpoint::Group(expr) => group_label(expr),
+            Endpoint::Address { value, .. } => value.clone(),
+        }
+    }
+}
+
+/// A group's id expression as a reader knows the group: `aws_security_group.web.id` →
+/// `aws_security_group.web`; other expressions as they are.
+pub fn group_label(expr: &str) -> String {
+    expr.strip_suffix(".id").unwrap_or(expr).to_string()
+}
+
+/// What a flow's rules allow: a protocol and its ports, as declared. All traffic and
+/// protocols without ports (ESP, GRE, ...) carry no ports, however they were written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Traffic {
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1`, a number, or an expression's text.
+    pub protocol: String,
+    pub from_port: String,
+    pub to_port: String,
+}
+
+impl Traffic {
+    fn of(rule: &DeclaredRule) -> Traffic {
+        let protocol = rule.protocol.clone();
+        let (from_port, to_port) = if has_ports(&protocol) {
+            (rule.from_port.clone(), rule.to_port.clone())
+        } else {
+            (String::new(), String::new())
+        };
+        Traffic {
+            protocol,
+            from_port,
+            to_port,
+        }
+    }
+
+    /// `443/tcp`, `8000-8100/tcp`, `all`, `icmp 8/0`, `icmp` (every type), `proto 50`.
+    pub fn label(&self) -> String {
+        let ports = if self.from_port == self.to_port {
+            self.from_port.clone()
+        } else {
+            format!("{}-{}", self.from_port, self.to_port)
+        };
+        match self.protocol.as_str() {
+            "" => "?".to_string(),
+            "-1" => "all".to_string(),
+            "icmp" | "icmpv6" => icmp_label(&self.protocol, &self.from_port, &self.to_port),
+            protocol if !has_ports(protocol) => format!("proto {protocol}"),
+            protocol if ports.is_empty() => protocol.to_string(),
+            protocol => format!("{ports}/{protocol}"),
+        }
+    }
+
+    /// Whether a rule allowing `self` lets through everything a rule allowing `other` does.
+    /// All traffic covers everything; a port range covers its sub-ranges; ICMP type or code
+    /// -1 covers every type or code. Expressions are compared as text.
+    pub fn covers(&self, other: &Traffic) -> bool {
+        if self.protocol == "-1" {
+            return true;
+        }
+        if self.protocol != other.protocol {
+            return false;
+        }
+        match self.protocol.as_str() {
+            "icmp" | "icmpv6" => {
+                let any_or_same = |mine: &str, theirs: &str| mine == "-1" || mine == theirs;
+                any_or_same(&self.from_port, &other.from_port)
+                    && any_or_same(&self.to_port, &other.to_port)
+            }
+            _ => match (self.range(), other.range()) {
+                (Some((from, to)), Some((other_from, other_to))) => {
+                    from <= other_from && other_to <= to
+                }
+                _ => self == other,
+            },
+        }
+    }
+
+    /// Whether the rules allowing `others` together let through everything this allows: one
+    /// of them covers it, or (TCP, UDP) their port ranges add up to it (8000-8049 and
+    /// 8050-8100 cover 8000-8100).
+    pub fn covered_by<'a>(&self, others: impl IntoIterator<Item = &'a Traffic>) -> bool {
+        let others: Vec<&Traffic> = others.into_iter().collect();
+        if others.iter().any(|other| other.covers(self)) {
+            return true;
+        }
+        let Some((from, to)) = self
+            .range()
+            .filter(|_| self.protocol != "icmp" && self.protocol != "icmpv6")
+        else {
+            return false;
+        };
+        let mut ranges: Vec<(i64, i64)> = others
+            .iter()
+            .filter(|other| other.protocol == self.protocol)
+            .filter_map(|other| other.range())
+            .collect();
+        ranges.sort_unstable();
+        let mut next = from;
+        for (start, end) in ranges {
+            if start > next {
+                break;
+            }
+            next = next.max(end + 1);
+        }
+        next > to
+    }
+
+    fn range(&self) -> Option<(i64, i64)> {
+        Some((self.from_port.parse().ok()?, self.to_port.parse().ok()?))
+    }
+}
+
+/// Ports mean something for TCP, UDP and ICMP (type and code) only; for all traffic and for
+/// other protocol numbers AWS allows every port. An expression may be either: keep its ports.
+fn has_ports(protocol: &str) -> bool {
+    !(protocol == "-1" || protocol.parse::<u8>().is_ok())
+}
+
+fn icmp_label(protocol: &str, icmp_type: &str, code: &str) -> String {
+    match (icmp_type, code) {
+        ("-1" | "", _) => protocol.to_string(),
+        (icmp_type, "-1" | "") => format!("{protocol} {icmp_type}"),
+        (icmp_type, code) => format!("{protocol} {icmp_type}/{code}"),
+    }
+}
+
+/// What is wrong with a flow, when something is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FlowFinding {
+    /// Egress to `0.0.0.0/0` or `::/0`.
+    OpenEgress,
+    /// A group-to-group half that no rule on the other group allows; the missing direction.
+    HalfOpen { missing: Direction },
+}
+
+/// One allowed (or half-allowed) connection: the rules that declare it, one or two.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub source: Endpoint,
+    pub target: Endpoint,
+    pub traffic: Traffic,
+    /// Indices into [`ModuleModel::rules`]: an egress rule, an ingress rule, or both.
+    pub rules: Vec<usize>,
+    /// Every rule is generated from `mutual_rules` (else one at least is hand-written).
+    pub generated: bool,
+    /// A rule is declared with `count` or `for_each`.
+    pub repeated: bool,
+    pub finding: Option<FlowFinding>,
+}
+
+/// A group managed both by inline blocks and by separate rule resources.
+#[derive(Debug, Clone)]
+pub struct MixedGroup {
+    /// Index into [`ModuleModel::groups`].
+    pub group: usize,
+    /// The first separate rule on it, index into [`ModuleModel::rules`].
+    pub separate_rule: usize,
+}
+
+/// A module's flows and findings.
+pub struct Analysis {
+    pub model: ModuleModel,
+    pub dir: PathBuf,
+    /// Sorted by source, target, traffic: output never depends on declaration order.
+    pub flows: Vec<Flow>,
+    pub mixed: Vec<MixedGroup>,
+}
+
+impl Analysis {
+    /// Every endpoint of the module, declared groups included (a group nothing talks to is
+    /// worth seeing too), sorted: groups first, then addresses.
+    pub fn endpoints(&self) -> BTreeSet<Endpoint> {
+        let mut endpoints: BTreeSet<Endpoint> = self
+            .model
+            .groups
+            .iter()
+            .map(|group| Endpoint::Group(format!("{}.id", group.address)))
+            .collect();
+        for flow in &self.flows {
+            endpoints.insert(flow.source.clone());
+            endpoints.insert(flow.target.clone());
+        }
+        endpoints
+    }
+
+    /// The endpoint of a mixed group, for drawing its finding on it.
+    pub fn mixed_endpoint(&self, mixed: &MixedGroup) -> Endpoint {
+        Endpoint::Group(format!("{}.id", self.model.groups[mixed.group].address))
+    }
+
+    /// Every finding as a located diagnostic, in the order of the files and lines they
+    /// point at, as a reader goes through them.
+    pub fn findings(&self) -> Vec<Diagnostic> {
+        let mut findings: Vec<Diagnostic> = self
+            .flows
+            .iter()
+            .filter_map(|flow| self.flow_finding(flow))
+            .collect();
+        findings.extend(self.mixed.iter().map(|mixed| self.mixed_finding(mixed)));
+        findings.sort_by_key(|finding| (finding.path.clone(), finding.line_column()));
+        findings
+    }
+
+    /// The diagnostic of a flow's finding, at the rule that has it.
+    pub fn flow_finding(&self, flow: &Flow) -> Option<Diagnostic> {
+        let rule = &self.model.rules[flow.rules[0]];
+        let problem = match flow.finding? {
+            FlowFinding::OpenEgress => Problem::OpenEgressFinding {
+                group: flow.source.label(),
+                peer: flow.target.label(),
+                traffic: flow.traffic.label(),
+            },
+            FlowFinding::HalfOpen { missing } => {
+                let (group, peer) = match missing {
+                    Direction::Ingress => (&flow.source, &flow.target),
+                    Direction::Egress => (&flow.target, &flow.source),
+                };
+                Problem::HalfOpenPair {
+                    direction: rule.direction,
+                    group: group.label(),
+                    peer: peer.label(),
+                    traffic: flow.traffic.label(),
+                }
+            }
+        };
+        Some(Diagnostic::at(problem, &rule.file, rule.span.clone()))
+    }
+
+    /// The diagnostic of a mixed group, at its declaration, noting a separate rule.
+    pub fn mixed_finding(&self, mixed: &MixedGroup) -> Diagnostic {
+        let group = &self.model.groups[mixed.group];
+        let rule = &self.model.rules[mixed.separate_rule];
+        let problem = Problem::MixedManagement {
+            group: group.address.clone(),
+        };
+        Diagnostic::at(problem, &group.file, group.span.clone()).with_note(
+            "a separate rule for the same group",
+            &rule.file,
+            rule.span.clone(),
+        )
+    }
+}
+
+/// Reads and analyses every module under `paths`; modules with errors are left out and
+/// their errors returned (the others proceed, as with `generate`).
+pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagnostic>) {
+    let (modules, mut errors) = discover::discover(paths, cwd);
+    let mut configs = ConfigFinder::new(cwd);
+    let mut analyses = Vec::new();
+    for module in &modules {
+        let read = configs
+            .config_for(&module.dir)
+            .map_err(|error| vec![error])
+            .and_then(|config| model::read(module, &config));
+        match read {
+            Ok(model) => analyses.push(analyse(module, model)),
+            Err(mut found) => errors.append(&mut found),
+        }
+    }
+    (analyses, errors)
+}
+
+/// A module's flows and findings.
+pub fn analyse(module: &Module, model: ModuleModel) -> Analysis {
+    let mut flows = group_flows(&model.rules);
+    flows.extend(address_flows(&model.rules));
+    flows.sort_by(|a, b| flow_order(a).cmp(&flow_order(b)));
+    let mixed = mixed_groups(&model);
+    Analysis {
+        model,
+        dir: module.dir.clone(),
+        flows,
+        mixed,
+    }
+}
+
+fn flow_order(flow: &Flow) -> impl Ord + '_ {
+    (
+        &flow.source,
+        &flow.target,
+        &flow.traffic,
+        !flow.generated,
+        flow.finding,
+        &flow.rules,
+    )
+}
+
+/// One side of a connection between groups: a rule, the group it is on, and the group it
+/// allows.
+struct Half {
+    rule: usize,
+    direction: Direction,
+    group: String,
+    /// The group on the other side, or `None` for the whole internet (`0.0.0.0/0`, `::/0`),
+    /// which includes every group: such a half completes others, and is drawn as an address
+    /// flow rather than here.
+    peer: Option<String>,
+    traffic: Traffic,
+    /// Never reported: a self rule is not a pair, and what a `count`/`for_each` rule
+    /// expands to is known only at plan time.
+    exempt: bool,
+}
+
+impl Half {
+    /// Whether `other` is on the far side of this half: the opposite direction, on this
+    /// half's peer, allowing this half's group (or the whole internet).
+    fn faces(&self, other: &Half) -> bool {
+        other.direction != self.direction
+            && other.group.as_str() == self.peer.as_deref().unwrap_or_default()
+            && other.peer.as_ref().is_none_or(|peer| *peer == self.group)
+    }
+
+    /// `(source, target)` of the flow a half with a group peer declares.
+    fn ends(&self) -> (Endpoint, Endpoint) {
+        let group = Endpoint::Group(self.group.clone());
+        let peer = Endpoint::Group(self.peer.clone().unwrap_or_default());
+        match self.direction {
+            Direction::Egress => (group, peer),
+            Direction::Ingress => (peer, group),
+        }
+    }
+}
+
+/// The halves of every rule whose peer is a group (its own group included) or the internet.
+fn halves(rules: &[DeclaredRule]) -> Vec<Half> {
+    let mut halves = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        for peer in &rule.peers {
+            let peer = match peer {
+                RulePeer::Group(peer) => Some(peer.clone()),
+                RulePeer::SelfGroup => Some(rule.group.clone()),
+                RulePeer::Address { value, .. } if INTERNET.contains(&value.as_str()) => None,
+                RulePeer::Address { .. } => continue,
+            };
+            halves.push(Half {
+                rule: index,
+                direction: rule.direction,
+                exempt: peer.as_ref() == Some(&rule.group) || rule.repeated,
+                group: rule.group.clone(),
+                peer,
+                traffic: Traffic::of(rule),
+            });
+        }
+    }
+    halves
+}
+
+/// Group-to-group flows: each egress half joined with the ingress half that declares the
+/// same flow (generated halves with each other first, so a hand-written duplicate stays
+/// visible), and every half left over as a flow of its own, a finding unless the rules on
+/// the other group allow what it declares.
+fn group_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
+    let halves = halves(rules);
+    let is_generated = |half: &Half| matches!(rules[half.rule].origin, Origin::Generated { .. });
+    let mut paired: Vec<bool> = halves.iter().map(|half| half.peer.is_none()).collect();
+    let mut flows = Vec::new();
+    for generated_pass in [true, false] {
+        for (e, egress) in halves.iter().enumerate() {
+            if paired[e]
+                || egress.direction != Direction::Egress
+                || is_generated(egress) != generated_pass
+            {
+                continue;
+            }
+            let mate = halves.iter().enumerate().position(|(i, ingress)| {
+                !paired[i]
+                    && is_generated(ingress) == generated_pass
+                    && egress.faces(ingress)
+                    && ingress.traffic == egress.traffic
+            });
+            if let Some(i) = mate {
+                paired[e] = true;
+                paired[i] = true;
+                flows.push(flow_of(rules, &[egress, &halves[i]], None));
+            }
+        }
+    }
+    for (half, _) in halves.iter().zip(&paired).filter(|(_, paired)| !**paired) {
+        let allowed = || {
+            let across = halves.iter().filter(|other| half.faces(other));
+            half.traffic.covered_by(across.map(|other| &other.traffic))
+        };
+        let finding = (!half.exempt && !allowed()).then_some(FlowFinding::HalfOpen {
+            missing: opposite(half.direction),
+        });
+        flows.push(flow_of(rules, &[half], finding));
+    }
+    flows
+}
+
+fn opposite(direction: Direction) -> Direction {
+    match direction {
+        Direction::Egress => Direction::Ingress,
+        Direction::Ingress => Direction::Egress,
+    }
+}
+
+fn flow_of(rules: &[DeclaredRule], halves: &[&Half], finding: Option<FlowFinding>) -> Flow {
+    let first = halves[0];
+    let declared = || halves.iter().map(|half| &rules[half.rule]);
+    let (source, target) = first.ends();
+    Flow {
+        source,
+        target,
+        traffic: first.traffic.clone(),
+        rules: halves.iter().map(|half| half.rule).collect(),
+        generated: declared().all(|rule| matches!(rule.origin, Origin::Generated { .. })),
+        repeated: declared().any(|rule| rule.repeated),
+        finding,
+    }
+}
+
+/// Flows to or from addresses: one per rule and address. Ingress comes from the address,
+/// egress goes to it; egress to the whole internet is a finding.
+fn address_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
+    let mut flows = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        for peer in &rule.peers {
+            let RulePeer::Address { kind, value } = peer else {
+                continue;
+            };
+            let address = Endpoint::Address {
+                kind: *kind,
+                value: value.clone(),
+            };
+            let group = Endpoint::Group(rule.group.clone());
+            let (source, target, finding) = match rule.direction {
+                Direction::Ingress => (address, group, None),
+                Direction::Egress => {
+                    let open = INTERNET.contains(&value.as_str());
+                    (group, address, open.then_some(FlowFinding::OpenEgress))
+                }
+            };
+            flows.push(Flow {
+                source,
+                target,
+                traffic: Traffic::of(rule),
+                rules: vec![index],
+                generated: matches!(rule.origin, Origin::Generated { .. }),
+                repeated: rule.repeated,
+                finding,
+            });
+        }
+    }
+    flows
+}
+
+/// Groups with inline `ingress`/`egress` blocks that also get separate rules (hand-written
+/// or generated): the AWS provider documents that the two overwrite each other.
+fn mixed_groups(model: &ModuleModel) -> Vec<MixedGroup> {
+    let mut mixed = Vec::new();
+    for (index, group) in model.groups.iter().enumerate() {
+        if !group.has_inline_rules {
+            continue;
+        }
+        let id = format!("{}.id", group.address);
+        let separate = model
+            .rules
+            .iter()
+            .position(|rule| rule.group == id && !matches!(rule.origin, Origin::Inline { .. }));
+        if let Some(separate_rule) = separate {
+            mixed.push(MixedGroup {
+                group: index,
+                separate_rule,
+            });
+        }
+    }
+    mixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traffic(protocol: &str, from: &str, to: &str) -> Traffic {
+        Traffic {
+            protocol: protocol.into(),
+            from_port: from.into(),
+            to_port: to.into(),
+        }
+    }
+
+    #[test]
+    fn labels_read_as_people_write_them() {
+        assert_eq!(traffic("tcp", "443", "443").label(), "443/tcp");
+        assert_eq!(traffic("tcp", "8000", "8100").label(), "8000-8100/tcp");
+        assert_eq!(traffic("-1", "", "").label(), "all");
+        assert_eq!(traffic("icmp", "8", "0").label(), "icmp 8/0");
+        assert_eq!(traffic("icmp", "-1", "-1").label(), "icmp");
+        assert_eq!(traffic("icmpv6", "128", "-1").label(), "icmpv6 128");
+        assert_eq!(traffic("50", "", "").label(), "proto 50");
+        assert_eq!(
+            traffic("udp", "var.port", "var.port").label(),
+            "var.port/udp"
+        );
+    }
+
+    #[test]
+    fn all_traffic_and_ranges_cover_what_they_contain() {
+        assert!(traffic("-1", "", "").covers(&traffic("tcp", "443", "443")));
+        assert!(traffic("tcp", "0", "65535").covers(&traffic("tcp", "443", "443")));
+        assert!(traffic("tcp", "8000", "8100").covers(&traffic("tcp", "8000", "8010")));
+        assert!(!traffic("tcp", "8000", "8100").covers(&traffic("tcp", "7999", "8010")));
+        assert!(!traffic("tcp", "443", "443").covers(&traffic("udp", "443", "443")));
+        assert!(!traffic("tcp", "443", "443").covers(&traffic("-1", "", "")));
+        assert!(traffic("icmp", "-1", "-1").covers(&traffic("icmp", "8", "0")));
+        assert!(!traffic("icmp", "8", "0").covers(&traffic("icmp", "3", "0")));
+        assert!(traffic("tcp", "var.p", "var.p").covers(&traffic("tcp", "var.p", "var.p")));
+        assert!(!traffic("tcp", "var.p", "var.p").covers(&traffic("tcp", "443", "443")));
+    }
+
+    #[test]
+    fn ranges_add_up() {
+        let wanted = traffic("tcp", "8000", "8100");
+        let low = traffic("tcp", "8000", "8049");
+        let high = traffic("tcp", "8050", "8100");
+        let udp = traffic("udp", "8050", "8100");
+        assert!(wanted.covered_by([&high, &low]));
+        assert!(!wanted.covered_by([&low]));
+        assert!(!wanted.covered_by([&low, &udp]));
+        assert!(!wanted.covered_by([&traffic("tcp", "8000", "8048"), &high]));
+        assert!(!wanted.covered_by([]));
+    }
+
+    #[test]
+    fn group_labels_drop_the_id() {
+        assert_eq!(
+            group_label("aws_security_group.web.id"),
+            "aws_security_group.web"
+        );
+        assert_eq!(
+            group_label("module.db.security_group_id"),
+            "module.db.security_group_id"
+        );
+    }
+}
