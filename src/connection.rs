@@ -14,9 +14,13 @@ pub struct Expr {
 impl Expr {
     /// Whether two expressions name the same thing, ignoring layout (`a.b` and `a . b`).
     pub fn same_as(&self, other: &Expr) -> bool {
-        let squeeze = |text: &str| text.split_whitespace().collect::<String>();
         squeeze(&self.text) == squeeze(&other.text)
     }
+}
+
+/// Source text without its layout, to compare expressions: `a . b` and `a.b` are one.
+pub fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect()
 }
 
 /// A protocol, written canonically in the output.
@@ -268,7 +272,6 @@ pub enum Peer<'a> {
 impl Peer<'_> {
     /// The peer as AWS identifies it, one entry per address (a list expression is one entry).
     pub fn identities(&self, group: &Expr) -> Vec<String> {
-        let squeeze = |text: &str| text.split_whitespace().collect::<String>();
         match self {
             Peer::Group(peer) => vec![format!("sg:{}", squeeze(&peer.text))],
             Peer::SelfGroup => vec![format!("sg:{}", squeeze(&group.text))],

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use hcl_edit::Span;
 use hcl_edit::structure::{Block, Body};
 
-use crate::connection::{Direction, Items, Peer, Rule};
+use crate::connection::{Direction, Items, Peer, Rule, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::naming::NamedConnection;
 
@@ -133,7 +133,7 @@ fn management_warnings(file: &Arc<SourceFile>, body: &Body, rules: &[Rule]) -> V
                     warnings.push(Diagnostic::at(
                         Problem::InlineRules { group },
                         file,
-                        header_span(block),
+                        crate::parse::header_span(block),
                     ));
                 }
             }
@@ -149,7 +149,7 @@ fn management_warnings(file: &Arc<SourceFile>, body: &Body, rules: &[Rule]) -> V
                             group: group.to_string(),
                         },
                         file,
-                        header_span(block),
+                        crate::parse::header_span(block),
                     ));
                 }
             }
@@ -161,19 +161,4 @@ fn management_warnings(file: &Arc<SourceFile>, body: &Body, rules: &[Rule]) -> V
 
 fn labels(block: &Block) -> Vec<&str> {
     block.labels.iter().map(|label| label.as_str()).collect()
-}
-
-/// `resource "type" "name"`: where the block starts, for the underline.
-fn header_span(block: &Block) -> std::ops::Range<usize> {
-    let start = block.ident.span().map_or(0, |span| span.start);
-    let end = block
-        .labels
-        .last()
-        .and_then(|label| label.span())
-        .map_or(start, |span| span.end);
-    start..end
-}
-
-fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect()
 }

@@ -15,13 +15,13 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 
 use crate::config::{Config, Style};
-use crate::connection::{Direction, Peer, Port};
+use crate::connection::{Direction, Peer, Port, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::discover::{Module, join};
 use crate::model::{self, DeclaredRule, ModuleModel, Origin, ParsedFile, RulePeer};
 use crate::naming::{self, Definition};
 use crate::output::Change;
-use crate::parse::{self, LOCAL_NAME, Literal, span_of};
+use crate::parse::{self, LOCAL_NAME, Literal, header_span, span_of};
 use crate::render;
 
 /// The file migration blocks go into; users delete it once the migration is applied.
@@ -996,25 +996,12 @@ fn address(rule: &DeclaredRule) -> String {
     }
 }
 
-fn header_span(block: &Block) -> Range<usize> {
-    let start = span_of(&block.ident).start;
-    let end = block
-        .labels
-        .last()
-        .map_or(start, |label| span_of(label).end);
-    start..end
-}
-
 fn is_symlink(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink())
 }
 
 fn quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect()
 }
 
 #[cfg(test)]

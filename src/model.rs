@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hcl_edit::structure::{Block, Body};
 
 use crate::config::Config;
-use crate::connection::{CidrKind, Direction, Items, Peer, Protocol};
+use crate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::discover::Module;
 use crate::naming::{Definition, NamedConnection};
@@ -230,13 +230,7 @@ impl BlockReader<'_> {
 
     /// `resource "type" "name"`, for the underline.
     fn header_span(&self) -> Range<usize> {
-        let start = span_of(&self.block.ident).start;
-        let end = self
-            .block
-            .labels
-            .last()
-            .map_or(start, |label| span_of(label).end);
-        start..end
+        parse::header_span(self.block)
     }
 
     fn get(&self, body: &Body, key: &str) -> Option<Value> {
@@ -414,8 +408,4 @@ pub fn canonical_protocol(text: &str) -> String {
 
 fn unquote(text: &str) -> String {
     text.trim().trim_matches('"').to_string()
-}
-
-fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect()
 }

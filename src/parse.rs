@@ -114,6 +114,17 @@ pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
     })
 }
 
+/// `resource "type" "name"`: where a block starts, for an underline that does not cover
+/// the whole body.
+pub fn header_span(block: &hcl_edit::structure::Block) -> Range<usize> {
+    let start = span_of(&block.ident).start;
+    let end = block
+        .labels
+        .last()
+        .map_or(start, |label| span_of(label).end);
+    start..end
+}
+
 pub fn span_of(node: &impl Span) -> Range<usize> {
     node.span().unwrap_or(0..0)
 }

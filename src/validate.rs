@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Style;
 use crate::connection::{
-    AddressList, CidrKind, Connection, Endpoint, Expr, Items, Port, Ports, Protocol,
+    AddressList, CidrKind, Connection, Endpoint, Expr, Items, Port, Ports, Protocol, squeeze,
 };
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::parse::{Field, Literal, RawConnection, Value};
@@ -88,7 +88,6 @@ fn duplicate_rules(file: &Arc<SourceFile>, connections: &[Connection]) -> Vec<Di
 
 /// What makes each of a connection's rules unique in AWS's eyes, ignoring source layout.
 pub fn identities(connection: &Connection) -> Vec<String> {
-    let squeeze = |text: &str| text.split_whitespace().collect::<String>();
     let ports = format!(
         "{}|{}|{}",
         squeeze(&connection.protocol.to_string()),
