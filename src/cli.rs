@@ -133,13 +133,13 @@ impl Color {
 /// Parses arguments, runs, prints, and returns the exit status.
 pub fn main() -> ExitStatus {
     let cli = Cli::parse();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let cwd = crate::current_dir();
     let (mode, paths, format, changes_fail) = match cli.command {
         Command::Generate(args) => (Mode::Write, args.paths.paths, Format::Human, args.exit_code),
         Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true),
         Command::Diff(args) => (Mode::Diff, args.paths, Format::Human, false),
         Command::Migrate(args) => {
-            let outcome = crate::run_migrate(&args.paths.paths, args.write, &cwd);
+            let outcome = crate::run_migrate(&args.paths.paths, args.write);
             let mode = if args.write { Mode::Write } else { Mode::Diff };
             return finish(&outcome, mode, Format::Human, false, cli.color);
         }
@@ -159,7 +159,7 @@ pub fn main() -> ExitStatus {
             return ExitStatus::Success;
         }
     };
-    let outcome = crate::run(&paths, mode, &cwd);
+    let outcome = crate::run(&paths, mode);
     finish(&outcome, mode, format, changes_fail, cli.color)
 }
 

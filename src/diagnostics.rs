@@ -69,6 +69,8 @@ pub enum Problem {
     NotUtf8,
     #[error("syntax error: {0}")]
     Syntax(String),
+    #[error("nested too deeply: mutualsg reads at most {0}")]
+    NestedTooDeeply(String),
     #[error("`mutual_rules` is defined more than once in this module")]
     DuplicateDefinition,
     #[error("`mutual_rules` is defined in an override file")]
@@ -240,6 +242,7 @@ impl Problem {
             Problem::ReadFailed(_) => "mutualsg::read_failed",
             Problem::NotUtf8 => "mutualsg::not_utf8",
             Problem::Syntax(_) => "mutualsg::syntax",
+            Problem::NestedTooDeeply(_) => "mutualsg::nested_too_deeply",
             Problem::DuplicateDefinition => "mutualsg::duplicate_definition",
             Problem::InOverrideFile => "mutualsg::override_file",
             Problem::NotLiteral => "mutualsg::not_literal",
@@ -291,6 +294,7 @@ impl Problem {
     pub fn label(&self) -> &'static str {
         match self {
             Problem::Syntax(_) => "here",
+            Problem::NestedTooDeeply(_) => "one level too deep",
             Problem::DuplicateDefinition => "defined again here",
             Problem::InOverrideFile => "in an override file",
             Problem::NotLiteral => "not a literal list or object",
@@ -341,9 +345,10 @@ impl Problem {
     pub fn help(&self) -> Option<String> {
         let text = match self {
             Problem::PathNotFound => "check the path; mutualsg takes directories and .tf/.tofu files".into(),
-            Problem::ReadFailed(_) => "check the file's permissions".into(),
+            Problem::ReadFailed(_) => "check that the file exists, is readable, and that a symlink leads to a file".into(),
             Problem::NotUtf8 => "Terraform reads only UTF-8: re-encode the file".into(),
             Problem::Syntax(_) => "fix the syntax; `terraform validate` reports it too".into(),
+            Problem::NestedTooDeeply(_) => "Terraform reads it, but mutualsg's HCL parser stops here rather than run out of stack: flatten the expression, or move it to a file that does not mention mutual_rules".into(),
             Problem::DuplicateDefinition => "Terraform allows one `mutual_rules` local per module: merge the two lists".into(),
             Problem::InOverrideFile => "Terraform merges override files, mutualsg does not: move `mutual_rules` to a regular .tf file".into(),
             Problem::NotLiteral => "mutualsg expands rules statically: write the connections out as `[{ ... }, ...]` or `{ name = { ... } }`".into(),

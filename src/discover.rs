@@ -21,12 +21,14 @@ pub struct Module {
     pub has_generated: bool,
 }
 
-/// Finds the modules under `paths`. A directory is walked recursively, skipping `.terraform/`,
-/// `.git/` and other hidden directories; directory symlinks are not followed (a link-following
-/// walk scans shared modules twice, or loops). A file stands for its module directory, as
-/// pre-commit passes files.
+/// Finds the modules under `paths`. `cwd` must be the process's current directory: module
+/// paths are shown relative to it, and used as shown. A directory is walked recursively,
+/// skipping `.terraform/`, `.git/` and other hidden directories; directory symlinks are not
+/// followed (a link-following walk scans shared modules twice, or loops). A file stands for
+/// its module directory, as pre-commit passes files, and only that directory is listed: the
+/// tree is not walked.
 pub fn discover(paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>) {
-    let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut listings: BTreeMap<PathBuf, Listing> = BTreeMap::new();
     let mut errors = Vec::new();
     for path in paths {
         let shown = display_path(path, cwd);
@@ -38,79 +40,126 @@ pub fn discover(paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>)
             let dir = shown
                 .parent()
                 .map_or_else(|| PathBuf::from("."), dir_or_dot);
-            dirs.entry(dir).or_default();
-            continue;
-        }
-        for entry in WalkDir::new(&shown)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|entry| entry.depth() == 0 || !is_skipped_dir(entry))
-        {
-            match entry {
-                Ok(entry) if entry.file_type().is_dir() => {
-                    dirs.entry(display_path(entry.path(), cwd)).or_default();
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    let path = error.path().map_or(shown.clone(), Path::to_path_buf);
-                    errors.push(Diagnostic::file(
-                        Problem::ReadFailed(error.to_string()),
-                        &path,
-                    ));
+            if let std::collections::btree_map::Entry::Vacant(entry) = listings.entry(dir) {
+                match list_dir(entry.key()) {
+                    Ok(listing) => {
+                        entry.insert(listing);
+                    }
+                    Err(error) => errors.push(error),
                 }
             }
+            continue;
         }
+        walk(&shown, cwd, &mut listings, &mut errors);
     }
-    let mut modules = Vec::new();
-    for dir in dirs.into_keys() {
-        match read_module(&dir) {
-            Ok(Some(module)) => modules.push(module),
-            Ok(None) => {}
-            Err(error) => errors.push(error),
-        }
-    }
+    let modules = listings
+        .into_iter()
+        .filter_map(|(dir, listing)| listing.into_module(dir))
+        .collect();
     (modules, errors)
+}
+
+/// What one directory holds that matters here.
+#[derive(Debug, Default)]
+struct Listing {
+    /// `.tf`/`.tofu` file names.
+    names: Vec<String>,
+    has_generated: bool,
+}
+
+impl Listing {
+    fn add(&mut self, name: String, is_file: impl FnOnce() -> bool) {
+        if name == GENERATED_FILE {
+            self.has_generated = true;
+        } else if (name.ends_with(".tf") || name.ends_with(".tofu")) && is_file() {
+            self.names.push(name);
+        }
+    }
+
+    /// The module, or `None` when the directory has neither sources nor a generated file.
+    fn into_module(mut self, dir: PathBuf) -> Option<Module> {
+        // OpenTofu reads `x.tofu` and ignores a `x.tf` beside it.
+        let shadowed: Vec<String> = self
+            .names
+            .iter()
+            .filter_map(|name| name.strip_suffix(".tofu"))
+            .map(|stem| format!("{stem}.tf"))
+            .collect();
+        self.names.retain(|name| !shadowed.contains(name));
+        self.names.sort();
+        if self.names.is_empty() && !self.has_generated {
+            return None;
+        }
+        Some(Module {
+            sources: self.names.iter().map(|name| join(&dir, name)).collect(),
+            dir,
+            has_generated: self.has_generated,
+        })
+    }
+}
+
+/// Walks a directory tree once, listing each directory's files as it goes: the walk's own
+/// file types spare a `stat` per file, except for symlinks.
+fn walk(
+    root: &Path,
+    cwd: &Path,
+    listings: &mut BTreeMap<PathBuf, Listing>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let entries = WalkDir::new(root)
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !is_skipped_dir(entry));
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error.path().map_or(root.to_path_buf(), Path::to_path_buf);
+                errors.push(Diagnostic::file(
+                    Problem::ReadFailed(error.to_string()),
+                    &path,
+                ));
+                continue;
+            }
+        };
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            listings.entry(display_path(entry.path(), cwd)).or_default();
+            continue;
+        }
+        let Some(parent) = entry.path().parent() else {
+            continue;
+        };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let listing = listings.entry(display_path(parent, cwd)).or_default();
+        listing.add(name, || file_type.is_file() || is_file(entry.path()));
+    }
 }
 
 fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
     entry.file_type().is_dir() && entry.file_name().to_string_lossy().starts_with('.')
 }
 
-/// Lists one directory's sources. `None` when it has neither sources nor a generated file.
-fn read_module(dir: &Path) -> Result<Option<Module>, Diagnostic> {
+/// Lists one directory (a file argument's module).
+fn list_dir(dir: &Path) -> Result<Listing, Diagnostic> {
     let entries = fs::read_dir(dir)
         .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), dir))?;
-    let mut names = Vec::new();
-    let mut has_generated = false;
+    let mut listing = Listing::default();
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name == GENERATED_FILE {
-            has_generated = true;
-        } else if (name.ends_with(".tf") || name.ends_with(".tofu")) && is_file(&entry.path()) {
-            names.push(name);
-        }
+        let path = entry.path();
+        let is_regular = entry.file_type().is_ok_and(|file_type| file_type.is_file());
+        listing.add(entry.file_name().to_string_lossy().into_owned(), || {
+            is_regular || is_file(&path)
+        });
     }
-    // OpenTofu reads `x.tofu` and ignores a `x.tf` beside it.
-    let shadowed: Vec<String> = names
-        .iter()
-        .filter_map(|name| name.strip_suffix(".tofu"))
-        .map(|stem| format!("{stem}.tf"))
-        .collect();
-    names.retain(|name| !shadowed.contains(name));
-    names.sort();
-    if names.is_empty() && !has_generated {
-        return Ok(None);
-    }
-    Ok(Some(Module {
-        sources: names.iter().map(|name| join(dir, name)).collect(),
-        dir: dir.to_path_buf(),
-        has_generated,
-    }))
+    Ok(listing)
 }
 
-/// A regular file, or a symlink to one (modules often share a file through a symlink).
+/// A regular file, or a symlink to one (modules often share a file through a symlink). A
+/// symlink that leads nowhere (dangling, or a loop) counts too: Terraform fails to read it, and
+/// so does mutualsg, rather than skip a file that may hold `mutual_rules` (and so delete the
+/// module's generated file as stale).
 fn is_file(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|metadata| metadata.is_file())
+    fs::metadata(path).map_or(true, |metadata| metadata.is_file())
 }
 
 /// `dir/name`, or just `name` in the current directory (diffs name `x.tf`, not `./x.tf`).

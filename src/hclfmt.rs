@@ -8,13 +8,13 @@
 //! split into lines, and only ever changes the number of spaces before each token. So this
 //! module does the same:
 //!
-//! 1. [`Lexer`] reproduces the token stream of hclsyntax's scanner (`scan_tokens.rl`), including
+//! 1. `Lexer` reproduces the token stream of hclsyntax's scanner (`scan_tokens.rl`), including
 //!    its quirks (number literals such as `1.2.3`, identifiers containing `-`, heredoc end
 //!    markers that must fill their line, `~}` always closing a template sequence, ...).
-//! 2. [`unwrap_interpolation`] is terraform's `formatValueExpr`, repeated until nothing changes
+//! 2. `unwrap_interpolation` is terraform's `formatValueExpr`, repeated until nothing changes
 //!    (terraform itself unwraps `"${"${x}"}"` one level per run; we give the settled result).
 //! 3. The expression is placed after a synthetic `key =` at the requested indentation, and
-//!    [`format_tokens`] runs hclwrite's three passes (indentation by bracket nesting, spacing
+//!    `format_tokens` runs hclwrite's three passes (indentation by bracket nesting, spacing
 //!    between tokens, alignment of `=` and trailing comments over runs of lines).
 //! 4. The tokens after `key = ` are printed.
 //!
@@ -24,6 +24,29 @@
 //!
 //! Anything the lexer cannot tokenize, or whose brackets do not balance, is returned unchanged
 //! (with CRLF turned into LF): `terraform fmt` refuses to touch such files too.
+//!
+//! # Deliberate differences from `terraform fmt`
+//!
+//! - Output is LF only; terraform keeps CRLF (also inside heredocs and comments, where we
+//!   convert it too).
+//! - Where terraform's unwrap of `"${ ... }"` yields a file that no longer parses (a line break
+//!   left outside all brackets, see `unwrap_interpolation`), we parenthesize instead.
+//! - Nested `"${"${x}"}"` is unwrapped all the way, as repeated terraform runs would.
+//!
+//! # Limits
+//!
+//! - Only the value is formatted. Aligning `key =` with neighbouring attributes, and a trailing
+//!   comment on the value's first line with comments on neighbouring lines, is the caller's
+//!   business; [`format_value_for_key`] handles alignment with the value's own later lines.
+//! - terraform's rewrite of `type` in `variable` blocks (`list` to `list(any)`, `"string"` to
+//!   `string`) is not done: the value is assumed to be an ordinary attribute.
+//! - Column widths for alignment count Unicode grapheme clusters approximately (combining marks,
+//!   emoji modifiers, ZWJ sequences and flags are handled; e.g. Hangul jamo sequences are not).
+//! - An odd `indent` is honoured literally, although terraform would re-indent that line.
+//! - terraform bugs we cannot undo are not reproduced either: it deletes `true`, `false` and
+//!   `null` used as index keys (`x[null]` becomes `x[]`); and a heredoc whose interpolation
+//!   spans lines makes it dedent the lines that follow the value (our continuation lines
+//!   match terraform's, but the enclosing block's closing lines will move).
 
 /// Formats the source text of one HCL expression (exactly as sliced from a user's .tf file, no
 /// surrounding whitespace) as `terraform fmt` would print it when it is the value of a top-level
@@ -650,8 +673,12 @@ fn heredoc_intro(rest: &str) -> Option<(usize, String)> {
 /// (unless it already starts with `(` and ends with `)`), since a bare multi-line expression
 /// would not parse as an attribute value.
 ///
-/// One deliberate difference: terraform also unwraps when the interpolation starts with a
-/// `#`/`//` comment, producing a file that no longer parses; we leave such strings alone.
+/// One deliberate difference: terraform's test misses cases where the unwrapped expression
+/// has a line break outside all brackets, which ends the attribute and so breaks the file:
+/// `"${(a) ?\n b : (c)}"` (starts with `(` and ends with `)`, so taken to be parenthesized
+/// already) and `"${# c\n x}"` or `"${a // c\n + b}"` (the line break is carried by a
+/// comment, not a newline token). We parenthesize those too (terraform leaves the result
+/// alone); where terraform's output is valid we produce exactly that.
 fn unwrap_interpolation(tokens: Vec<Token>) -> Vec<Token> {
     let n = tokens.len();
     if n < 5
@@ -685,27 +712,32 @@ fn unwrap_interpolation(tokens: Vec<Token>) -> Vec<Token> {
         .unwrap_or(start)
         .max(start);
     let trimmed = &inside[start..end];
-    if trimmed.first().is_some_and(ends_line) {
-        // terraform would print `key = # comment` with the expression on the next line, which
-        // no longer parses; keeping the string is the only way to keep the file valid.
-        return tokens;
-    }
 
+    // terraform's rule: parenthesize if there is a newline token anywhere, unless the first
+    // token is `(` and the last is `)`.
     let mut multi_line = false;
     let mut leading_paren = false;
     let mut trailing_paren = false;
+    // Our addition: a line break outside all brackets, where it would end the attribute.
+    let mut bare_line_break = false;
+    let mut depth = 0;
     for (i, token) in trimmed.iter().enumerate() {
+        depth += bracket_change(token.kind);
+        let last = i + 1 == trimmed.len();
+        if depth == 0 && ends_line(token) && !last {
+            bare_line_break = true;
+        }
         if i == 0 && token.kind == Kind::OParen {
             leading_paren = true;
         } else if token.kind == Kind::Newline {
             multi_line = true;
-        } else if i + 1 == trimmed.len() && token.kind == Kind::CParen {
+        } else if last && token.kind == Kind::CParen {
             trailing_paren = true;
         }
     }
+    let wrap = (multi_line && !(leading_paren && trailing_paren)) || bare_line_break;
 
     let mut out = Vec::with_capacity(trimmed.len() + 2);
-    let wrap = multi_line && !(leading_paren && trailing_paren);
     if wrap {
         out.push(Token::new(Kind::OParen, "("));
     }

@@ -14,7 +14,8 @@ pub mod diagnostics;
 pub mod discover;
 pub mod flows;
 pub mod graph;
-mod hclfmt;
+/// Expression text as `terraform fmt` prints it (exposed for its oracle tests).
+pub mod hclfmt;
 pub mod lint;
 pub mod migrate;
 pub mod model;
@@ -26,6 +27,10 @@ pub mod report;
 pub mod validate;
 
 use std::fs;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -111,17 +116,18 @@ pub struct Generated {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Runs the pipeline over `paths` (relative to `cwd`, which diffs and messages are relative
-/// to). A module with an error gets nothing written; the others proceed.
-pub fn run(paths: &[PathBuf], mode: Mode, cwd: &Path) -> Outcome {
-    run_modules(paths, mode, cwd, plan_generate)
+/// Runs the pipeline over `paths`, as the process sees them (relative paths from its current
+/// directory, which messages and diffs are relative to). A module with an error gets nothing
+/// written; the others proceed.
+pub fn run(paths: &[PathBuf], mode: Mode) -> Outcome {
+    run_modules(paths, mode, plan_generate)
 }
 
 /// `mutualsg migrate`: the changes that move each module onto `mutual_rules`, written with
 /// `write`, else only reported (as a diff).
-pub fn run_migrate(paths: &[PathBuf], write: bool, cwd: &Path) -> Outcome {
+pub fn run_migrate(paths: &[PathBuf], write: bool) -> Outcome {
     let mode = if write { Mode::Write } else { Mode::Diff };
-    run_modules(paths, mode, cwd, |module, config| {
+    run_modules(paths, mode, |module, config| {
         let migration = migrate::migrate_module(module, config)?;
         Ok(Planned {
             has_rules: !migration.changes.is_empty(),
@@ -129,6 +135,11 @@ pub fn run_migrate(paths: &[PathBuf], write: bool, cwd: &Path) -> Outcome {
             warnings: migration.warnings,
         })
     })
+}
+
+/// The process's current directory (`.` if it cannot be read, e.g. after it was deleted).
+pub fn current_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// What one module needs changed.
@@ -139,20 +150,33 @@ struct Planned {
     has_rules: bool,
 }
 
+/// Plans every module, on all cores (modules are independent), then writes and reports in
+/// module order, so output does not depend on scheduling.
 fn run_modules(
     paths: &[PathBuf],
     mode: Mode,
-    cwd: &Path,
-    plan: impl Fn(&Module, &Config) -> Result<Planned, Vec<Diagnostic>>,
+    plan: impl Fn(&Module, &Config) -> Result<Planned, Vec<Diagnostic>> + Sync,
 ) -> Outcome {
-    let (modules, mut diagnostics) = discover::discover(paths, cwd);
-    let mut configs = ConfigFinder::new(cwd);
+    // Paths are shown relative to the current directory, and used as shown: discovery must
+    // be relative to the directory the process really is in.
+    let cwd = current_dir();
+    let (modules, mut diagnostics) = discover::discover(paths, &cwd);
+    let mut configs = ConfigFinder::new(&cwd);
+    let configs: Vec<_> = modules
+        .iter()
+        .map(|module| configs.config_for(&module.dir))
+        .collect();
+    let plans: Vec<Result<Planned, Vec<Diagnostic>>> = modules
+        .par_iter()
+        .zip(configs)
+        .map(|(module, config)| {
+            config
+                .map_err(|error| vec![error])
+                .and_then(|config| plan(module, &config))
+        })
+        .collect();
     let mut outcome = Outcome::default();
-    for module in &modules {
-        let planned = configs
-            .config_for(&module.dir)
-            .map_err(|error| vec![error])
-            .and_then(|config| plan(module, &config));
+    for planned in plans {
         let planned = match planned {
             Ok(planned) => planned,
             Err(mut errors) => {
@@ -196,8 +220,29 @@ fn plan_generate(module: &Module, config: &Config) -> Result<Planned, Vec<Diagno
 }
 
 /// What a module's generated file should hold, with warnings about it.
+///
+/// Every source is read once; only a module that mentions `mutual_rules` goes further. Most
+/// modules of a monorepo do not, and this is where `check` spends its time.
 pub fn generate_module(module: &Module, config: &Config) -> Result<Generated, Vec<Diagnostic>> {
-    let sources = module.sources.iter().map(|path| read_source(path));
+    let mut sources = Vec::new();
+    let mut others = Vec::new();
+    for path in &module.sources {
+        match with_bytes(path, |bytes| {
+            mentions(&RULES, bytes).then(|| bytes.to_vec())
+        }) {
+            Ok(Some(bytes)) => sources.push(classify(path, bytes)),
+            Ok(None) => others.push(path),
+            Err(error) => sources.push(Err(error)),
+        }
+    }
+    if sources.is_empty() {
+        return Ok(Generated::default());
+    }
+    // Files that may manage the same groups some other way, for the warnings: read again,
+    // but only in the few modules that have rules.
+    for path in others {
+        sources.push(fs::read(path).map_or(Ok(Source::Irrelevant), |bytes| classify(path, bytes)));
+    }
     generate_sources(sources, config.style)
 }
 
@@ -213,25 +258,28 @@ pub fn generate_file(
     generate_sources([source], style)
 }
 
-/// The pipeline past reading: the module's sources in name order (or the errors reading
-/// them) → parse → validate → name → render, and the warnings.
+/// The pipeline past reading: the module's sources (or the errors reading them) → parse →
+/// validate → name → render, and the warnings.
 fn generate_sources(
     sources: impl IntoIterator<Item = Result<Source, Diagnostic>>,
     style: Style,
 ) -> Result<Generated, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
-    // Files that may manage the same groups some other way, for the warnings.
+    let mut parsed = Vec::new();
     let mut others = Vec::new();
     for source in sources {
         match source {
-            Ok(Source::Rules(file)) => {
-                match parse::parse_file(&file) {
-                    Ok(mut found) => definitions.append(&mut found),
-                    Err(mut found) => errors.append(&mut found),
+            Ok(Source::Rules(file)) => match parse::parse_body(&file) {
+                Ok(body) => {
+                    match parse::definitions(&file, &body) {
+                        Ok(mut found) => definitions.append(&mut found),
+                        Err(mut found) => errors.append(&mut found),
+                    }
+                    parsed.push(model::ParsedFile { file, body });
                 }
-                others.push(file);
-            }
+                Err(mut found) => errors.append(&mut found),
+            },
             Ok(Source::Other(file)) => others.push(file),
             Ok(Source::Irrelevant) => {}
             Err(error) => errors.push(error),
@@ -255,9 +303,14 @@ fn generate_sources(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // A file that does not parse is reported by Terraform; it only loses its warnings here.
+    parsed.extend(others.into_iter().filter_map(|file| {
+        let body = hcl_edit::parser::parse_body(&file.text).ok()?;
+        Some(model::ParsedFile { file, body })
+    }));
     Ok(Generated {
         text: Some(render::render(&source_name, &named, style)),
-        warnings: lint::warnings(file, &named, &others),
+        warnings: lint::warnings(file, &named, &parsed),
     })
 }
 
@@ -301,23 +354,47 @@ enum Source {
     Irrelevant,
 }
 
-fn read_source(path: &Path) -> Result<Source, Diagnostic> {
-    let bytes = fs::read(path)
-        .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
-    classify(path, bytes)
+/// Finders built once: `check` runs them over every byte of the tree.
+static RULES: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(LOCAL_NAME));
+static LINT_MARKERS: LazyLock<Vec<Finder<'static>>> =
+    LazyLock::new(|| lint::MARKERS.iter().map(Finder::new).collect());
+
+fn mentions(finder: &Finder, bytes: &[u8]) -> bool {
+    finder.find(bytes).is_some()
+}
+
+thread_local! {
+    /// One read buffer per thread, reused for every file: no allocation per file.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads a file into the thread's buffer and hands its bytes to `inspect`.
+fn with_bytes<T>(path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> Result<T, Diagnostic> {
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        fs::File::open(path)
+            .and_then(|mut file| std::io::Read::read_to_end(&mut file, buffer))
+            .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
+        Ok(inspect(buffer))
+    })
 }
 
 fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {
-    let mentions = |marker: &str| memchr::memmem::find(&bytes, marker.as_bytes()).is_some();
-    let rules = mentions(LOCAL_NAME);
-    if !rules && !lint::MARKERS.iter().any(|marker| mentions(marker)) {
+    let rules = mentions(&RULES, &bytes);
+    if !rules && !LINT_MARKERS.iter().any(|marker| mentions(marker, &bytes)) {
         return Ok(Source::Irrelevant);
     }
-    let text = match String::from_utf8(bytes) {
+    let mut text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(_) if rules => return Err(Diagnostic::file(Problem::NotUtf8, path)),
         Err(_) => return Ok(Source::Irrelevant),
     };
+    // Terraform reads a file that starts with a UTF-8 byte order mark (editors on Windows write
+    // one); hcl-edit does not. Spans index the text without it, and so do the line:column
+    // positions of diagnostics, as editors count them.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     let file = Arc::new(SourceFile {
         path: path.to_path_buf(),
         text,

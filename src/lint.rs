@@ -10,6 +10,7 @@ use hcl_edit::structure::{Block, Body};
 
 use crate::connection::{Direction, Items, Peer, Rule, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::model::ParsedFile;
 use crate::naming::NamedConnection;
 
 /// AWS's default quota of inbound (and, separately, outbound) rules per security group.
@@ -24,7 +25,7 @@ pub const MARKERS: [&str; 2] = [
 pub fn warnings(
     rules_file: &Arc<SourceFile>,
     connections: &[NamedConnection],
-    other_files: &[Arc<SourceFile>],
+    files: &[ParsedFile],
 ) -> Vec<Diagnostic> {
     let rules: Vec<Rule> = connections
         .iter()
@@ -32,11 +33,8 @@ pub fn warnings(
         .collect();
     let mut warnings = open_egress_warnings(rules_file, &rules);
     warnings.extend(quota_warnings(rules_file, &rules));
-    for file in other_files {
-        // A file that does not parse is reported by Terraform; it only loses its warnings here.
-        if let Ok(body) = hcl_edit::parser::parse_body(&file.text) {
-            warnings.extend(management_warnings(file, &body, &rules));
-        }
+    for parsed in files {
+        warnings.extend(management_warnings(&parsed.file, &parsed.body, &rules));
     }
     warnings
 }

@@ -109,9 +109,22 @@ pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
             .chars()
             .next()
             .map_or(offset, |c| offset + c.len_utf8());
-        let message = error.message().to_string();
-        vec![Diagnostic::at(Problem::Syntax(message), file, offset..end)]
+        let message = error.message();
+        let problem = match depth_limit(message) {
+            Some(limit) => Problem::NestedTooDeeply(limit.to_string()),
+            None => Problem::Syntax(message.to_string()),
+        };
+        vec![Diagnostic::at(problem, file, offset..end)]
     })
+}
+
+/// The limit in hcl-edit's errors for input nested past its bounds (64 levels, 128 chained
+/// binary operators), which keep its recursive parser, and the recursive drop of the tree it
+/// builds, from overflowing the stack on input like 100,000 `[`. Terraform has no such limits,
+/// so this is not a syntax error.
+fn depth_limit(message: &str) -> Option<&str> {
+    let (what, limit) = message.split_once("; expected at most ")?;
+    matches!(what, "invalid nesting depth" | "invalid binary operation").then_some(limit)
 }
 
 /// `resource "type" "name"`: where a block starts, for an underline that does not cover
@@ -315,6 +328,32 @@ mod tests {
         assert_eq!(*errors[0].problem, Problem::NotLiteral);
         let errors = parse("locals {\n  mutual_rules = [{ a = 1, \"a\" = 2 }]\n}\n").unwrap_err();
         assert_eq!(*errors[0].problem, Problem::DuplicateKey("a".into()));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error_not_a_stack_overflow() {
+        let deep = format!("locals {{\n  mutual_rules = {}\n}}\n", "[".repeat(100_000));
+        let errors = parse(&deep).unwrap_err();
+        let limit = "64 nested levels".to_string();
+        assert_eq!(*errors[0].problem, Problem::NestedTooDeeply(limit));
+        // At the first bracket past the limit: line 2, column 17 + 65.
+        assert_eq!(errors[0].line_column(), Some((2, 82)));
+        let chain = format!("locals {{\n  mutual_rules = 1{}\n}}\n", " + 1".repeat(200));
+        let errors = parse(&chain).unwrap_err();
+        let limit = "128 chained binary operators".to_string();
+        assert_eq!(*errors[0].problem, Problem::NestedTooDeeply(limit));
+    }
+
+    #[test]
+    fn a_syntax_error_span_never_splits_a_character() {
+        // An unterminated string ending in "é": hcl-edit points at the file's last byte.
+        let text = "locals {\n  mutual_rules = [\"é";
+        let errors = parse(text).unwrap_err();
+        let (_, span) = errors[0].source.clone().unwrap();
+        assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        let errors = parse("locals {\n  mutual_rules = a\u{feff}b\n}\n").unwrap_err();
+        let (_, span) = errors[0].source.clone().unwrap();
+        assert_eq!(span, 27..30, "the whole U+FEFF character");
     }
 
     #[test]

@@ -125,7 +125,26 @@ fn vpc_rule(resource: &Resource) -> Block {
 }
 
 fn expr(expr: &Expr) -> String {
-    format_value(&expr.text, 2)
+    if is_canonical(&expr.text) {
+        expr.text.clone()
+    } else {
+        format_value(&expr.text, 2)
+    }
+}
+
+/// Text that `terraform fmt` leaves as it is wherever it stands: a plain reference
+/// (`aws_security_group.web.id`) or a quoted string without templates. Most values are one
+/// of these, and a module may have 100,000 of them.
+fn is_canonical(text: &str) -> bool {
+    let reference = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    let plain_string = text.len() >= 2
+        && text.starts_with('"')
+        && text.ends_with('"')
+        && !text[1..text.len() - 1].contains(['"', '\\', '\n', '$', '%']);
+    reference || plain_string
 }
 
 /// A literal list on one line (`["a", "b"]`, as `terraform fmt` spaces it), or the expression.
@@ -154,6 +173,34 @@ fn port(port: &Port) -> String {
 }
 
 /// The attribute lines of one block body, indented two spaces.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_text_is_what_the_formatter_leaves_alone() {
+        for text in [
+            "aws_security_group.web.id",
+            "var.x",
+            "\"HTTPS from the ALB\"",
+            "\"sg-123\"",
+        ] {
+            assert!(is_canonical(text), "{text}");
+            assert_eq!(format_value(text, 2), text);
+        }
+        for text in [
+            "\"${var.x}\"",
+            "var.x[ 0 ]",
+            "a+b",
+            "\"a\\\"b\"",
+            "-1",
+            "{ a = 1 }",
+        ] {
+            assert!(!is_canonical(text), "{text}");
+        }
+    }
+}
+
 #[derive(Default)]
 struct Block {
     lines: Vec<Option<(&'static str, String)>>,

@@ -1,0 +1,7 @@
+//! The expression formatter (`mutualsg::hclfmt`) against real `terraform fmt`: a hand-written
+//! corpus, seeded generated expressions, and properties on arbitrary text.
+
+mod common;
+mod generated;
+mod robustness;
+mod terraform_oracle;
