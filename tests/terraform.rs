@@ -360,7 +360,9 @@ fn reorder_mutual_rules(dir: &Path) {
         if path.extension().is_none_or(|ext| ext != "tf") || !source.contains("mutual_rules =") {
             continue;
         }
-        let mut body = hcl_edit::parser::parse_body(&source).unwrap();
+        // hcl-edit rejects the byte order mark that Terraform and mutualsg accept.
+        let source = source.trim_start_matches('\u{feff}');
+        let mut body = hcl_edit::parser::parse_body(source).unwrap();
         for block in body.blocks_mut() {
             let Some(mut attribute) = block.body.get_attribute_mut("mutual_rules") else {
                 continue;
@@ -491,6 +493,8 @@ terraform_cases! {
     terraform_accepts_cidr_and_prefix_list_peers => "generate/cidr_peers",
     terraform_accepts_cidr_peers_in_the_vpc_style => "generate/vpc_style_cidr_peers",
     terraform_accepts_61_rules_on_one_group => "generate/warns_past_the_rule_quota",
+    terraform_accepts_crlf_line_endings => "generate/crlf_line_endings",
+    terraform_accepts_a_utf8_byte_order_mark => "generate/utf8_byte_order_mark",
 }
 
 /// Applies a case, edits one connection's port, regenerates, and returns the planned changes.
