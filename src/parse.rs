@@ -230,10 +230,18 @@ impl Reader<'_> {
                 );
                 continue;
             }
+            let value = self.value(value.expr());
+            // hcl-edit reads a carriage return that ends no line as a space; Terraform rejects
+            // it ("Invalid character"), and it must not reach the generated file.
+            if let Some(at) = stray_carriage_return(&value.text) {
+                let at = value.span.start + at;
+                errors.push(self.error(Problem::Syntax(STRAY_CR.to_string()), at..at + 1));
+                continue;
+            }
             fields.push(Field {
                 key,
                 key_span,
-                value: self.value(value.expr()),
+                value,
             });
         }
         if errors.is_empty() {
@@ -246,6 +254,15 @@ impl Reader<'_> {
     fn value(&self, expr: &Expression) -> Value {
         value(self.file, expr)
     }
+}
+
+const STRAY_CR: &str = "invalid character: a carriage return that does not end a line";
+
+/// The offset of the first `\r` not followed by `\n`.
+fn stray_carriage_return(text: &str) -> Option<usize> {
+    text.match_indices('\r')
+        .map(|(at, _)| at)
+        .find(|&at| !text[at + 1..].starts_with('\n'))
 }
 
 /// An expression's source text and, when it is one, its literal value.
@@ -342,6 +359,16 @@ mod tests {
         let errors = parse(&chain).unwrap_err();
         let limit = "128 chained binary operators".to_string();
         assert_eq!(*errors[0].problem, Problem::NestedTooDeeply(limit));
+    }
+
+    #[test]
+    fn a_carriage_return_that_ends_no_line_is_rejected_as_terraform_does() {
+        let errors = parse("locals {\n  mutual_rules = [{ tags = { \rteam = \"web\" } }]\n}\n")
+            .unwrap_err();
+        assert_eq!(*errors[0].problem, Problem::Syntax(STRAY_CR.into()));
+        assert_eq!(errors[0].source.as_ref().unwrap().1, 38..39);
+        let crlf = "locals {\r\n  mutual_rules = [{\r\n    tags = {\r\n      team = \"web\"\r\n    }\r\n  }]\r\n}\r\n";
+        assert!(parse(crlf).is_ok());
     }
 
     #[test]
