@@ -46,15 +46,56 @@ impl SourceCode for SourceFile {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        if inner.data().len() > MAX_QUOTED {
+            return Ok(Box::new(self.clipped(span)));
+        }
+        // miette counts the column in bytes; editors (and `line_column`) count characters.
+        let (_, column) = self.line_column(inner.span().offset());
         Ok(Box::new(MietteSpanContents::new_named(
             self.path.display().to_string(),
             inner.data(),
             *inner.span(),
             inner.line(),
-            inner.column(),
+            column - 1,
             inner.line_count(),
         )))
     }
+}
+
+/// The most source a diagnostic quotes before it is cut down to the span's own lines and
+/// [`QUOTED_AROUND`] bytes either side: a minified or generated file can be one line of
+/// megabytes, all of which would otherwise land in the terminal or the CI log.
+const MAX_QUOTED: usize = 4096;
+const QUOTED_AROUND: usize = 160;
+
+impl SourceFile {
+    /// The lines of `span` alone, cut to [`QUOTED_AROUND`] bytes either side of it (the span
+    /// itself is never cut, so its label still fits).
+    fn clipped(&self, span: &SourceSpan) -> MietteSpanContents<'_> {
+        let text = &self.text;
+        let start = floor_char_boundary(text, span.offset().min(text.len()));
+        let end = ceil_char_boundary(text, (span.offset() + span.len()).clamp(start, text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+        let from = floor_char_boundary(text, start.saturating_sub(QUOTED_AROUND).max(line_start));
+        let to = ceil_char_boundary(text, (end + QUOTED_AROUND).min(line_end));
+        let (line, column) = self.line_column(from);
+        MietteSpanContents::new_named(
+            self.path.display().to_string(),
+            &text.as_bytes()[from..to],
+            (from, to - from).into(),
+            line - 1,
+            column - 1,
+            text[from..to].matches('\n').count() + 1,
+        )
+    }
+}
+
+fn ceil_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset += 1;
+    }
+    offset
 }
 
 /// One thing that can go wrong. The message is the `Display`; [`Problem::code`],

@@ -124,6 +124,15 @@ fn walk(
         let file_type = entry.file_type();
         if file_type.is_dir() {
             listings.entry(display_path(entry.path(), cwd)).or_default();
+            // A directory by the generated file's name is refused by name (not a regular
+            // file), not found out by a failing rename.
+            if entry.depth() > 0
+                && entry.file_name() == GENERATED_FILE
+                && let Some(parent) = entry.path().parent()
+            {
+                let listing = listings.entry(display_path(parent, cwd)).or_default();
+                listing.has_generated = true;
+            }
             continue;
         }
         let Some(parent) = entry.path().parent() else {

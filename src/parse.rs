@@ -363,8 +363,8 @@ mod tests {
 
     #[test]
     fn a_carriage_return_that_ends_no_line_is_rejected_as_terraform_does() {
-        let errors = parse("locals {\n  mutual_rules = [{ tags = { \rteam = \"web\" } }]\n}\n")
-            .unwrap_err();
+        let errors =
+            parse("locals {\n  mutual_rules = [{ tags = { \rteam = \"web\" } }]\n}\n").unwrap_err();
         assert_eq!(*errors[0].problem, Problem::Syntax(STRAY_CR.into()));
         assert_eq!(errors[0].source.as_ref().unwrap().1, 38..39);
         let crlf = "locals {\r\n  mutual_rules = [{\r\n    tags = {\r\n      team = \"web\"\r\n    }\r\n  }]\r\n}\r\n";

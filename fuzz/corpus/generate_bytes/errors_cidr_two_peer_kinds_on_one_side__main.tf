@@ -1,0 +1,14 @@
+resource "aws_security_group" "a" {
+  name = "a"
+}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id       = aws_security_group.a.id
+      target_sg_id       = aws_security_group.a.id
+      target_cidr_blocks = ["10.0.0.0/8"]
+      destination_port   = 443
+    },
+  ]
+}

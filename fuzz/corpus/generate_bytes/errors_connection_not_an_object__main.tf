@@ -1,0 +1,5 @@
+locals {
+  mutual_rules = [
+    "sg-123 to sg-456",
+  ]
+}

@@ -1,0 +1,4 @@
+locals {
+  base_rules = []
+  mutual_rules = concat(local.base_rules, [])
+}

@@ -1,0 +1,4 @@
+locals {
+  # café, saved as Latin-1
+  mutual_rules = []
+}

@@ -1,0 +1,3 @@
+locals {
+  mutual_rules = []
+}

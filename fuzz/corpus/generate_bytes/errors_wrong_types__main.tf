@@ -1,0 +1,16 @@
+resource "aws_security_group" "a" {
+  name   = "a"
+  vpc_id = "vpc-0123456789abcdef0"
+}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.a.id
+      target_sg_id     = true
+      destination_port = 443
+      protocol         = false
+      name             = 42
+    },
+  ]
+}
