@@ -10,7 +10,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use serde_json::Value;
@@ -187,24 +187,11 @@ impl Root {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.terraform)
-            .args(args)
-            .current_dir(self.path())
-            .env("CHECKPOINT_DISABLE", "1")
-            .output()
-            .unwrap()
+        run_terraform(&self.terraform, self.path(), args)
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "terraform {}:\n{}{}",
-            args.join(" "),
-            text(&output.stdout),
-            text(&output.stderr)
-        );
-        text(&output.stdout)
+        terraform_ok(&self.terraform, self.path(), args)
     }
 
     fn apply(&self) {

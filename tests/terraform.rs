@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use serde_json::Value;
@@ -44,12 +44,6 @@ fn golden_outputs() -> Vec<PathBuf> {
     found
 }
 
-fn terraform_command(terraform: &Path, dir: &Path) -> Command {
-    let mut command = Command::new(terraform);
-    command.current_dir(dir).env("CHECKPOINT_DISABLE", "1");
-    command
-}
-
 #[test]
 fn terraform_fmt_leaves_every_golden_output_unchanged() {
     let Some(terraform) = terraform_or_skip("terraform fmt") else {
@@ -58,10 +52,8 @@ fn terraform_fmt_leaves_every_golden_output_unchanged() {
     let outputs = golden_outputs();
     assert!(outputs.len() >= 6, "expected goldens, found {outputs:?}");
     for output in outputs {
-        let result = terraform_command(&terraform, output.parent().unwrap())
-            .args(["fmt", "-check", "-diff", "mutual_rules.gen.tf"])
-            .output()
-            .unwrap();
+        let args = ["fmt", "-check", "-diff", "mutual_rules.gen.tf"];
+        let result = run_terraform(&terraform, output.parent().unwrap(), &args);
         assert!(
             result.status.success(),
             "terraform fmt would change {}:\n{}{}",
@@ -116,23 +108,12 @@ impl Workspace {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        terraform_command(&self.terraform, self.path())
-            .args(args)
-            .output()
-            .unwrap()
+        run_terraform(&self.terraform, self.path(), args)
     }
 
     /// Runs a command that must succeed; returns its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "terraform {} failed:\n{}{}",
-            args.join(" "),
-            text(&output.stdout),
-            text(&output.stderr)
-        );
-        text(&output.stdout)
+        terraform_ok(&self.terraform, self.path(), args)
     }
 
     /// `terraform plan`, read back with `terraform show -json`.

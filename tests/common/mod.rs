@@ -103,3 +103,26 @@ pub fn pre_commit() -> Option<PathBuf> {
             .find(|candidate| candidate.is_file())
     })
 }
+
+/// Runs `terraform ARGS` in `dir`.
+pub fn run_terraform(terraform: &Path, dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(terraform)
+        .args(args)
+        .current_dir(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .unwrap()
+}
+
+/// Runs `terraform ARGS` in `dir`, which must succeed; returns its stdout.
+pub fn terraform_ok(terraform: &Path, dir: &Path, args: &[&str]) -> String {
+    let output = run_terraform(terraform, dir, args);
+    assert!(
+        output.status.success(),
+        "terraform {} failed:\n{}{}",
+        args.join(" "),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
