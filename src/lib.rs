@@ -266,7 +266,8 @@ fn generate_sources(
 ) -> Result<Generated, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
-    let mut parsed = Vec::new();
+    // What the warnings need from each file: read at once, so no syntax tree is kept.
+    let mut managed = Vec::new();
     let mut others = Vec::new();
     for source in sources {
         match source {
@@ -276,7 +277,7 @@ fn generate_sources(
                         Ok(mut found) => definitions.append(&mut found),
                         Err(mut found) => errors.append(&mut found),
                     }
-                    parsed.push(model::ParsedFile { file, body });
+                    managed.extend(lint::managed_groups(&file, &body));
                 }
                 Err(mut found) => errors.append(&mut found),
             },
@@ -304,13 +305,14 @@ fn generate_sources(
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     // A file that does not parse is reported by Terraform; it only loses its warnings here.
-    parsed.extend(others.into_iter().filter_map(|file| {
-        let body = hcl_edit::parser::parse_body(&file.text).ok()?;
-        Some(model::ParsedFile { file, body })
-    }));
+    for file in others {
+        if let Ok(body) = hcl_edit::parser::parse_body(&file.text) {
+            managed.extend(lint::managed_groups(&file, &body));
+        }
+    }
     Ok(Generated {
         text: Some(render::render(&source_name, &named, style)),
-        warnings: lint::warnings(file, &named, &parsed),
+        warnings: lint::warnings(file, &named, &managed),
     })
 }
 

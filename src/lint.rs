@@ -10,7 +10,6 @@ use hcl_edit::structure::{Block, Body};
 
 use crate::connection::{Direction, Items, Peer, Rule, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::model::ParsedFile;
 use crate::naming::NamedConnection;
 
 /// AWS's default quota of inbound (and, separately, outbound) rules per security group.
@@ -25,7 +24,7 @@ pub const MARKERS: [&str; 2] = [
 pub fn warnings(
     rules_file: &Arc<SourceFile>,
     connections: &[NamedConnection],
-    files: &[ParsedFile],
+    managed: &[ManagedGroup],
 ) -> Vec<Diagnostic> {
     let rules: Vec<Rule> = connections
         .iter()
@@ -33,9 +32,7 @@ pub fn warnings(
         .collect();
     let mut warnings = open_egress_warnings(rules_file, &rules);
     warnings.extend(quota_warnings(rules_file, &rules));
-    for parsed in files {
-        warnings.extend(management_warnings(&parsed.file, &parsed.body, &rules));
-    }
+    warnings.extend(management_warnings(managed, &rules));
     warnings
 }
 
@@ -107,54 +104,70 @@ fn quota_warnings(file: &Arc<SourceFile>, rules: &[Rule]) -> Vec<Diagnostic> {
     warnings
 }
 
-/// Groups that get generated rules but also have inline `ingress`/`egress` blocks, or are
-/// managed by `aws_vpc_security_group_rules_exclusive`: either would remove the generated
-/// rules on its next apply, and the generated rules would come back on theirs.
-fn management_warnings(file: &Arc<SourceFile>, body: &Body, rules: &[Rule]) -> Vec<Diagnostic> {
-    let targets_group = |reference: &str| {
-        rules
-            .iter()
-            .any(|rule| squeeze(&rule.group.text) == reference)
-    };
-    let mut warnings = Vec::new();
+/// A group whose rules a file also manages some other way: inline `ingress`/`egress` blocks,
+/// or `aws_vpc_security_group_rules_exclusive`. Either would remove the generated rules on
+/// its next apply, and the generated rules would come back on theirs.
+pub struct ManagedGroup {
+    /// The group's id expression, layout squeezed out (`aws_security_group.web.id`).
+    reference: String,
+    warning: Diagnostic,
+}
+
+/// The groups a parsed file manages some other way. Read right after parsing, so that the
+/// syntax tree (large for a big module) need not be kept for the warnings.
+pub fn managed_groups(file: &Arc<SourceFile>, body: &Body) -> Vec<ManagedGroup> {
+    let mut managed = Vec::new();
     for block in body
         .blocks()
         .filter(|block| block.ident.as_str() == "resource")
     {
+        let span = crate::parse::header_span(block);
         match labels(block).as_slice() {
             ["aws_security_group", name] => {
                 let has_inline = ["ingress", "egress"]
                     .iter()
                     .any(|key| block.body.has_blocks(key) || block.body.has_attribute(key));
-                let group = format!("aws_security_group.{name}");
-                if has_inline && targets_group(&format!("{group}.id")) {
-                    warnings.push(Diagnostic::at(
-                        Problem::InlineRules { group },
-                        file,
-                        crate::parse::header_span(block),
-                    ));
+                if has_inline {
+                    let group = format!("aws_security_group.{name}");
+                    managed.push(ManagedGroup {
+                        reference: format!("{group}.id"),
+                        warning: Diagnostic::at(Problem::InlineRules { group }, file, span),
+                    });
                 }
             }
             ["aws_vpc_security_group_rules_exclusive", _] => {
                 let Some(attribute) = block.body.get_attribute("security_group_id") else {
                     continue;
                 };
-                let span = attribute.value.span().unwrap_or(0..0);
-                let group = &file.text[span];
-                if targets_group(&squeeze(group)) {
-                    warnings.push(Diagnostic::at(
+                let group = &file.text[attribute.value.span().unwrap_or(0..0)];
+                managed.push(ManagedGroup {
+                    reference: squeeze(group),
+                    warning: Diagnostic::at(
                         Problem::ExclusiveRules {
                             group: group.to_string(),
                         },
                         file,
-                        crate::parse::header_span(block),
-                    ));
-                }
+                        span,
+                    ),
+                });
             }
             _ => {}
         }
     }
-    warnings
+    managed
+}
+
+/// Warnings for the managed groups that also get generated rules.
+fn management_warnings(managed: &[ManagedGroup], rules: &[Rule]) -> Vec<Diagnostic> {
+    managed
+        .iter()
+        .filter(|group| {
+            rules
+                .iter()
+                .any(|rule| squeeze(&rule.group.text) == group.reference)
+        })
+        .map(|group| group.warning.clone())
+        .collect()
 }
 
 fn labels(block: &Block) -> Vec<&str> {
