@@ -19,6 +19,20 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A source file from its bytes, as Terraform reads it: UTF-8, and a leading byte order
+    /// mark (editors on Windows write one) dropped. hcl-edit rejects the mark; spans and the
+    /// line:column positions of diagnostics count the text without it, as editors do.
+    pub fn decode(path: &Path, bytes: Vec<u8>) -> Option<SourceFile> {
+        let mut text = String::from_utf8(bytes).ok()?;
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        Some(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
     /// 1-based line and column of a byte offset, counted in characters as editors do.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));

@@ -386,21 +386,11 @@ fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {
     if !rules && !LINT_MARKERS.iter().any(|marker| mentions(marker, &bytes)) {
         return Ok(Source::Irrelevant);
     }
-    let mut text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(_) if rules => return Err(Diagnostic::file(Problem::NotUtf8, path)),
-        Err(_) => return Ok(Source::Irrelevant),
+    let file = match SourceFile::decode(path, bytes) {
+        Some(file) => Arc::new(file),
+        None if rules => return Err(Diagnostic::file(Problem::NotUtf8, path)),
+        None => return Ok(Source::Irrelevant),
     };
-    // Terraform reads a file that starts with a UTF-8 byte order mark (editors on Windows write
-    // one); hcl-edit does not. Spans index the text without it, and so do the line:column
-    // positions of diagnostics, as editors count them.
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
-    }
-    let file = Arc::new(SourceFile {
-        path: path.to_path_buf(),
-        text,
-    });
     Ok(if rules {
         Source::Rules(file)
     } else {

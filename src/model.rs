@@ -86,10 +86,10 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
+        let file = match std::fs::read(path) {
+            Ok(bytes) => match SourceFile::decode(path, bytes) {
+                Some(file) => Arc::new(file),
+                None => {
                     errors.push(Diagnostic::file(Problem::NotUtf8, path));
                     continue;
                 }
@@ -102,10 +102,6 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
                 continue;
             }
         };
-        let file = Arc::new(SourceFile {
-            path: path.clone(),
-            text,
-        });
         match parse::parse_body(&file) {
             Ok(body) => files.push(ParsedFile { file, body }),
             Err(mut found) => errors.append(&mut found),
