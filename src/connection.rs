@@ -14,13 +14,20 @@ pub struct Expr {
 impl Expr {
     /// Whether two expressions name the same thing, ignoring layout (`a.b` and `a . b`).
     pub fn same_as(&self, other: &Expr) -> bool {
-        squeeze(&self.text) == squeeze(&other.text)
+        fn visible(text: &str) -> impl Iterator<Item = char> + '_ {
+            text.chars().filter(|c| !c.is_whitespace())
+        }
+        visible(&self.text).eq(visible(&other.text))
     }
 }
 
 /// Source text without its layout, to compare expressions: `a . b` and `a.b` are one.
 pub fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect()
+    if text.contains(char::is_whitespace) {
+        text.split_whitespace().collect()
+    } else {
+        text.to_string()
+    }
 }
 
 /// A protocol, written canonically in the output.

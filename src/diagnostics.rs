@@ -43,6 +43,12 @@ impl SourceFile {
     }
 }
 
+impl AsRef<str> for SourceFile {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -126,6 +132,8 @@ pub enum Problem {
     Syntax(String),
     #[error("nested too deeply: mutualsg reads at most {0}")]
     NestedTooDeeply(String),
+    #[error("gave up parsing this file after {0} s")]
+    ParseTimeout(u64),
     #[error("`mutual_rules` is defined more than once in this module")]
     DuplicateDefinition,
     #[error("`mutual_rules` is defined in an override file")]
@@ -298,6 +306,7 @@ impl Problem {
             Problem::NotUtf8 => "mutualsg::not_utf8",
             Problem::Syntax(_) => "mutualsg::syntax",
             Problem::NestedTooDeeply(_) => "mutualsg::nested_too_deeply",
+            Problem::ParseTimeout(_) => "mutualsg::parse_timeout",
             Problem::DuplicateDefinition => "mutualsg::duplicate_definition",
             Problem::InOverrideFile => "mutualsg::override_file",
             Problem::NotLiteral => "mutualsg::not_literal",
@@ -350,6 +359,7 @@ impl Problem {
         match self {
             Problem::Syntax(_) => "here",
             Problem::NestedTooDeeply(_) => "one level too deep",
+            Problem::ParseTimeout(_) => "probably malformed here",
             Problem::DuplicateDefinition => "defined again here",
             Problem::InOverrideFile => "in an override file",
             Problem::NotLiteral => "not a literal list or object",
@@ -403,6 +413,7 @@ impl Problem {
             Problem::ReadFailed(_) => "check that the file exists, is readable, and that a symlink leads to a file".into(),
             Problem::NotUtf8 => "Terraform reads only UTF-8: re-encode the file".into(),
             Problem::Syntax(_) => "fix the syntax; `terraform validate` reports it too".into(),
+            Problem::ParseTimeout(_) => "the file is most likely malformed (`terraform validate` shows where): mutualsg's HCL parser takes exponential time on some malformed input".into(),
             Problem::NestedTooDeeply(_) => "Terraform reads it, but mutualsg's HCL parser stops here rather than run out of stack: flatten the expression, or move it to a file that does not mention mutual_rules".into(),
             Problem::DuplicateDefinition => "Terraform allows one `mutual_rules` local per module: merge the two lists".into(),
             Problem::InOverrideFile => "Terraform merges override files, mutualsg does not: move `mutual_rules` to a regular .tf file".into(),

@@ -271,13 +271,13 @@ fn generate_sources(
     let mut others = Vec::new();
     for source in sources {
         match source {
-            Ok(Source::Rules(file)) => match parse::parse_body(&file) {
-                Ok(body) => {
-                    match parse::definitions(&file, &body) {
+            Ok(Source::Rules(file)) => match parse::parse_rules_file(&file) {
+                Ok(parsed) => {
+                    match parsed.definitions {
                         Ok(mut found) => definitions.append(&mut found),
                         Err(mut found) => errors.append(&mut found),
                     }
-                    managed.extend(lint::managed_groups(&file, &body));
+                    managed.extend(lint::managed_groups(&file, &parsed.body));
                 }
                 Err(mut found) => errors.append(&mut found),
             },
@@ -306,7 +306,7 @@ fn generate_sources(
         .unwrap_or_default();
     // A file that does not parse is reported by Terraform; it only loses its warnings here.
     for file in others {
-        if let Ok(body) = hcl_edit::parser::parse_body(&file.text) {
+        if let Ok(body) = parse::parse_body(&file) {
             managed.extend(lint::managed_groups(&file, &body));
         }
     }

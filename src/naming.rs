@@ -17,6 +17,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::config::Style;
 use crate::connection::{Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
@@ -42,24 +44,25 @@ pub fn name_connections(
     connections: Vec<Connection>,
     style: Style,
 ) -> Result<Vec<NamedConnection>, Vec<Diagnostic>> {
+    let names: Vec<Result<NamedConnection, Diagnostic>> = connections
+        .into_par_iter()
+        .map(|connection| {
+            let name = match &connection.name {
+                Some((explicit, span)) => sanitize(explicit).ok_or_else(|| {
+                    Diagnostic::at(Problem::InvalidName(explicit.clone()), file, span.clone())
+                })?,
+                None => derived_name(&connection, style, None),
+            };
+            Ok(NamedConnection { name, connection })
+        })
+        .collect();
     let mut errors = Vec::new();
-    let mut named: Vec<NamedConnection> = Vec::with_capacity(connections.len());
-    for connection in connections {
-        let name = match &connection.name {
-            Some((explicit, span)) => match sanitize(explicit) {
-                Some(name) => name,
-                None => {
-                    errors.push(Diagnostic::at(
-                        Problem::InvalidName(explicit.clone()),
-                        file,
-                        span.clone(),
-                    ));
-                    continue;
-                }
-            },
-            None => derived_name(&connection, style, None),
-        };
-        named.push(NamedConnection { name, connection });
+    let mut named: Vec<NamedConnection> = Vec::with_capacity(names.len());
+    for name in names {
+        match name {
+            Ok(connection) => named.push(connection),
+            Err(error) => errors.push(error),
+        }
     }
     errors.extend(collisions(file, &named, style));
     if errors.is_empty() {
@@ -78,12 +81,16 @@ fn collisions(file: &Arc<SourceFile>, named: &[NamedConnection], style: Style) -
             .as_ref()
             .map_or(connection.span.clone(), |(_, span)| span.clone())
     };
-    let mut first_owner: HashMap<(String, Direction), &Connection> = HashMap::new();
+    let mut first_owner: HashMap<(&str, Direction), &Connection> = HashMap::new();
     let mut reported: Vec<&Connection> = Vec::new();
     let mut errors = Vec::new();
-    for resource in resources(named, style) {
+    let resources: Vec<Resource> = named
+        .par_iter()
+        .flat_map_iter(|named| connection_resources(named, style))
+        .collect();
+    for resource in &resources {
         let connection = resource.rule.connection;
-        let key = (resource.name.clone(), resource.rule.direction);
+        let key = (resource.name.as_str(), resource.rule.direction);
         let first = *first_owner.entry(key).or_insert(connection);
         let already = reported.iter().any(|seen| std::ptr::eq(*seen, connection));
         if !std::ptr::eq(first, connection) && !already {
@@ -120,8 +127,27 @@ pub struct Resource<'a> {
 ///   becomes one resource per literal address, `<name>_<address>`, so adding an address never
 ///   renames the others (a list expression becomes one resource with `for_each`).
 pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<'_>> {
-    let mut resources = Vec::new();
-    for named in connections {
+    let mut resources: Vec<Resource> = connections
+        .par_iter()
+        .flat_map_iter(|named| connection_resources(named, style))
+        .collect();
+    // Unstable but total: equal names and directions (an error, reported) keep list order, as
+    // a connection's address is its place in the list.
+    fn key<'r>(resource: &'r Resource) -> (&'r str, Direction, *const Connection) {
+        (
+            &resource.name,
+            resource.rule.direction,
+            resource.rule.connection,
+        )
+    }
+    resources.par_sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    resources
+}
+
+/// One connection's resources, in the order of its rules.
+fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'_>> {
+    let mut resources = Vec::with_capacity(2);
+    {
         for rule in named.connection.rules() {
             match (style, rule.peer) {
                 (Style::SecurityGroupRule, _) => resources.push(Resource {
@@ -157,7 +183,6 @@ pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<
             }
         }
     }
-    resources.sort_by(|a, b| (&a.name, a.rule.direction).cmp(&(&b.name, b.rule.direction)));
     resources
 }
 

@@ -1,8 +1,12 @@
 //! Finds `locals { mutual_rules = ... }` in one file and reads it into raw connections,
 //! every key and value with its byte span, nothing yet checked beyond its shape.
 
+mod fast;
+
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, Object, ObjectKey, UnaryOperator};
@@ -61,7 +65,62 @@ pub const LOCAL_NAME: &str = "mutual_rules";
 
 /// Parses a file and returns its `mutual_rules` definitions (usually none or one).
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<Definition>, Vec<Diagnostic>> {
-    definitions(file, &parse_body(file)?)
+    parse_rules_file(file)?.definitions
+}
+
+/// A parsed file that mentions `mutual_rules`.
+pub struct RulesFile {
+    /// Its syntax tree, for the warnings. Its `mutual_rules` values may be blanked out.
+    pub body: Body,
+    pub definitions: Result<Vec<Definition>, Vec<Diagnostic>>,
+}
+
+/// Parses a file that mentions `mutual_rules`: by the fast reader when the definitions have
+/// the common shape, by hcl-edit alone otherwise (and for every error).
+pub fn parse_rules_file(file: &Arc<SourceFile>) -> Result<RulesFile, Vec<Diagnostic>> {
+    if let Some(parsed) = read_fast(file) {
+        return Ok(parsed);
+    }
+    let body = parse_body(file)?;
+    let definitions = definitions(file, &body);
+    Ok(RulesFile { body, definitions })
+}
+
+/// The fast reader's definitions, confirmed by hcl-edit on the file with their values
+/// blanked out: each must be, at the same offsets, the `mutual_rules` of a `locals` block.
+fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
+    let found = fast::read(&file.text)?;
+    let blanked = fast::blank(
+        &file.text,
+        found.iter().map(|found| found.value_span.clone()),
+    );
+    // A syntax error is reported from the file as written, by the slow path.
+    let body = parse_bounded(Arc::new(blanked)).ok()?.ok()?;
+    let attributes: Vec<_> = body
+        .blocks()
+        .filter(|block| block.ident.as_str() == "locals")
+        .filter_map(|block| block.body.get_attribute(LOCAL_NAME))
+        .collect();
+    let confirmed = attributes.len() == found.len()
+        && attributes.iter().zip(&found).all(|(attribute, found)| {
+            span_of(&attribute.key) == found.key_span
+                && span_of(&attribute.value) == found.value_span
+        });
+    if !confirmed {
+        return None;
+    }
+    let definitions = found
+        .into_iter()
+        .map(|found| Definition {
+            file: Arc::clone(file),
+            key_span: found.key_span,
+            connections: found.connections,
+        })
+        .collect();
+    Some(RulesFile {
+        body,
+        definitions: Ok(definitions),
+    })
 }
 
 /// The `mutual_rules` definitions of a parsed file.
@@ -97,7 +156,16 @@ pub fn definitions(
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
-    hcl_edit::parser::parse_body(&file.text).map_err(|error| {
+    let text = Arc::clone(file);
+    let parsed = parse_bounded(text).map_err(|budget| {
+        let span = likely_syntax_error(&file.text);
+        vec![Diagnostic::at(
+            Problem::ParseTimeout(budget.as_secs()),
+            file,
+            span,
+        )]
+    })?;
+    parsed.map_err(|error| {
         // The offending character, whole: hcl-edit clamps an error at the end of the file to
         // its last byte, which may be inside a multi-byte character, and a span must not split
         // one.
@@ -116,6 +184,66 @@ pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
         };
         vec![Diagnostic::at(problem, file, offset..end)]
     })
+}
+
+/// How long hcl-edit may take on a file: seconds for a file of any size it reads at its usual
+/// 20 MB/s and more, well short of the minutes it can take on a kilobyte of some malformed
+/// input, where it backtracks exponentially (fuzz/slow/).
+fn parse_budget(len: usize) -> Duration {
+    Duration::from_secs(2) + Duration::from_micros(len as u64)
+}
+
+/// hcl-edit's parse, given up after [`parse_budget`]. It cannot be interrupted, so it runs on
+/// a thread of its own, left to finish (or not) on its own: the run goes on and reports the
+/// file, and the thread ends with the process.
+fn parse_bounded<T: AsRef<str> + Send + Sync + 'static>(
+    text: Arc<T>,
+) -> Result<Result<Body, hcl_edit::parser::Error>, Duration> {
+    let budget = parse_budget((*text).as_ref().len());
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let parsed = Arc::clone(&text);
+    let spawned = std::thread::Builder::new()
+        .name("hcl-edit".into())
+        .spawn(move || sender.send(hcl_edit::parser::parse_body((*parsed).as_ref())));
+    match spawned {
+        Ok(_) => receiver.recv_timeout(budget).map_err(|_| budget),
+        // No thread to be had: parse here, unbounded, rather than fail.
+        Err(_) => Ok(hcl_edit::parser::parse_body((*text).as_ref())),
+    }
+}
+
+/// Where a file that hcl-edit gave up on most likely goes wrong: the first bracket closed by
+/// the wrong one, or else the last one left open (strings and comments skipped, roughly).
+fn likely_syntax_error(text: &str) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                at += 1;
+                while at < bytes.len() && !matches!(bytes[at], b'"' | b'\n') {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |end| at + end),
+            b'{' | b'[' | b'(' => open.push(at),
+            close @ (b'}' | b']' | b')') => {
+                let opener = open.pop().map(|opened| bytes[opened]);
+                let expected = match close {
+                    b'}' => b'{',
+                    b']' => b'[',
+                    _ => b'(',
+                };
+                if opener != Some(expected) {
+                    return at..at + 1;
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    open.last().map_or(0..0, |&opened| opened..opened + 1)
 }
 
 /// The limit in hcl-edit's errors for input nested past its bounds (64 levels, 128 chained
@@ -381,6 +509,57 @@ mod tests {
         let errors = parse("locals {\n  mutual_rules = a\u{feff}b\n}\n").unwrap_err();
         let (_, span) = errors[0].source.clone().unwrap();
         assert_eq!(span, 27..30, "the whole U+FEFF character");
+    }
+
+    /// The fast reader's definitions, where it answers, against hcl-edit's.
+    fn fast_and_slow(file: &Arc<SourceFile>) -> Option<(String, String)> {
+        let fast = read_fast(file)?.definitions;
+        let slow = parse_body(file).and_then(|body| definitions(file, &body));
+        Some((format!("{fast:?}"), format!("{slow:?}")))
+    }
+
+    #[test]
+    fn the_fast_reader_reads_what_hcl_edit_reads_on_every_fixture_and_seed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut compared = 0;
+        for dir in ["fixtures", "fuzz/corpus"] {
+            for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
+                let entry = entry.unwrap();
+                let Ok(bytes) = std::fs::read(entry.path()) else {
+                    continue;
+                };
+                let Some(file) = SourceFile::decode(entry.path(), bytes) else {
+                    continue;
+                };
+                if let Some((fast, slow)) = fast_and_slow(&Arc::new(file)) {
+                    assert_eq!(fast, slow, "{}", entry.path().display());
+                    compared += 1;
+                }
+            }
+        }
+        // Most fixtures have the common shape: the comparison must have covered them.
+        assert!(
+            compared >= 50,
+            "only {compared} files read by the fast reader"
+        );
+    }
+
+    #[test]
+    fn hcl_edit_confirms_what_the_fast_reader_cannot_see() {
+        for text in [
+            // An operator after the list.
+            "locals {\n  mutual_rules = [{ a = 1 }].b\n}\n",
+            // Not in a `locals` block.
+            "module \"m\" {\n  mutual_rules = [{ a = 1 }]\n}\n",
+            // Inside a heredoc.
+            "locals {\n  x = <<EOT\n  mutual_rules = [{ a = 1 }]\nEOT\n}\n",
+        ] {
+            let file = Arc::new(SourceFile {
+                path: PathBuf::from("main.tf"),
+                text: text.to_string(),
+            });
+            assert!(read_fast(&file).is_none(), "{text}");
+        }
     }
 
     #[test]

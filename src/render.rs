@@ -1,7 +1,9 @@
 //! Named connections → the text of `mutual_rules.gen.tf`, exactly as `terraform fmt` would
 //! leave it (so the file is a fixed point of `terraform fmt`).
 
-use std::fmt::Write;
+use std::borrow::Cow;
+
+use rayon::prelude::*;
 
 use crate::config::Style;
 use crate::connection::{AddressList, Direction, Expr, Items, Peer, Port, Protocol, Rule};
@@ -30,35 +32,64 @@ pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> St
         "{HEADER_START} from {source}. {HEADER_END}\n\
          # Edit local.mutual_rules in {source}, then run `mutualsg generate`.\n"
     );
-    for resource in resources(connections, style) {
-        out.push('\n');
-        let (resource_type, block) = match style {
-            Style::SecurityGroupRule => (
-                "aws_security_group_rule",
-                security_group_rule(&resource.rule),
-            ),
-            Style::VpcSecurityGroupRule => (
-                vpc_resource_type(resource.rule.direction),
-                vpc_rule(&resource),
-            ),
-        };
-        let name = &resource.name;
-        let _ = writeln!(out, "resource \"{resource_type}\" \"{name}\" {{");
-        block.write(&mut out);
-        out.push_str("}\n");
+    // Rendered on every core, in chunks joined in order.
+    let chunks: Vec<String> = resources(connections, style)
+        .par_chunks(1024)
+        .map(|chunk| {
+            let mut out = String::new();
+            for resource in chunk {
+                write_resource(&mut out, resource, style);
+            }
+            out
+        })
+        .collect();
+    out.reserve(chunks.iter().map(String::len).sum());
+    for chunk in chunks {
+        out.push_str(&chunk);
     }
     out
 }
 
+fn write_resource(out: &mut String, resource: &Resource, style: Style) {
+    out.push('\n');
+    let (resource_type, block) = match style {
+        Style::SecurityGroupRule => (
+            "aws_security_group_rule",
+            security_group_rule(&resource.rule),
+        ),
+        Style::VpcSecurityGroupRule => (
+            vpc_resource_type(resource.rule.direction),
+            vpc_rule(resource),
+        ),
+    };
+    for part in [
+        "resource \"",
+        resource_type,
+        "\" \"",
+        &resource.name,
+        "\" {\n",
+    ] {
+        out.push_str(part);
+    }
+    block.write(out);
+    out.push_str("}\n");
+}
+
 /// `aws_security_group_rule`: every argument but `description` forces replacement.
-fn security_group_rule(rule: &Rule) -> Block {
+fn security_group_rule<'a>(rule: &Rule<'a>) -> Block<'a> {
     let connection = rule.connection;
     let mut block = Block::with_meta(connection.provider.as_ref(), None);
-    block.attribute("type", format!("\"{}\"", rule.direction));
+    block.attribute(
+        "type",
+        match rule.direction {
+            Direction::Egress => "\"egress\"",
+            Direction::Ingress => "\"ingress\"",
+        },
+    );
     block.attribute("security_group_id", expr(rule.group));
     match &rule.peer {
         Peer::Group(peer) => block.attribute("source_security_group_id", expr(peer)),
-        Peer::SelfGroup => block.attribute("self", "true".to_string()),
+        Peer::SelfGroup => block.attribute("self", "true"),
         Peer::Addresses(list) => block.attribute(list.kind.list_attribute(), address_list(list)),
     }
     block.attribute("protocol", protocol(&connection.protocol));
@@ -87,7 +118,7 @@ fn vpc_resource_type(direction: Direction) -> &'static str {
 
 /// `aws_vpc_security_group_{ingress,egress}_rule`: one peer, no `self` (a group refers to
 /// itself by id), and no ports for all traffic.
-fn vpc_rule(resource: &Resource) -> Block {
+fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
     let rule = &resource.rule;
     let connection = rule.connection;
     // A list expression cannot be expanded here: one resource per element, by `for_each`.
@@ -107,7 +138,7 @@ fn vpc_rule(resource: &Resource) -> Block {
             block.attribute(list.kind.single_attribute(), expr(address))
         }
         (Peer::Addresses(list), None) => {
-            block.attribute(list.kind.single_attribute(), "each.value".to_string())
+            block.attribute(list.kind.single_attribute(), "each.value")
         }
     }
     block.attribute("ip_protocol", protocol(&connection.protocol));
@@ -124,11 +155,11 @@ fn vpc_rule(resource: &Resource) -> Block {
     block
 }
 
-fn expr(expr: &Expr) -> String {
+fn expr(expr: &Expr) -> Cow<'_, str> {
     if is_canonical(&expr.text) {
-        expr.text.clone()
+        Cow::Borrowed(&expr.text)
     } else {
-        format_value(&expr.text, 2)
+        Cow::Owned(format_value(&expr.text, 2))
     }
 }
 
@@ -148,31 +179,30 @@ fn is_canonical(text: &str) -> bool {
 }
 
 /// A literal list on one line (`["a", "b"]`, as `terraform fmt` spaces it), or the expression.
-fn address_list(list: &AddressList) -> String {
+fn address_list(list: &AddressList) -> Cow<'_, str> {
     match &list.items {
         Items::Literal(items) => {
-            let items: Vec<String> = items.iter().map(expr).collect();
-            format!("[{}]", items.join(", "))
+            let items: Vec<Cow<str>> = items.iter().map(expr).collect();
+            format!("[{}]", items.join(", ")).into()
         }
         Items::Expr(list) => expr(list),
     }
 }
 
-fn protocol(protocol: &Protocol) -> String {
+fn protocol(protocol: &Protocol) -> Cow<'_, str> {
     match protocol {
         Protocol::Expr(text) => expr(text),
-        literal => format!("\"{literal}\""),
+        literal => format!("\"{literal}\"").into(),
     }
 }
 
-fn port(port: &Port) -> String {
+fn port(port: &Port) -> Cow<'_, str> {
     match port {
-        Port::Number(number) => number.to_string(),
+        Port::Number(number) => number.to_string().into(),
         Port::Expr(text) => expr(text),
     }
 }
 
-/// The attribute lines of one block body, indented two spaces.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,15 +231,16 @@ mod tests {
     }
 }
 
+/// The attribute lines of one block body, indented two spaces.
 #[derive(Default)]
-struct Block {
-    lines: Vec<Option<(&'static str, String)>>,
+struct Block<'a> {
+    lines: Vec<Option<(&'static str, Cow<'a, str>)>>,
 }
 
-impl Block {
+impl<'a> Block<'a> {
     /// A block that starts with its meta-arguments (`provider`, `for_each`), set apart by a
     /// blank line as Terraform's style guide puts them.
-    fn with_meta(provider: Option<&Expr>, for_each: Option<String>) -> Block {
+    fn with_meta(provider: Option<&'a Expr>, for_each: Option<String>) -> Block<'a> {
         let mut block = Block::default();
         if let Some(provider) = provider {
             block.attribute("provider", expr(provider));
@@ -223,8 +254,8 @@ impl Block {
         block
     }
 
-    fn attribute(&mut self, key: &'static str, value: String) {
-        self.lines.push(Some((key, value)));
+    fn attribute(&mut self, key: &'static str, value: impl Into<Cow<'a, str>>) {
+        self.lines.push(Some((key, value.into())));
     }
 
     /// Writes the lines with `=` aligned as `terraform fmt` aligns it: one column per run of
@@ -250,8 +281,12 @@ impl Block {
             match line {
                 None => out.push('\n'),
                 Some((key, value)) => {
-                    let width = width.max(key.len());
-                    let _ = writeln!(out, "  {key:width$} = {value}");
+                    out.push_str("  ");
+                    out.push_str(key);
+                    out.extend(std::iter::repeat_n(' ', width.saturating_sub(key.len())));
+                    out.push_str(" = ");
+                    out.push_str(value);
+                    out.push('\n');
                 }
             }
         }

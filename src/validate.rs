@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::config::Style;
 use crate::connection::{
     AddressList, CidrKind, Connection, Endpoint, Expr, Items, Port, Ports, Protocol, squeeze,
@@ -42,18 +44,26 @@ pub fn validate(
     raw: &[RawConnection],
     style: Style,
 ) -> Result<Vec<Connection>, Vec<Diagnostic>> {
-    let mut connections = Vec::new();
+    // Connections are checked on every core (a module may have 100,000); errors keep the
+    // order of the list.
+    let checked: Vec<(Option<Connection>, Vec<Diagnostic>)> = raw
+        .par_iter()
+        .map(|connection| {
+            let mut errors = Vec::new();
+            let mut checker = Checker {
+                file,
+                errors: &mut errors,
+                misspelt: Vec::new(),
+                style,
+            };
+            (checker.connection(connection), errors)
+        })
+        .collect();
+    let mut connections = Vec::with_capacity(checked.len());
     let mut errors = Vec::new();
-    for connection in raw {
-        let mut checker = Checker {
-            file,
-            errors: &mut errors,
-            misspelt: Vec::new(),
-            style,
-        };
-        if let Some(connection) = checker.connection(connection) {
-            connections.push(connection);
-        }
+    for (connection, mut found) in checked {
+        connections.extend(connection);
+        errors.append(&mut found);
     }
     errors.extend(duplicate_rules(file, &connections));
     if errors.is_empty() {
@@ -67,10 +77,11 @@ pub fn validate(
 /// list on its own), so two connections that share one fail at apply with
 /// `InvalidPermission.Duplicate`, whatever their descriptions.
 fn duplicate_rules(file: &Arc<SourceFile>, connections: &[Connection]) -> Vec<Diagnostic> {
-    let mut seen: HashMap<String, &Connection> = HashMap::new();
+    let identities: Vec<Vec<String>> = connections.par_iter().map(identities).collect();
+    let mut seen: HashMap<String, &Connection> = HashMap::with_capacity(identities.len() * 2);
     let mut errors = Vec::new();
-    for connection in connections {
-        let first = identities(connection)
+    for (connection, identities) in connections.iter().zip(identities) {
+        let first = identities
             .into_iter()
             .find_map(|identity| seen.insert(identity, connection));
         if let Some(first) = first {
