@@ -186,11 +186,11 @@ pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
     })
 }
 
-/// How long hcl-edit may take on a file: seconds for a file of any size it reads at its usual
-/// 20 MB/s and more, well short of the minutes it can take on a kilobyte of some malformed
-/// input, where it backtracks exponentially (fuzz/slow/).
+/// How long hcl-edit may take on a file: 2 s, and 4 s per megabyte, where it reads 20 MB/s
+/// and more (a few MB/s unoptimised), but far short of the minutes it can take on a kilobyte
+/// of some malformed input, on which it backtracks exponentially (fuzz/slow/).
 fn parse_budget(len: usize) -> Duration {
-    Duration::from_secs(2) + Duration::from_micros(len as u64)
+    Duration::from_secs(2) + Duration::from_micros(4 * len as u64)
 }
 
 /// hcl-edit's parse, given up after [`parse_budget`]. It cannot be interrupted, so it runs on

@@ -308,6 +308,58 @@ fn a_ten_megabyte_single_line_file() {
     assert_eq!(read_tree(&dir.path().join("bad")), before);
 }
 
+/// hcl-edit backtracks exponentially on some malformed input (`fuzz/slow/`: minutes for a
+/// kilobyte). Each such file becomes an error naming it after a bounded time, and the other
+/// modules are generated.
+#[test]
+fn input_that_stalls_the_parser_is_given_up_on_and_the_others_proceed() {
+    let slow = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/slow");
+    let mut files: Vec<(String, String)> = fs::read_dir(&slow)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            (
+                format!("{name}/main.tf"),
+                fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect();
+    files.push(("good/main.tf".into(), RULES.into()));
+    let entries: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = tree(&entries);
+    let before = read_tree(dir.path());
+
+    let output = mutualsg_within(dir.path(), &["generate"], Duration::from_secs(120));
+    let stderr = text(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert_eq!(
+        fs::read(dir.path().join("good").join(GENERATED)).unwrap(),
+        expected_output()
+    );
+    for (path, _) in &files[..files.len() - 1] {
+        assert!(
+            stderr.contains(&format!("[{path}:")),
+            "{path} not named: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains(
+            "gave up parsing this file after 2 s\n    ╭─[hcl-edit-backtracking-x4/main.tf:10:71]"
+        ),
+        "{stderr}"
+    );
+    let mut after = read_tree(dir.path());
+    after.retain(|path, _| !path.starts_with("good"));
+    let mut unchanged = before;
+    unchanged.retain(|path, _| !path.starts_with("good"));
+    assert_eq!(after, unchanged);
+    assert_no_temporary_files(dir.path());
+}
+
 /// hcl-edit bounds its recursion (64 levels); mutualsg reports the limit where it is hit.
 #[test]
 fn a_hundred_thousand_brackets_do_not_overflow_the_stack() {
