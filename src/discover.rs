@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Problem};
@@ -68,6 +69,11 @@ struct Listing {
 }
 
 impl Listing {
+    fn merge(&mut self, other: Listing) {
+        self.names.extend(other.names);
+        self.has_generated |= other.has_generated;
+    }
+
     fn add(&mut self, name: String, is_file: impl FnOnce() -> bool) {
         if name == GENERATED_FILE {
             self.has_generated = true;
@@ -99,13 +105,71 @@ impl Listing {
 }
 
 /// Walks a directory tree once, listing each directory's files as it goes: the walk's own
-/// file types spare a `stat` per file, except for symlinks.
+/// file types spare a `stat` per file, except for symlinks. The root's subdirectories are
+/// walked on all cores (a monorepo's top level splits it into a few large trees).
 fn walk(
     root: &Path,
     cwd: &Path,
     listings: &mut BTreeMap<PathBuf, Listing>,
     errors: &mut Vec<Diagnostic>,
 ) {
+    let mut subtrees = Vec::new();
+    let mut root_listing = Listing::default();
+    match fs::read_dir(root) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        errors.push(read_failed(root, error.to_string()));
+                        continue;
+                    }
+                };
+                let file_type = entry.file_type().ok();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if file_type.is_some_and(|file_type| file_type.is_dir()) {
+                    if name == GENERATED_FILE {
+                        root_listing.has_generated = true;
+                    }
+                    if !name.starts_with('.') {
+                        subtrees.push(entry.path());
+                    }
+                } else {
+                    let is_regular = file_type.is_some_and(|file_type| file_type.is_file());
+                    root_listing.add(name, || is_regular || is_file(&entry.path()));
+                }
+            }
+        }
+        Err(error) => errors.push(read_failed(root, error.to_string())),
+    }
+    let walked: Vec<Walked> = subtrees
+        .par_iter()
+        .map(|subtree| walk_subtree(subtree, cwd))
+        .collect();
+    listings
+        .entry(display_path(root, cwd))
+        .or_default()
+        .merge(root_listing);
+    for mut walked in walked {
+        for (dir, listing) in walked.listings {
+            listings.entry(dir).or_default().merge(listing);
+        }
+        errors.append(&mut walked.errors);
+    }
+}
+
+/// The directories of one subtree, listed.
+#[derive(Default)]
+struct Walked {
+    listings: Vec<(PathBuf, Listing)>,
+    errors: Vec<Diagnostic>,
+}
+
+fn walk_subtree(root: &Path, cwd: &Path) -> Walked {
+    let mut walked = Walked::default();
+    // The directories being listed, outermost first: a directory's entries may come before
+    // and after its subdirectories', and it is complete once the walk leaves it.
+    let mut open: Vec<(PathBuf, Listing)> = Vec::new();
     let entries = WalkDir::new(root)
         .into_iter()
         .filter_entry(|entry| entry.depth() == 0 || !is_skipped_dir(entry));
@@ -114,34 +178,38 @@ fn walk(
             Ok(entry) => entry,
             Err(error) => {
                 let path = error.path().map_or(root.to_path_buf(), Path::to_path_buf);
-                errors.push(Diagnostic::file(
-                    Problem::ReadFailed(error.to_string()),
-                    &path,
-                ));
+                walked.errors.push(read_failed(&path, error.to_string()));
                 continue;
             }
         };
+        // Entries at this depth belong to the directory open at the depth above.
+        walked
+            .listings
+            .extend(open.drain(entry.depth().min(open.len())..));
         let file_type = entry.file_type();
         if file_type.is_dir() {
-            listings.entry(display_path(entry.path(), cwd)).or_default();
             // A directory by the generated file's name is refused by name (not a regular
             // file), not found out by a failing rename.
-            if entry.depth() > 0
+            if let Some((_, parent)) = open.last_mut()
                 && entry.file_name() == GENERATED_FILE
-                && let Some(parent) = entry.path().parent()
             {
-                let listing = listings.entry(display_path(parent, cwd)).or_default();
-                listing.has_generated = true;
+                parent.has_generated = true;
             }
+            open.push((display_path(entry.path(), cwd), Listing::default()));
             continue;
         }
-        let Some(parent) = entry.path().parent() else {
+        let Some((_, listing)) = open.last_mut() else {
             continue;
         };
         let name = entry.file_name().to_string_lossy().into_owned();
-        let listing = listings.entry(display_path(parent, cwd)).or_default();
         listing.add(name, || file_type.is_file() || is_file(entry.path()));
     }
+    walked.listings.append(&mut open);
+    walked
+}
+
+fn read_failed(path: &Path, error: String) -> Diagnostic {
+    Diagnostic::file(Problem::ReadFailed(error), path)
 }
 
 fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {

@@ -1,12 +1,11 @@
 //! Finds `locals { mutual_rules = ... }` in one file and reads it into raw connections,
 //! every key and value with its byte span, nothing yet checked beyond its shape.
 
+mod bounded;
 mod fast;
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, Object, ObjectKey, UnaryOperator};
@@ -95,7 +94,7 @@ fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
         found.iter().map(|found| found.value_span.clone()),
     );
     // A syntax error is reported from the file as written, by the slow path.
-    let body = parse_bounded(Arc::new(blanked)).ok()?.ok()?;
+    let body = bounded::parse(Arc::new(blanked)).ok()?.ok()?;
     let attributes: Vec<_> = body
         .blocks()
         .filter(|block| block.ident.as_str() == "locals")
@@ -156,8 +155,7 @@ pub fn definitions(
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
-    let text = Arc::clone(file);
-    let parsed = parse_bounded(text).map_err(|budget| {
+    let parsed = bounded::parse(Arc::clone(file) as bounded::Text).map_err(|budget| {
         let span = likely_syntax_error(&file.text);
         vec![Diagnostic::at(
             Problem::ParseTimeout(budget.as_secs()),
@@ -184,32 +182,6 @@ pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
         };
         vec![Diagnostic::at(problem, file, offset..end)]
     })
-}
-
-/// How long hcl-edit may take on a file: 2 s, and 4 s per megabyte, where it reads 20 MB/s
-/// and more (a few MB/s unoptimised), but far short of the minutes it can take on a kilobyte
-/// of some malformed input, on which it backtracks exponentially (fuzz/slow/).
-fn parse_budget(len: usize) -> Duration {
-    Duration::from_secs(2) + Duration::from_micros(4 * len as u64)
-}
-
-/// hcl-edit's parse, given up after [`parse_budget`]. It cannot be interrupted, so it runs on
-/// a thread of its own, left to finish (or not) on its own: the run goes on and reports the
-/// file, and the thread ends with the process.
-fn parse_bounded<T: AsRef<str> + Send + Sync + 'static>(
-    text: Arc<T>,
-) -> Result<Result<Body, hcl_edit::parser::Error>, Duration> {
-    let budget = parse_budget((*text).as_ref().len());
-    let (sender, receiver) = mpsc::sync_channel(1);
-    let parsed = Arc::clone(&text);
-    let spawned = std::thread::Builder::new()
-        .name("hcl-edit".into())
-        .spawn(move || sender.send(hcl_edit::parser::parse_body((*parsed).as_ref())));
-    match spawned {
-        Ok(_) => receiver.recv_timeout(budget).map_err(|_| budget),
-        // No thread to be had: parse here, unbounded, rather than fail.
-        Err(_) => Ok(hcl_edit::parser::parse_body((*text).as_ref())),
-    }
 }
 
 /// Where a file that hcl-edit gave up on most likely goes wrong: the first bracket closed by
