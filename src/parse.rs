@@ -517,6 +517,25 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_reader_agrees_with_hcl_edit_on_edge_cases() {
+        for value in [
+            "[{ a = -0, b = - 5, c = 007, d = 999999999999999999 }]",
+            "[{ \"a\" = \"x\", b: \"\t\u{e9}\" }]",
+            "[\r\n  { a = 1 }, # c\r\n  { a = 2 } // d\r\n]",
+            "{\n  x = { a = [1,\n 2,] }, # c\n  \"y\" = {}\n}",
+            "[{ a = b.c[0].d, e = null, f = false, g = [[]], h = { i = { j = 1 } } }]",
+            "[{ a-b = 1, _c = d-e }]",
+        ] {
+            let file = Arc::new(SourceFile {
+                path: PathBuf::from("main.tf"),
+                text: format!("locals {{\n  mutual_rules = {value}\n}}\n"),
+            });
+            let (fast, slow) = fast_and_slow(&file).unwrap_or_else(|| panic!("{value}"));
+            assert_eq!(fast, slow, "{value}");
+        }
+    }
+
+    #[test]
     fn hcl_edit_confirms_what_the_fast_reader_cannot_see() {
         for text in [
             // An operator after the list.
