@@ -203,19 +203,27 @@ impl<'a> Reader<'a> {
             });
             Some(())
         })?;
-        // hcl-edit rejects some duplicate keys with its own message: leave them all to it.
-        for (i, field) in fields.iter().enumerate() {
-            if fields[..i].iter().any(|earlier| earlier.key == field.key) {
-                return None;
-            }
-        }
         Some(fields)
     }
 
     /// `{ key = value ... }` with values read by `entry`, which starts at the value.
     fn object_entries(
         &mut self,
-        mut entry: impl FnMut(&mut Self, &str, Range<usize>) -> Option<()>,
+        mut entry: impl FnMut(&mut Self, &'a str, Range<usize>) -> Option<()>,
+    ) -> Option<()> {
+        let mut keys = Vec::new();
+        self.object_entries_unchecked(|reader, key, span| {
+            keys.push(key);
+            entry(reader, key, span)
+        })?;
+        // hcl-edit rejects some keys given twice, with its own message: leave them all to it.
+        keys.sort_unstable();
+        keys.windows(2).all(|pair| pair[0] != pair[1]).then_some(())
+    }
+
+    fn object_entries_unchecked(
+        &mut self,
+        mut entry: impl FnMut(&mut Self, &'a str, Range<usize>) -> Option<()>,
     ) -> Option<()> {
         self.enter()?;
         self.at += 1;
@@ -446,6 +454,8 @@ mod tests {
             "[{ a = 1.5 }]",
             "[{ a = f(1) }]",
             "[{ a = 1, a = 2 }]",
+            "[{ tags = { a = 1, a = 2 } }]",
+            "{\n  a = {}\n  \"a\" = {}\n}",
             "[{ a = 1 /* c */ }]",
             "[{ a = 1 }\n{ b = 2 }]",
             "[{ a = 1 \r }]",
