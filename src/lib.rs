@@ -296,9 +296,11 @@ fn generate_sources(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let file = &definition.file;
-    let connections = validate::validate(file, &definition.connections, style)?;
-    let named = naming::name_connections(file, connections, style)?;
+    let file = Arc::clone(&definition.file);
+    let connections = validate::validate(&file, &definition.connections, style)?;
+    // The raw connections are no longer needed: freed before rendering, the peak.
+    drop(definitions);
+    let named = naming::name_connections(&file, connections, style)?;
     let source_name = file
         .path
         .file_name()
@@ -312,7 +314,7 @@ fn generate_sources(
     }
     Ok(Generated {
         text: Some(render::render(&source_name, &named, style)),
-        warnings: lint::warnings(file, &named, &managed),
+        warnings: lint::warnings(&file, &named, &managed),
     })
 }
 
