@@ -87,7 +87,8 @@ pub fn parse_rules_file(file: &Arc<SourceFile>) -> Result<RulesFile, Vec<Diagnos
 
 /// The fast reader's definitions, confirmed by hcl-edit on the file with their values
 /// blanked out: each must be, at the same offsets, the `mutual_rules` of a `locals` block.
-fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
+/// `None` where it does not answer. Public for the tests that compare it with hcl-edit.
+pub fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
     let found = fast::read(&file.text)?;
     let blanked = fast::blank(
         &file.text,

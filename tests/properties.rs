@@ -5,8 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::sync::Arc;
 
 use mutualsg::config::Style;
+use mutualsg::diagnostics::SourceFile;
+use mutualsg::parse;
 use mutualsg::{Mode, generate_file};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -310,5 +313,38 @@ proptest! {
         let check = mutualsg::run(&paths, Mode::Check);
         prop_assert_eq!(check.errors(), 0);
         prop_assert!(check.changes.is_empty(), "{:?}", check.changes);
+    }
+}
+
+/// The list with each connection on one line: `{ a = b, c = d },`.
+fn compact_file(connections: &[Conn]) -> String {
+    let list: String = connections
+        .iter()
+        .map(|connection| {
+            let hcl = connection.hcl();
+            let fields: Vec<&str> = hcl
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.starts_with(['{', '}']))
+                .collect();
+            format!("    {{ {} }},\n", fields.join(", "))
+        })
+        .collect();
+    format!("locals {{\n  mutual_rules = [\n{list}  ]\n}}\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The fast reader of `mutual_rules` and hcl-edit read the same.
+    #[test]
+    fn both_readers_read_the_same(connections in connections(Style::SecurityGroupRule), compact in any::<bool>()) {
+        let text = if compact { compact_file(&connections) } else { file(&connections) };
+        let file = Arc::new(SourceFile { path: "main.tf".into(), text });
+        // Every generated list has the usual shape: the fast reader must answer.
+        let fast = parse::read_fast(&file).map(|read| read.definitions);
+        prop_assert!(fast.is_some(), "{}", file.text);
+        let slow = parse::parse_body(&file).and_then(|body| parse::definitions(&file, &body));
+        prop_assert_eq!(format!("{:?}", fast.unwrap()), format!("{slow:?}"));
     }
 }
