@@ -77,7 +77,7 @@ pub struct RulesFile {
 /// Parses a file that mentions `mutual_rules`: by the fast reader when the definitions have
 /// the common shape, by hcl-edit alone otherwise (and for every error).
 pub fn parse_rules_file(file: &Arc<SourceFile>) -> Result<RulesFile, Vec<Diagnostic>> {
-    if let Some(parsed) = read_fast(file) {
+    if let Some(parsed) = confirmed_fast_read(file)? {
         return Ok(parsed);
     }
     let body = parse_body(file)?;
@@ -89,13 +89,24 @@ pub fn parse_rules_file(file: &Arc<SourceFile>) -> Result<RulesFile, Vec<Diagnos
 /// blanked out: each must be, at the same offsets, the `mutual_rules` of a `locals` block.
 /// `None` where it does not answer. Public for the tests that compare it with hcl-edit.
 pub fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
-    let found = fast::read(&file.text)?;
+    confirmed_fast_read(file).ok().flatten()
+}
+
+/// [`read_fast`], or the error that hcl-edit gave up on the rest of the file (which it would
+/// again on the file as written: no second wait).
+fn confirmed_fast_read(file: &Arc<SourceFile>) -> Result<Option<RulesFile>, Vec<Diagnostic>> {
+    let Some(found) = fast::read(&file.text) else {
+        return Ok(None);
+    };
     let blanked = fast::blank(
         &file.text,
         found.iter().map(|found| found.value_span.clone()),
     );
     // A syntax error is reported from the file as written, by the slow path.
-    let body = bounded::parse(Arc::new(blanked)).ok()?.ok()?;
+    let Ok(body) = bounded::parse(Arc::new(blanked)).map_err(|budget| timed_out(file, budget))?
+    else {
+        return Ok(None);
+    };
     let attributes: Vec<_> = body
         .blocks()
         .filter(|block| block.ident.as_str() == "locals")
@@ -107,7 +118,7 @@ pub fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
                 && span_of(&attribute.value) == found.value_span
         });
     if !confirmed {
-        return None;
+        return Ok(None);
     }
     let definitions = found
         .into_iter()
@@ -117,10 +128,10 @@ pub fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
             connections: found.connections,
         })
         .collect();
-    Some(RulesFile {
+    Ok(Some(RulesFile {
         body,
         definitions: Ok(definitions),
-    })
+    }))
 }
 
 /// The `mutual_rules` definitions of a parsed file.
@@ -156,14 +167,8 @@ pub fn definitions(
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
-    let parsed = bounded::parse(Arc::clone(file) as bounded::Text).map_err(|budget| {
-        let span = likely_syntax_error(&file.text);
-        vec![Diagnostic::at(
-            Problem::ParseTimeout(budget.as_secs()),
-            file,
-            span,
-        )]
-    })?;
+    let parsed = bounded::parse(Arc::clone(file) as bounded::Text)
+        .map_err(|budget| timed_out(file, budget))?;
     parsed.map_err(|error| {
         // The offending character, whole: hcl-edit clamps an error at the end of the file to
         // its last byte, which may be inside a multi-byte character, and a span must not split
@@ -183,6 +188,15 @@ pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
         };
         vec![Diagnostic::at(problem, file, offset..end)]
     })
+}
+
+fn timed_out(file: &Arc<SourceFile>, budget: std::time::Duration) -> Vec<Diagnostic> {
+    let span = likely_syntax_error(&file.text);
+    vec![Diagnostic::at(
+        Problem::ParseTimeout(budget.as_secs()),
+        file,
+        span,
+    )]
 }
 
 /// Where a file that hcl-edit gave up on most likely goes wrong: the first bracket closed by

@@ -325,6 +325,12 @@ fn input_that_stalls_the_parser_is_given_up_on_and_the_others_proceed() {
             )
         })
         .collect();
+    // Good rules (read by the fast reader) and a stalling file in the same module.
+    let stalling = fs::read_to_string(slow.join("hcl-edit-backtracking-x4.tf")).unwrap();
+    files.push((
+        "rules-and-garbage/main.tf".into(),
+        format!("{RULES}\n{stalling}"),
+    ));
     files.push(("good/main.tf".into(), RULES.into()));
     let entries: Vec<(&str, &str)> = files
         .iter()
@@ -349,6 +355,12 @@ fn input_that_stalls_the_parser_is_given_up_on_and_the_others_proceed() {
     assert!(
         stderr.contains(
             "gave up parsing this file after 2 s\n    ╭─[hcl-edit-backtracking-x4/main.tf:10:71]"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "gave up parsing this file after 2 s\n    ╭─[rules-and-garbage/main.tf:21:71]"
         ),
         "{stderr}"
     );
