@@ -84,11 +84,8 @@ fn collisions(file: &Arc<SourceFile>, named: &[NamedConnection], style: Style) -
     let mut first_owner: HashMap<(&str, Direction), &Connection> = HashMap::new();
     let mut reported: Vec<&Connection> = Vec::new();
     let mut errors = Vec::new();
-    let resources: Vec<Resource> = named
-        .par_iter()
-        .flat_map_iter(|named| connection_resources(named, style))
-        .collect();
-    for resource in &resources {
+    // In list order: the first connection to take a name keeps it.
+    for resource in &unsorted_resources(named, style) {
         let connection = resource.rule.connection;
         let key = (resource.name.as_str(), resource.rule.direction);
         let first = *first_owner.entry(key).or_insert(connection);
@@ -127,10 +124,7 @@ pub struct Resource<'a> {
 ///   becomes one resource per literal address, `<name>_<address>`, so adding an address never
 ///   renames the others (a list expression becomes one resource with `for_each`).
 pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<'_>> {
-    let mut resources: Vec<Resource> = connections
-        .par_iter()
-        .flat_map_iter(|named| connection_resources(named, style))
-        .collect();
+    let mut resources = unsorted_resources(connections, style);
     // Unstable but total: equal names and directions (an error, reported) keep list order, as
     // a connection's address is its place in the list.
     fn key<'r>(resource: &'r Resource) -> (&'r str, Direction, *const Connection) {
@@ -144,43 +138,49 @@ pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<
     resources
 }
 
+/// The resources in list order (each connection's in the order of its rules).
+fn unsorted_resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<'_>> {
+    connections
+        .par_iter()
+        .flat_map_iter(|named| connection_resources(named, style))
+        .collect()
+}
+
 /// One connection's resources, in the order of its rules.
 fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'_>> {
     let mut resources = Vec::with_capacity(2);
-    {
-        for rule in named.connection.rules() {
-            match (style, rule.peer) {
-                (Style::SecurityGroupRule, _) => resources.push(Resource {
-                    name: format!("{}_{}", named.name, rule.direction),
-                    rule,
-                    address: None,
-                }),
-                (Style::VpcSecurityGroupRule, Peer::Addresses(list)) => match &list.items {
-                    Items::Literal(items) => {
-                        for item in items {
-                            let name = match named.connection.name {
-                                Some(_) => format!("{}_{}", named.name, address_word(item)),
-                                None => derived_name(&named.connection, style, Some(item)),
-                            };
-                            resources.push(Resource {
-                                name,
-                                rule: rule.clone(),
-                                address: Some(item),
-                            });
-                        }
+    for rule in named.connection.rules() {
+        match (style, rule.peer) {
+            (Style::SecurityGroupRule, _) => resources.push(Resource {
+                name: format!("{}_{}", named.name, rule.direction),
+                rule,
+                address: None,
+            }),
+            (Style::VpcSecurityGroupRule, Peer::Addresses(list)) => match &list.items {
+                Items::Literal(items) => {
+                    for item in items {
+                        let name = match named.connection.name {
+                            Some(_) => format!("{}_{}", named.name, address_word(item)),
+                            None => derived_name(&named.connection, style, Some(item)),
+                        };
+                        resources.push(Resource {
+                            name,
+                            rule: rule.clone(),
+                            address: Some(item),
+                        });
                     }
-                    Items::Expr(_) => resources.push(Resource {
-                        name: named.name.clone(),
-                        rule,
-                        address: None,
-                    }),
-                },
-                (Style::VpcSecurityGroupRule, _) => resources.push(Resource {
+                }
+                Items::Expr(_) => resources.push(Resource {
                     name: named.name.clone(),
                     rule,
                     address: None,
                 }),
-            }
+            },
+            (Style::VpcSecurityGroupRule, _) => resources.push(Resource {
+                name: named.name.clone(),
+                rule,
+                address: None,
+            }),
         }
     }
     resources
