@@ -12,8 +12,9 @@ import re
 import sys
 
 STAGES = [
+    ("hcl-edit (on the parser threads)", r"mutualsg::parse::bounded::serve"),
     ("lint: parse other files", r"mutualsg::lint::warnings"),
-    ("parse rules file (hcl-edit)", r"mutualsg::parse::parse_file"),
+    ("parse rules file (fast reader)", r"mutualsg::parse::parse_rules_file|mutualsg::parse::fast::"),
     ("validate", r"mutualsg::validate::validate"),
     ("naming", r"mutualsg::naming::"),
     ("render (incl. hclfmt)", r"mutualsg::render::render"),

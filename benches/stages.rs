@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use mutualsg::config::Style;
+use mutualsg::connection::Connection;
 use mutualsg::diagnostics::SourceFile;
 use mutualsg::parse::{self, Definition};
 use mutualsg::{naming, render, validate};
@@ -48,6 +49,10 @@ fn definition(file: &Arc<SourceFile>) -> Definition {
         .remove(0)
 }
 
+fn connections(file: &Arc<SourceFile>) -> Vec<Connection> {
+    validate::validate(file, &definition(file).connections, STYLE).expect("valid")
+}
+
 #[divan::bench]
 fn read_fast_reader(bencher: Bencher) {
     let file = rules_file();
@@ -73,8 +78,7 @@ fn validate(bencher: Bencher) {
 #[divan::bench]
 fn name(bencher: Bencher) {
     let file = rules_file();
-    let connections =
-        validate::validate(&file, &definition(&file).connections, STYLE).expect("valid");
+    let connections = connections(&file);
     bencher
         .with_inputs(|| connections.clone())
         .bench_values(|connections| naming::name_connections(&file, connections, STYLE));
@@ -83,8 +87,7 @@ fn name(bencher: Bencher) {
 #[divan::bench]
 fn render(bencher: Bencher) {
     let file = rules_file();
-    let connections =
-        validate::validate(&file, &definition(&file).connections, STYLE).expect("valid");
+    let connections = connections(&file);
     let named = naming::name_connections(&file, connections, STYLE).expect("unique names");
     bencher.bench(|| render::render("rules.tf", &named, STYLE));
 }

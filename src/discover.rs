@@ -42,9 +42,10 @@ pub fn discover(paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>)
                 .parent()
                 .map_or_else(|| PathBuf::from("."), dir_or_dot);
             if let std::collections::btree_map::Entry::Vacant(entry) = listings.entry(dir) {
+                // Only this directory: entries it cannot read are skipped, not reported.
                 match list_dir(entry.key()) {
-                    Ok(listing) => {
-                        entry.insert(listing);
+                    Ok(listed) => {
+                        entry.insert(listed.listing);
                     }
                     Err(error) => errors.push(error),
                 }
@@ -113,35 +114,16 @@ fn walk(
     listings: &mut BTreeMap<PathBuf, Listing>,
     errors: &mut Vec<Diagnostic>,
 ) {
-    let mut subtrees = Vec::new();
-    let mut root_listing = Listing::default();
-    match fs::read_dir(root) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(error) => {
-                        errors.push(read_failed(root, error.to_string()));
-                        continue;
-                    }
-                };
-                let file_type = entry.file_type().ok();
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if file_type.is_some_and(|file_type| file_type.is_dir()) {
-                    if name == GENERATED_FILE {
-                        root_listing.has_generated = true;
-                    }
-                    if !name.starts_with('.') {
-                        subtrees.push(entry.path());
-                    }
-                } else {
-                    let is_regular = file_type.is_some_and(|file_type| file_type.is_file());
-                    root_listing.add(name, || is_regular || is_file(&entry.path()));
-                }
-            }
+    let (root_listing, subtrees) = match list_dir(root) {
+        Ok(mut listed) => {
+            errors.append(&mut listed.errors);
+            (listed.listing, listed.subdirs)
         }
-        Err(error) => errors.push(read_failed(root, error.to_string())),
-    }
+        Err(error) => {
+            errors.push(error);
+            (Listing::default(), Vec::new())
+        }
+    };
     let walked: Vec<Walked> = subtrees
         .par_iter()
         .map(|subtree| walk_subtree(subtree, cwd))
@@ -216,19 +198,49 @@ fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
     entry.file_type().is_dir() && entry.file_name().to_string_lossy().starts_with('.')
 }
 
-/// Lists one directory (a file argument's module).
-fn list_dir(dir: &Path) -> Result<Listing, Diagnostic> {
-    let entries = fs::read_dir(dir)
-        .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), dir))?;
-    let mut listing = Listing::default();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let is_regular = entry.file_type().is_ok_and(|file_type| file_type.is_file());
-        listing.add(entry.file_name().to_string_lossy().into_owned(), || {
-            is_regular || is_file(&path)
-        });
+/// One directory, listed.
+struct Listed {
+    listing: Listing,
+    /// Its subdirectories, hidden ones left out (not symlinks: they are not followed).
+    subdirs: Vec<PathBuf>,
+    /// Entries that could not be read.
+    errors: Vec<Diagnostic>,
+}
+
+/// Lists one directory: a file argument's module, or the root of a walk.
+fn list_dir(dir: &Path) -> Result<Listed, Diagnostic> {
+    let entries = fs::read_dir(dir).map_err(|error| read_failed(dir, error.to_string()))?;
+    let mut listed = Listed {
+        listing: Listing::default(),
+        subdirs: Vec::new(),
+        errors: Vec::new(),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                listed.errors.push(read_failed(dir, error.to_string()));
+                continue;
+            }
+        };
+        let file_type = entry.file_type().ok();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if file_type.is_some_and(|file_type| file_type.is_dir()) {
+            // A directory by the generated file's name is refused by name, as in `walk`.
+            if name == GENERATED_FILE {
+                listed.listing.has_generated = true;
+            }
+            if !name.starts_with('.') {
+                listed.subdirs.push(entry.path());
+            }
+        } else {
+            let is_regular = file_type.is_some_and(|file_type| file_type.is_file());
+            listed
+                .listing
+                .add(name, || is_regular || is_file(&entry.path()));
+        }
     }
-    Ok(listing)
+    Ok(listed)
 }
 
 /// A regular file, or a symlink to one (modules often share a file through a symlink). A

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, Object, ObjectKey, UnaryOperator};
-use hcl_edit::structure::Body;
+use hcl_edit::structure::{Attribute, Body};
 
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 
@@ -107,11 +107,7 @@ fn confirmed_fast_read(file: &Arc<SourceFile>) -> Result<Option<RulesFile>, Vec<
     else {
         return Ok(None);
     };
-    let attributes: Vec<_> = body
-        .blocks()
-        .filter(|block| block.ident.as_str() == "locals")
-        .filter_map(|block| block.body.get_attribute(LOCAL_NAME))
-        .collect();
+    let attributes: Vec<_> = rules_attributes(&body).collect();
     let confirmed = attributes.len() == found.len()
         && attributes.iter().zip(&found).all(|(attribute, found)| {
             span_of(&attribute.key) == found.key_span
@@ -141,13 +137,7 @@ pub fn definitions(
 ) -> Result<Vec<Definition>, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
-    for block in body
-        .blocks()
-        .filter(|block| block.ident.as_str() == "locals")
-    {
-        let Some(attribute) = block.body.get_attribute(LOCAL_NAME) else {
-            continue;
-        };
+    for attribute in rules_attributes(body) {
         let reader = Reader { file };
         match reader.connections(&attribute.value) {
             Ok(connections) => definitions.push(Definition {
@@ -163,6 +153,13 @@ pub fn definitions(
     } else {
         Err(errors)
     }
+}
+
+/// The `mutual_rules` attribute of each `locals` block (the first, if one is given twice).
+fn rules_attributes(body: &Body) -> impl Iterator<Item = &Attribute> {
+    body.blocks()
+        .filter(|block| block.ident.as_str() == "locals")
+        .filter_map(|block| block.body.get_attribute(LOCAL_NAME))
 }
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.

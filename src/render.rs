@@ -52,19 +52,13 @@ pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> St
 
 fn write_resource(out: &mut String, resource: &Resource, style: Style) {
     out.push('\n');
-    let (resource_type, block) = match style {
-        Style::SecurityGroupRule => (
-            "aws_security_group_rule",
-            security_group_rule(&resource.rule),
-        ),
-        Style::VpcSecurityGroupRule => (
-            vpc_resource_type(resource.rule.direction),
-            vpc_rule(resource),
-        ),
+    let block = match style {
+        Style::SecurityGroupRule => security_group_rule(&resource.rule),
+        Style::VpcSecurityGroupRule => vpc_rule(resource),
     };
     for part in [
         "resource \"",
-        resource_type,
+        resource_type(style, resource.rule.direction),
         "\" \"",
         &resource.name,
         "\" {\n",

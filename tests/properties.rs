@@ -142,7 +142,11 @@ impl Conn {
 }
 
 fn file(connections: &[Conn]) -> String {
-    let list: String = connections.iter().map(Conn::hcl).collect();
+    locals(&connections.iter().map(Conn::hcl).collect::<String>())
+}
+
+/// A file holding the list's elements, one per line (each ending in a comma).
+fn locals(list: &str) -> String {
     format!("locals {{\n  mutual_rules = [\n{list}  ]\n}}\n")
 }
 
@@ -330,7 +334,7 @@ fn compact_file(connections: &[Conn]) -> String {
             format!("    {{ {} }},\n", fields.join(", "))
         })
         .collect();
-    format!("locals {{\n  mutual_rules = [\n{list}  ]\n}}\n")
+    locals(&list)
 }
 
 proptest! {

@@ -6,7 +6,7 @@
 //! thread for each cost more than the rest of their parsing.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SendError, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hcl_edit::parser::Error;
@@ -33,32 +33,35 @@ pub fn parse(text: Text) -> Result<Answer, Duration> {
     let budget = budget((*text).as_ref().len());
     let Some(worker) = idle_worker() else {
         // No thread to be had: parse here, unbounded, rather than fail.
-        return Ok(hcl_edit::parser::parse_body((*text).as_ref()));
+        return Ok(parse_here(&text));
     };
     let (reply, answer) = mpsc::sync_channel(1);
     if let Err(SendError((text, _))) = worker.send((Arc::clone(&text), reply)) {
-        return Ok(hcl_edit::parser::parse_body((*text).as_ref()));
+        return Ok(parse_here(&text));
     }
     match answer.recv_timeout(budget) {
         Ok(answer) => {
-            IDLE.lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .push(worker);
+            idle().push(worker);
             Ok(answer)
         }
         Err(RecvTimeoutError::Timeout) => Err(budget),
         // The parser panicked: do it again here, so the panic is this thread's as before.
-        Err(RecvTimeoutError::Disconnected) => Ok(hcl_edit::parser::parse_body((*text).as_ref())),
+        Err(RecvTimeoutError::Disconnected) => Ok(parse_here(&text)),
     }
+}
+
+fn parse_here(text: &Text) -> Answer {
+    hcl_edit::parser::parse_body((**text).as_ref())
+}
+
+/// The pool (a panic elsewhere while it was held leaves it usable: it is only a list).
+fn idle() -> MutexGuard<'static, Vec<SyncSender<Job>>> {
+    IDLE.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// An idle parser thread from the pool, or a new one.
 fn idle_worker() -> Option<SyncSender<Job>> {
-    if let Some(worker) = IDLE
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .pop()
-    {
+    if let Some(worker) = idle().pop() {
         return Some(worker);
     }
     let (worker, jobs) = mpsc::sync_channel::<Job>(1);
@@ -73,6 +76,6 @@ fn idle_worker() -> Option<SyncSender<Job>> {
 /// more (the caller gave up) is dropped.
 fn serve(jobs: Receiver<Job>) {
     for (text, reply) in jobs {
-        let _ = reply.send(hcl_edit::parser::parse_body((*text).as_ref()));
+        let _ = reply.send(parse_here(&text));
     }
 }

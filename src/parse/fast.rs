@@ -108,29 +108,27 @@ impl<'a> Reader<'a> {
         let mut connections = Vec::new();
         if self.peek()? == b'[' {
             self.list(|reader| {
-                let start = reader.at;
-                let fields = reader.object()?;
-                connections.push(RawConnection {
-                    span: start..reader.at,
-                    map_key: None,
-                    fields,
-                });
+                connections.push(reader.connection(None)?);
                 Some(())
             })?;
         } else {
-            let entries = self.object_entries(|reader, key, key_span| {
-                let start = reader.at;
-                let fields = reader.object()?;
-                connections.push(RawConnection {
-                    span: start..reader.at,
-                    map_key: Some((key.to_string(), key_span)),
-                    fields,
-                });
+            self.object_entries(|reader, key, key_span| {
+                connections.push(reader.connection(Some((key.to_string(), key_span)))?);
                 Some(())
-            });
-            entries?;
+            })?;
         }
         Some(connections)
+    }
+
+    /// One connection object, at `self.at`.
+    fn connection(&mut self, map_key: Option<(String, Range<usize>)>) -> Option<RawConnection> {
+        let start = self.at;
+        let fields = self.object()?;
+        Some(RawConnection {
+            span: start..self.at,
+            map_key,
+            fields,
+        })
     }
 
     /// Spaces and tabs.
