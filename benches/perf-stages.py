@@ -12,7 +12,7 @@ import re
 import sys
 
 STAGES = [
-    ("hcl-edit (on the parser threads)", r"mutualsg::parse::bounded::serve"),
+    ("syntax layer (full parse)", r"mutualsg::syntax::parser::"),
     ("lint: parse other files", r"mutualsg::lint::warnings"),
     ("parse rules file (fast reader)", r"mutualsg::parse::parse_rules_file|mutualsg::parse::fast::"),
     ("validate", r"mutualsg::validate::validate"),
@@ -40,7 +40,7 @@ ACTIVITIES = [
     ("page faults", r"asm_exc_page_fault"),
     ("other syscalls", r"do_syscall_64"),
     ("malloc/free", r"malloc|cfree|_int_free|realloc|tcache"),
-    ("hcl-edit parser", r"hcl_edit::|winnow::"),
+    ("syntax parser", r"mutualsg::syntax::"),
     ("memchr/memmem", r"memchr::"),
     ("hclfmt", r"mutualsg::hclfmt::"),
     ("sorting", r"::sort::"),

@@ -1,6 +1,6 @@
 //! The pipeline's stages in process, on one module of 20,000 connections of the usual shape
 //! (the 100,000-connection case of `benches/run.sh`, a fifth of it): the fast reader of
-//! `mutual_rules` against hcl-edit on the same file, then validation, naming and rendering.
+//! `mutual_rules` against the full parse (the syntax layer) of the same file, then validation, naming and rendering.
 //!
 //! `cargo bench --bench stages` (divan prints the median of each).
 
@@ -60,7 +60,7 @@ fn read_fast_reader(bencher: Bencher) {
 }
 
 #[divan::bench]
-fn read_hcl_edit(bencher: Bencher) {
+fn read_full_parse(bencher: Bencher) {
     let file = rules_file();
     bencher.bench(|| {
         let body = parse::parse_body(&file).expect("parses");

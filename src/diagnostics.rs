@@ -130,10 +130,8 @@ pub enum Problem {
     NotUtf8,
     #[error("syntax error: {0}")]
     Syntax(String),
-    #[error("nested too deeply: mutualsg reads at most {0}")]
-    NestedTooDeeply(String),
-    #[error("gave up parsing this file after {0} s")]
-    ParseTimeout(u64),
+    #[error("nested too deeply: mutualsg reads at most {0} nested expressions")]
+    NestedTooDeeply(usize),
     #[error("`mutual_rules` is defined more than once in this module")]
     DuplicateDefinition,
     #[error("`mutual_rules` is defined in an override file")]
@@ -306,7 +304,6 @@ impl Problem {
             Problem::NotUtf8 => "mutualsg::not_utf8",
             Problem::Syntax(_) => "mutualsg::syntax",
             Problem::NestedTooDeeply(_) => "mutualsg::nested_too_deeply",
-            Problem::ParseTimeout(_) => "mutualsg::parse_timeout",
             Problem::DuplicateDefinition => "mutualsg::duplicate_definition",
             Problem::InOverrideFile => "mutualsg::override_file",
             Problem::NotLiteral => "mutualsg::not_literal",
@@ -359,7 +356,6 @@ impl Problem {
         match self {
             Problem::Syntax(_) => "here",
             Problem::NestedTooDeeply(_) => "one level too deep",
-            Problem::ParseTimeout(_) => "probably malformed here",
             Problem::DuplicateDefinition => "defined again here",
             Problem::InOverrideFile => "in an override file",
             Problem::NotLiteral => "not a literal list or object",
@@ -413,7 +409,6 @@ impl Problem {
             Problem::ReadFailed(_) => "check that the file exists, is readable, and that a symlink leads to a file".into(),
             Problem::NotUtf8 => "Terraform reads only UTF-8: re-encode the file".into(),
             Problem::Syntax(_) => "fix the syntax; `terraform validate` reports it too".into(),
-            Problem::ParseTimeout(_) => "the file is most likely malformed (`terraform validate` shows where): mutualsg's HCL parser takes exponential time on some malformed input".into(),
             Problem::NestedTooDeeply(_) => "Terraform reads it, but mutualsg's HCL parser stops here rather than run out of stack: flatten the expression, or move it to a file that does not mention mutual_rules".into(),
             Problem::DuplicateDefinition => "Terraform allows one `mutual_rules` local per module: merge the two lists".into(),
             Problem::InOverrideFile => "Terraform merges override files, mutualsg does not: move `mutual_rules` to a regular .tf file".into(),

@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hcl_edit::Span;
-use hcl_edit::structure::{Block, Body};
-
 use crate::connection::{Direction, Items, Peer, Rule, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::naming::NamedConnection;
+use crate::syntax::{Block, Body};
 
 /// AWS's default quota of inbound (and, separately, outbound) rules per security group.
 const RULES_PER_GROUP: usize = 60;
@@ -117,16 +115,13 @@ pub struct ManagedGroup {
 /// syntax tree (large for a big module) need not be kept for the warnings.
 pub fn managed_groups(file: &Arc<SourceFile>, body: &Body) -> Vec<ManagedGroup> {
     let mut managed = Vec::new();
-    for block in body
-        .blocks()
-        .filter(|block| block.ident.as_str() == "resource")
-    {
-        let span = crate::parse::header_span(block);
+    for block in body.blocks_of("resource") {
+        let span = block.header_span();
         match labels(block).as_slice() {
             ["aws_security_group", name] => {
-                let has_inline = ["ingress", "egress"]
-                    .iter()
-                    .any(|key| block.body.has_blocks(key) || block.body.has_attribute(key));
+                let has_inline = ["ingress", "egress"].iter().any(|key| {
+                    block.body.blocks_of(key).next().is_some() || block.body.has_attribute(key)
+                });
                 if has_inline {
                     let group = format!("aws_security_group.{name}");
                     managed.push(ManagedGroup {
@@ -136,10 +131,10 @@ pub fn managed_groups(file: &Arc<SourceFile>, body: &Body) -> Vec<ManagedGroup> 
                 }
             }
             ["aws_vpc_security_group_rules_exclusive", _] => {
-                let Some(attribute) = block.body.get_attribute("security_group_id") else {
+                let Some(attribute) = block.body.attribute("security_group_id") else {
                     continue;
                 };
-                let group = &file.text[attribute.value.span().unwrap_or(0..0)];
+                let group = &file.text[attribute.value.span.clone()];
                 managed.push(ManagedGroup {
                     reference: squeeze(group),
                     warning: Diagnostic::at(
@@ -171,5 +166,9 @@ fn management_warnings(managed: &[ManagedGroup], rules: &[Rule]) -> Vec<Diagnost
 }
 
 fn labels(block: &Block) -> Vec<&str> {
-    block.labels.iter().map(|label| label.as_str()).collect()
+    block
+        .labels
+        .iter()
+        .map(|label| label.value.as_str())
+        .collect()
 }

@@ -11,9 +11,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Body};
-
 use crate::config::{Config, Style};
 use crate::connection::{Direction, Peer, Port, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
@@ -21,8 +18,9 @@ use crate::discover::{Module, join};
 use crate::model::{self, DeclaredRule, ModuleModel, Origin, ParsedFile, RulePeer};
 use crate::naming::{self, Definition};
 use crate::output::Change;
-use crate::parse::{self, LOCAL_NAME, Literal, header_span, span_of};
+use crate::parse::{self, LOCAL_NAME, Literal};
 use crate::render;
+use crate::syntax::{self, Block, Body, Expr, ExprKind, ObjectItem};
 
 /// The file migration blocks go into; users delete it once the migration is applied.
 pub const MIGRATION_FILE: &str = "mutual_rules.migrate.tf";
@@ -137,7 +135,12 @@ impl Planner<'_> {
     /// `module "NAME" { source = "skwashd/mutual-security-groups/aws" ... }` calls.
     fn module_calls(&mut self) -> Result<(), Vec<Diagnostic>> {
         for parsed in &self.model.files {
-            for block in parsed.body.blocks().filter(|block| is_module_call(block)) {
+            for block in parsed
+                .body
+                .blocks
+                .iter()
+                .filter(|block| is_module_call(block))
+            {
                 self.module_call(parsed, block)?;
             }
         }
@@ -149,10 +152,10 @@ impl Planner<'_> {
         let name = block
             .labels
             .first()
-            .map(|label| label.as_str().to_string())
+            .map(|label| label.value.clone())
             .unwrap_or_default();
         let what = format!("module.{name}");
-        let header = header_span(block);
+        let header = block.header_span();
         if block.body.has_attribute("count") || block.body.has_attribute("for_each") {
             self.skip(
                 file,
@@ -180,22 +183,22 @@ impl Planner<'_> {
             );
             return Ok(());
         }
-        let Some(rules) = block.body.get_attribute("rules") else {
+        let Some(rules) = block.body.attribute("rules") else {
             self.skip(file, header, what, "the call has no `rules`");
             return Ok(());
         };
-        let old: Vec<OldAddresses> = match &rules.value {
-            Expression::Array(list) => (0..list.len())
+        let old: Vec<OldAddresses> = match &rules.value.kind {
+            ExprKind::Tuple(list) => (0..list.len())
                 .map(|index| OldAddresses::ModuleList {
                     module: name.clone(),
                     index,
                 })
                 .collect(),
-            Expression::Object(map) => map
+            ExprKind::Object(map) => map
                 .iter()
-                .map(|(key, _)| OldAddresses::ModuleMap {
+                .map(|item| OldAddresses::ModuleMap {
                     module: name.clone(),
-                    key: object_key(file, key),
+                    key: object_key(file, item),
                 })
                 .collect(),
             _ => {
@@ -208,7 +211,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let is_v2 = matches!(rules.value, Expression::Object(_));
+        let is_v2 = matches!(rules.value.kind, ExprKind::Object(_));
         // v1's rules are aws_security_group_rule: the aws_vpc_* style would change their type,
         // which `moved` refuses.
         if !is_v2 && self.config.style == Style::VpcSecurityGroupRule {
@@ -216,7 +219,7 @@ impl Planner<'_> {
             return Ok(());
         }
         let mut rules_text = parse::value(file, &rules.value).text;
-        if let Some(tags) = block.body.get_attribute("tags") {
+        if let Some(tags) = block.body.attribute("tags") {
             let tags = parse::value(file, &tags.value);
             let empty = tags.literal == Some(Literal::Null) || squeeze(&tags.text) == "{}";
             if !empty {
@@ -227,7 +230,7 @@ impl Planner<'_> {
                         tags.span.clone(),
                     )]);
                 }
-                rules_text = add_tags(file, &rules.value, &tags.text, span_of(&rules.value).start);
+                rules_text = add_tags(file, &rules.value, &tags.text);
             }
         }
         if is_v2 && self.config.style == Style::SecurityGroupRule {
@@ -235,7 +238,7 @@ impl Planner<'_> {
                 from: format!("module.{name}"),
             });
         }
-        self.new_rules_text = Some((file.path.clone(), span_of(block), rules_text, old));
+        self.new_rules_text = Some((file.path.clone(), block.span.clone(), rules_text, old));
         Ok(())
     }
 
@@ -378,9 +381,10 @@ impl Planner<'_> {
             .find(|parsed| Arc::ptr_eq(&parsed.file, &rule.file))?;
         parsed
             .body
-            .blocks()
-            .find(|block| header_span(block) == rule.span)
-            .map(span_of)
+            .blocks
+            .iter()
+            .find(|block| block.header_span() == rule.span)
+            .map(|block| block.span.clone())
     }
 
     fn edit(&mut self, file: &Arc<SourceFile>, range: Range<usize>, text: String) {
@@ -686,14 +690,14 @@ fn migration_file_change(
 fn existing_blocks(files: &[ParsedFile]) -> Vec<MigrationBlock> {
     let mut blocks = Vec::new();
     for parsed in files {
-        for block in parsed.body.blocks() {
+        for block in &parsed.body.blocks {
             let get = |key: &str| {
                 block
                     .body
-                    .get_attribute(key)
+                    .attribute(key)
                     .map(|attribute| squeeze(&parse::value(&parsed.file, &attribute.value).text))
             };
-            let found = match block.ident.as_str() {
+            let found = match block.kind.text.as_str() {
                 "moved" => get("from")
                     .zip(get("to"))
                     .map(|(from, to)| MigrationBlock::Moved { from, to }),
@@ -712,12 +716,8 @@ fn existing_blocks(files: &[ParsedFile]) -> Vec<MigrationBlock> {
 /// A warning when the module's `required_version` excludes the Terraform the blocks need.
 fn version_warning(files: &[ParsedFile], minor: u32, kind: &'static str) -> Option<Diagnostic> {
     for parsed in files {
-        for block in parsed
-            .body
-            .blocks()
-            .filter(|block| block.ident.as_str() == "terraform")
-        {
-            let Some(attribute) = block.body.get_attribute("required_version") else {
+        for block in parsed.body.blocks_of("terraform") {
+            let Some(attribute) = block.body.attribute("required_version") else {
                 continue;
             };
             let value = parse::value(&parsed.file, &attribute.value);
@@ -788,10 +788,7 @@ fn satisfies(version: (u32, u32, u32), comparator: &str) -> bool {
 /// Renames that `generate` would make to resources whose attributes stay the same (a `name`
 /// or map key added or changed): `moved` blocks keep Terraform from replacing them.
 pub fn rename_moves(old_generated: &str, new_generated: &str) -> Vec<(String, String)> {
-    let (Ok(old), Ok(new)) = (
-        hcl_edit::parser::parse_body(old_generated),
-        hcl_edit::parser::parse_body(new_generated),
-    ) else {
+    let (Ok(old), Ok(new)) = (syntax::parse(old_generated), syntax::parse(new_generated)) else {
         return Vec::new();
     };
     let old = resources_with_attributes(old_generated, &old);
@@ -841,20 +838,22 @@ pub fn rename_change(
 /// `type.name` → the block's attributes, layout squeezed out.
 fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(String, String)>> {
     let mut resources = BTreeMap::new();
-    for block in body
-        .blocks()
-        .filter(|block| block.ident.as_str() == "resource")
-    {
-        let labels: Vec<&str> = block.labels.iter().map(|label| label.as_str()).collect();
+    for block in body.blocks_of("resource") {
+        let labels: Vec<&str> = block
+            .labels
+            .iter()
+            .map(|label| label.value.as_str())
+            .collect();
         let [resource_type, name] = labels[..] else {
             continue;
         };
         let mut attributes: Vec<(String, String)> = block
             .body
-            .attributes()
+            .attributes
+            .iter()
             .map(|attribute| {
-                let span = span_of(&attribute.value);
-                (attribute.key.as_str().to_string(), squeeze(&text[span]))
+                let value = &text[attribute.value.span.clone()];
+                (attribute.name.text.clone(), squeeze(value))
             })
             .collect();
         attributes.sort();
@@ -864,17 +863,18 @@ fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(S
 }
 
 fn is_module_call(block: &Block) -> bool {
-    if block.ident.as_str() != "module" {
+    if block.kind.text != "module" {
         return false;
     }
-    let Some(source) = block.body.get_attribute("source") else {
-        return false;
-    };
-    let Expression::String(source) = &source.value else {
+    let Some(source) = block
+        .body
+        .attribute("source")
+        .and_then(|source| source.value.string())
+    else {
         return false;
     };
     // Recognised by its registry source, never by a local path.
-    let source = source.value().trim();
+    let source = source.trim();
     let source = source
         .strip_prefix("registry.terraform.io/")
         .unwrap_or(source);
@@ -882,22 +882,21 @@ fn is_module_call(block: &Block) -> bool {
 }
 
 /// A module-call map key as a string.
-fn object_key(file: &SourceFile, key: &hcl_edit::expr::ObjectKey) -> String {
-    match key {
-        hcl_edit::expr::ObjectKey::Ident(ident) => ident.as_str().to_string(),
-        hcl_edit::expr::ObjectKey::Expression(Expression::String(string)) => string.value().clone(),
-        hcl_edit::expr::ObjectKey::Expression(expr) => squeeze(&file.text[span_of(expr)]),
+fn object_key(file: &SourceFile, item: &ObjectItem) -> String {
+    match item.key.as_str() {
+        Some(key) => key.to_string(),
+        None => squeeze(&file.text[item.key_span.clone()]),
     }
 }
 
 /// Adds `tags = TAGS` (after a blank line, which keeps `terraform fmt`'s alignment as it is) to
 /// every connection object of a module call's `rules`.
-fn add_tags(file: &SourceFile, rules: &Expression, tags: &str, rules_start: usize) -> String {
-    let rules_span = span_of(rules);
-    let mut text = file.text[rules_span.clone()].to_string();
-    let objects: Vec<Range<usize>> = match rules {
-        Expression::Array(list) => list.iter().map(span_of).collect(),
-        Expression::Object(map) => map.iter().map(|(_, value)| span_of(value.expr())).collect(),
+fn add_tags(file: &SourceFile, rules: &Expr, tags: &str) -> String {
+    let rules_start = rules.span.start;
+    let mut text = file.text[rules.span.clone()].to_string();
+    let objects: Vec<Range<usize>> = match &rules.kind {
+        ExprKind::Tuple(list) => list.iter().map(|element| element.span.clone()).collect(),
+        ExprKind::Object(map) => map.iter().map(|item| item.value.span.clone()).collect(),
         _ => Vec::new(),
     };
     // From the last object back, so earlier offsets stay valid.
@@ -929,12 +928,11 @@ fn closing_bracket_of_list(files: &[ParsedFile], file: &Arc<SourceFile>) -> Opti
         .find(|parsed| Arc::ptr_eq(&parsed.file, file))?;
     parsed
         .body
-        .blocks()
-        .filter(|block| block.ident.as_str() == "locals")
-        .find_map(|block| block.body.get_attribute(LOCAL_NAME))
-        .and_then(|attribute| match &attribute.value {
-            Expression::Array(list) => Some(span_of(list).end - 1),
-            _ => None,
+        .blocks_of("locals")
+        .find_map(|block| block.body.attribute(LOCAL_NAME))
+        .and_then(|attribute| {
+            attribute.value.tuple()?;
+            Some(attribute.value.span.end - 1)
         })
 }
 

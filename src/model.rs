@@ -6,14 +6,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use hcl_edit::structure::{Block, Body};
-
 use crate::config::Config;
 use crate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::discover::Module;
 use crate::naming::{Definition, NamedConnection};
-use crate::parse::{self, Literal, Value, span_of};
+use crate::parse::{self, Literal, Value};
+use crate::syntax::{Block, Body};
 
 /// A parsed source file of the module.
 pub struct ParsedFile {
@@ -117,11 +116,7 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
         rules.extend(generated_rules(&definition.file, &definition.connections));
     }
     for parsed in &files {
-        for block in parsed
-            .body
-            .blocks()
-            .filter(|block| block.ident.as_str() == "resource")
-        {
+        for block in parsed.body.blocks_of("resource") {
             let reader = BlockReader {
                 file: &parsed.file,
                 block,
@@ -220,17 +215,17 @@ impl BlockReader<'_> {
         self.block
             .labels
             .iter()
-            .map(|label| label.as_str())
+            .map(|label| label.value.as_str())
             .collect()
     }
 
     /// `resource "type" "name"`, for the underline.
     fn header_span(&self) -> Range<usize> {
-        parse::header_span(self.block)
+        self.block.header_span()
     }
 
     fn get(&self, body: &Body, key: &str) -> Option<Value> {
-        body.get_attribute(key)
+        body.attribute(key)
             .map(|attribute| parse::value(self.file, &attribute.value))
     }
 
@@ -355,8 +350,8 @@ impl BlockReader<'_> {
     fn inline_rules(&self, group_address: &str) -> Vec<DeclaredRule> {
         let group_id = format!("{group_address}.id");
         let mut rules = Vec::new();
-        for block in self.block.body.blocks() {
-            let direction = match block.ident.as_str() {
+        for block in &self.block.body.blocks {
+            let direction = match block.kind.text.as_str() {
                 "ingress" => Direction::Ingress,
                 "egress" => Direction::Egress,
                 _ => continue,
@@ -380,7 +375,7 @@ impl BlockReader<'_> {
                 group: group_address.to_string(),
             };
             let mut rule = self.rule(origin, direction, group_id.clone(), peers, body);
-            rule.span = span_of(&block.ident);
+            rule.span = block.kind.span.clone();
             rule.repeated = false;
             rules.push(rule);
         }

@@ -1,17 +1,13 @@
 //! Finds `locals { mutual_rules = ... }` in one file and reads it into raw connections,
 //! every key and value with its byte span, nothing yet checked beyond its shape.
 
-mod bounded;
 mod fast;
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use hcl_edit::Span;
-use hcl_edit::expr::{Expression, Object, ObjectKey, UnaryOperator};
-use hcl_edit::structure::{Attribute, Body};
-
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::syntax::{self, Attribute, Body, ErrorKind, Expr, ExprKind, ObjectItem, ObjectKey};
 
 /// One `mutual_rules = ...` attribute.
 #[derive(Debug)]
@@ -75,7 +71,7 @@ pub struct RulesFile {
 }
 
 /// Parses a file that mentions `mutual_rules`: by the fast reader when the definitions have
-/// the common shape, by hcl-edit alone otherwise (and for every error).
+/// the common shape, by the syntax layer alone otherwise (and for every error).
 pub fn parse_rules_file(file: &Arc<SourceFile>) -> Result<RulesFile, Vec<Diagnostic>> {
     if let Some(parsed) = confirmed_fast_read(file)? {
         return Ok(parsed);
@@ -85,15 +81,14 @@ pub fn parse_rules_file(file: &Arc<SourceFile>) -> Result<RulesFile, Vec<Diagnos
     Ok(RulesFile { body, definitions })
 }
 
-/// The fast reader's definitions, confirmed by hcl-edit on the file with their values
+/// The fast reader's definitions, confirmed by the syntax layer on the file with their values
 /// blanked out: each must be, at the same offsets, the `mutual_rules` of a `locals` block.
-/// `None` where it does not answer. Public for the tests that compare it with hcl-edit.
+/// `None` where it does not answer. Public for the tests that compare it with the full parse.
 pub fn read_fast(file: &Arc<SourceFile>) -> Option<RulesFile> {
     confirmed_fast_read(file).ok().flatten()
 }
 
-/// [`read_fast`], or the error that hcl-edit gave up on the rest of the file (which it would
-/// again on the file as written: no second wait).
+/// [`read_fast`]; `Ok(None)` where the slow path must read the file (and report its errors).
 fn confirmed_fast_read(file: &Arc<SourceFile>) -> Result<Option<RulesFile>, Vec<Diagnostic>> {
     let Some(found) = fast::read(&file.text) else {
         return Ok(None);
@@ -103,15 +98,13 @@ fn confirmed_fast_read(file: &Arc<SourceFile>) -> Result<Option<RulesFile>, Vec<
         found.iter().map(|found| found.value_span.clone()),
     );
     // A syntax error is reported from the file as written, by the slow path.
-    let Ok(body) = bounded::parse(Arc::new(blanked)).map_err(|budget| timed_out(file, budget))?
-    else {
+    let Ok(body) = syntax::parse(&blanked) else {
         return Ok(None);
     };
     let attributes: Vec<_> = rules_attributes(&body).collect();
     let confirmed = attributes.len() == found.len()
         && attributes.iter().zip(&found).all(|(attribute, found)| {
-            span_of(&attribute.key) == found.key_span
-                && span_of(&attribute.value) == found.value_span
+            attribute.name.span == found.key_span && attribute.value.span == found.value_span
         });
     if !confirmed {
         return Ok(None);
@@ -142,7 +135,7 @@ pub fn definitions(
         match reader.connections(&attribute.value) {
             Ok(connections) => definitions.push(Definition {
                 file: Arc::clone(file),
-                key_span: span_of(&attribute.key),
+                key_span: attribute.name.span.clone(),
                 connections,
             }),
             Err(mut found) => errors.append(&mut found),
@@ -157,101 +150,19 @@ pub fn definitions(
 
 /// The `mutual_rules` attribute of each `locals` block (the first, if one is given twice).
 fn rules_attributes(body: &Body) -> impl Iterator<Item = &Attribute> {
-    body.blocks()
-        .filter(|block| block.ident.as_str() == "locals")
-        .filter_map(|block| block.body.get_attribute(LOCAL_NAME))
+    body.blocks_of("locals")
+        .filter_map(|block| block.body.attribute(LOCAL_NAME))
 }
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
-    let parsed = bounded::parse(Arc::clone(file) as bounded::Text)
-        .map_err(|budget| timed_out(file, budget))?;
-    parsed.map_err(|error| {
-        // The offending character, whole: hcl-edit clamps an error at the end of the file to
-        // its last byte, which may be inside a multi-byte character, and a span must not split
-        // one.
-        let mut offset = error.location().offset().min(file.text.len());
-        while !file.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let end = file.text[offset..]
-            .chars()
-            .next()
-            .map_or(offset, |c| offset + c.len_utf8());
-        let message = error.message();
-        let problem = match depth_limit(message) {
-            Some(limit) => Problem::NestedTooDeeply(limit.to_string()),
-            None => Problem::Syntax(message.to_string()),
+    syntax::parse(&file.text).map_err(|error| {
+        let problem = match error.kind {
+            ErrorKind::Syntax => Problem::Syntax(error.message.to_string()),
+            ErrorKind::TooDeep => Problem::NestedTooDeeply(syntax::MAX_DEPTH),
         };
-        vec![Diagnostic::at(problem, file, offset..end)]
+        vec![Diagnostic::at(problem, file, error.span)]
     })
-}
-
-fn timed_out(file: &Arc<SourceFile>, budget: std::time::Duration) -> Vec<Diagnostic> {
-    let span = likely_syntax_error(&file.text);
-    vec![Diagnostic::at(
-        Problem::ParseTimeout(budget.as_secs()),
-        file,
-        span,
-    )]
-}
-
-/// Where a file that hcl-edit gave up on most likely goes wrong: the first bracket closed by
-/// the wrong one, or else the last one left open (strings and comments skipped, roughly).
-fn likely_syntax_error(text: &str) -> Range<usize> {
-    let bytes = text.as_bytes();
-    let mut open: Vec<usize> = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'"' => {
-                at += 1;
-                while at < bytes.len() && !matches!(bytes[at], b'"' | b'\n') {
-                    at += if bytes[at] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' => at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |end| at + end),
-            b'{' | b'[' | b'(' => open.push(at),
-            close @ (b'}' | b']' | b')') => {
-                let opener = open.pop().map(|opened| bytes[opened]);
-                let expected = match close {
-                    b'}' => b'{',
-                    b']' => b'[',
-                    _ => b'(',
-                };
-                if opener != Some(expected) {
-                    return at..at + 1;
-                }
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    open.last().map_or(0..0, |&opened| opened..opened + 1)
-}
-
-/// The limit in hcl-edit's errors for input nested past its bounds (64 levels, 128 chained
-/// binary operators), which keep its recursive parser, and the recursive drop of the tree it
-/// builds, from overflowing the stack on input like 100,000 `[`. Terraform has no such limits,
-/// so this is not a syntax error.
-fn depth_limit(message: &str) -> Option<&str> {
-    let (what, limit) = message.split_once("; expected at most ")?;
-    matches!(what, "invalid nesting depth" | "invalid binary operation").then_some(limit)
-}
-
-/// `resource "type" "name"`: where a block starts, for an underline that does not cover
-/// the whole body.
-pub fn header_span(block: &hcl_edit::structure::Block) -> Range<usize> {
-    let start = span_of(&block.ident).start;
-    let end = block
-        .labels
-        .last()
-        .map_or(start, |label| span_of(label).end);
-    start..end
-}
-
-pub fn span_of(node: &impl Span) -> Range<usize> {
-    node.span().unwrap_or(0..0)
 }
 
 struct Reader<'a> {
@@ -263,26 +174,26 @@ impl Reader<'_> {
         Diagnostic::at(problem, self.file, span)
     }
 
-    fn connections(&self, value: &Expression) -> Result<Vec<RawConnection>, Vec<Diagnostic>> {
+    fn connections(&self, value: &Expr) -> Result<Vec<RawConnection>, Vec<Diagnostic>> {
         let mut connections = Vec::new();
         let mut errors = Vec::new();
         let mut push = |result: Result<RawConnection, Vec<Diagnostic>>| match result {
             Ok(connection) => connections.push(connection),
             Err(mut found) => errors.append(&mut found),
         };
-        match value {
-            Expression::Array(array) => {
-                for element in array.iter() {
+        match &value.kind {
+            ExprKind::Tuple(elements) => {
+                for element in elements {
                     push(self.connection(element, None));
                 }
             }
-            Expression::Object(object) => {
-                for (key, entry) in object.iter() {
-                    let key = self.object_key(key);
-                    push(key.and_then(|key| self.connection(entry.expr(), Some(key))));
+            ExprKind::Object(items) => {
+                for item in items {
+                    let key = self.object_key(item);
+                    push(key.and_then(|key| self.connection(&item.value, Some(key))));
                 }
             }
-            other => return Err(vec![self.error(Problem::NotLiteral, span_of(other))]),
+            _ => return Err(vec![self.error(Problem::NotLiteral, value.span.clone())]),
         }
         if errors.is_empty() {
             Ok(connections)
@@ -292,12 +203,11 @@ impl Reader<'_> {
     }
 
     /// An object key as a string: `key` or `"key"`.
-    fn object_key(&self, key: &ObjectKey) -> Result<(String, Range<usize>), Vec<Diagnostic>> {
-        let span = span_of(key);
-        match key {
-            ObjectKey::Ident(ident) => Ok((ident.as_str().to_string(), span)),
-            ObjectKey::Expression(Expression::String(string)) => Ok((string.value().clone(), span)),
-            ObjectKey::Expression(_) => Err(vec![self.error(
+    fn object_key(&self, item: &ObjectItem) -> Result<(String, Range<usize>), Vec<Diagnostic>> {
+        let span = item.key_span.clone();
+        match &item.key {
+            ObjectKey::Ident(text) | ObjectKey::String(text) => Ok((text.clone(), span)),
+            ObjectKey::Expr => Err(vec![self.error(
                 Problem::WrongType {
                     key: "a key",
                     expected: "a name or a quoted string",
@@ -309,32 +219,33 @@ impl Reader<'_> {
 
     fn connection(
         &self,
-        value: &Expression,
+        value: &Expr,
         map_key: Option<(String, Range<usize>)>,
     ) -> Result<RawConnection, Vec<Diagnostic>> {
-        let span = span_of(value);
-        let Expression::Object(object) = value else {
+        let span = value.span.clone();
+        let Some(items) = value.object() else {
             return Err(vec![self.error(Problem::ConnectionNotObject, span)]);
         };
         Ok(RawConnection {
             span,
             map_key,
-            fields: self.fields(object)?,
+            fields: self.fields(items)?,
         })
     }
 
-    fn fields(&self, object: &Object) -> Result<Vec<Field>, Vec<Diagnostic>> {
+    fn fields(&self, items: &[ObjectItem]) -> Result<Vec<Field>, Vec<Diagnostic>> {
         let mut fields: Vec<Field> = Vec::new();
         let mut errors = Vec::new();
-        for (key, value) in object.iter() {
-            let (key, key_span) = match self.object_key(key) {
+        for item in items {
+            let (key, key_span) = match self.object_key(item) {
                 Ok(key) => key,
                 Err(mut found) => {
                     errors.append(&mut found);
                     continue;
                 }
             };
-            // hcl-edit rejects `{ a = 1, a = 2 }` but not `{ a = 1, "a" = 2 }`; Terraform rejects both.
+            // Terraform takes the last of a key given twice; in a connection it is surely a
+            // mistake, so it is refused.
             if let Some(first) = fields.iter().find(|field| field.key == key) {
                 errors.push(
                     self.error(Problem::DuplicateKey(key.clone()), key_span.clone())
@@ -342,14 +253,14 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            let value = self.value(value.expr());
-            // hcl-edit reads a carriage return that ends no line as a space; Terraform rejects
-            // it ("Invalid character"), and it must not reach the generated file.
-            if let Some(at) = stray_carriage_return(&value.text) {
-                let at = value.span.start + at;
-                errors.push(self.error(Problem::Syntax(STRAY_CR.to_string()), at..at + 1));
+            if let Some((key, first, again)) = repeated_key(&item.value) {
+                errors.push(
+                    self.error(Problem::DuplicateKey(key.to_string()), again)
+                        .with_note("first given here", self.file, first),
+                );
                 continue;
             }
+            let value = self.value(&item.value);
             fields.push(Field {
                 key,
                 key_span,
@@ -363,54 +274,52 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&self, expr: &Expression) -> Value {
+    fn value(&self, expr: &Expr) -> Value {
         value(self.file, expr)
     }
 }
 
-const STRAY_CR: &str = "invalid character: a carriage return that does not end a line";
-
-/// The offset of the first `\r` not followed by `\n`.
-fn stray_carriage_return(text: &str) -> Option<usize> {
-    text.match_indices('\r')
-        .map(|(at, _)| at)
-        .find(|&at| !text[at + 1..].starts_with('\n'))
-}
-
-/// An expression's source text and, when it is one, its literal value.
-pub fn value(file: &SourceFile, expr: &Expression) -> Value {
-    let span = span_of(expr);
-    let literal = match expr {
-        Expression::Array(array) => Some(Literal::List(
-            array.iter().map(|element| value(file, element)).collect(),
-        )),
-        scalar => literal(scalar),
-    };
-    Value {
-        text: file.text[span.clone()].to_string(),
-        literal,
-        span,
-    }
-}
-
-fn literal(expr: &Expression) -> Option<Literal> {
-    match expr {
-        Expression::String(string) => Some(Literal::String(string.value().clone())),
-        Expression::Number(number) => Some(number_literal(number.value().as_i64())),
-        Expression::Bool(value) => Some(Literal::Bool(*value.value())),
-        Expression::Null(_) => Some(Literal::Null),
-        Expression::UnaryOp(op) if *op.operator.value() == UnaryOperator::Neg => match &op.expr {
-            Expression::Number(number) => Some(number_literal(
-                number.value().as_i64().and_then(i64::checked_neg),
-            )),
-            _ => None,
-        },
+/// A key given twice in an object anywhere inside a value (`tags = { a = 1, a = 2 }`), with
+/// the spans of both: Terraform takes the last, but inside `mutual_rules` it is surely a
+/// mistake, and it would be copied into the generated file.
+fn repeated_key(expr: &Expr) -> Option<(&str, Range<usize>, Range<usize>)> {
+    match &expr.kind {
+        ExprKind::Object(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(at, item)| {
+                let key = item.key.as_str()?;
+                let first = items[..at]
+                    .iter()
+                    .find(|other| other.key.as_str() == Some(key))?;
+                Some((key, first.key_span.clone(), item.key_span.clone()))
+            })
+            .or_else(|| items.iter().find_map(|item| repeated_key(&item.value))),
+        ExprKind::Tuple(elements) => elements.iter().find_map(repeated_key),
         _ => None,
     }
 }
 
-fn number_literal(int: Option<i64>) -> Literal {
-    int.map_or(Literal::Other, Literal::Int)
+/// An expression's source text and, when it is one, its literal value.
+pub fn value(file: &SourceFile, expr: &Expr) -> Value {
+    let literal = match &expr.kind {
+        ExprKind::Tuple(elements) => Some(Literal::List(
+            elements
+                .iter()
+                .map(|element| value(file, element))
+                .collect(),
+        )),
+        ExprKind::String(string) => Some(Literal::String(string.clone())),
+        ExprKind::Number(int) => Some(int.map_or(Literal::Other, Literal::Int)),
+        ExprKind::Bool(value) => Some(Literal::Bool(*value)),
+        ExprKind::Null => Some(Literal::Null),
+        _ => None,
+    };
+    Value {
+        text: file.text[expr.span.clone()].to_string(),
+        literal,
+        span: expr.span.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -461,31 +370,58 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_a_located_error_not_a_stack_overflow() {
-        let deep = format!("locals {{\n  mutual_rules = {}\n}}\n", "[".repeat(100_000));
-        let errors = parse(&deep).unwrap_err();
-        let limit = "64 nested levels".to_string();
-        assert_eq!(*errors[0].problem, Problem::NestedTooDeeply(limit));
-        // At the first bracket past the limit: line 2, column 17 + 65.
-        assert_eq!(errors[0].line_column(), Some((2, 82)));
-        let chain = format!("locals {{\n  mutual_rules = 1{}\n}}\n", " + 1".repeat(200));
+        // On a thread with the 2 MiB stack that rayon's workers have.
+        let errors = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let deep = format!("locals {{\n  mutual_rules = {}\n}}\n", "[".repeat(100_000));
+                parse(&deep).unwrap_err()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(
+            *errors[0].problem,
+            Problem::NestedTooDeeply(crate::syntax::MAX_DEPTH)
+        );
+        // At the first bracket past the limit: line 2, column 17 + MAX_DEPTH.
+        let column = 17 + crate::syntax::MAX_DEPTH + 1;
+        assert_eq!(errors[0].line_column(), Some((2, column)));
+    }
+
+    #[test]
+    fn a_long_chain_of_operators_is_read_without_a_limit() {
+        let chain = format!(
+            "locals {{\n  mutual_rules = 1{}\n}}\n",
+            " + 1".repeat(100_000)
+        );
         let errors = parse(&chain).unwrap_err();
-        let limit = "128 chained binary operators".to_string();
-        assert_eq!(*errors[0].problem, Problem::NestedTooDeeply(limit));
+        assert_eq!(*errors[0].problem, Problem::NotLiteral);
     }
 
     #[test]
     fn a_carriage_return_that_ends_no_line_is_rejected_as_terraform_does() {
         let errors =
             parse("locals {\n  mutual_rules = [{ tags = { \rteam = \"web\" } }]\n}\n").unwrap_err();
-        assert_eq!(*errors[0].problem, Problem::Syntax(STRAY_CR.into()));
+        assert_eq!(
+            *errors[0].problem,
+            Problem::Syntax("Invalid character".into())
+        );
         assert_eq!(errors[0].source.as_ref().unwrap().1, 38..39);
+        // In a string, as Terraform reports it: at the string.
+        let errors = parse("locals {\n  mutual_rules = [{ a = \"x\ry\" }]\n}\n").unwrap_err();
+        assert_eq!(
+            *errors[0].problem,
+            Problem::Syntax("Invalid multi-line string".into())
+        );
+        assert_eq!(errors[0].line_column(), Some((2, 25)));
         let crlf = "locals {\r\n  mutual_rules = [{\r\n    tags = {\r\n      team = \"web\"\r\n    }\r\n  }]\r\n}\r\n";
         assert!(parse(crlf).is_ok());
     }
 
     #[test]
     fn a_syntax_error_span_never_splits_a_character() {
-        // An unterminated string ending in "é": hcl-edit points at the file's last byte.
+        // An unterminated string ending in "é": the error is at the end of the file.
         let text = "locals {\n  mutual_rules = [\"é";
         let errors = parse(text).unwrap_err();
         let (_, span) = errors[0].source.clone().unwrap();
@@ -495,7 +431,7 @@ mod tests {
         assert_eq!(span, 27..30, "the whole U+FEFF character");
     }
 
-    /// The fast reader's definitions, where it answers, against hcl-edit's.
+    /// The fast reader's definitions, where it answers, against the full parser's.
     fn fast_and_slow(file: &Arc<SourceFile>) -> Option<(String, String)> {
         let fast = read_fast(file)?.definitions;
         let slow = parse_body(file).and_then(|body| definitions(file, &body));
@@ -503,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_reader_reads_what_hcl_edit_reads_on_every_fixture_and_seed() {
+    fn the_fast_reader_reads_what_the_parser_reads_on_every_fixture_and_seed() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut compared = 0;
         for dir in ["fixtures", "fuzz/corpus"] {
@@ -529,7 +465,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_reader_agrees_with_hcl_edit_on_edge_cases() {
+    fn the_fast_reader_agrees_with_the_parser_on_edge_cases() {
         for value in [
             "[{ a = -0, b = - 5, c = 007, d = 999999999999999999 }]",
             "[{ \"a\" = \"x\", b: \"\t\u{e9}\" }]",
@@ -548,7 +484,7 @@ mod tests {
     }
 
     #[test]
-    fn hcl_edit_confirms_what_the_fast_reader_cannot_see() {
+    fn the_parser_confirms_what_the_fast_reader_cannot_see() {
         for text in [
             // An operator after the list.
             "locals {\n  mutual_rules = [{ a = 1 }].b\n}\n",

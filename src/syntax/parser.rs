@@ -1,0 +1,979 @@
+//! A recursive-descent parser for HCL's native syntax as Terraform reads it.
+//!
+//! It follows Terraform's parser (`hclsyntax`) where the two could differ: newlines end an
+//! attribute's value and separate object items, but are ignored inside parentheses, brackets,
+//! function arguments, interpolations and `for` expressions; a key may be given twice in an
+//! object; a heredoc ends only at a line holding its marker alone; an attribute may not be
+//! given twice in one body; a block's `{` is on its header's line, its `}` on a line of its
+//! own. Each error is reported where Terraform reports it, with Terraform's summary.
+//!
+//! It reads every byte once and never backtracks more than one token's trivia, so its time
+//! is linear in the input. Recursion is bounded by [`MAX_DEPTH`] nested expressions.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use super::tree::{Attribute, Block, Body, Expr, ExprKind, Ident, Label, ObjectItem, ObjectKey};
+
+/// Expressions nested deeper than this are refused, so that input like 100,000 `[` cannot
+/// overflow the stack. Terraform has no such limit; real code nests a handful of levels.
+pub const MAX_DEPTH: usize = 128;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub kind: ErrorKind,
+    /// Terraform's summary of the error, e.g. "Missing newline after argument".
+    pub message: &'static str,
+    /// The offending character (empty at the end of the file).
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ErrorKind {
+    /// Terraform rejects the file too.
+    Syntax,
+    /// Past [`MAX_DEPTH`]: Terraform reads it, mutualsg does not.
+    TooDeep,
+}
+
+type Parsed<T> = Result<T, SyntaxError>;
+
+/// Parses a whole file.
+pub fn parse(text: &str) -> Parsed<Body> {
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    parser.body(None)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+/// Where a template's directives stand: `%{ if }` may take one `%{ else }`.
+#[derive(Clone, Copy, PartialEq)]
+enum Directive {
+    If,
+    Else,
+    For,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn at(&self, ahead: usize) -> Option<u8> {
+        self.bytes.get(self.pos + ahead).copied()
+    }
+
+    fn looking_at(&self, text: &str) -> bool {
+        self.bytes[self.pos..].starts_with(text.as_bytes())
+    }
+
+    /// The length of the newline here (`\n` or `\r\n`), if there is one.
+    fn newline(&self) -> Option<usize> {
+        match (self.peek(), self.at(1)) {
+            (Some(b'\n'), _) => Some(1),
+            (Some(b'\r'), Some(b'\n')) => Some(2),
+            _ => None,
+        }
+    }
+
+    fn error_at(&self, at: usize, message: &'static str) -> SyntaxError {
+        let end = self.text[at..]
+            .chars()
+            .next()
+            .map_or(at, |c| at + c.len_utf8());
+        SyntaxError {
+            kind: ErrorKind::Syntax,
+            message,
+            span: at..end,
+        }
+    }
+
+    fn error(&self, message: &'static str) -> SyntaxError {
+        self.error_at(self.pos, message)
+    }
+
+    /// An error at a character that cannot start what was expected: Terraform names the
+    /// characters that HCL never uses.
+    fn unexpected(&self, expected: &'static str) -> SyntaxError {
+        let message = match self.peek() {
+            Some(b'&' | b'|' | b'^' | b'~') => "Unsupported operator",
+            Some(b'\'' | b';' | b'`' | b'\r' | b'@' | b'\\') => "Invalid character",
+            Some(byte) if byte < b' ' && byte != b'\t' && byte != b'\n' => "Invalid character",
+            _ => expected,
+        };
+        self.error(message)
+    }
+
+    fn enter(&mut self) -> Parsed<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let mut error = self.error("Nested too deeply");
+            error.kind = ErrorKind::TooDeep;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Skips spaces, tabs and comments, and newlines too where Terraform ignores them.
+    fn skip(&mut self, newlines: bool) -> Parsed<()> {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t') => self.pos += 1,
+                Some(b'\n' | b'\r') if newlines && self.newline().is_some() => {
+                    self.pos += self.newline().unwrap_or(1);
+                }
+                Some(b'#') => self.skip_line_comment(),
+                Some(b'/') if self.at(1) == Some(b'/') => self.skip_line_comment(),
+                Some(b'/') if self.at(1) == Some(b'*') => {
+                    let Some(end) = memchr::memmem::find(&self.bytes[self.pos + 2..], b"*/") else {
+                        return Err(self.error("Unterminated comment"));
+                    };
+                    self.pos += 2 + end + 2;
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// To the end of the line; the newline (and a `\r` before it) is left to end the item.
+    fn skip_line_comment(&mut self) {
+        let rest = &self.bytes[self.pos..];
+        let mut end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        if end > 0 && rest[end - 1] == b'\r' && end < rest.len() {
+            end -= 1;
+        }
+        self.pos += end;
+    }
+
+    fn char_here(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    /// A name: a letter or `_`, then letters, digits, `_` and `-` (Unicode letters too).
+    fn ident(&mut self) -> Option<Ident> {
+        let start = self.pos;
+        let first = self.char_here()?;
+        if !(first == '_' || unicode_ident::is_xid_start(first)) {
+            return None;
+        }
+        self.pos += first.len_utf8();
+        while let Some(c) = self.char_here() {
+            if c == '-' || unicode_ident::is_xid_continue(c) {
+                self.pos += c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        Some(Ident {
+            text: self.text[start..self.pos].to_string(),
+            span: start..self.pos,
+        })
+    }
+
+    /// `word` here as a whole name (`for`, not `format`).
+    fn keyword(&self, word: &str) -> bool {
+        self.looking_at(word)
+            && self.text[self.pos + word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c == '-' || unicode_ident::is_xid_continue(c)))
+    }
+
+    // --- structure ---------------------------------------------------------------------
+
+    /// The items of a file (`open` is `None`) or of a block opened at `open`, up to its `}`.
+    fn body(&mut self, open: Option<usize>) -> Parsed<Body> {
+        let mut body = Body::default();
+        // Names seen, once a body has more attributes than a scan is cheap for.
+        let mut names: HashSet<String> = HashSet::new();
+        loop {
+            self.skip(true)?;
+            match (self.peek(), open) {
+                (None, None) => return Ok(body),
+                (None, Some(open)) => {
+                    return Err(self.error_at(open, "Unclosed configuration block"));
+                }
+                (Some(b'}'), Some(_)) => return Ok(body),
+                _ => {}
+            }
+            let Some(name) = self.ident() else {
+                return Err(self.unexpected("Argument or block definition required"));
+            };
+            self.skip(false)?;
+            if self.peek() == Some(b'=') && self.at(1) != Some(b'=') {
+                self.pos += 1;
+                let value = self.expr(false)?;
+                let seen = if body.attributes.len() < 8 {
+                    body.has_attribute(&name.text)
+                } else {
+                    if names.is_empty() {
+                        names.extend(body.attributes.iter().map(|a| a.name.text.clone()));
+                    }
+                    !names.insert(name.text.clone())
+                };
+                if seen {
+                    return Err(self.error_at(name.span.start, "Attribute redefined"));
+                }
+                body.attributes.push(Attribute { name, value });
+                self.end_of_line("Missing newline after argument")?;
+            } else {
+                let block = self.block(name)?;
+                body.blocks.push(block);
+                self.end_of_line("Missing newline after block definition")?;
+            }
+        }
+    }
+
+    /// After an item: a newline or the end of the file, with only spaces and comments before.
+    fn end_of_line(&mut self, message: &'static str) -> Parsed<()> {
+        self.skip(false)?;
+        match self.newline() {
+            Some(length) => {
+                self.pos += length;
+                Ok(())
+            }
+            None if self.peek().is_none() => Ok(()),
+            None => Err(self.unexpected(message)),
+        }
+    }
+
+    fn block(&mut self, kind: Ident) -> Parsed<Block> {
+        let mut labels = Vec::new();
+        loop {
+            match self.peek() {
+                Some(b'{') => break,
+                Some(b'"') => {
+                    let start = self.pos;
+                    let label = self.quoted()?;
+                    let ExprKind::String(value) = label.kind else {
+                        return Err(self.error_at(start, "Invalid string literal"));
+                    };
+                    labels.push(Label {
+                        value,
+                        span: label.span,
+                    });
+                }
+                _ => match self.ident() {
+                    Some(ident) => labels.push(Label {
+                        value: ident.text,
+                        span: ident.span,
+                    }),
+                    None if labels.is_empty() && self.peek() != Some(b'\n') => {
+                        return Err(self.unexpected("Argument or block definition required"));
+                    }
+                    None => return Err(self.unexpected("Invalid block definition")),
+                },
+            }
+            self.skip(false)?;
+        }
+        let open = self.pos;
+        self.pos += 1;
+        self.skip(false)?;
+        let body = if self.newline().is_some() || self.peek().is_none() {
+            self.body(Some(open))?
+        } else if self.peek() == Some(b'}') {
+            Body::default()
+        } else {
+            self.single_line_body()?
+        };
+        // At the closing brace.
+        self.pos += 1;
+        let start = kind.span.start;
+        Ok(Block {
+            kind,
+            labels,
+            body,
+            span: start..self.pos,
+        })
+    }
+
+    /// `name { key = value }`: one attribute, on the block's line.
+    fn single_line_body(&mut self) -> Parsed<Body> {
+        let Some(name) = self.ident() else {
+            return Err(self.unexpected("Argument definition required"));
+        };
+        self.skip(false)?;
+        if !(self.peek() == Some(b'=') && self.at(1) != Some(b'=')) {
+            return Err(self.unexpected("Argument definition required"));
+        }
+        self.pos += 1;
+        let value = self.expr(false)?;
+        self.skip(false)?;
+        if self.peek() != Some(b'}') {
+            return Err(self.unexpected("Invalid single-argument block definition"));
+        }
+        Ok(Body {
+            attributes: vec![Attribute { name, value }],
+            blocks: Vec::new(),
+        })
+    }
+
+    // --- expressions -------------------------------------------------------------------
+
+    /// An expression; `newlines` where Terraform ignores them (inside brackets and the like).
+    fn expr(&mut self, newlines: bool) -> Parsed<Expr> {
+        self.enter()?;
+        let parsed = self.conditional(newlines);
+        self.depth -= 1;
+        parsed
+    }
+
+    fn conditional(&mut self, newlines: bool) -> Parsed<Expr> {
+        let condition = self.binary(newlines, 0)?;
+        self.skip(newlines)?;
+        if self.peek() != Some(b'?') {
+            return Ok(condition);
+        }
+        self.pos += 1;
+        self.expr(newlines)?;
+        self.skip(newlines)?;
+        if self.peek() != Some(b':') {
+            return Err(self.unexpected("Missing false expression in conditional"));
+        }
+        self.pos += 1;
+        let otherwise = self.expr(newlines)?;
+        Ok(Expr {
+            span: condition.span.start..otherwise.span.end,
+            kind: ExprKind::Conditional,
+        })
+    }
+
+    /// A binary operator here: its precedence (0 binds loosest) and length.
+    fn binary_operator(&self) -> Option<(u8, usize)> {
+        let two = (self.peek()?, self.at(1));
+        Some(match two {
+            (b'|', Some(b'|')) => (0, 2),
+            (b'&', Some(b'&')) => (1, 2),
+            (b'=' | b'!', Some(b'=')) => (2, 2),
+            (b'<' | b'>', Some(b'=')) => (3, 2),
+            (b'<' | b'>', _) => (3, 1),
+            (b'+' | b'-', _) => (4, 1),
+            (b'*' | b'%', _) => (5, 1),
+            (b'/', next) if !matches!(next, Some(b'/' | b'*')) => (5, 1),
+            _ => return None,
+        })
+    }
+
+    /// Operators of precedence `min` and above, left to right (precedence climbing: the
+    /// recursion is bounded by the number of levels, not by the length of the chain).
+    fn binary(&mut self, newlines: bool, min: u8) -> Parsed<Expr> {
+        let mut left = self.unary(newlines)?;
+        loop {
+            self.skip(newlines)?;
+            let Some((level, length)) = self.binary_operator() else {
+                return Ok(left);
+            };
+            if level < min {
+                return Ok(left);
+            }
+            self.pos += length;
+            let right = self.binary(newlines, level + 1)?;
+            left = Expr {
+                span: left.span.start..right.span.end,
+                kind: ExprKind::Operation,
+            };
+        }
+    }
+
+    fn unary(&mut self, newlines: bool) -> Parsed<Expr> {
+        self.skip(newlines)?;
+        let start = self.pos;
+        let negative = match self.peek() {
+            Some(b'-') => true,
+            Some(b'!') => false,
+            _ => return self.term(newlines),
+        };
+        self.pos += 1;
+        self.enter()?;
+        let operand = self.unary(newlines);
+        self.depth -= 1;
+        let operand = operand?;
+        let kind = match operand.kind {
+            ExprKind::Number(int) if negative => ExprKind::Number(int.and_then(i64::checked_neg)),
+            _ => ExprKind::Operation,
+        };
+        Ok(Expr {
+            span: start..operand.span.end,
+            kind,
+        })
+    }
+
+    fn term(&mut self, newlines: bool) -> Parsed<Expr> {
+        let start = self.pos;
+        let base = match self.peek() {
+            Some(b'"') => self.quoted()?,
+            Some(b'<') if self.at(1) == Some(b'<') => self.heredoc()?,
+            Some(b'0'..=b'9') => self.number()?,
+            Some(b'(') => {
+                self.pos += 1;
+                self.expr(true)?;
+                self.skip(true)?;
+                if self.peek() != Some(b')') {
+                    return Err(self.unexpected("Unbalanced parentheses"));
+                }
+                self.pos += 1;
+                Expr {
+                    span: start..self.pos,
+                    kind: ExprKind::Parenthesis,
+                }
+            }
+            Some(b'[') => self.tuple()?,
+            Some(b'{') => self.object()?,
+            _ => match self.ident() {
+                Some(name) => self.named(name, newlines)?,
+                None => return Err(self.unexpected("Invalid expression")),
+            },
+        };
+        self.traversals(base, newlines)
+    }
+
+    fn number(&mut self) -> Parsed<Expr> {
+        let start = self.pos;
+        let digits = |parser: &mut Self| {
+            while matches!(parser.peek(), Some(b'0'..=b'9')) {
+                parser.pos += 1;
+            }
+        };
+        digits(self);
+        let mut integer = true;
+        if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9')) {
+            self.pos += 1;
+            digits(self);
+            integer = false;
+            // Terraform reads `20.0.0` as one malformed number.
+            if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9')) {
+                return Err(self.error_at(start, "Invalid number literal"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            let sign = usize::from(matches!(self.at(1), Some(b'+' | b'-')));
+            if matches!(self.at(1 + sign), Some(b'0'..=b'9')) {
+                self.pos += 1 + sign;
+                digits(self);
+                integer = false;
+            }
+        }
+        let int = integer
+            .then(|| self.text[start..self.pos].parse::<i64>().ok())
+            .flatten();
+        Ok(Expr {
+            span: start..self.pos,
+            kind: ExprKind::Number(int),
+        })
+    }
+
+    /// After a name: a keyword, a function call (`f(…)`, `provider::p::f(…)`) or a variable.
+    fn named(&mut self, name: Ident, newlines: bool) -> Parsed<Expr> {
+        let start = name.span.start;
+        let after_name = self.pos;
+        self.skip(newlines)?;
+        let call = self.peek() == Some(b'(') || self.looking_at("::");
+        if !call {
+            self.pos = after_name;
+            let kind = match name.text.as_str() {
+                "null" => ExprKind::Null,
+                "true" => ExprKind::Bool(true),
+                "false" => ExprKind::Bool(false),
+                _ => ExprKind::Variable(name.text),
+            };
+            return Ok(Expr {
+                span: name.span,
+                kind,
+            });
+        }
+        while self.looking_at("::") {
+            self.pos += 2;
+            self.skip(newlines)?;
+            if self.ident().is_none() {
+                return Err(self.unexpected("Missing function name"));
+            }
+            self.skip(newlines)?;
+        }
+        if self.peek() != Some(b'(') {
+            return Err(self.unexpected("Missing function call arguments"));
+        }
+        let open = self.pos;
+        self.pos += 1;
+        loop {
+            self.skip(true)?;
+            if self.peek() == Some(b')') {
+                break;
+            }
+            self.expr(true)?;
+            self.skip(true)?;
+            if self.looking_at("...") {
+                self.pos += 3;
+                self.skip(true)?;
+                if self.peek() != Some(b')') {
+                    return Err(self.unexpected("Missing closing parenthesis"));
+                }
+                break;
+            }
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b')') => break,
+                None => return Err(self.error_at(open, "Unterminated function call")),
+                Some(_) => return Err(self.unexpected("Missing argument separator")),
+            }
+        }
+        self.pos += 1;
+        Ok(Expr {
+            span: start..self.pos,
+            kind: ExprKind::Call,
+        })
+    }
+
+    /// `.name`, `.0`, `.*`, `[index]` and `[*]` after a term.
+    fn traversals(&mut self, base: Expr, newlines: bool) -> Parsed<Expr> {
+        let mut end = base.span.end;
+        loop {
+            let before = self.pos;
+            self.skip(newlines)?;
+            match self.peek() {
+                Some(b'.') if self.at(1) != Some(b'.') => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b'*') => self.pos += 1,
+                        Some(b'0'..=b'9') => {
+                            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                                self.pos += 1;
+                            }
+                            // Terraform reads `a.0.1` as `a` and the number `0.1`.
+                            if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9'))
+                            {
+                                return Err(self.error("Invalid legacy index syntax"));
+                            }
+                        }
+                        _ => {
+                            if self.ident().is_none() {
+                                return Err(self.unexpected("Invalid attribute name"));
+                            }
+                        }
+                    }
+                }
+                Some(b'[') => {
+                    let open = self.pos;
+                    self.pos += 1;
+                    self.skip(true)?;
+                    if self.peek() == Some(b'*') {
+                        self.pos += 1;
+                    } else {
+                        self.expr(true)?;
+                    }
+                    self.skip(true)?;
+                    match self.peek() {
+                        Some(b']') => self.pos += 1,
+                        None => return Err(self.error_at(open, "Unclosed index brackets")),
+                        Some(_) => return Err(self.unexpected("Missing close bracket on index")),
+                    }
+                }
+                _ => {
+                    self.pos = before;
+                    break;
+                }
+            }
+            end = self.pos;
+        }
+        Ok(if end == base.span.end {
+            base
+        } else {
+            Expr {
+                span: base.span.start..end,
+                kind: ExprKind::Traversal,
+            }
+        })
+    }
+
+    fn tuple(&mut self) -> Parsed<Expr> {
+        let open = self.pos;
+        self.pos += 1;
+        self.skip(true)?;
+        if self.keyword("for") {
+            return self.for_expr(open, b']');
+        }
+        let mut elements = Vec::new();
+        loop {
+            self.skip(true)?;
+            match self.peek() {
+                Some(b']') => break,
+                None => return Err(self.unterminated(open)),
+                _ => {}
+            }
+            elements.push(self.expr(true)?);
+            self.skip(true)?;
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => break,
+                None => return Err(self.unterminated(open)),
+                Some(_) => return Err(self.unexpected("Missing item separator")),
+            }
+        }
+        self.pos += 1;
+        Ok(Expr {
+            span: open..self.pos,
+            kind: ExprKind::Tuple(elements),
+        })
+    }
+
+    fn unterminated(&self, open: usize) -> SyntaxError {
+        let message = if self.bytes[open] == b'[' {
+            "Unterminated tuple constructor expression"
+        } else {
+            "Unterminated object constructor expression"
+        };
+        self.error_at(open, message)
+    }
+
+    fn object(&mut self) -> Parsed<Expr> {
+        let open = self.pos;
+        self.pos += 1;
+        self.skip(true)?;
+        if self.keyword("for") {
+            return self.for_expr(open, b'}');
+        }
+        let mut items = Vec::new();
+        loop {
+            self.skip(true)?;
+            match self.peek() {
+                Some(b'}') => break,
+                None => return Err(self.unterminated(open)),
+                _ => {}
+            }
+            let key_expr = self.expr(false)?;
+            let key = match key_expr.kind {
+                ExprKind::Variable(name) => ObjectKey::Ident(name),
+                ExprKind::String(value) => ObjectKey::String(value),
+                _ => ObjectKey::Expr,
+            };
+            self.skip(false)?;
+            match self.peek() {
+                Some(b'=') if self.at(1) != Some(b'=') => self.pos += 1,
+                Some(b':') => self.pos += 1,
+                None => return Err(self.unterminated(open)),
+                Some(_) => return Err(self.unexpected("Missing key/value separator")),
+            }
+            let value = self.expr(false)?;
+            items.push(ObjectItem {
+                key,
+                key_span: key_expr.span,
+                value,
+            });
+            self.skip(false)?;
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => break,
+                None => return Err(self.unterminated(open)),
+                Some(_) => match self.newline() {
+                    Some(length) => self.pos += length,
+                    None => return Err(self.unexpected("Missing attribute separator")),
+                },
+            }
+        }
+        self.pos += 1;
+        Ok(Expr {
+            span: open..self.pos,
+            kind: ExprKind::Object(items),
+        })
+    }
+
+    /// `[for k, v in coll : value if cond]` and `{for k, v in coll : key => value... if
+    /// cond}`, from the keyword `for` to the closing bracket. Newlines are ignored throughout.
+    fn for_expr(&mut self, open: usize, close: u8) -> Parsed<Expr> {
+        const INVALID: &str = "Invalid 'for' expression";
+        self.pos += 3;
+        self.skip(true)?;
+        if self.ident().is_none() {
+            return Err(self.unexpected(INVALID));
+        }
+        self.skip(true)?;
+        if self.peek() == Some(b',') {
+            self.pos += 1;
+            self.skip(true)?;
+            if self.ident().is_none() {
+                return Err(self.unexpected(INVALID));
+            }
+            self.skip(true)?;
+        }
+        if !self.keyword("in") {
+            return Err(self.unexpected(INVALID));
+        }
+        self.pos += 2;
+        self.expr(true)?;
+        self.skip(true)?;
+        if self.peek() != Some(b':') {
+            return Err(self.unexpected(INVALID));
+        }
+        self.pos += 1;
+        self.expr(true)?;
+        self.skip(true)?;
+        if close == b'}' {
+            if !self.looking_at("=>") {
+                return Err(self.unexpected(INVALID));
+            }
+            self.pos += 2;
+            self.expr(true)?;
+            self.skip(true)?;
+            if self.looking_at("...") {
+                self.pos += 3;
+                self.skip(true)?;
+            }
+        }
+        if self.keyword("if") {
+            self.pos += 2;
+            self.expr(true)?;
+            self.skip(true)?;
+        }
+        match self.peek() {
+            Some(byte) if byte == close => {}
+            None => return Err(self.unterminated(open)),
+            Some(_) => return Err(self.unexpected(INVALID)),
+        }
+        self.pos += 1;
+        Ok(Expr {
+            span: open..self.pos,
+            kind: ExprKind::For,
+        })
+    }
+
+    // --- templates ---------------------------------------------------------------------
+
+    /// `"…"`: a literal string (escapes decoded) or a template.
+    fn quoted(&mut self) -> Parsed<Expr> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut literal = Some(String::new());
+        let mut directives = Vec::new();
+        loop {
+            let Some(byte) = self.peek() else {
+                return Err(self.error("Unterminated template string"));
+            };
+            match byte {
+                b'"' => break,
+                // A carriage return too, even one that ends no line.
+                b'\n' | b'\r' => return Err(self.error_at(start, "Invalid multi-line string")),
+                b'\\' => {
+                    let decoded = self.escape()?;
+                    if let Some(literal) = literal.as_mut() {
+                        literal.push(decoded);
+                    }
+                }
+                // `$${` and `%%{` are written `${` and `%{`.
+                b'$' | b'%' if self.at(1) == Some(byte) && self.at(2) == Some(b'{') => {
+                    self.pos += 3;
+                    if let Some(literal) = literal.as_mut() {
+                        literal.push(char::from(byte));
+                        literal.push('{');
+                    }
+                }
+                b'$' | b'%' if self.template_part(&mut directives)? => literal = None,
+                _ => {
+                    let c = self.char_here().unwrap_or('\u{fffd}');
+                    self.pos += c.len_utf8();
+                    if let Some(literal) = literal.as_mut() {
+                        literal.push(c);
+                    }
+                }
+            }
+        }
+        self.end_of_template(&directives)?;
+        self.pos += 1;
+        Ok(Expr {
+            span: start..self.pos,
+            kind: literal.map_or(ExprKind::Template, ExprKind::String),
+        })
+    }
+
+    /// `\n`, `\"`, `\u00e9`… in a quoted string.
+    fn escape(&mut self) -> Parsed<char> {
+        let start = self.pos;
+        self.pos += 1;
+        let simple = match self.peek() {
+            Some(b'n') => Some('\n'),
+            Some(b'r') => Some('\r'),
+            Some(b't') => Some('\t'),
+            Some(b'"') => Some('"'),
+            Some(b'\\') => Some('\\'),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            self.pos += 1;
+            return Ok(c);
+        }
+        let digits = match self.peek() {
+            Some(b'u') => 4,
+            Some(b'U') => 8,
+            _ => return Err(self.error_at(start, "Invalid escape sequence")),
+        };
+        let hex = self
+            .text
+            .get(self.pos + 1..self.pos + 1 + digits)
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        let c = hex
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32)
+            .ok_or_else(|| self.error_at(start, "Invalid escape sequence"))?;
+        self.pos += 1 + digits;
+        Ok(c)
+    }
+
+    /// `${…}` or `%{…}` here (not `$${`, `%%{`, nor a lone `$`): parses it and says so.
+    fn template_part(&mut self, directives: &mut Vec<(Directive, usize)>) -> Parsed<bool> {
+        if self.at(1) != Some(b'{') {
+            return Ok(false);
+        }
+        let open = self.pos;
+        let interpolation = self.peek() == Some(b'$');
+        self.pos += 2;
+        if self.peek() == Some(b'~') {
+            self.pos += 1;
+        }
+        self.enter()?;
+        if interpolation {
+            self.expr(true)?;
+        } else {
+            self.directive(open, directives)?;
+        }
+        self.depth -= 1;
+        self.skip(true)?;
+        if self.peek() == Some(b'~') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'}') => self.pos += 1,
+            None if interpolation => {
+                return Err(self.error_at(open, "Unclosed template interpolation sequence"));
+            }
+            None => return Err(self.error_at(open, "Unclosed template directive")),
+            Some(_) if interpolation => {
+                return Err(self.unexpected("Extra characters after interpolation expression"));
+            }
+            Some(_) => return Err(self.unexpected("Extra characters in template directive")),
+        }
+        Ok(true)
+    }
+
+    /// The inside of `%{ … }`: `if cond`, `else`, `endif`, `for k, v in coll`, `endfor`.
+    fn directive(&mut self, open: usize, directives: &mut Vec<(Directive, usize)>) -> Parsed<()> {
+        self.skip(true)?;
+        let Some(word) = self.ident() else {
+            return Err(self.unexpected("Invalid template directive"));
+        };
+        match word.text.as_str() {
+            "if" => {
+                self.expr(true)?;
+                directives.push((Directive::If, open));
+            }
+            "else" => match directives.last_mut() {
+                Some((directive @ Directive::If, _)) => *directive = Directive::Else,
+                _ => return Err(self.error_at(open, "Unexpected else directive")),
+            },
+            "endif" => match directives.pop() {
+                Some((Directive::If | Directive::Else, _)) => {}
+                _ => return Err(self.error_at(open, "Unexpected endif directive")),
+            },
+            "for" => {
+                self.skip(true)?;
+                if self.ident().is_none() {
+                    return Err(self.unexpected("Invalid 'for' directive"));
+                }
+                self.skip(true)?;
+                if self.peek() == Some(b',') {
+                    self.pos += 1;
+                    self.skip(true)?;
+                    if self.ident().is_none() {
+                        return Err(self.unexpected("Invalid 'for' directive"));
+                    }
+                    self.skip(true)?;
+                }
+                if !self.keyword("in") {
+                    return Err(self.unexpected("Invalid 'for' directive"));
+                }
+                self.pos += 2;
+                self.expr(true)?;
+                directives.push((Directive::For, open));
+            }
+            "endfor" => match directives.pop() {
+                Some((Directive::For, _)) => {}
+                _ => return Err(self.error_at(open, "Unexpected endfor directive")),
+            },
+            _ => return Err(self.error_at(word.span.start, "Invalid template directive")),
+        }
+        Ok(())
+    }
+
+    fn end_of_template(&self, directives: &[(Directive, usize)]) -> Parsed<()> {
+        match directives.last() {
+            Some(&(Directive::For, open)) => Err(self.error_at(open, "Unterminated template for")),
+            Some(&(_, open)) => Err(self.error_at(open, "Unterminated template if")),
+            None => Ok(()),
+        }
+    }
+
+    /// `<<EOT` or `<<-EOT`, a newline, lines of template, and a line holding `EOT` alone
+    /// (spaces around it allowed) followed by a newline. The span ends after the marker.
+    fn heredoc(&mut self) -> Parsed<Expr> {
+        let start = self.pos;
+        self.pos += 2;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let Some(marker) = self.ident() else {
+            return Err(self.error_at(start, "Invalid expression"));
+        };
+        let Some(length) = self.newline() else {
+            return Err(self.error_at(start, "Invalid expression"));
+        };
+        self.pos += length;
+        let mut directives = Vec::new();
+        loop {
+            // At the start of a line.
+            if let Some(end) = self.heredoc_end(&marker.text) {
+                self.end_of_template(&directives)?;
+                self.pos = end;
+                return Ok(Expr {
+                    span: start..end,
+                    kind: ExprKind::Heredoc,
+                });
+            }
+            loop {
+                match self.peek() {
+                    None => return Err(self.error("Unterminated template string")),
+                    Some(b'\n') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(b'\r') if self.at(1) != Some(b'\n') => {
+                        return Err(self.error("Invalid character"));
+                    }
+                    Some(b'$' | b'%') if self.at(1) == self.peek() && self.at(2) == Some(b'{') => {
+                        self.pos += 3;
+                    }
+                    Some(b'$' | b'%') if self.template_part(&mut directives)? => {}
+                    Some(_) => self.pos += 1,
+                }
+            }
+        }
+    }
+
+    /// Where the marker ends, if this line holds it alone and a newline follows.
+    fn heredoc_end(&self, marker: &str) -> Option<usize> {
+        let line_end = memchr::memchr(b'\n', &self.bytes[self.pos..])? + self.pos;
+        let line = self.text[self.pos..line_end].trim_end_matches('\r');
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let after = trimmed.strip_prefix(marker)?;
+        after.trim_matches([' ', '\t']).is_empty().then(|| {
+            let marker_start = self.pos + (line.len() - trimmed.len());
+            marker_start + marker.len()
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! The typed tree the parser builds: bodies, blocks, attributes and the expressions the rest of
+//! the crate reads, each with its byte span in the file. Expressions the crate never looks
+//! inside (calls, operators, templates…) keep only their kind and span: their text is the
+//! file's, sliced by the span.
+
+use std::ops::Range;
+
+/// A file, or the inside of a block: attributes and blocks in source order.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<Block>,
+}
+
+impl Body {
+    /// The attribute named `name` (Terraform rejects one given twice, so there is at most one).
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes
+            .iter()
+            .find(|attribute| attribute.name.text == name)
+    }
+
+    pub fn has_attribute(&self, name: &str) -> bool {
+        self.attribute(name).is_some()
+    }
+
+    /// The blocks of one type (`resource`, `locals`…).
+    pub fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+        self.blocks
+            .iter()
+            .filter(move |block| block.kind.text == kind)
+    }
+}
+
+/// A name as written: a block type, an attribute name, an identifier key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub text: String,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+impl Attribute {
+    /// From the name to the end of the value.
+    pub fn span(&self) -> Range<usize> {
+        self.name.span.start..self.value.span.end
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// The block type: `resource`, `locals`, `moved`…
+    pub kind: Ident,
+    pub labels: Vec<Label>,
+    pub body: Body,
+    /// From the type to the closing brace.
+    pub span: Range<usize>,
+}
+
+impl Block {
+    /// `resource "type" "name"`: where a block starts, for an underline that does not cover
+    /// the whole body.
+    pub fn header_span(&self) -> Range<usize> {
+        let end = self
+            .labels
+            .last()
+            .map_or(self.kind.span.end, |label| label.span.end);
+        self.kind.span.start..end
+    }
+
+    pub fn label(&self, index: usize) -> Option<&str> {
+        self.labels.get(index).map(|label| label.value.as_str())
+    }
+}
+
+/// A block label: `"aws_security_group_rule"` or a bare identifier. The span includes the
+/// quotes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub value: String,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    /// Without surrounding whitespace and comments.
+    pub span: Range<usize>,
+    pub kind: ExprKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    /// A number; `Some` for an integer that fits an `i64` (written without fraction or
+    /// exponent, a leading `-` included).
+    Number(Option<i64>),
+    /// A quoted string without interpolations or directives, its escapes decoded.
+    String(String),
+    /// A quoted string with `${…}` or `%{…}`.
+    Template,
+    Heredoc,
+    Tuple(Vec<Expr>),
+    Object(Vec<ObjectItem>),
+    /// A bare name: `local`, `var`, `each`, `some_name`.
+    Variable(String),
+    /// A name, call or parenthesis followed by `.attr`, `[index]`, `.*` or `[*]`.
+    Traversal,
+    Call,
+    Parenthesis,
+    For,
+    /// A unary or binary operation.
+    Operation,
+    Conditional,
+}
+
+/// One `key = value` of an object. A key given twice stays twice, in order: Terraform takes
+/// the last value, and a reader that must refuse the repetition can see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectItem {
+    pub key: ObjectKey,
+    pub key_span: Range<usize>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjectKey {
+    /// `key = …`
+    Ident(String),
+    /// `"key" = …`
+    String(String),
+    /// `(var.key) = …`, `"${x}" = …`
+    Expr,
+}
+
+impl ObjectKey {
+    /// The key as a literal string, where it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ObjectKey::Ident(text) | ObjectKey::String(text) => Some(text),
+            ObjectKey::Expr => None,
+        }
+    }
+}
+
+impl Expr {
+    /// The items of an object, the elements of a tuple.
+    pub fn object(&self) -> Option<&[ObjectItem]> {
+        match &self.kind {
+            ExprKind::Object(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn tuple(&self) -> Option<&[Expr]> {
+        match &self.kind {
+            ExprKind::Tuple(elements) => Some(elements),
+            _ => None,
+        }
+    }
+
+    pub fn string(&self) -> Option<&str> {
+        match &self.kind {
+            ExprKind::String(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in an object: the last one given, as Terraform evaluates it.
+    pub fn get(&self, key: &str) -> Option<&Expr> {
+        self.object()?
+            .iter()
+            .rev()
+            .find(|item| item.key.as_str() == Some(key))
+            .map(|item| &item.value)
+    }
+}
