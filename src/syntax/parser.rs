@@ -135,8 +135,10 @@ impl<'a> Parser<'a> {
                 Some(b'#') => self.skip_line_comment(),
                 Some(b'/') if self.at(1) == Some(b'/') => self.skip_line_comment(),
                 Some(b'/') if self.at(1) == Some(b'*') => {
+                    // Unterminated: left for the caller, which reports what it expected here,
+                    // as Terraform does.
                     let Some(end) = memchr::memmem::find(&self.bytes[self.pos + 2..], b"*/") else {
-                        return Err(self.error("Unterminated comment"));
+                        return Ok(());
                     };
                     self.pos += 2 + end + 2;
                 }
@@ -205,6 +207,9 @@ impl<'a> Parser<'a> {
                 }
                 (Some(b'}'), Some(_)) => return Ok(body),
                 _ => {}
+            }
+            if self.peek() == Some(b'"') {
+                return Err(self.error("Invalid argument name"));
             }
             let Some(name) = self.ident() else {
                 return Err(self.unexpected("Argument or block definition required"));
@@ -500,7 +505,7 @@ impl<'a> Parser<'a> {
             self.skip(newlines)?;
         }
         if self.peek() != Some(b'(') {
-            return Err(self.unexpected("Missing function call arguments"));
+            return Err(self.unexpected("Missing open parenthesis"));
         }
         let open = self.pos;
         self.pos += 1;
@@ -660,6 +665,7 @@ impl<'a> Parser<'a> {
                 Some(b'=') if self.at(1) != Some(b'=') => self.pos += 1,
                 Some(b':') => self.pos += 1,
                 None => return Err(self.unterminated(open)),
+                Some(b'\n' | b'\r' | b'}') => return Err(self.error("Missing attribute value")),
                 Some(_) => return Err(self.unexpected("Missing key/value separator")),
             }
             let value = self.expr(false)?;
@@ -913,8 +919,7 @@ impl<'a> Parser<'a> {
 
     fn end_of_template(&self, directives: &[(Directive, usize)]) -> Parsed<()> {
         match directives.last() {
-            Some(&(Directive::For, open)) => Err(self.error_at(open, "Unterminated template for")),
-            Some(&(_, open)) => Err(self.error_at(open, "Unterminated template if")),
+            Some(&(_, open)) => Err(self.error_at(open, "Unexpected end of template")),
             None => Ok(()),
         }
     }
