@@ -14,7 +14,7 @@ import sys
 STAGES = [
     ("syntax layer (full parse)", r"mutualsg::syntax::parser::"),
     ("lint: parse other files", r"mutualsg::lint::warnings"),
-    ("parse rules file (fast reader)", r"mutualsg::parse::parse_rules_file|mutualsg::parse::fast::"),
+    ("parse rules file (fast reader)", r"mutualsg::generate::parse::parse_rules_file|mutualsg::generate::parse::fast::"),
     ("validate", r"mutualsg::validate::validate"),
     ("naming", r"mutualsg::naming::"),
     ("render (incl. hclfmt)", r"mutualsg::render::render"),

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use mutualsg::config::Style;
-use mutualsg::connection::Connection;
 use mutualsg::diagnostics::SourceFile;
-use mutualsg::parse::{self, Definition};
-use mutualsg::{naming, render, validate};
+use mutualsg::generate::connection::Connection;
+use mutualsg::generate::parse::{self, Definition};
+use mutualsg::generate::{naming, render, validate};
 
 const CONNECTIONS: usize = 20_000;
 const STYLE: Style = Style::SecurityGroupRule;

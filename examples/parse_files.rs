@@ -36,7 +36,7 @@ fn main() {
         };
         let file = Arc::new(file);
         let started = Instant::now();
-        let verdict = mutualsg::parse::parse_body(&file).map(drop);
+        let verdict = mutualsg::generate::parse::parse_body(&file).map(drop);
         parsing += started.elapsed();
         match verdict {
             Ok(()) => writeln!(out, "{}\tok", path.display()).unwrap(),

@@ -80,8 +80,8 @@ pub struct GraphArgs {
     pub paths: PathArgs,
 
     /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, or JSON.
-    #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
-    pub format: crate::graph::GraphFormat,
+    #[arg(long, value_enum, default_value_t = crate::commands::graph::GraphFormat::Mermaid)]
+    pub format: crate::commands::graph::GraphFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -139,27 +139,27 @@ pub fn main() -> ExitStatus {
         Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true),
         Command::Diff(args) => (Mode::Diff, args.paths, Format::Human, false),
         Command::Migrate(args) => {
-            let outcome = crate::run_migrate(&args.paths.paths, args.write);
+            let outcome = crate::commands::migrate::run_migrate(&args.paths.paths, args.write);
             let mode = if args.write { Mode::Write } else { Mode::Diff };
             return finish(&outcome, mode, Format::Human, false, cli.color);
         }
         Command::Graph(args) => {
             let color = cli.color.enabled(io::stderr().is_terminal());
-            return crate::graph::main(&args.paths.paths, args.format, &cwd, color);
+            return crate::commands::graph::main(&args.paths.paths, args.format, &cwd, color);
         }
         Command::Audit(args) => {
             let colors = Colors {
                 stdout: cli.color.enabled(io::stdout().is_terminal()),
                 stderr: cli.color.enabled(io::stderr().is_terminal()),
             };
-            return crate::audit::main(&args.paths.paths, args.format, &cwd, colors);
+            return crate::commands::audit::main(&args.paths.paths, args.format, &cwd, colors);
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());
             return ExitStatus::Success;
         }
     };
-    let outcome = crate::run(&paths, mode);
+    let outcome = crate::generate::run(&paths, mode);
     finish(&outcome, mode, format, changes_fail, cli.color)
 }
 

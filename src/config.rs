@@ -63,7 +63,7 @@ impl ConfigFinder {
             missed.push(dir.to_path_buf());
             let path = dir.join(CONFIG_FILE);
             if path.is_file() {
-                found = read_config(&crate::discover::display_path(&path, &self.cwd));
+                found = read_config(&crate::paths::display_path(&path, &self.cwd));
                 break;
             }
         }

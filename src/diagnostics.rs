@@ -243,7 +243,7 @@ pub enum Problem {
     #[error("{}", half_open_message(*.direction, .group, .peer, .traffic))]
     HalfOpenPair {
         /// The direction of the rule that is there.
-        direction: crate::connection::Direction,
+        direction: crate::schema::Direction,
         /// The rule's group.
         group: String,
         /// The other group, which lacks the matching rule.
@@ -256,12 +256,12 @@ pub enum Problem {
 
 /// `egress from A to B (443/tcp) has no ingress rule on B that allows it`, or the reverse.
 fn half_open_message(
-    direction: crate::connection::Direction,
+    direction: crate::schema::Direction,
     group: &str,
     peer: &str,
     traffic: &str,
 ) -> String {
-    use crate::connection::Direction;
+    use crate::schema::Direction;
     let (toward, missing) = match direction {
         Direction::Egress => ("to", "ingress"),
         Direction::Ingress => ("from", "egress"),
@@ -394,7 +394,7 @@ impl Problem {
             Problem::InlineRules { .. } | Problem::ExclusiveRules { .. } => "declared here",
             Problem::OpenEgressFinding { .. } => "open to the internet",
             Problem::HalfOpenPair {
-                direction: crate::connection::Direction::Egress,
+                direction: crate::schema::Direction::Egress,
                 ..
             } => "no ingress rule allows this",
             Problem::HalfOpenPair { .. } => "no egress rule allows this",
@@ -415,7 +415,7 @@ impl Problem {
             Problem::NotLiteral => "mutualsg expands rules statically: write the connections out as `[{ ... }, ...]` or `{ name = { ... } }`".into(),
             Problem::ConnectionNotObject => "write each connection as `{ source_sg_id = ..., target_sg_id = ..., ... }`".into(),
             Problem::UnknownKey { suggestion: Some(s), .. } => format!("did you mean `{s}`?"),
-            Problem::UnknownKey { .. } => format!("known keys: {}", crate::validate::KNOWN_KEYS.join(", ")),
+            Problem::UnknownKey { .. } => format!("known keys: {}", crate::schema::KNOWN_KEYS.join(", ")),
             Problem::DuplicateKey(_) => "remove one of the two".into(),
             Problem::MissingKey("source_sg_id") => "add `source_sg_id`: the group that opens the connection (it gets the egress rule)".into(),
             Problem::MissingKey("target_sg_id") => "add `target_sg_id`: the group that accepts the connection (it gets the ingress rule)".into(),
@@ -466,8 +466,8 @@ impl Problem {
             Problem::OpenEgressFinding { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group; write connections in mutual_rules to get both halves".into(),
             Problem::HalfOpenPair { direction, peer, .. } => {
                 let missing = match direction {
-                    crate::connection::Direction::Egress => "ingress",
-                    crate::connection::Direction::Ingress => "egress",
+                    crate::schema::Direction::Egress => "ingress",
+                    crate::schema::Direction::Ingress => "egress",
                 };
                 format!("AWS lets the traffic through only when both groups allow it: add the {missing} rule on {peer}, or write the connection once in mutual_rules; if nothing uses it, delete this rule")
             }

@@ -8,7 +8,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::output::{Change, ChangeKind};
+use crate::generate::output::{Change, ChangeKind};
 use crate::{Mode, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::sync::Arc;
 
+use mutualsg::Mode;
 use mutualsg::config::Style;
 use mutualsg::diagnostics::SourceFile;
-use mutualsg::parse;
-use mutualsg::{Mode, generate_file};
+use mutualsg::generate::generate_file;
+use mutualsg::generate::parse;
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -311,10 +312,10 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("main.tf"), file(&connections)).unwrap();
         let paths = [dir.path().to_path_buf()];
-        let generate = mutualsg::run(&paths, Mode::Write);
+        let generate = mutualsg::generate::run(&paths, Mode::Write);
         prop_assert_eq!(generate.errors(), 0, "{:?}", generate.diagnostics);
         prop_assert_eq!(generate.changes.len(), 1);
-        let check = mutualsg::run(&paths, Mode::Check);
+        let check = mutualsg::generate::run(&paths, Mode::Check);
         prop_assert_eq!(check.errors(), 0);
         prop_assert!(check.changes.is_empty(), "{:?}", check.changes);
     }

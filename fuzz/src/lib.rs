@@ -15,7 +15,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use mutualsg::config::Style;
 use mutualsg::diagnostics::Diagnostic;
-use mutualsg::{Generated, generate_file};
+use mutualsg::generate::{Generated, generate_file};
 
 const STYLES: [Style; 2] = [Style::SecurityGroupRule, Style::VpcSecurityGroupRule];
 
@@ -100,7 +100,7 @@ fn check_result(result: &Result<Generated, Vec<Diagnostic>>) {
 /// The generated file: our header, LF only, one final newline, accepted by hcl-rs (a second
 /// parser, though built on hcl-edit's), labels Terraform accepts, unique per resource type.
 fn check_output(text: &str) {
-    assert!(mutualsg::render::is_generated(text), "{text}");
+    assert!(mutualsg::generate::render::is_generated(text), "{text}");
     assert!(!text.contains('\r'), "CR in the output: {text:?}");
     assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{text:?}");
     if let Err(error) = hcl::parse(text) {

@@ -137,7 +137,7 @@ pub fn split_file(file: &str, n: usize, place: Place) -> Vec<Option<String>> {
 /// 3. `format_value` of terraform's own output (already formatted) returns it unchanged, and
 ///    re-indenting the indent-2 form to indent 4 gives terraform's indent-4 form.
 pub fn check_all(bin: &str, originals: &[String]) -> (usize, Vec<String>) {
-    use mutualsg::hclfmt::format_value;
+    use mutualsg::generate::hclfmt::format_value;
     let n = originals.len();
     let mut failures = Vec::new();
     let mut failed = vec![false; n];

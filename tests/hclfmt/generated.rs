@@ -486,7 +486,7 @@ fn generated_expressions_match_terraform_fmt() {
         );
         let ours: Vec<String> = broken_by_terraform
             .iter()
-            .map(|e| mutualsg::hclfmt::format_value(e, 2))
+            .map(|e| mutualsg::generate::hclfmt::format_value(e, 2))
             .collect();
         for (e, o) in broken_by_terraform.iter().zip(&ours) {
             eprintln!("  {e:?}\n    -> {o:?}");

@@ -1,4 +1,4 @@
-//! The expression formatter (`mutualsg::hclfmt`) against real `terraform fmt`: a hand-written
+//! The expression formatter (`mutualsg::generate::hclfmt`) against real `terraform fmt`: a hand-written
 //! corpus, seeded generated expressions, and properties on arbitrary text.
 
 mod common;

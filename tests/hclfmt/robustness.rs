@@ -1,6 +1,6 @@
 //! Properties that need no oracle: never panic, and formatting is a fixed point.
 
-use mutualsg::hclfmt::{format_value, format_value_for_key};
+use mutualsg::generate::hclfmt::{format_value, format_value_for_key};
 use proptest::prelude::*;
 
 /// Strings built from HCL's building blocks, so that the lexer's deeper states get exercised

@@ -247,7 +247,7 @@ fn corpus_matches_terraform_fmt() {
 /// lines up with the next line's comment; `format_value_for_key` takes it into account.
 #[test]
 fn key_width_matters_for_comment_alignment() {
-    use mutualsg::hclfmt::format_value_for_key;
+    use mutualsg::generate::hclfmt::format_value_for_key;
     let Some(bin) = common::terraform() else {
         return;
     };
@@ -277,7 +277,7 @@ fn key_width_matters_for_comment_alignment() {
 /// Inputs that are not (or not entirely) valid HCL come back unchanged, except for CRLF.
 #[test]
 fn untokenizable_input_is_returned_unchanged() {
-    use mutualsg::hclfmt::format_value;
+    use mutualsg::generate::hclfmt::format_value;
     for s in [
         "\"unterminated",
         "<<EOT\nno end marker",
@@ -298,7 +298,7 @@ fn untokenizable_input_is_returned_unchanged() {
 /// marker are part of the marker line, and terraform keeps them).
 #[test]
 fn surrounding_whitespace_is_ignored() {
-    use mutualsg::hclfmt::format_value;
+    use mutualsg::generate::hclfmt::format_value;
     assert_eq!(format_value("  a+b \n", 2), "a + b");
     assert_eq!(format_value("\n  a+b \n\t\n  ", 2), "a + b");
     assert_eq!(format_value("\n<<EOT\nx\nEOT\n\n", 2), "<<EOT\nx\nEOT");
@@ -311,7 +311,7 @@ fn surrounding_whitespace_is_ignored() {
 /// unchanged.
 #[test]
 fn unwrap_with_line_comments_stays_valid() {
-    use mutualsg::hclfmt::format_value;
+    use mutualsg::generate::hclfmt::format_value;
     assert_eq!(format_value("\"${ # c\n  x }\"", 2), "( # c\n  x)");
     assert_eq!(format_value("\"${a // c\n / b}\"", 2), "(a // c\n  / b)");
     assert_eq!(

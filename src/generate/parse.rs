@@ -9,6 +9,12 @@ use std::sync::Arc;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::syntax::{self, Attribute, Body, ErrorKind, Expr, ExprKind, ObjectItem, ObjectKey};
 
+/// A parsed source file.
+pub struct ParsedFile {
+    pub file: Arc<SourceFile>,
+    pub body: Body,
+}
+
 /// One `mutual_rules = ...` attribute.
 #[derive(Debug)]
 pub struct Definition {

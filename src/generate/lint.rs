@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::connection::{Direction, Items, Peer, Rule, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::naming::NamedConnection;
+use crate::generate::connection::{Direction, Items, Peer, Rule, squeeze};
+use crate::generate::naming::NamedConnection;
 use crate::syntax::{Block, Body};
 
 /// AWS's default quota of inbound (and, separately, outbound) rules per security group.

@@ -12,18 +12,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Config, Style};
-use crate::connection::{Direction, Peer, Port, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::discover::{Module, join};
-use crate::model::{self, DeclaredRule, ModuleModel, Origin, ParsedFile, RulePeer};
-use crate::naming::{self, Definition};
-use crate::output::Change;
-use crate::parse::{self, LOCAL_NAME, Literal};
-use crate::render;
-use crate::syntax::{self, Block, Body, Expr, ExprKind, ObjectItem};
+use crate::generate::connection::{Direction, Peer, Port, squeeze};
+use crate::generate::discover::Module;
+use crate::generate::migration_file::{MigrationBlock, migration_file_change, reparse};
+use crate::generate::naming::{self, Definition};
+use crate::generate::output::Change;
+use crate::generate::parse::ParsedFile;
+use crate::generate::parse::{self, LOCAL_NAME, Literal};
+use crate::generate::render;
+use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
+use crate::paths::join;
+use crate::syntax::{Block, Expr, ExprKind, ObjectItem};
 
-/// The file migration blocks go into; users delete it once the migration is applied.
-pub const MIGRATION_FILE: &str = "mutual_rules.migrate.tf";
 /// Where `migrate` puts a new `mutual_rules` local when the module has none.
 const NEW_RULES_FILE: &str = "mutual_rules.tf";
 /// The module this tool replaces, as its registry source.
@@ -34,39 +35,6 @@ const MODULE_SOURCE: &str = "skwashd/mutual-security-groups/aws";
 pub struct Migration {
     pub changes: Vec<Change>,
     pub warnings: Vec<Diagnostic>,
-}
-
-/// A block of the migration file, and the Terraform version it needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum MigrationBlock {
-    Moved { from: String, to: String },
-    Import { to: String, id: String },
-    Removed { from: String },
-}
-
-impl MigrationBlock {
-    fn render(&self) -> String {
-        match self {
-            MigrationBlock::Moved { from, to } => {
-                format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n")
-            }
-            MigrationBlock::Import { to, id } => {
-                format!("import {{\n  to = {to}\n  id = {id}\n}}\n")
-            }
-            MigrationBlock::Removed { from } => format!(
-                "removed {{\n  from = {from}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
-            ),
-        }
-    }
-
-    /// `moved` needs Terraform 1.1, `import` 1.5, `removed` 1.7.
-    fn needs(&self) -> (u32, &'static str) {
-        match self {
-            MigrationBlock::Moved { .. } => (1, "moved"),
-            MigrationBlock::Import { .. } => (5, "import"),
-            MigrationBlock::Removed { .. } => (7, "removed"),
-        }
-    }
 }
 
 /// Where the migrated connections' state lives now.
@@ -89,7 +57,7 @@ struct Edit {
 
 /// Plans the migration of one module.
 pub fn migrate_module(module: &Module, config: &Config) -> Result<Migration, Vec<Diagnostic>> {
-    let model = model::read(module, config)?;
+    let model = inventory::read(module, config)?;
     let mut planner = Planner {
         config,
         model: &model,
@@ -513,7 +481,7 @@ impl Planner<'_> {
             });
             files.push(reparse(&path, text)?);
         }
-        let Some(definition) = crate::connections_of(&files, self.config)? else {
+        let Some(definition) = crate::generate::connections_of(&files, self.config)? else {
             return Ok(Migration {
                 changes,
                 warnings: self.warnings,
@@ -526,7 +494,9 @@ impl Planner<'_> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let generated = render::render(&source_name, &definition.connections, self.config.style);
-        changes.extend(crate::output::plan(module, Some(generated)).map_err(|error| vec![error])?);
+        changes.extend(
+            crate::generate::output::plan(module, Some(generated)).map_err(|error| vec![error])?,
+        );
 
         let mut blocks = self.extra_blocks.clone();
         blocks.extend(migration_blocks(
@@ -596,7 +566,7 @@ fn migration_blocks(
 
 /// `aws_security_group_rule`'s import id, `SGID_TYPE_PROTOCOL_FROM_TO_SOURCE`, interpolating
 /// the groups' ids from state.
-fn import_id(rule: &crate::connection::Rule) -> String {
+fn import_id(rule: &crate::generate::connection::Rule) -> String {
     let interpolate = |text: &str| match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(literal) => literal.to_string(),
         None => format!("${{{text}}}"),
@@ -624,242 +594,6 @@ fn import_id(rule: &crate::connection::Rule) -> String {
         port(&connection.ports.to),
         peer
     )
-}
-
-/// The migration file with the new blocks appended (an existing file keeps its blocks; a
-/// block already there is not written twice; one that moves an address elsewhere is an error).
-fn migration_file_change(
-    module: &Module,
-    files: &[ParsedFile],
-    blocks: &[MigrationBlock],
-    warnings: &mut Vec<Diagnostic>,
-) -> Result<Option<Change>, Vec<Diagnostic>> {
-    let existing = existing_blocks(files);
-    let mut new_blocks = Vec::new();
-    for block in blocks {
-        if existing.contains(block) || new_blocks.contains(&block) {
-            continue;
-        }
-        if let MigrationBlock::Moved { from, .. } = block
-            && let Some(MigrationBlock::Moved { to, .. }) = existing
-                .iter()
-                .find(|old| matches!(old, MigrationBlock::Moved { from: f, .. } if f == from))
-        {
-            let path = join(&module.dir, MIGRATION_FILE);
-            return Err(vec![Diagnostic::file(
-                Problem::MovedCollision {
-                    from: from.clone(),
-                    to: to.clone(),
-                },
-                &path,
-            )]);
-        }
-        new_blocks.push(block);
-    }
-    if new_blocks.is_empty() {
-        return Ok(None);
-    }
-    let path = join(&module.dir, MIGRATION_FILE);
-    let old = std::fs::read_to_string(&path).ok();
-    let (minor, kind) = new_blocks
-        .iter()
-        .map(|block| block.needs())
-        .max()
-        .unwrap_or((1, "moved"));
-    if let Some(warning) = version_warning(files, minor, kind) {
-        warnings.push(warning);
-    }
-    let mut text = old.clone().unwrap_or_else(|| {
-        format!(
-            "# Written by `mutualsg migrate`: apply it with `terraform apply`, then delete this file.\n\
-             # Needs Terraform >= 1.{minor} ({kind} blocks).\n"
-        )
-    });
-    for block in new_blocks {
-        text.push('\n');
-        text.push_str(&block.render());
-    }
-    Ok(Some(Change {
-        path,
-        old,
-        new: Some(text),
-    }))
-}
-
-/// The `moved`, `import` and `removed` blocks the module already has.
-fn existing_blocks(files: &[ParsedFile]) -> Vec<MigrationBlock> {
-    let mut blocks = Vec::new();
-    for parsed in files {
-        for block in &parsed.body.blocks {
-            let get = |key: &str| {
-                block
-                    .body
-                    .attribute(key)
-                    .map(|attribute| squeeze(&parse::value(&parsed.file, &attribute.value).text))
-            };
-            let found = match block.kind.text.as_str() {
-                "moved" => get("from")
-                    .zip(get("to"))
-                    .map(|(from, to)| MigrationBlock::Moved { from, to }),
-                "import" => get("to")
-                    .zip(get("id"))
-                    .map(|(to, id)| MigrationBlock::Import { to, id }),
-                "removed" => get("from").map(|from| MigrationBlock::Removed { from }),
-                _ => None,
-            };
-            blocks.extend(found);
-        }
-    }
-    blocks
-}
-
-/// A warning when the module's `required_version` excludes the Terraform the blocks need.
-fn version_warning(files: &[ParsedFile], minor: u32, kind: &'static str) -> Option<Diagnostic> {
-    for parsed in files {
-        for block in parsed.body.blocks_of("terraform") {
-            let Some(attribute) = block.body.attribute("required_version") else {
-                continue;
-            };
-            let value = parse::value(&parsed.file, &attribute.value);
-            let Some(Literal::String(constraint)) = &value.literal else {
-                continue;
-            };
-            if !allows_any_from(constraint, minor) {
-                return Some(Diagnostic::at(
-                    Problem::TerraformTooOld {
-                        minor,
-                        kind,
-                        constraint: constraint.clone(),
-                    },
-                    &parsed.file,
-                    value.span,
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// Whether a Terraform version constraint allows some 1.x release at or after `1.minor`.
-fn allows_any_from(constraint: &str, minor: u32) -> bool {
-    let candidates = (minor..=40).flat_map(|m| [(1, m, 0), (1, m, 99)]);
-    candidates.into_iter().any(|version| {
-        constraint
-            .split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .all(|part| satisfies(version, part))
-    })
-}
-
-fn satisfies(version: (u32, u32, u32), comparator: &str) -> bool {
-    let operator_end = comparator
-        .find(|c: char| c.is_ascii_digit())
-        .unwrap_or(comparator.len());
-    let (operator, wanted) = (
-        comparator[..operator_end].trim(),
-        &comparator[operator_end..],
-    );
-    let parts: Vec<u32> = wanted
-        .split('.')
-        .filter_map(|part| part.trim().parse().ok())
-        .collect();
-    let wanted = (
-        parts.first().copied().unwrap_or(0),
-        parts.get(1).copied().unwrap_or(0),
-        parts.get(2).copied().unwrap_or(0),
-    );
-    match operator {
-        "" | "=" => version == wanted,
-        "!=" => version != wanted,
-        ">" => version > wanted,
-        ">=" => version >= wanted,
-        "<" => version < wanted,
-        "<=" => version <= wanted,
-        // `~> 1.2` allows 1.x from 1.2; `~> 1.2.3` allows 1.2.x from 1.2.3.
-        "~>" if parts.len() >= 3 => {
-            version >= wanted && (version.0, version.1) == (wanted.0, wanted.1)
-        }
-        "~>" => version >= wanted && version.0 == wanted.0,
-        _ => true,
-    }
-}
-
-/// Renames that `generate` would make to resources whose attributes stay the same (a `name`
-/// or map key added or changed): `moved` blocks keep Terraform from replacing them.
-pub fn rename_moves(old_generated: &str, new_generated: &str) -> Vec<(String, String)> {
-    let (Ok(old), Ok(new)) = (syntax::parse(old_generated), syntax::parse(new_generated)) else {
-        return Vec::new();
-    };
-    let old = resources_with_attributes(old_generated, &old);
-    let new = resources_with_attributes(new_generated, &new);
-    let mut moves = Vec::new();
-    for (address, attributes) in &old {
-        if new.contains_key(address) {
-            continue;
-        }
-        let resource_type = address.split('.').next().unwrap_or_default();
-        let renamed = new.iter().find(|(candidate, candidate_attributes)| {
-            !old.contains_key(*candidate)
-                && candidate.split('.').next() == Some(resource_type)
-                && *candidate_attributes == attributes
-                && !moves
-                    .iter()
-                    .any(|(_, to): &(String, String)| to == *candidate)
-        });
-        if let Some((to, _)) = renamed {
-            moves.push((address.clone(), to.clone()));
-        }
-    }
-    moves
-}
-
-/// The migration-file change that records renames, if any.
-pub fn rename_change(
-    module: &Module,
-    old_generated: &str,
-    new_generated: &str,
-) -> Result<Option<Change>, Vec<Diagnostic>> {
-    let blocks: Vec<MigrationBlock> = rename_moves(old_generated, new_generated)
-        .into_iter()
-        .map(|(from, to)| MigrationBlock::Moved { from, to })
-        .collect();
-    if blocks.is_empty() {
-        return Ok(None);
-    }
-    let path = join(&module.dir, MIGRATION_FILE);
-    let files = match std::fs::read_to_string(&path) {
-        Ok(text) => vec![reparse(&path, text)?],
-        Err(_) => Vec::new(),
-    };
-    migration_file_change(module, &files, &blocks, &mut Vec::new())
-}
-
-/// `type.name` → the block's attributes, layout squeezed out.
-fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(String, String)>> {
-    let mut resources = BTreeMap::new();
-    for block in body.blocks_of("resource") {
-        let labels: Vec<&str> = block
-            .labels
-            .iter()
-            .map(|label| label.value.as_str())
-            .collect();
-        let [resource_type, name] = labels[..] else {
-            continue;
-        };
-        let mut attributes: Vec<(String, String)> = block
-            .body
-            .attributes
-            .iter()
-            .map(|attribute| {
-                let value = &text[attribute.value.span.clone()];
-                (attribute.name.text.clone(), squeeze(value))
-            })
-            .collect();
-        attributes.sort();
-        resources.insert(format!("{resource_type}.{name}"), attributes);
-    }
-    resources
 }
 
 fn is_module_call(block: &Block) -> bool {
@@ -907,7 +641,7 @@ fn add_tags(file: &SourceFile, rules: &Expr, tags: &str) -> String {
         if !closing_indent.trim().is_empty() {
             continue;
         }
-        let tags = crate::hclfmt::format_value(tags, closing_indent.len() + 2);
+        let tags = crate::generate::hclfmt::format_value(tags, closing_indent.len() + 2);
         let insert = format!("\n{closing_indent}  tags = {tags}\n");
         text.insert_str(line_start, &insert);
     }
@@ -965,15 +699,6 @@ fn apply_edits(text: &str, edits: &[Edit]) -> String {
     text
 }
 
-fn reparse(path: &Path, text: String) -> Result<ParsedFile, Vec<Diagnostic>> {
-    let file = Arc::new(SourceFile {
-        path: path.to_path_buf(),
-        text,
-    });
-    let body = parse::parse_body(&file)?;
-    Ok(ParsedFile { file, body })
-}
-
 fn single_group_peer(rule: &DeclaredRule) -> Option<RulePeer> {
     match rule.peers.as_slice() {
         [peer @ (RulePeer::Group(_) | RulePeer::SelfGroup)] => Some(peer.clone()),
@@ -1002,31 +727,18 @@ fn quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_constraints() {
-        assert!(allows_any_from(">= 1.0.0", 7));
-        assert!(!allows_any_from("~> 1.2.0", 5));
-        assert!(allows_any_from("~> 1.2", 7));
-        assert!(!allows_any_from(">= 1.0, < 1.5", 5));
-        assert!(allows_any_from(">= 1.0, < 1.6", 5));
-    }
-
-    #[test]
-    fn renames_keep_attributes() {
-        let old = "resource \"aws_security_group_rule\" \"a_to_b_tcp_443_egress\" {\n  type = \"egress\"\n  from_port = 443\n}\n";
-        let new = "resource \"aws_security_group_rule\" \"web_egress\" {\n  type      = \"egress\"\n  from_port = 443\n}\n";
-        assert_eq!(
-            rename_moves(old, new),
-            [(
-                "aws_security_group_rule.a_to_b_tcp_443_egress".to_string(),
-                "aws_security_group_rule.web_egress".to_string()
-            )]
-        );
-        let changed = new.replace("443", "444");
-        assert!(rename_moves(old, &changed).is_empty());
-    }
+/// `mutualsg migrate`: the changes that move each module onto `mutual_rules`, written with
+/// `write`, else only reported (as a diff).
+pub fn run_migrate(paths: &[std::path::PathBuf], write: bool) -> crate::Outcome {
+    use crate::Mode;
+    use crate::generate::{Planned, run_modules};
+    let mode = if write { Mode::Write } else { Mode::Diff };
+    run_modules(paths, mode, |module, config| {
+        let migration = migrate_module(module, config)?;
+        Ok(Planned {
+            has_rules: !migration.changes.is_empty(),
+            changes: migration.changes,
+            warnings: migration.warnings,
+        })
+    })
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use similar::TextDiff;
 
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::discover::Module;
-use crate::render::{GENERATED_FILE, is_generated};
+use crate::generate::discover::Module;
+use crate::generate::render::{GENERATED_FILE, is_generated};
 
 /// A generated file that is out of date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Change {
 /// Works out the change that brings a module's generated file to `wanted` (`None`: the module
 /// has no `mutual_rules`, so a generated file there is stale). `Ok(None)`: up to date.
 pub fn plan(module: &Module, wanted: Option<String>) -> Result<Option<Change>, Diagnostic> {
-    let path = crate::discover::join(&module.dir, GENERATED_FILE);
+    let path = crate::paths::join(&module.dir, GENERATED_FILE);
     let old = if module.has_generated {
         read_generated(&path, wanted.is_some())?
     } else {

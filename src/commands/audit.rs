@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::flows::{self, Analysis};
+use crate::inventory::flows::{self, Analysis};
 use crate::report::{self, Colors, Format};
 
 /// Audits every module under `paths` and prints the findings: 0 none, 1 findings, 2 an

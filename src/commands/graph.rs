@@ -11,10 +11,10 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use crate::connection::{CidrKind, Direction};
 use crate::diagnostics::Diagnostic;
-use crate::flows::{self, Analysis, Endpoint, Flow, FlowFinding};
-use crate::model::Origin;
+use crate::generate::connection::{CidrKind, Direction};
+use crate::inventory::Origin;
+use crate::inventory::flows::{self, Analysis, Endpoint, Flow, FlowFinding};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {

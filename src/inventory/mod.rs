@@ -3,22 +3,19 @@
 //! `aws_vpc_security_group_{ingress,egress}_rule` resources, and inline `ingress`/`egress`
 //! blocks of `aws_security_group`. `migrate`, `graph` and `audit` all read rules from here.
 
+pub mod flows;
+
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::discover::Module;
-use crate::naming::{Definition, NamedConnection};
-use crate::parse::{self, Literal, Value};
+use crate::generate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
+use crate::generate::discover::Module;
+use crate::generate::naming::{Definition, NamedConnection};
+use crate::generate::parse::ParsedFile;
+use crate::generate::parse::{self, Literal, Value};
 use crate::syntax::{Block, Body};
-
-/// A parsed source file of the module.
-pub struct ParsedFile {
-    pub file: Arc<SourceFile>,
-    pub body: Body,
-}
 
 /// Everything a module declares about its security-group rules.
 pub struct ModuleModel {
@@ -109,7 +106,7 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
     if !errors.is_empty() {
         return Err(errors);
     }
-    let connections = crate::connections_of(&files, config)?;
+    let connections = crate::generate::connections_of(&files, config)?;
     let mut rules = Vec::new();
     let mut groups = Vec::new();
     if let Some(definition) = &connections {

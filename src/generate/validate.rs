@@ -8,34 +8,12 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::Style;
-use crate::connection::{
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::generate::connection::{
     AddressList, CidrKind, Connection, Endpoint, Expr, Items, Port, Ports, Protocol, squeeze,
 };
-use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::parse::{Field, Literal, RawConnection, Value};
-
-/// Every key a connection may have: the keys of the `skwashd/mutual-security-groups/aws`
-/// module's v1 list and v2 map, plus `name` and `provider`.
-pub const KNOWN_KEYS: &[&str] = &[
-    "source_sg_id",
-    "target_sg_id",
-    "source_cidr_blocks",
-    "source_ipv6_cidr_blocks",
-    "source_prefix_list_ids",
-    "target_cidr_blocks",
-    "target_ipv6_cidr_blocks",
-    "target_prefix_list_ids",
-    "destination_port",
-    "from_port",
-    "to_port",
-    "protocol",
-    "description",
-    "description_source",
-    "description_target",
-    "name",
-    "tags",
-    "provider",
-];
+use crate::generate::parse::{Field, Literal, RawConnection, Value};
+use crate::schema::KNOWN_KEYS;
 
 /// Validates every connection of one definition. Also rejects two connections that AWS
 /// would see as the same rule.

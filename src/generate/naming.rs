@@ -20,8 +20,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::Style;
-use crate::connection::{Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::generate::connection::{
+    Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule,
+};
 
 /// A connection and the stem of its two resource names.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! A module's declared rules ([`crate::model`]) as flows: who may open a connection to whom,
+//! A module's declared rules ([`crate::inventory`]) as flows: who may open a connection to whom,
 //! on which protocol and ports, and what is wrong with it. `graph` draws the flows, `audit`
 //! reports their findings; both read them from here, so the two always agree.
 //!
@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::config::ConfigFinder;
-use crate::connection::{CidrKind, Direction};
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::discover::{self, Module};
-use crate::model::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
+use crate::generate::connection::{CidrKind, Direction};
+use crate::generate::discover::{self, Module};
+use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
 
 /// The whole internet, IPv4 and IPv6: egress there is what a locked-down group never needs,
 /// and a rule to or from there reaches every group too.
@@ -315,7 +315,7 @@ pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagn
         let read = configs
             .config_for(&module.dir)
             .map_err(|error| vec![error])
-            .and_then(|config| model::read(module, &config));
+            .and_then(|config| inventory::read(module, &config));
         match read {
             Ok(model) => analyses.push(analyse(module, model)),
             Err(mut found) => errors.append(&mut found),

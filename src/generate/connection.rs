@@ -253,20 +253,7 @@ fn peer_of(endpoint: &Endpoint, is_self: bool) -> Peer<'_> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    Egress,
-    Ingress,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Egress => "egress",
-            Direction::Ingress => "ingress",
-        })
-    }
-}
+pub use crate::schema::Direction;
 
 /// Who is on the other side of a rule.
 #[derive(Debug, Clone, Copy)]

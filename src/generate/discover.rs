@@ -2,13 +2,16 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::render::GENERATED_FILE;
+use crate::paths::{dir_or_dot, display_path, join};
+
+/// The generated file's name, beside the rules.
+pub const GENERATED_FILE: &str = "mutual_rules.gen.tf";
 
 /// A Terraform module directory: its `.tf`/`.tofu` sources, by file name.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -249,38 +252,6 @@ fn list_dir(dir: &Path) -> Result<Listed, Diagnostic> {
 /// module's generated file as stale).
 fn is_file(path: &Path) -> bool {
     fs::metadata(path).map_or(true, |metadata| metadata.is_file())
-}
-
-/// `dir/name`, or just `name` in the current directory (diffs name `x.tf`, not `./x.tf`).
-pub fn join(dir: &Path, name: &str) -> PathBuf {
-    if dir == Path::new(".") {
-        PathBuf::from(name)
-    } else {
-        dir.join(name)
-    }
-}
-
-fn dir_or_dot(dir: &Path) -> PathBuf {
-    if dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        dir.to_path_buf()
-    }
-}
-
-/// A path as the user should see it and as diffs name it: relative to the current
-/// directory when it lies under it, without `.` components.
-pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
-    let path = if path.is_absolute() {
-        path.strip_prefix(cwd).unwrap_or(path)
-    } else {
-        path
-    };
-    let normal: PathBuf = path
-        .components()
-        .filter(|component| !matches!(component, Component::CurDir))
-        .collect();
-    dir_or_dot(&normal)
 }
 
 #[cfg(test)]

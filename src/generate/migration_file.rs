@@ -1,0 +1,324 @@
+//! The migration file (`mutual_rules.migrate.tf`) beside the generated one: the `moved`,
+//! `import` and `removed` blocks that keep Terraform from destroying a rule, written by
+//! `migrate` and by `generate` when a rename leaves a rule as it was.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::generate::connection::squeeze;
+use crate::generate::discover::Module;
+use crate::generate::output::Change;
+use crate::generate::parse::{self, Literal, ParsedFile};
+use crate::paths::join;
+use crate::syntax::{self, Body};
+
+/// The file migration blocks go into; users delete it once the migration is applied.
+pub const MIGRATION_FILE: &str = "mutual_rules.migrate.tf";
+/// A block of the migration file, and the Terraform version it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationBlock {
+    Moved { from: String, to: String },
+    Import { to: String, id: String },
+    Removed { from: String },
+}
+
+impl MigrationBlock {
+    pub fn render(&self) -> String {
+        match self {
+            MigrationBlock::Moved { from, to } => {
+                format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n")
+            }
+            MigrationBlock::Import { to, id } => {
+                format!("import {{\n  to = {to}\n  id = {id}\n}}\n")
+            }
+            MigrationBlock::Removed { from } => format!(
+                "removed {{\n  from = {from}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
+            ),
+        }
+    }
+
+    /// `moved` needs Terraform 1.1, `import` 1.5, `removed` 1.7.
+    pub fn needs(&self) -> (u32, &'static str) {
+        match self {
+            MigrationBlock::Moved { .. } => (1, "moved"),
+            MigrationBlock::Import { .. } => (5, "import"),
+            MigrationBlock::Removed { .. } => (7, "removed"),
+        }
+    }
+}
+
+/// The migration file with the new blocks appended (an existing file keeps its blocks; a
+/// block already there is not written twice; one that moves an address elsewhere is an error).
+pub fn migration_file_change(
+    module: &Module,
+    files: &[ParsedFile],
+    blocks: &[MigrationBlock],
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Option<Change>, Vec<Diagnostic>> {
+    let existing = existing_blocks(files);
+    let mut new_blocks = Vec::new();
+    for block in blocks {
+        if existing.contains(block) || new_blocks.contains(&block) {
+            continue;
+        }
+        if let MigrationBlock::Moved { from, .. } = block
+            && let Some(MigrationBlock::Moved { to, .. }) = existing
+                .iter()
+                .find(|old| matches!(old, MigrationBlock::Moved { from: f, .. } if f == from))
+        {
+            let path = join(&module.dir, MIGRATION_FILE);
+            return Err(vec![Diagnostic::file(
+                Problem::MovedCollision {
+                    from: from.clone(),
+                    to: to.clone(),
+                },
+                &path,
+            )]);
+        }
+        new_blocks.push(block);
+    }
+    if new_blocks.is_empty() {
+        return Ok(None);
+    }
+    let path = join(&module.dir, MIGRATION_FILE);
+    let old = std::fs::read_to_string(&path).ok();
+    let (minor, kind) = new_blocks
+        .iter()
+        .map(|block| block.needs())
+        .max()
+        .unwrap_or((1, "moved"));
+    if let Some(warning) = version_warning(files, minor, kind) {
+        warnings.push(warning);
+    }
+    let mut text = old.clone().unwrap_or_else(|| {
+        format!(
+            "# Written by `mutualsg migrate`: apply it with `terraform apply`, then delete this file.\n\
+             # Needs Terraform >= 1.{minor} ({kind} blocks).\n"
+        )
+    });
+    for block in new_blocks {
+        text.push('\n');
+        text.push_str(&block.render());
+    }
+    Ok(Some(Change {
+        path,
+        old,
+        new: Some(text),
+    }))
+}
+
+/// The `moved`, `import` and `removed` blocks the module already has.
+pub fn existing_blocks(files: &[ParsedFile]) -> Vec<MigrationBlock> {
+    let mut blocks = Vec::new();
+    for parsed in files {
+        for block in &parsed.body.blocks {
+            let get = |key: &str| {
+                block
+                    .body
+                    .attribute(key)
+                    .map(|attribute| squeeze(&parse::value(&parsed.file, &attribute.value).text))
+            };
+            let found = match block.kind.text.as_str() {
+                "moved" => get("from")
+                    .zip(get("to"))
+                    .map(|(from, to)| MigrationBlock::Moved { from, to }),
+                "import" => get("to")
+                    .zip(get("id"))
+                    .map(|(to, id)| MigrationBlock::Import { to, id }),
+                "removed" => get("from").map(|from| MigrationBlock::Removed { from }),
+                _ => None,
+            };
+            blocks.extend(found);
+        }
+    }
+    blocks
+}
+
+/// A warning when the module's `required_version` excludes the Terraform the blocks need.
+fn version_warning(files: &[ParsedFile], minor: u32, kind: &'static str) -> Option<Diagnostic> {
+    for parsed in files {
+        for block in parsed.body.blocks_of("terraform") {
+            let Some(attribute) = block.body.attribute("required_version") else {
+                continue;
+            };
+            let value = parse::value(&parsed.file, &attribute.value);
+            let Some(Literal::String(constraint)) = &value.literal else {
+                continue;
+            };
+            if !allows_any_from(constraint, minor) {
+                return Some(Diagnostic::at(
+                    Problem::TerraformTooOld {
+                        minor,
+                        kind,
+                        constraint: constraint.clone(),
+                    },
+                    &parsed.file,
+                    value.span,
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a Terraform version constraint allows some 1.x release at or after `1.minor`.
+fn allows_any_from(constraint: &str, minor: u32) -> bool {
+    let candidates = (minor..=40).flat_map(|m| [(1, m, 0), (1, m, 99)]);
+    candidates.into_iter().any(|version| {
+        constraint
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .all(|part| satisfies(version, part))
+    })
+}
+
+fn satisfies(version: (u32, u32, u32), comparator: &str) -> bool {
+    let operator_end = comparator
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(comparator.len());
+    let (operator, wanted) = (
+        comparator[..operator_end].trim(),
+        &comparator[operator_end..],
+    );
+    let parts: Vec<u32> = wanted
+        .split('.')
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    let wanted = (
+        parts.first().copied().unwrap_or(0),
+        parts.get(1).copied().unwrap_or(0),
+        parts.get(2).copied().unwrap_or(0),
+    );
+    match operator {
+        "" | "=" => version == wanted,
+        "!=" => version != wanted,
+        ">" => version > wanted,
+        ">=" => version >= wanted,
+        "<" => version < wanted,
+        "<=" => version <= wanted,
+        // `~> 1.2` allows 1.x from 1.2; `~> 1.2.3` allows 1.2.x from 1.2.3.
+        "~>" if parts.len() >= 3 => {
+            version >= wanted && (version.0, version.1) == (wanted.0, wanted.1)
+        }
+        "~>" => version >= wanted && version.0 == wanted.0,
+        _ => true,
+    }
+}
+
+/// Renames that `generate` would make to resources whose attributes stay the same (a `name`
+/// or map key added or changed): `moved` blocks keep Terraform from replacing them.
+pub fn rename_moves(old_generated: &str, new_generated: &str) -> Vec<(String, String)> {
+    let (Ok(old), Ok(new)) = (syntax::parse(old_generated), syntax::parse(new_generated)) else {
+        return Vec::new();
+    };
+    let old = resources_with_attributes(old_generated, &old);
+    let new = resources_with_attributes(new_generated, &new);
+    let mut moves = Vec::new();
+    for (address, attributes) in &old {
+        if new.contains_key(address) {
+            continue;
+        }
+        let resource_type = address.split('.').next().unwrap_or_default();
+        let renamed = new.iter().find(|(candidate, candidate_attributes)| {
+            !old.contains_key(*candidate)
+                && candidate.split('.').next() == Some(resource_type)
+                && *candidate_attributes == attributes
+                && !moves
+                    .iter()
+                    .any(|(_, to): &(String, String)| to == *candidate)
+        });
+        if let Some((to, _)) = renamed {
+            moves.push((address.clone(), to.clone()));
+        }
+    }
+    moves
+}
+
+/// The migration-file change that records renames, if any.
+pub fn rename_change(
+    module: &Module,
+    old_generated: &str,
+    new_generated: &str,
+) -> Result<Option<Change>, Vec<Diagnostic>> {
+    let blocks: Vec<MigrationBlock> = rename_moves(old_generated, new_generated)
+        .into_iter()
+        .map(|(from, to)| MigrationBlock::Moved { from, to })
+        .collect();
+    if blocks.is_empty() {
+        return Ok(None);
+    }
+    let path = join(&module.dir, MIGRATION_FILE);
+    let files = match std::fs::read_to_string(&path) {
+        Ok(text) => vec![reparse(&path, text)?],
+        Err(_) => Vec::new(),
+    };
+    migration_file_change(module, &files, &blocks, &mut Vec::new())
+}
+
+/// `type.name` → the block's attributes, layout squeezed out.
+fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut resources = BTreeMap::new();
+    for block in body.blocks_of("resource") {
+        let labels: Vec<&str> = block
+            .labels
+            .iter()
+            .map(|label| label.value.as_str())
+            .collect();
+        let [resource_type, name] = labels[..] else {
+            continue;
+        };
+        let mut attributes: Vec<(String, String)> = block
+            .body
+            .attributes
+            .iter()
+            .map(|attribute| {
+                let value = &text[attribute.value.span.clone()];
+                (attribute.name.text.clone(), squeeze(value))
+            })
+            .collect();
+        attributes.sort();
+        resources.insert(format!("{resource_type}.{name}"), attributes);
+    }
+    resources
+}
+
+pub fn reparse(path: &Path, text: String) -> Result<ParsedFile, Vec<Diagnostic>> {
+    let file = Arc::new(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    });
+    let body = parse::parse_body(&file)?;
+    Ok(ParsedFile { file, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_constraints() {
+        assert!(allows_any_from(">= 1.0.0", 7));
+        assert!(!allows_any_from("~> 1.2.0", 5));
+        assert!(allows_any_from("~> 1.2", 7));
+        assert!(!allows_any_from(">= 1.0, < 1.5", 5));
+        assert!(allows_any_from(">= 1.0, < 1.6", 5));
+    }
+
+    #[test]
+    fn renames_keep_attributes() {
+        let old = "resource \"aws_security_group_rule\" \"a_to_b_tcp_443_egress\" {\n  type = \"egress\"\n  from_port = 443\n}\n";
+        let new = "resource \"aws_security_group_rule\" \"web_egress\" {\n  type      = \"egress\"\n  from_port = 443\n}\n";
+        assert_eq!(
+            rename_moves(old, new),
+            [(
+                "aws_security_group_rule.a_to_b_tcp_443_egress".to_string(),
+                "aws_security_group_rule.web_egress".to_string()
+            )]
+        );
+        let changed = new.replace("443", "444");
+        assert!(rename_moves(old, &changed).is_empty());
+    }
+}

@@ -1,0 +1,42 @@
+//! What a `mutual_rules` connection may say: its keys and the two directions of a rule.
+//! Below every family, so that diagnostics can name them without importing a stage.
+
+use std::fmt;
+
+/// Every key a connection may have: the keys of the `skwashd/mutual-security-groups/aws`
+/// module's v1 list and v2 map, plus `name` and `provider`.
+pub const KNOWN_KEYS: &[&str] = &[
+    "source_sg_id",
+    "target_sg_id",
+    "source_cidr_blocks",
+    "source_ipv6_cidr_blocks",
+    "source_prefix_list_ids",
+    "target_cidr_blocks",
+    "target_ipv6_cidr_blocks",
+    "target_prefix_list_ids",
+    "destination_port",
+    "from_port",
+    "to_port",
+    "protocol",
+    "description",
+    "description_source",
+    "description_target",
+    "name",
+    "tags",
+    "provider",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Egress,
+    Ingress,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Egress => "egress",
+            Direction::Ingress => "ingress",
+        })
+    }
+}
