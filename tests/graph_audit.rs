@@ -251,6 +251,40 @@ fn graph_draws_the_readable_modules_and_exits_2() {
     assert!(!graph.contains("broken"), "{graph}");
 }
 
+/// A broken file that declares no group, rule, attachment or `mutual_rules` is not parsed:
+/// it cannot fail its module, for `graph`, `audit` or `migrate`.
+#[test]
+fn a_broken_file_that_declares_nothing_they_read_is_not_parsed() {
+    let dir = tree(&[
+        (
+            "app/main.tf",
+            "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_security_group_rule\" \"out\" {\n  type              = \"egress\"\n  security_group_id = aws_security_group.web.id\n  protocol          = \"-1\"\n  from_port         = 0\n  to_port           = 0\n  cidr_blocks       = [\"0.0.0.0/0\"]\n}\n",
+        ),
+        // Terraform 0.11 syntax in a file about something else.
+        (
+            "app/legacy.tf",
+            "variable \"x\" { default = \"${var.y\" }\nresource \"aws_s3_bucket\" \"b\" {\n",
+        ),
+    ]);
+    let graph = mutualsg(dir.path(), &["graph", "--format", "json"]);
+    assert_eq!(graph.status.code(), Some(0), "{}", text(&graph.stderr));
+    assert!(text(&graph.stdout).contains("aws_security_group.web"));
+    let audit = mutualsg(dir.path(), &["audit"]);
+    assert_eq!(audit.status.code(), Some(1), "{}", text(&audit.stderr));
+    assert!(text(&audit.stderr).contains("mutualsg::audit::open_egress"));
+    let migrate = mutualsg(dir.path(), &["migrate"]);
+    assert_eq!(migrate.status.code(), Some(0), "{}", text(&migrate.stderr));
+    // Where the same file does declare a group, its error is reported.
+    fs::write(
+        dir.path().join("app/legacy.tf"),
+        "resource \"aws_security_group\" \"b\" {\n",
+    )
+    .unwrap();
+    let graph = mutualsg(dir.path(), &["graph"]);
+    assert_eq!(graph.status.code(), Some(2));
+    assert!(text(&graph.stderr).contains("app/legacy.tf"));
+}
+
 /// The README shows the example's graph; it must be what `mutualsg graph` prints today.
 #[test]
 fn readme_graph_is_current() {

@@ -6,7 +6,9 @@
 pub mod flows;
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use memchr::memmem::Finder;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
@@ -14,7 +16,7 @@ use crate::generate::connection::{CidrKind, Direction, Items, Peer, Protocol, sq
 use crate::generate::discover::Module;
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
-use crate::generate::parse::{self, Literal, Value};
+use crate::generate::parse::{self, LOCAL_NAME, Literal, Value};
 use crate::syntax::{Block, Body};
 
 /// Everything a module declares about its security-group rules.
@@ -76,13 +78,36 @@ pub struct DeclaredRule {
     pub span: Range<usize>,
 }
 
-/// Reads every source file of a module and every rule in it. Unlike `generate`, which only
-/// parses files that mention `mutual_rules`, this parses them all: any file may hold rules.
+/// Byte strings a file must contain to hold anything the inventory reads: a group, a rule,
+/// an attachment (`vpc_security_group_ids`, `security_groups`), `mutual_rules`, a call of the
+/// module `migrate` replaces, the `required_version` and the `moved`/`import`/`removed`
+/// blocks `migrate` checks. A file with none of them is not parsed, so a broken file that
+/// declares nothing of this cannot fail its module (real trees hold broken files).
+const MARKERS: [&str; 7] = [
+    "security_group",
+    LOCAL_NAME,
+    "mutual-security-groups",
+    "required_version",
+    "moved",
+    "import",
+    "removed",
+];
+
+static FINDERS: LazyLock<Vec<Finder<'static>>> =
+    LazyLock::new(|| MARKERS.iter().map(Finder::new).collect());
+
+/// Whether a file can hold anything the inventory reads.
+fn can_matter(bytes: &[u8]) -> bool {
+    FINDERS.iter().any(|finder| finder.find(bytes).is_some())
+}
+
+/// Reads every rule a module declares: from each source file that can hold one.
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
         let file = match std::fs::read(path) {
+            Ok(bytes) if !can_matter(&bytes) => continue,
             Ok(bytes) => match SourceFile::decode(path, bytes) {
                 Some(file) => Arc::new(file),
                 None => {
