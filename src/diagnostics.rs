@@ -6,7 +6,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -16,9 +16,36 @@ pub struct SourceFile {
     /// The path as the user should see it: relative to the current directory where possible.
     pub path: PathBuf,
     pub text: String,
+    /// The byte offset of each line's start, built the first time a position is asked for,
+    /// so that locating a diagnostic costs O(log n), not a scan from the start of the file.
+    lines: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+            lines: OnceLock::new(),
+        }
+    }
+
+    /// Line starts, in bytes; the first is 0.
+    fn line_starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        })
+    }
+
+    /// 0-based line of a byte offset, and the offset where that line starts.
+    fn line_of(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&start| start <= offset) - 1;
+        (line, starts[line])
+    }
+
     /// A source file from its bytes, as Terraform reads it: UTF-8, and a leading byte order
     /// mark (editors on Windows write one) dropped. hcl-edit rejects the mark; spans and the
     /// line:column positions of diagnostics count the text without it, as editors do.
@@ -27,19 +54,14 @@ impl SourceFile {
         if text.starts_with('\u{feff}') {
             text.drain(..'\u{feff}'.len_utf8());
         }
-        Some(SourceFile {
-            path: path.to_path_buf(),
-            text,
-        })
+        Some(SourceFile::new(path, text))
     }
 
     /// 1-based line and column of a byte offset, counted in characters as editors do.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let (line, line_start) = self.line_of(offset);
+        (line + 1, self.text[line_start..offset].chars().count() + 1)
     }
 }
 
@@ -57,27 +79,46 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 impl SourceCode for SourceFile {
+    /// The lines of `span` with context, as miette's own `str` implementation gives them, but
+    /// found through the line index: miette's scans the file from its start every time.
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette's `str` implementation, run on the lines around the span alone (found
+        // through the index), so its output is miette's own, shifted back into the file.
+        let text = &self.text;
+        let starts = self.line_starts();
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        let (first, _) = self.line_of(start);
+        let (last, _) = self.line_of(end);
+        // One line more than asked for: miette's scan treats a span at its input's very first
+        // byte otherwise than one further in.
+        let from_line = first.saturating_sub(context_lines_before + 1);
+        let from = starts[from_line];
+        let to = starts
+            .get(last + context_lines_after + 2)
+            .copied()
+            .unwrap_or(text.len());
+        let window = &text[from..to];
+        let inner_span = SourceSpan::from((span.offset() - from.min(span.offset()), span.len()));
+        let inner = window.read_span(&inner_span, context_lines_before, context_lines_after)?;
         if inner.data().len() > MAX_QUOTED {
             return Ok(Box::new(self.clipped(span)));
         }
+        let offset = from + inner.span().offset();
         // miette counts the column in bytes; editors (and `line_column`) count characters.
-        let (_, column) = self.line_column(inner.span().offset());
+        let (_, column) = self.line_column(offset);
         Ok(Box::new(MietteSpanContents::new_named(
             self.path.display().to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            (offset, inner.span().len()).into(),
+            from_line + inner.line(),
             column - 1,
-            inner.line_count(),
+            from_line + inner.line_count(),
         )))
     }
 }
@@ -95,7 +136,7 @@ impl SourceFile {
         let text = &self.text;
         let start = floor_char_boundary(text, span.offset().min(text.len()));
         let end = ceil_char_boundary(text, (span.offset() + span.len()).clamp(start, text.len()));
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let (_, line_start) = self.line_of(start);
         let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
         let from = floor_char_boundary(text, start.saturating_sub(QUOTED_AROUND).max(line_start));
         let to = ceil_char_boundary(text, (end + QUOTED_AROUND).min(line_end));
@@ -638,4 +679,36 @@ impl miette::Diagnostic for Note {
 
 fn to_source_span(span: &Range<usize>) -> SourceSpan {
     (span.start, span.end.saturating_sub(span.start)).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indexed lookups give what a scan from the start of the file gives.
+    #[test]
+    fn line_index_agrees_with_a_scan() {
+        let text = "a = 1\r\nbé = \"x\"\n\n  c {\n    d = 2\n  }\nlast";
+        let file = SourceFile::new("main.tf", text);
+        for offset in 0..=text.len() {
+            let offset = floor_char_boundary(text, offset);
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let expected = (line, before[start..].chars().count() + 1);
+            assert_eq!(file.line_column(offset), expected, "offset {offset}");
+            for len in [0, 1, 5, 12] {
+                let len = len.min(text.len() - offset);
+                let span = SourceSpan::from((offset, len));
+                for context in [0, 1, 2] {
+                    let ours = file.read_span(&span, context, context).unwrap();
+                    let theirs = text.read_span(&span, context, context).unwrap();
+                    assert_eq!(ours.data(), theirs.data(), "{offset}+{len}, {context}");
+                    assert_eq!(ours.span(), theirs.span());
+                    assert_eq!(ours.line(), theirs.line());
+                    assert_eq!(ours.line_count(), theirs.line_count());
+                }
+            }
+        }
+    }
 }

@@ -334,10 +334,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn parse(text: &str) -> Result<Vec<Definition>, Vec<Diagnostic>> {
-        let file = Arc::new(SourceFile {
-            path: PathBuf::from("main.tf"),
-            text: text.to_string(),
-        });
+        let file = Arc::new(SourceFile::new("main.tf", text));
         parse_file(&file)
     }
 
@@ -480,10 +477,10 @@ mod tests {
             "[{ a = b.c[0].d, e = null, f = false, g = [[]], h = { i = { j = 1 } } }]",
             "[{ a-b = 1, _c = d-e }]",
         ] {
-            let file = Arc::new(SourceFile {
-                path: PathBuf::from("main.tf"),
-                text: format!("locals {{\n  mutual_rules = {value}\n}}\n"),
-            });
+            let file = Arc::new(SourceFile::new(
+                "main.tf",
+                format!("locals {{\n  mutual_rules = {value}\n}}\n"),
+            ));
             let (fast, slow) = fast_and_slow(&file).unwrap_or_else(|| panic!("{value}"));
             assert_eq!(fast, slow, "{value}");
         }
@@ -499,10 +496,7 @@ mod tests {
             // Inside a heredoc.
             "locals {\n  x = <<EOT\n  mutual_rules = [{ a = 1 }]\nEOT\n}\n",
         ] {
-            let file = Arc::new(SourceFile {
-                path: PathBuf::from("main.tf"),
-                text: text.to_string(),
-            });
+            let file = Arc::new(SourceFile::new("main.tf", text));
             assert!(read_fast(&file).is_none(), "{text}");
         }
     }
