@@ -331,7 +331,6 @@ pub fn value(file: &SourceFile, expr: &Expr) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn parse(text: &str) -> Result<Vec<Definition>, Vec<Diagnostic>> {
         let file = Arc::new(SourceFile::new("main.tf", text));
