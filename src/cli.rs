@@ -35,9 +35,10 @@ pub enum Command {
     /// Print the allowed flows between groups and addresses as a Mermaid, DOT or JSON graph
     /// (exit 0, or 2 on error).
     Graph(GraphArgs),
-    /// Report open egress, half-open rule pairs and groups managed both inline and by
-    /// separate rules (exit 0 none, 1 findings, 2 error).
-    Audit(CheckArgs),
+    /// Report open egress and ingress, half-open rule pairs, groups managed both inline and
+    /// by separate rules, and groups attached to nothing (exit 0 none failing, 1 findings
+    /// that fail, 2 error).
+    Audit(AuditArgs),
     /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
     Completions {
         #[arg(value_enum)]
@@ -92,6 +93,29 @@ pub struct CheckArgs {
     /// How to report problems: for people, as JSON, or as GitHub Actions annotations.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    /// How to report findings: for people, as JSON, as GitHub Actions annotations, or SARIF.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Fail on unverified findings too (halves whose other side the tree cannot show).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Fail only on findings this baseline does not record, and report its entries that
+    /// match nothing any more.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record today's findings in FILE (exit 0 unless an error), for `--baseline`.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -152,7 +176,13 @@ pub fn main() -> ExitStatus {
                 stdout: cli.color.enabled(io::stdout().is_terminal()),
                 stderr: cli.color.enabled(io::stderr().is_terminal()),
             };
-            return crate::commands::audit::main(&args.paths.paths, args.format, &cwd, colors);
+            let options = crate::commands::audit::Options {
+                format: args.format,
+                strict: args.strict,
+                baseline: args.baseline,
+                write_baseline: args.write_baseline,
+            };
+            return crate::commands::audit::main(&args.paths.paths, &options, &cwd, colors);
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());

@@ -281,7 +281,7 @@ pub enum Problem {
         peer: String,
         traffic: String,
     },
-    #[error("{}", half_open_message(*.direction, .group, .peer, .traffic))]
+    #[error("{}", half_open_message(*.direction, .group, .peer, .traffic, .unverified.as_deref()))]
     HalfOpenPair {
         /// The direction of the rule that is there.
         direction: crate::schema::Direction,
@@ -290,9 +290,43 @@ pub enum Problem {
         /// The other group, which lacks the matching rule.
         peer: String,
         traffic: String,
+        /// Why the tree cannot tell for sure, when it cannot: listed, never failing
+        /// (unless `--strict`).
+        unverified: Option<String>,
     },
+    #[error("{}", open_ingress_message(*.kind, .group, .peer, .traffic))]
+    OpenIngressFinding {
+        group: String,
+        peer: String,
+        traffic: String,
+        kind: crate::schema::IngressKind,
+    },
+    #[error("{group} is attached to nothing in this tree")]
+    UnattachedGroup { group: String },
+    #[error("`{directive}` suppresses nothing here")]
+    UnmatchedSuppression { directive: String },
+    #[error("baseline entry matches no finding any more: {entry}")]
+    StaleBaseline { entry: String },
+    #[error("cannot read baseline {path}: {error}")]
+    BadBaseline { path: String, error: String },
     #[error("{group} has inline `ingress`/`egress` blocks and separate rule resources")]
     MixedManagement { group: String },
+}
+
+/// `ingress on A from 0.0.0.0/0 (22/tcp) opens SSH/RDP to the whole internet`.
+fn open_ingress_message(
+    kind: crate::schema::IngressKind,
+    group: &str,
+    peer: &str,
+    traffic: &str,
+) -> String {
+    use crate::schema::IngressKind;
+    let what = match kind {
+        IngressKind::Admin => "opens an administration port (SSH 22, RDP 3389) to",
+        IngressKind::Database => "opens a database port to",
+        IngressKind::Other => "is open to",
+    };
+    format!("ingress on {group} from {peer} ({traffic}) {what} the whole internet")
 }
 
 /// `egress from A to B (443/tcp) has no ingress rule on B that allows it`, or the reverse.
@@ -301,15 +335,20 @@ fn half_open_message(
     group: &str,
     peer: &str,
     traffic: &str,
+    unverified: Option<&str>,
 ) -> String {
     use crate::schema::Direction;
     let (toward, missing) = match direction {
         Direction::Egress => ("to", "ingress"),
         Direction::Ingress => ("from", "egress"),
     };
-    format!(
-        "{direction} on {group} {toward} {peer} ({traffic}) has no {missing} rule on {peer} that allows it"
-    )
+    let claim = format!(
+        "{direction} on {group} {toward} {peer} ({traffic}) has no {missing} rule on {peer}, or on a group attached with it, that allows it"
+    );
+    match unverified {
+        None => claim,
+        Some(why) => format!("unverified: {claim}, as far as this tree shows: {why}"),
+    }
 }
 
 impl Problem {
@@ -323,6 +362,20 @@ impl Problem {
                 | Problem::OpenEgress { .. }
                 | Problem::NotMigrated { .. }
                 | Problem::TerraformTooOld { .. }
+                | Problem::UnmatchedSuppression { .. }
+                | Problem::StaleBaseline { .. }
+        )
+    }
+
+    /// Findings listed for a reader to look at, which never fail a run: what the tree
+    /// cannot confirm.
+    pub fn is_note(&self) -> bool {
+        matches!(
+            self,
+            Problem::HalfOpenPair {
+                unverified: Some(_),
+                ..
+            }
         )
     }
 
@@ -332,8 +385,10 @@ impl Problem {
         matches!(
             self,
             Problem::OpenEgressFinding { .. }
+                | Problem::OpenIngressFinding { .. }
                 | Problem::HalfOpenPair { .. }
                 | Problem::MixedManagement { .. }
+                | Problem::UnattachedGroup { .. }
         )
     }
 
@@ -389,6 +444,19 @@ impl Problem {
             Problem::OpenEgressFinding { .. } => "mutualsg::audit::open_egress",
             Problem::HalfOpenPair { .. } => "mutualsg::audit::half_open_pair",
             Problem::MixedManagement { .. } => "mutualsg::audit::mixed_management",
+            Problem::OpenIngressFinding {
+                kind: crate::schema::IngressKind::Admin,
+                ..
+            } => "mutualsg::audit::open_ingress_admin",
+            Problem::OpenIngressFinding {
+                kind: crate::schema::IngressKind::Database,
+                ..
+            } => "mutualsg::audit::open_ingress_database",
+            Problem::OpenIngressFinding { .. } => "mutualsg::audit::open_ingress",
+            Problem::UnattachedGroup { .. } => "mutualsg::audit::unattached_group",
+            Problem::UnmatchedSuppression { .. } => "mutualsg::audit::unmatched_suppression",
+            Problem::StaleBaseline { .. } => "mutualsg::audit::stale_baseline",
+            Problem::BadBaseline { .. } => "mutualsg::audit::bad_baseline",
         }
     }
 
@@ -440,6 +508,9 @@ impl Problem {
             } => "no ingress rule allows this",
             Problem::HalfOpenPair { .. } => "no egress rule allows this",
             Problem::MixedManagement { .. } => "has inline rules",
+            Problem::OpenIngressFinding { .. } => "open to the internet",
+            Problem::UnattachedGroup { .. } => "attached to nothing",
+            Problem::UnmatchedSuppression { .. } => "suppresses nothing",
             _ => "here",
         }
     }
@@ -510,9 +581,14 @@ impl Problem {
                     crate::schema::Direction::Egress => "ingress",
                     crate::schema::Direction::Ingress => "egress",
                 };
-                format!("AWS lets the traffic through only when both groups allow it: add the {missing} rule on {peer}, or write the connection once in mutual_rules; if nothing uses it, delete this rule")
+                format!("AWS lets the traffic through only when a group on the sending interface allows it out and a group on the receiving interface allows it in: add the {missing} rule on {peer}, or write the connection once in mutual_rules; if nothing uses it, delete this rule")
             }
             Problem::MixedManagement { .. } => "keep one way: move the inline blocks into mutual_rules or separate rule resources; the AWS provider documents that inline and separate rules overwrite each other".into(),
+            Problem::OpenIngressFinding { .. } => "admit the addresses that need it (a CIDR block, a prefix list, or a security group such as a load balancer's); reach administration ports through SSM Session Manager or a bastion".into(),
+            Problem::UnattachedGroup { .. } => "no instance, launch template, service, function, database, load balancer or module call of this tree lists it: delete it, or attach it".into(),
+            Problem::UnmatchedSuppression { .. } => "put the comment on or directly above the rule, block or resource the finding points at, or remove it".into(),
+            Problem::StaleBaseline { .. } => "the finding was fixed or moved: rewrite the baseline with `mutualsg audit --write-baseline FILE`".into(),
+            Problem::BadBaseline { .. } => "write it with `mutualsg audit --write-baseline FILE`".into(),
         };
         Some(text)
     }
@@ -606,7 +682,9 @@ impl std::error::Error for Diagnostic {}
 
 impl miette::Diagnostic for Diagnostic {
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.problem.is_warning() {
+        Some(if self.problem.is_note() {
+            miette::Severity::Advice
+        } else if self.problem.is_warning() {
             miette::Severity::Warning
         } else {
             miette::Severity::Error

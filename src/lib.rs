@@ -15,6 +15,7 @@ pub mod generate;
 pub mod inventory;
 pub mod paths;
 pub mod report;
+pub mod sarif;
 pub mod schema;
 pub mod syntax;
 

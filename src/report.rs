@@ -19,6 +19,8 @@ pub enum Format {
     Json,
     /// GitHub Actions `::error`/`::warning` annotations, one per problem, then the diffs.
     Github,
+    /// One SARIF 2.1.0 log on stdout, for GitHub code scanning.
+    Sarif,
 }
 
 /// Whether each stream gets colour.
@@ -43,6 +45,17 @@ pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> i
             writeln!(stdout)?;
         }
         Format::Github => write_github(&mut stdout, outcome)?,
+        Format::Sarif => {
+            let results: Vec<crate::sarif::SarifResult> = outcome
+                .changes
+                .iter()
+                .map(change_result)
+                .chain(outcome.diagnostics.iter().map(sarif_result))
+                .collect();
+            let log = crate::sarif::log(&results, &crate::current_dir());
+            serde_json::to_writer_pretty(&mut stdout, &log)?;
+            writeln!(stdout)?;
+        }
     }
     stdout.flush()?;
 
@@ -114,7 +127,7 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 /// Renders diagnostics as miette's graphical report; without colour, plain Unicode.
-fn report_handler(color: bool) -> GraphicalReportHandler {
+pub(crate) fn report_handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -204,7 +217,7 @@ fn change_problem(change: &Change) -> Problem {
     }
 }
 
-fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
+pub(crate) fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
     let (line, column) = diagnostic.line_column().unwrap_or((1, 1));
     Problem {
         kind: if diagnostic.problem.is_finding() {
@@ -228,7 +241,12 @@ fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
 /// collapsed group so the log still shows what to change.
 fn write_github(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
     for problem in problems(outcome) {
-        write_annotation(out, &problem)?;
+        let level = if problem.kind == "warning" {
+            "warning"
+        } else {
+            "error"
+        };
+        write_annotation(out, &problem, level)?;
     }
     for change in &outcome.changes {
         writeln!(
@@ -242,14 +260,13 @@ fn write_github(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
     Ok(())
 }
 
-/// One GitHub Actions annotation: `::warning` for a warning, `::error` for anything that
-/// fails the run (errors and audit findings).
-fn write_annotation(out: &mut impl Write, problem: &Problem) -> io::Result<()> {
-    let level = if problem.kind == "warning" {
-        "warning"
-    } else {
-        "error"
-    };
+/// One GitHub Actions annotation at `level`: `error` for what fails the run, `warning`,
+/// `notice` for what is listed only.
+pub(crate) fn write_annotation(
+    out: &mut impl Write,
+    problem: &Problem,
+    level: &str,
+) -> io::Result<()> {
     let title = problem.code.unwrap_or("mutualsg");
     let mut message = problem.message.clone();
     if let Some(help) = &problem.help {
@@ -294,11 +311,66 @@ pub fn print_diagnostics(
         Format::Github => {
             let mut stdout = io::stdout().lock();
             for diagnostic in diagnostics {
-                write_annotation(&mut stdout, &diagnostic_problem(diagnostic))?;
+                let problem = diagnostic_problem(diagnostic);
+                let level = if problem.kind == "warning" {
+                    "warning"
+                } else {
+                    "error"
+                };
+                write_annotation(&mut stdout, &problem, level)?;
             }
+        }
+        Format::Sarif => {
+            let results: Vec<crate::sarif::SarifResult> =
+                diagnostics.iter().map(sarif_result).collect();
+            let log = crate::sarif::log(&results, &crate::current_dir());
+            let mut stdout = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &log)?;
+            writeln!(stdout)?;
         }
     }
     Ok(())
+}
+
+/// A diagnostic as a SARIF result: errors and findings `error`, warnings `warning`.
+pub(crate) fn sarif_result(diagnostic: &Diagnostic) -> crate::sarif::SarifResult {
+    let (line, column) = diagnostic.line_column().unwrap_or((1, 1));
+    crate::sarif::SarifResult {
+        rule: diagnostic.problem.code(),
+        level: if diagnostic.problem.is_note() {
+            "note"
+        } else if diagnostic.problem.is_warning() {
+            "warning"
+        } else {
+            "error"
+        },
+        message: diagnostic.problem.to_string(),
+        help: diagnostic.problem.help(),
+        path: diagnostic.path.clone(),
+        line,
+        column,
+        suppression: None,
+        fingerprint: None,
+    }
+}
+
+/// A drifted or stale generated file as a SARIF result.
+fn change_result(change: &Change) -> crate::sarif::SarifResult {
+    let problem = change_problem(change);
+    crate::sarif::SarifResult {
+        rule: match change.kind() {
+            ChangeKind::Delete => "mutualsg::stale",
+            _ => "mutualsg::drift",
+        },
+        level: "error",
+        message: problem.message,
+        help: Some("run `mutualsg generate`".to_string()),
+        path: change.path.clone(),
+        line: 1,
+        column: 1,
+        suppression: None,
+        fingerprint: None,
+    }
 }
 
 /// Escapes a workflow command's message, as the Actions toolkit does.

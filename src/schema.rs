@@ -40,3 +40,14 @@ impl fmt::Display for Direction {
         })
     }
 }
+
+/// What ingress from the internet opens (`mutualsg audit`'s three open-ingress checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IngressKind {
+    /// Administration: SSH (22) or RDP (3389), all traffic included.
+    Admin,
+    /// A database port: 1433, 1521, 3306, 5432, 6379, 27017.
+    Database,
+    /// Anything else.
+    Other,
+}

@@ -297,14 +297,24 @@ impl<'a> ModuleDrawing<'a> {
     }
 }
 
-/// The findings about a group itself: mixed rule management.
+/// The findings about a group itself: mixed rule management, attached to nothing.
 fn group_findings(analysis: &Analysis, endpoint: &Endpoint) -> Vec<Diagnostic> {
-    analysis
+    let mut findings: Vec<Diagnostic> = analysis
         .mixed
         .iter()
         .filter(|mixed| analysis.mixed_endpoint(mixed) == *endpoint)
         .map(|mixed| analysis.mixed_finding(mixed))
-        .collect()
+        .collect();
+    findings.extend(
+        analysis
+            .model
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, group)| Endpoint::Group(format!("{}.id", group.address)) == *endpoint)
+            .filter_map(|(index, _)| analysis.unattached_finding(index)),
+    );
+    findings
 }
 
 /// Node ids that every format accepts unquoted: the module's id, then the label's words
@@ -366,14 +376,21 @@ fn edge_label(flow: &Flow) -> String {
     if flow.repeated {
         label.push_str(" (count/for_each)");
     }
-    match flow.finding {
+    match &flow.finding {
         Some(FlowFinding::OpenEgress) => label.push_str(" ⚠ open egress"),
+        Some(FlowFinding::OpenIngress(_)) => label.push_str(" ⚠ open ingress"),
         Some(FlowFinding::HalfOpen {
-            missing: Direction::Ingress,
-        }) => label.push_str(" ⚠ no ingress"),
-        Some(FlowFinding::HalfOpen {
-            missing: Direction::Egress,
-        }) => label.push_str(" ⚠ no egress"),
+            missing,
+            unverified,
+        }) => {
+            label.push_str(match missing {
+                Direction::Ingress => " ⚠ no ingress",
+                Direction::Egress => " ⚠ no egress",
+            });
+            if unverified.is_some() {
+                label.push_str(" (unverified)");
+            }
+        }
         None => {}
     }
     label

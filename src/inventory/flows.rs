@@ -14,11 +14,15 @@ use crate::config::ConfigFinder;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::generate::connection::{CidrKind, Direction};
 use crate::generate::discover::{self, Module};
+use crate::schema::IngressKind;
+use rayon::prelude::*;
+
+use crate::inventory::tree::{Attachment, Tree, Verdict};
 use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
 
 /// The whole internet, IPv4 and IPv6: egress there is what a locked-down group never needs,
 /// and a rule to or from there reaches every group too.
-const INTERNET: [&str; 2] = ["0.0.0.0/0", "::/0"];
+pub(crate) const INTERNET: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
 /// One end of a flow. Sorted groups first, then IPv4, IPv6 and prefix-list peers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -83,7 +87,7 @@ pub struct Traffic {
 }
 
 impl Traffic {
-    fn of(rule: &DeclaredRule) -> Traffic {
+    pub(crate) fn of(rule: &DeclaredRule) -> Traffic {
         let protocol = rule.protocol.clone();
         let (from_port, to_port) = if has_ports(&protocol) {
             (rule.from_port.clone(), rule.to_port.clone())
@@ -189,12 +193,42 @@ fn icmp_label(protocol: &str, icmp_type: &str, code: &str) -> String {
 }
 
 /// What is wrong with a flow, when something is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FlowFinding {
     /// Egress to `0.0.0.0/0` or `::/0`.
     OpenEgress,
-    /// A group-to-group half that no rule on the other group allows; the missing direction.
-    HalfOpen { missing: Direction },
+    /// Ingress from `0.0.0.0/0` or `::/0`.
+    OpenIngress(IngressKind),
+    /// A group-to-group half that no rule on the other side allows; the missing direction,
+    /// and why the tree cannot tell for sure, when it cannot.
+    HalfOpen {
+        missing: Direction,
+        unverified: Option<String>,
+    },
+}
+
+/// SSH and RDP.
+const ADMIN_PORTS: [i64; 2] = [22, 3389];
+/// SQL Server, Oracle, MySQL, PostgreSQL, Redis, MongoDB.
+const DATABASE_PORTS: [i64; 6] = [1433, 1521, 3306, 5432, 6379, 27017];
+
+/// The kind of ingress from the internet a rule's traffic opens: all traffic holds the
+/// administration ports; ports given as expressions are not guessed at.
+pub fn ingress_kind(traffic: &Traffic) -> IngressKind {
+    let holds = |ports: &[i64]| match traffic.protocol.as_str() {
+        "-1" => true,
+        "tcp" | "udp" => traffic
+            .range()
+            .is_some_and(|(from, to)| ports.iter().any(|port| (from..=to).contains(port))),
+        _ => false,
+    };
+    if holds(&ADMIN_PORTS) {
+        IngressKind::Admin
+    } else if holds(&DATABASE_PORTS) {
+        IngressKind::Database
+    } else {
+        IngressKind::Other
+    }
 }
 
 /// One allowed (or half-allowed) connection: the rules that declare it, one or two.
@@ -225,6 +259,10 @@ pub struct MixedGroup {
 pub struct Analysis {
     pub model: ModuleModel,
     pub dir: PathBuf,
+    /// The module's source files (the inventory reads only those that can matter).
+    pub sources: Vec<PathBuf>,
+    /// For each of [`ModuleModel::groups`]: whether the tree attaches it.
+    pub attachments: Vec<Attachment>,
     /// Sorted by source, target, traffic: output never depends on declaration order.
     pub flows: Vec<Flow>,
     pub mixed: Vec<MixedGroup>,
@@ -261,6 +299,9 @@ impl Analysis {
             .filter_map(|flow| self.flow_finding(flow))
             .collect();
         findings.extend(self.mixed.iter().map(|mixed| self.mixed_finding(mixed)));
+        findings.extend(
+            (0..self.model.groups.len()).filter_map(|group| self.unattached_finding(group)),
+        );
         findings.sort_by_key(|finding| (finding.path.clone(), finding.line_column()));
         findings
     }
@@ -268,13 +309,22 @@ impl Analysis {
     /// The diagnostic of a flow's finding, at the rule that has it.
     pub fn flow_finding(&self, flow: &Flow) -> Option<Diagnostic> {
         let rule = &self.model.rules[flow.rules[0]];
-        let problem = match flow.finding? {
+        let problem = match flow.finding.as_ref()? {
             FlowFinding::OpenEgress => Problem::OpenEgressFinding {
                 group: flow.source.label(),
                 peer: flow.target.label(),
                 traffic: flow.traffic.label(),
             },
-            FlowFinding::HalfOpen { missing } => {
+            FlowFinding::OpenIngress(kind) => Problem::OpenIngressFinding {
+                group: flow.target.label(),
+                peer: flow.source.label(),
+                traffic: flow.traffic.label(),
+                kind: *kind,
+            },
+            FlowFinding::HalfOpen {
+                missing,
+                unverified,
+            } => {
                 let (group, peer) = match missing {
                     Direction::Ingress => (&flow.source, &flow.target),
                     Direction::Egress => (&flow.target, &flow.source),
@@ -284,10 +334,23 @@ impl Analysis {
                     group: group.label(),
                     peer: peer.label(),
                     traffic: flow.traffic.label(),
+                    unverified: unverified.clone(),
                 }
             }
         };
         Some(Diagnostic::at(problem, &rule.file, rule.span.clone()))
+    }
+
+    /// The diagnostic of a group nothing in the tree attaches, at its declaration.
+    pub fn unattached_finding(&self, group: usize) -> Option<Diagnostic> {
+        if self.attachments.get(group) != Some(&Attachment::Unattached) {
+            return None;
+        }
+        let decl = &self.model.groups[group];
+        let problem = Problem::UnattachedGroup {
+            group: decl.address.clone(),
+        };
+        Some(Diagnostic::at(problem, &decl.file, decl.span.clone()))
     }
 
     /// The diagnostic of a mixed group, at its declaration, noting a separate rule.
@@ -305,23 +368,90 @@ impl Analysis {
     }
 }
 
-/// Reads and analyses every module under `paths`; modules with errors are left out and
-/// their errors returned (the others proceed, as with `generate`).
+/// Reads and analyses every module under `paths`, then judges what only the whole tree
+/// shows (halves completed by groups attached together or in other modules, groups attached
+/// to nothing). A file that cannot be read is reported and costs only itself: the rest of its
+/// module is analysed.
 pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagnostic>) {
     let (modules, mut errors) = discover::discover(paths, cwd);
     let mut configs = ConfigFinder::new(cwd);
+    let configs: Vec<_> = modules
+        .iter()
+        .map(|module| configs.config_for(&module.dir))
+        .collect();
+    let read: Vec<_> = modules
+        .par_iter()
+        .zip(configs.into_par_iter())
+        .map(|(module, config)| match config {
+            Ok(config) => {
+                let (model, errors) = inventory::read_lenient(module, &config);
+                (Some(analyse(module, model)), errors)
+            }
+            Err(error) => (None, vec![error]),
+        })
+        .collect();
     let mut analyses = Vec::new();
-    for module in &modules {
-        let read = configs
-            .config_for(&module.dir)
-            .map_err(|error| vec![error])
-            .and_then(|config| inventory::read(module, &config));
-        match read {
-            Ok(model) => analyses.push(analyse(module, model)),
-            Err(mut found) => errors.append(&mut found),
+    for (analysis, mut found) in read {
+        errors.append(&mut found);
+        analyses.extend(analysis);
+    }
+    judge_tree(&mut analyses);
+    (analyses, errors)
+}
+
+/// Re-judges every half-open flow across the tree, and finds the groups attached to nothing.
+fn judge_tree(analyses: &mut [Analysis]) {
+    let mut verdicts = Vec::new();
+    let mut attachments = Vec::new();
+    {
+        let mut tree = Tree::new(analyses);
+        for (module, analysis) in analyses.iter().enumerate() {
+            for (index, flow) in analysis.flows.iter().enumerate() {
+                let Some(FlowFinding::HalfOpen { .. }) = flow.finding else {
+                    continue;
+                };
+                let rule = &analysis.model.rules[flow.rules[0]];
+                let peer = match rule.direction {
+                    Direction::Egress => flow.target.clone(),
+                    Direction::Ingress => flow.source.clone(),
+                };
+                let Endpoint::Group(peer) = peer else {
+                    continue;
+                };
+                let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
+                verdicts.push((module, index, verdict));
+            }
+            let groups: Vec<Attachment> = analysis
+                .model
+                .groups
+                .iter()
+                .map(|group| tree.attachment(module, &group.address))
+                .collect();
+            attachments.push(groups);
         }
     }
-    (analyses, errors)
+    for (module, index, verdict) in verdicts {
+        let flow = &mut analyses[module].flows[index];
+        flow.finding = match (flow.finding.take(), verdict) {
+            (_, Verdict::Complete) => None,
+            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Missing) => {
+                Some(FlowFinding::HalfOpen {
+                    missing,
+                    unverified: None,
+                })
+            }
+            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Unverified(why)) => {
+                Some(FlowFinding::HalfOpen {
+                    missing,
+                    unverified: Some(why),
+                })
+            }
+            (finding, _) => finding,
+        };
+    }
+    for (analysis, groups) in analyses.iter_mut().zip(attachments) {
+        analysis.attachments = groups;
+    }
 }
 
 /// A module's flows and findings.
@@ -330,9 +460,12 @@ pub fn analyse(module: &Module, model: ModuleModel) -> Analysis {
     flows.extend(address_flows(&model.rules));
     flows.sort_by(|a, b| flow_order(a).cmp(&flow_order(b)));
     let mixed = mixed_groups(&model);
+    let attachments = vec![Attachment::Attached; model.groups.len()];
     Analysis {
         model,
         dir: module.dir.clone(),
+        sources: module.sources.clone(),
+        attachments,
         flows,
         mixed,
     }
@@ -344,7 +477,7 @@ fn flow_order(flow: &Flow) -> impl Ord + '_ {
         &flow.target,
         &flow.traffic,
         !flow.generated,
-        flow.finding,
+        &flow.finding,
         &flow.rules,
     )
 }
@@ -446,6 +579,7 @@ fn group_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
         };
         let finding = (!half.exempt && !allowed()).then_some(FlowFinding::HalfOpen {
             missing: opposite(half.direction),
+            unverified: None,
         });
         flows.push(flow_of(rules, &[half], finding));
     }
@@ -488,17 +622,20 @@ fn address_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
                 value: value.clone(),
             };
             let group = Endpoint::Group(rule.group.clone());
+            let open = INTERNET.contains(&value.as_str());
+            let traffic = Traffic::of(rule);
             let (source, target, finding) = match rule.direction {
-                Direction::Ingress => (address, group, None),
-                Direction::Egress => {
-                    let open = INTERNET.contains(&value.as_str());
-                    (group, address, open.then_some(FlowFinding::OpenEgress))
-                }
+                Direction::Ingress => (
+                    address,
+                    group,
+                    open.then(|| FlowFinding::OpenIngress(ingress_kind(&traffic))),
+                ),
+                Direction::Egress => (group, address, open.then_some(FlowFinding::OpenEgress)),
             };
             flows.push(Flow {
                 source,
                 target,
-                traffic: Traffic::of(rule),
+                traffic,
                 rules: vec![index],
                 generated: matches!(rule.origin, Origin::Generated { .. }),
                 repeated: rule.repeated,

@@ -4,6 +4,7 @@
 //! blocks of `aws_security_group`. `migrate`, `graph` and `audit` all read rules from here.
 
 pub mod flows;
+pub mod tree;
 
 use std::ops::Range;
 use std::sync::{Arc, LazyLock};
@@ -27,12 +28,17 @@ pub struct ModuleModel {
     pub rules: Vec<DeclaredRule>,
     /// `aws_security_group` resources, by address (`aws_security_group.web`).
     pub groups: Vec<GroupDecl>,
+    /// Every file that can matter was read and parsed, and `mutual_rules` is valid: what the
+    /// module declares is all here.
+    pub complete: bool,
 }
 
 pub struct GroupDecl {
     pub address: String,
     pub file: Arc<SourceFile>,
     pub span: Range<usize>,
+    /// The whole `resource` block, for the suppression comments inside it.
+    pub block_span: Range<usize>,
     pub has_inline_rules: bool,
 }
 
@@ -76,6 +82,11 @@ pub struct DeclaredRule {
     pub repeated: bool,
     pub file: Arc<SourceFile>,
     pub span: Range<usize>,
+    /// The whole declaration (resource block, inline block or connection object), for the
+    /// suppression comments directly above and inside it.
+    pub block_span: Range<usize>,
+    /// The resource an inline block belongs to, whose comments apply to it too.
+    pub parent_span: Option<Range<usize>>,
 }
 
 /// Byte strings a file must contain to hold anything the inventory reads: a group, a rule,
@@ -103,6 +114,15 @@ fn can_matter(bytes: &[u8]) -> bool {
 
 /// Reads every rule a module declares: from each source file that can hold one.
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
+    match read_lenient(module, config) {
+        (model, errors) if errors.is_empty() => Ok(model),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Reads what can be read: a file that cannot be read or parsed costs only itself (its
+/// errors are returned beside the model, which is then not [`ModuleModel::complete`]).
+pub fn read_lenient(module: &Module, config: &Config) -> (ModuleModel, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
@@ -128,10 +148,14 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
             Err(mut found) => errors.append(&mut found),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let connections = crate::generate::connections_of(&files, config)?;
+    let connections = match crate::generate::connections_of(&files, config) {
+        Ok(connections) => connections,
+        Err(mut found) => {
+            errors.append(&mut found);
+            None
+        }
+    };
+    let complete = errors.is_empty();
     let mut rules = Vec::new();
     let mut groups = Vec::new();
     if let Some(definition) = &connections {
@@ -151,6 +175,7 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
                         address,
                         file: Arc::clone(&parsed.file),
                         span: reader.header_span(),
+                        block_span: block.span.clone(),
                         has_inline_rules: !inline.is_empty(),
                     });
                     rules.extend(inline);
@@ -176,12 +201,14 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
             }
         }
     }
-    Ok(ModuleModel {
+    let model = ModuleModel {
         files,
         connections,
         rules,
         groups,
-    })
+        complete,
+    };
+    (model, errors)
 }
 
 /// The rules `generate` writes for the `mutual_rules` connections.
@@ -221,6 +248,8 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 repeated: false,
                 file: Arc::clone(file),
                 span: c.span.clone(),
+                block_span: c.span.clone(),
+                parent_span: None,
             });
         }
     }
@@ -279,6 +308,8 @@ impl BlockReader<'_> {
             repeated: self.repeated(),
             file: Arc::clone(self.file),
             span: self.header_span(),
+            block_span: self.block.span.clone(),
+            parent_span: None,
         }
     }
 
@@ -398,6 +429,8 @@ impl BlockReader<'_> {
             };
             let mut rule = self.rule(origin, direction, group_id.clone(), peers, body);
             rule.span = block.kind.span.clone();
+            rule.block_span = block.span.clone();
+            rule.parent_span = Some(self.block.span.clone());
             rule.repeated = false;
             rules.push(rule);
         }

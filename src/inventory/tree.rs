@@ -1,0 +1,697 @@
+//! The whole tree that was given, across modules: which groups are attached together (the
+//! security-group list of one instance, launch template, ECS service, Lambda function, RDS
+//! instance, load balancer…), what a group expression names (locals, outputs of a module
+//! called with a local `source`, variables set by the one module call in the tree), and
+//! which groups no resource attaches.
+//!
+//! AWS evaluates the groups of a network interface together: traffic leaves when any group
+//! attached to the sending interface allows it out, and enters when any group attached to
+//! the receiving interface allows it in. A half of a connection is therefore completed by a
+//! rule on any group attached beside its peer, and a pair is complete only when every set of
+//! groups attached together that holds the one side is completed by the other.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostics::SourceFile;
+use crate::generate::connection::{Direction, squeeze};
+use crate::generate::parse;
+use crate::inventory::RulePeer;
+use crate::inventory::flows::{Analysis, INTERNET, Traffic};
+use crate::syntax::{Block, Body, ExprKind};
+
+/// A group of the tree: the module (index into the analyses) and its address
+/// (`aws_security_group.web`).
+pub type GroupKey = (usize, String);
+
+/// What a group expression names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Group(GroupKey),
+    /// Nothing in the tree says which group: why, for the reader (`a variable (var.app)`).
+    Unknown(String),
+}
+
+/// Attributes that attach groups to what they protect, at any depth of a resource's body
+/// (`network_configuration { security_groups }`, `vpc_config { security_group_ids }`).
+const ATTACHING: [&str; 3] = [
+    "vpc_security_group_ids",
+    "security_groups",
+    "security_group_ids",
+];
+
+/// Groups attached together to one resource.
+#[derive(Debug, Clone)]
+struct AttachSet {
+    groups: Vec<GroupKey>,
+    /// Why the set may hold groups that are not listed (an element that cannot be resolved,
+    /// a list built by an expression).
+    open: Option<String>,
+}
+
+/// One rule of the tree, by what it resolves to.
+#[derive(Debug, Clone)]
+struct TreeHalf {
+    direction: Direction,
+    peer: TreePeer,
+    traffic: Traffic,
+}
+
+#[derive(Debug, Clone)]
+enum TreePeer {
+    Group(GroupKey),
+    Internet,
+    /// A CIDR block or prefix list other than the whole internet, which may hold the peer.
+    Address(String),
+    Unknown(String),
+}
+
+/// A half-open finding judged across the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some group attached beside the peer allows it.
+    Complete,
+    /// Nothing allows it, as far as the whole tree shows.
+    Missing,
+    /// The tree cannot tell: why.
+    Unverified(String),
+}
+
+/// Whether a group is attached to anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    Attached,
+    Unattached,
+    /// Cannot be known from this tree: why.
+    Unknown(String),
+}
+
+pub struct Tree<'a> {
+    modules: &'a [Analysis],
+    by_dir: HashMap<PathBuf, usize>,
+    /// Module calls with a local `source`, by the called module: (caller, call block).
+    callers: HashMap<usize, Vec<(usize, Block, Arc<SourceFile>)>>,
+    /// Files the inventory skipped, parsed when a reference leads into them.
+    extra: HashMap<PathBuf, Option<(Arc<SourceFile>, Body)>>,
+    sets: Vec<AttachSet>,
+    member_of: HashMap<GroupKey, Vec<usize>>,
+    /// Groups whose attachments cannot all be seen: why.
+    attach_unknown: HashMap<GroupKey, String>,
+    /// Groups used by something other than rules (a resource, a module call, a local).
+    used: HashSet<GroupKey>,
+    halves: HashMap<GroupKey, Vec<TreeHalf>>,
+}
+
+impl<'a> Tree<'a> {
+    pub fn new(modules: &'a [Analysis]) -> Tree<'a> {
+        let by_dir = modules
+            .iter()
+            .enumerate()
+            .map(|(index, analysis)| (normalize(&analysis.dir), index))
+            .collect();
+        let mut tree = Tree {
+            modules,
+            by_dir,
+            callers: HashMap::new(),
+            extra: HashMap::new(),
+            sets: Vec::new(),
+            member_of: HashMap::new(),
+            attach_unknown: HashMap::new(),
+            used: HashSet::new(),
+            halves: HashMap::new(),
+        };
+        tree.index_calls();
+        tree.index_attachments();
+        tree.index_halves();
+        tree
+    }
+
+    fn declares(&self, module: usize, address: &str) -> bool {
+        self.modules[module]
+            .model
+            .groups
+            .iter()
+            .any(|group| group.address == address)
+    }
+
+    /// Module calls whose `source` is a directory of the tree.
+    fn index_calls(&mut self) {
+        for (caller, analysis) in self.modules.iter().enumerate() {
+            for parsed in &analysis.model.files {
+                for block in parsed.body.blocks_of("module") {
+                    if let Some(callee) = self.callee(caller, block) {
+                        self.callers.entry(callee).or_default().push((
+                            caller,
+                            block.clone(),
+                            Arc::clone(&parsed.file),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The module of the tree a `module` block calls, when its `source` is a local path.
+    fn callee(&self, caller: usize, block: &Block) -> Option<usize> {
+        let source = block.body.attribute("source")?.value.string()?;
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            return None;
+        }
+        let dir = normalize(&self.modules[caller].dir.join(source));
+        self.by_dir.get(&dir).copied()
+    }
+
+    fn index_attachments(&mut self) {
+        for module in 0..self.modules.len() {
+            let analysis = &self.modules[module];
+            for parsed in &analysis.model.files {
+                let file = &parsed.file;
+                for block in &parsed.body.blocks {
+                    let kind = block.kind.text.as_str();
+                    let rule_or_group = block.label(0).is_some_and(|label| {
+                        label.starts_with("aws_security_group")
+                            || label.starts_with("aws_vpc_security_group_")
+                    });
+                    match kind {
+                        "resource" if !rule_or_group => {
+                            let mut lists = Vec::new();
+                            attaching_lists(&block.body, &mut lists);
+                            for expr in lists {
+                                self.attach_set(module, file, expr);
+                            }
+                            for name in group_refs(&file.text[block.span.clone()]) {
+                                self.used.insert((module, name));
+                            }
+                        }
+                        "module" => {
+                            let local = self.callee(module, block).is_some();
+                            let call = block.label(0).unwrap_or_default().to_string();
+                            for name in group_refs(&file.text[block.span.clone()]) {
+                                let key = (module, name);
+                                self.used.insert(key.clone());
+                                if !local {
+                                    self.attach_unknown.insert(
+                                        key,
+                                        format!("passed to module.{call}, outside this tree"),
+                                    );
+                                }
+                            }
+                        }
+                        "locals" => {
+                            for name in group_refs(&file.text[block.span.clone()]) {
+                                self.used.insert((module, name));
+                            }
+                        }
+                        "output" if !self.callers.contains_key(&module) => {
+                            let output = block.label(0).unwrap_or_default().to_string();
+                            for name in group_refs(&file.text[block.span.clone()]) {
+                                self.attach_unknown.entry((module, name)).or_insert_with(|| {
+                                    format!(
+                                        "exported by output `{output}` of a module no module of this tree calls"
+                                    )
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// One resource's list of groups: its elements resolved.
+    fn attach_set(&mut self, module: usize, file: &Arc<SourceFile>, expr: crate::syntax::Expr) {
+        let mut set = AttachSet {
+            groups: Vec::new(),
+            open: None,
+        };
+        let elements: Vec<String> = match &expr.kind {
+            ExprKind::Tuple(items) => items
+                .iter()
+                .map(|item| file.text[item.span.clone()].to_string())
+                .collect(),
+            _ => {
+                let text = squeeze(&file.text[expr.span.clone()]);
+                set.open = Some(format!("attached by a list built by `{}`", clip(&text)));
+                // The groups it names are in it, whatever else is.
+                group_refs(&text)
+                    .into_iter()
+                    .map(|name| format!("{name}.id"))
+                    .collect()
+            }
+        };
+        for element in elements {
+            match self.resolve(module, &element) {
+                Resolved::Group(key) => set.groups.push(key),
+                Resolved::Unknown(why) => {
+                    set.open
+                        .get_or_insert_with(|| format!("attached beside {why}"));
+                }
+            }
+        }
+        let index = self.sets.len();
+        for key in &set.groups {
+            self.member_of.entry(key.clone()).or_default().push(index);
+        }
+        self.sets.push(set);
+    }
+
+    fn index_halves(&mut self) {
+        for module in 0..self.modules.len() {
+            let rules = &self.modules[module].model.rules;
+            for rule in rules {
+                let Resolved::Group(group) = self.resolve(module, &rule.group) else {
+                    continue;
+                };
+                for peer in &rule.peers {
+                    let peer = match peer {
+                        RulePeer::SelfGroup => TreePeer::Group(group.clone()),
+                        RulePeer::Group(expr) => match self.resolve(module, expr) {
+                            Resolved::Group(key) => TreePeer::Group(key),
+                            Resolved::Unknown(why) => TreePeer::Unknown(why),
+                        },
+                        RulePeer::Address { value, .. } if INTERNET.contains(&value.as_str()) => {
+                            TreePeer::Internet
+                        }
+                        RulePeer::Address { value, .. } => TreePeer::Address(value.clone()),
+                    };
+                    self.halves
+                        .entry(group.clone())
+                        .or_default()
+                        .push(TreeHalf {
+                            direction: rule.direction,
+                            peer,
+                            traffic: Traffic::of(rule),
+                        });
+                }
+            }
+        }
+    }
+
+    /// What a group expression of `module` names.
+    pub fn resolve(&mut self, module: usize, expr: &str) -> Resolved {
+        self.resolve_at(module, expr, 0)
+    }
+
+    fn resolve_at(&mut self, module: usize, expr: &str, depth: usize) -> Resolved {
+        let text = squeeze(expr);
+        let text = text
+            .strip_prefix("\"${")
+            .and_then(|rest| rest.strip_suffix("}\""))
+            .unwrap_or(&text)
+            .to_string();
+        if depth > 8 {
+            return Resolved::Unknown(format!("`{}`, followed too far", clip(&text)));
+        }
+        let mut parts = text.split('.');
+        let head = parts.next().unwrap_or_default();
+        match head {
+            "aws_security_group" => {
+                let Some(name) = parts.next().map(strip_index) else {
+                    return unknown("an expression", &text);
+                };
+                let rest: Vec<&str> = parts.collect();
+                if !(rest.is_empty() || rest == ["id"]) {
+                    return unknown("an expression", &text);
+                }
+                let address = format!("aws_security_group.{name}");
+                if self.declares(module, &address) {
+                    Resolved::Group((module, address))
+                } else {
+                    unknown("a group declared in no file that was read", &text)
+                }
+            }
+            "local" => {
+                let Some(name) = parts.next().filter(|_| parts.next().is_none()) else {
+                    return unknown("an expression", &text);
+                };
+                match self.find_local(module, name) {
+                    Some(value) => self.resolve_at(module, &value, depth + 1),
+                    None => unknown("a local that was not found", &text),
+                }
+            }
+            "module" => {
+                let (Some(call), Some(output)) = (parts.next(), parts.next()) else {
+                    return unknown("an expression", &text);
+                };
+                if parts.next().is_some() {
+                    return unknown("an expression", &text);
+                }
+                let call = strip_index(call);
+                let output = strip_index(output);
+                let Some((block, _)) = self.find_block(module, "module", call) else {
+                    return unknown("a module call that was not found", &text);
+                };
+                let Some(callee) = self.callee(module, &block) else {
+                    return unknown("an output of a module outside this tree", &text);
+                };
+                match self.find_block(callee, "output", output) {
+                    Some((block, file)) => match block.body.attribute("value") {
+                        Some(value) => {
+                            let value = file.text[value.value.span.clone()].to_string();
+                            self.resolve_at(callee, &value, depth + 1)
+                        }
+                        None => unknown("an output without a value", &text),
+                    },
+                    None => unknown("an output that was not found", &text),
+                }
+            }
+            "var" => {
+                let Some(name) = parts.next().filter(|_| parts.next().is_none()) else {
+                    return unknown("a variable", &text);
+                };
+                let calls = self.callers.get(&module).cloned().unwrap_or_default();
+                if calls.is_empty() {
+                    return unknown("a variable", &text);
+                }
+                let mut found = None;
+                for (caller, block, file) in calls {
+                    let Some(argument) = block.body.attribute(name) else {
+                        return unknown("a variable a module call leaves unset", &text);
+                    };
+                    let value = file.text[argument.value.span.clone()].to_string();
+                    let resolved = self.resolve_at(caller, &value, depth + 1);
+                    if let Resolved::Unknown(_) = resolved {
+                        return resolved;
+                    }
+                    if found.as_ref().is_some_and(|found| *found != resolved) {
+                        return unknown("a variable module calls set to different groups", &text);
+                    }
+                    found = Some(resolved);
+                }
+                found.unwrap_or_else(|| unknown("a variable", &text))
+            }
+            "data" if text.starts_with("data.terraform_remote_state.") => {
+                unknown("remote state", &text)
+            }
+            "data" => unknown("a data source", &text),
+            _ if text.starts_with("\"sg-") => unknown("a literal id", &text),
+            _ => unknown("an expression", &text),
+        }
+    }
+
+    /// The value text of local `name` in `module`.
+    fn find_local(&mut self, module: usize, name: &str) -> Option<String> {
+        let analysis = &self.modules[module];
+        for parsed in &analysis.model.files {
+            for block in parsed.body.blocks_of("locals") {
+                if let Some(attribute) = block.body.attribute(name) {
+                    return Some(parsed.file.text[attribute.value.span.clone()].to_string());
+                }
+            }
+        }
+        for (file, body) in self.extra_files(module, name) {
+            for block in body.blocks_of("locals") {
+                if let Some(attribute) = block.body.attribute(name) {
+                    return Some(file.text[attribute.value.span.clone()].to_string());
+                }
+            }
+        }
+        None
+    }
+
+    /// A `kind "label" { … }` block of `module`, from the files read or those skipped.
+    fn find_block(
+        &mut self,
+        module: usize,
+        kind: &str,
+        label: &str,
+    ) -> Option<(Block, Arc<SourceFile>)> {
+        let analysis = &self.modules[module];
+        let matches = |block: &&Block| block.label(0) == Some(label);
+        for parsed in &analysis.model.files {
+            if let Some(block) = parsed.body.blocks_of(kind).find(matches) {
+                return Some((block.clone(), Arc::clone(&parsed.file)));
+            }
+        }
+        for (file, body) in self.extra_files(module, label) {
+            if let Some(block) = body.blocks_of(kind).find(matches) {
+                return Some((block.clone(), file));
+            }
+        }
+        None
+    }
+
+    /// The files of `module` the inventory skipped that mention `needle`, parsed (once).
+    fn extra_files(&mut self, module: usize, needle: &str) -> Vec<(Arc<SourceFile>, Body)> {
+        let analysis = &self.modules[module];
+        let read: HashSet<&Path> = analysis
+            .model
+            .files
+            .iter()
+            .map(|parsed| parsed.file.path.as_path())
+            .collect();
+        let mut found = Vec::new();
+        for path in &analysis.sources {
+            if read.contains(path.as_path()) {
+                continue;
+            }
+            let entry = self.extra.entry(path.clone()).or_insert_with(|| {
+                let bytes = std::fs::read(path).ok()?;
+                let file = Arc::new(SourceFile::decode(path, bytes)?);
+                let body = parse::parse_body(&file).ok()?;
+                Some((file, body))
+            });
+            if let Some((file, body)) = entry
+                && file.text.contains(needle)
+            {
+                found.push((Arc::clone(file), body.clone()));
+            }
+        }
+        found
+    }
+
+    /// Judges a half (a rule of `module` on `group`, in `direction`, with group peer `peer`)
+    /// that nothing in its module completes.
+    pub fn judge(
+        &mut self,
+        module: usize,
+        direction: Direction,
+        group: &str,
+        peer: &str,
+        traffic: &Traffic,
+    ) -> Verdict {
+        let own = match self.resolve(module, group) {
+            Resolved::Group(key) => key,
+            Resolved::Unknown(why) => return Verdict::Unverified(format!("its group is {why}")),
+        };
+        let other = match self.resolve(module, peer) {
+            Resolved::Group(key) => key,
+            Resolved::Unknown(why) => return Verdict::Unverified(format!("the peer is {why}")),
+        };
+        // The sets that hold the rule's side, and those that hold the other.
+        let own_sets = self.sets_of(&own);
+        let other_sets = self.sets_of(&other);
+        let wanted = opposite(direction);
+        let mut unverified = None;
+        for mine in &own_sets {
+            for theirs in &other_sets {
+                let mut allowing = Vec::new();
+                let mut maybe = Vec::new();
+                for member in &theirs.groups {
+                    for half in self.halves.get(member).into_iter().flatten() {
+                        if half.direction != wanted {
+                            continue;
+                        }
+                        match &half.peer {
+                            TreePeer::Internet => allowing.push(&half.traffic),
+                            TreePeer::Group(key) if mine.groups.contains(key) => {
+                                allowing.push(&half.traffic)
+                            }
+                            TreePeer::Group(_) => {}
+                            TreePeer::Address(value) => maybe.push((
+                                &half.traffic,
+                                format!(
+                                    "{} on {} admits {}, which may hold {}",
+                                    direction_word(wanted),
+                                    member.1,
+                                    value,
+                                    own.1
+                                ),
+                            )),
+                            TreePeer::Unknown(why) => maybe.push((
+                                &half.traffic,
+                                format!(
+                                    "{} on {} allows {}, which may be {}",
+                                    direction_word(wanted),
+                                    member.1,
+                                    why,
+                                    own.1
+                                ),
+                            )),
+                        }
+                    }
+                }
+                if traffic.covered_by(allowing.iter().copied()) {
+                    continue;
+                }
+                let with_maybe = allowing
+                    .iter()
+                    .copied()
+                    .chain(maybe.iter().map(|(traffic, _)| *traffic));
+                if traffic.covered_by(with_maybe) && !maybe.is_empty() {
+                    unverified.get_or_insert_with(|| maybe[0].1.clone());
+                    continue;
+                }
+                if let Some(why) = theirs.open.as_ref().or(mine.open.as_ref()) {
+                    unverified.get_or_insert_with(|| why.clone());
+                    continue;
+                }
+                return Verdict::Missing;
+            }
+        }
+        match unverified {
+            Some(why) => Verdict::Unverified(why),
+            None => Verdict::Complete,
+        }
+    }
+
+    /// The sets of groups attached together that hold `key`; the group alone when nothing
+    /// attaches it.
+    fn sets_of(&self, key: &GroupKey) -> Vec<AttachSet> {
+        let mut sets: Vec<AttachSet> = self
+            .member_of
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|&index| self.sets[index].clone())
+            .collect();
+        if sets.is_empty() {
+            sets.push(AttachSet {
+                groups: vec![key.clone()],
+                open: None,
+            });
+        }
+        if let Some(why) = self.attach_unknown.get(key) {
+            for set in &mut sets {
+                set.open
+                    .get_or_insert_with(|| format!("{} is {why}", key.1));
+            }
+        }
+        sets
+    }
+
+    /// Whether anything in the tree attaches a group of `module`.
+    pub fn attachment(&self, module: usize, address: &str) -> Attachment {
+        let key = (module, address.to_string());
+        if self.member_of.contains_key(&key) || self.used.contains(&key) {
+            return Attachment::Attached;
+        }
+        if let Some(why) = self.attach_unknown.get(&key) {
+            return Attachment::Unknown(why.clone());
+        }
+        if !self.modules[module].model.complete {
+            return Attachment::Unknown("its module has files that could not be read".into());
+        }
+        Attachment::Unattached
+    }
+}
+
+fn unknown(what: &str, text: &str) -> Resolved {
+    Resolved::Unknown(format!("{what} (`{}`)", clip(text)))
+}
+
+fn clip(text: &str) -> String {
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+fn strip_index(part: &str) -> &str {
+    part.find('[').map_or(part, |i| &part[..i])
+}
+
+fn opposite(direction: Direction) -> Direction {
+    match direction {
+        Direction::Egress => Direction::Ingress,
+        Direction::Ingress => Direction::Egress,
+    }
+}
+
+fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Egress => "egress",
+        Direction::Ingress => "ingress",
+    }
+}
+
+/// The attaching attributes' values under `body`, at any depth.
+fn attaching_lists(body: &Body, found: &mut Vec<crate::syntax::Expr>) {
+    for attribute in &body.attributes {
+        if ATTACHING.contains(&attribute.name.text.as_str()) {
+            found.push(attribute.value.clone());
+        }
+    }
+    for block in &body.blocks {
+        attaching_lists(&block.body, found);
+    }
+}
+
+/// The groups a text refers to: `aws_security_group.NAME` (not `aws_security_group_rule`).
+fn group_refs(text: &str) -> Vec<String> {
+    const PREFIX: &str = "aws_security_group.";
+    let mut names = Vec::new();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(PREFIX) {
+        let start = from + found;
+        from = start + PREFIX.len();
+        let preceded = start > 0 && {
+            let before = bytes[start - 1];
+            before.is_ascii_alphanumeric() || before == b'_' || before == b'.'
+        };
+        if preceded {
+            continue;
+        }
+        let name: String = text[from..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        if !name.is_empty() {
+            names.push(format!("aws_security_group.{name}"));
+        }
+    }
+    names
+}
+
+/// A path without `.` and with `..` applied, for comparing module directories.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_references_are_found_in_text() {
+        assert_eq!(
+            group_refs(
+                "[aws_security_group.a.id, aws_security_group_rule.x.id, aws_security_group.b[0].id]"
+            ),
+            ["aws_security_group.a", "aws_security_group.b"]
+        );
+        assert!(group_refs("data.aws_security_group.x.id").is_empty());
+    }
+
+    #[test]
+    fn paths_normalize() {
+        assert_eq!(normalize(Path::new("./a/b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("a/../../d")), PathBuf::from("../d"));
+    }
+}

@@ -1,0 +1,259 @@
+//! `mutualsg audit` beyond its goldens: `--strict`, the baseline, SARIF, a broken file that
+//! costs only itself. The goldens themselves are in tests/graph_audit.rs.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn case(name: &str) -> std::path::PathBuf {
+    fixtures().join("audit").join(name)
+}
+
+fn json(output: &std::process::Output) -> Vec<serde_json::Value> {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!("{error}: {}", text(&output.stdout));
+    })
+}
+
+#[test]
+fn new_checks_exit_as_their_findings_say() {
+    for (name, code) in [
+        ("attached_together", 1),
+        ("unverified", 0),
+        ("module_outputs", 1),
+        ("open_ingress", 1),
+        ("unattached_group", 1),
+        ("suppressions", 1),
+    ] {
+        let output = mutualsg(&case(name), &["audit", "input"]);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{name}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+/// Unverified findings are listed as notes and fail only with `--strict`.
+#[test]
+fn strict_fails_on_unverified_findings() {
+    let dir = case("unverified");
+    let findings = json(&mutualsg(&dir, &["audit", "--format", "json", "input"]));
+    assert_eq!(findings.len(), 5);
+    assert!(findings.iter().all(|finding| finding["level"] == "note"));
+    assert!(findings.iter().all(|finding| {
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unverified: ")
+    }));
+    let strict = mutualsg(&dir, &["audit", "--strict", "input"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stderr));
+}
+
+/// Groups attached together complete each other's halves; the lone worker does not.
+#[test]
+fn groups_attached_together_are_one_set() {
+    let findings = json(&mutualsg(
+        &case("attached_together"),
+        &["audit", "--format", "json", "input"],
+    ));
+    let half_open: Vec<&str> = findings
+        .iter()
+        .filter(|finding| finding["check"] == "half_open_pair")
+        .map(|finding| finding["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(half_open.len(), 1, "{half_open:?}");
+    assert!(half_open[0].contains("aws_security_group.worker"));
+}
+
+#[test]
+fn suppressed_findings_are_listed_with_who_suppressed_them() {
+    let findings = json(&mutualsg(
+        &case("suppressions"),
+        &["audit", "--format", "json", "input"],
+    ));
+    let by: Vec<&str> = findings
+        .iter()
+        .filter_map(|finding| finding.get("suppressed"))
+        .map(|suppressed| suppressed["by"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        by,
+        [
+            "mutualsg:ignore=open_egress",
+            "checkov:skip=CKV_AWS_382",
+            "tfsec:ignore:aws-ec2-no-public-egress-sgr",
+            "trivy:ignore:AVD-AWS-0107",
+            "mutualsg:ignore=open_ingress_admin,open_egress",
+        ]
+    );
+    let reasons: Vec<&str> = findings
+        .iter()
+        .filter_map(|finding| finding.get("suppressed"))
+        .map(|suppressed| suppressed["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons[1], "builds fetch packages from anywhere");
+    let unmatched: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|finding| finding["code"] == "mutualsg::audit::unmatched_suppression")
+        .collect();
+    assert_eq!(unmatched.len(), 1);
+    assert_eq!(unmatched[0]["kind"], "warning");
+}
+
+/// The baseline survives edits elsewhere and moving a rule; new findings fail, fixed ones
+/// are reported as stale entries.
+#[test]
+fn baseline_accepts_what_it_recorded_and_reports_what_went() {
+    let dir = tree(&[(
+        "app/main.tf",
+        "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_instance\" \"web\" {\n  vpc_security_group_ids = [aws_security_group.web.id]\n}\n\nresource \"aws_security_group_rule\" \"out\" {\n  type              = \"egress\"\n  security_group_id = aws_security_group.web.id\n  protocol          = \"-1\"\n  from_port         = 0\n  to_port           = 0\n  cidr_blocks       = [\"0.0.0.0/0\"]\n}\n",
+    )]);
+    let root = dir.path();
+    let write = mutualsg(root, &["audit", "--write-baseline", "baseline.json"]);
+    assert_eq!(write.status.code(), Some(0), "{}", text(&write.stderr));
+    let baseline = fs::read_to_string(root.join("baseline.json")).unwrap();
+    assert!(
+        baseline.contains("\"check\": \"open_egress\""),
+        "{baseline}"
+    );
+    assert!(!baseline.contains("\"line\""), "{baseline}");
+    let accepted = mutualsg(root, &["audit", "--baseline", "baseline.json"]);
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        text(&accepted.stderr)
+    );
+    assert!(text(&accepted.stderr).contains("1 in the baseline"));
+
+    // The rule moves to another file under another name, with lines before it.
+    fs::remove_file(root.join("app/main.tf")).unwrap();
+    fs::write(
+        root.join("app/groups.tf"),
+        "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_instance\" \"web\" {\n  vpc_security_group_ids = [aws_security_group.web.id]\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("app/rules.tf"),
+        "# moved here\n\nresource \"aws_vpc_security_group_egress_rule\" \"all_out\" {\n  security_group_id = aws_security_group.web.id\n  ip_protocol       = \"-1\"\n  cidr_ipv4         = \"0.0.0.0/0\"\n}\n\nresource \"aws_vpc_security_group_ingress_rule\" \"ssh\" {\n  security_group_id = aws_security_group.web.id\n  ip_protocol       = \"tcp\"\n  from_port         = 22\n  to_port           = 22\n  cidr_ipv4         = \"0.0.0.0/0\"\n}\n",
+    )
+    .unwrap();
+    let moved = mutualsg(root, &["audit", "--baseline", "baseline.json"]);
+    assert_eq!(moved.status.code(), Some(1), "{}", text(&moved.stderr));
+    let stderr = text(&moved.stderr);
+    assert!(stderr.contains("1 open_ingress_admin"), "{stderr}");
+    assert!(stderr.contains("1 in the baseline"), "{stderr}");
+
+    // Fixed: the entry is stale, and said so.
+    fs::write(
+        root.join("app/rules.tf"),
+        "resource \"aws_vpc_security_group_egress_rule\" \"https\" {\n  security_group_id = aws_security_group.web.id\n  ip_protocol       = \"tcp\"\n  from_port         = 443\n  to_port           = 443\n  cidr_ipv4         = \"10.0.0.0/8\"\n}\n",
+    )
+    .unwrap();
+    let fixed = mutualsg(root, &["audit", "--baseline", "baseline.json"]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", text(&fixed.stderr));
+    assert!(
+        text(&fixed.stderr).contains("mutualsg::audit::stale_baseline"),
+        "{}",
+        text(&fixed.stderr)
+    );
+    let missing = mutualsg(root, &["audit", "--baseline", "nope.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+/// SARIF for every case: one result per finding, warning and error; suppressed findings
+/// carry SARIF suppressions; locations are relative URIs. With `MUTUALSG_SARIF_OUT`, the logs
+/// are written there for `.ci/run` to hand to a SARIF validator.
+#[test]
+fn sarif_logs_hold_every_result() {
+    let out = std::env::var_os("MUTUALSG_SARIF_OUT").map(std::path::PathBuf::from);
+    let cases = fs::read_dir(fixtures().join("audit")).unwrap();
+    for entry in cases {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let listed = json(&mutualsg(&dir, &["audit", "--format", "json", "input"]));
+        let output = mutualsg(&dir, &["audit", "--format", "sarif", "input"]);
+        let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(log["version"], "2.1.0");
+        let run = &log["runs"][0];
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), listed.len(), "{name}");
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        for (result, problem) in results.iter().zip(&listed) {
+            assert_eq!(result["ruleId"], problem["code"], "{name}");
+            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+            let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap();
+            assert!(!uri.starts_with('/') && uri.ends_with(".tf") || uri.ends_with(".json"));
+            assert_eq!(
+                result.get("suppressions").is_some(),
+                problem.get("suppressed").is_some(),
+                "{name}"
+            );
+            if problem["level"] == "note" {
+                assert_eq!(result["level"], "note");
+            }
+        }
+        if let Some(out) = &out {
+            fs::create_dir_all(out).unwrap();
+            fs::write(out.join(format!("audit-{name}.sarif")), &output.stdout).unwrap();
+        }
+    }
+    // `check` speaks SARIF too: a drifted file is a result.
+    let dir = tree(&[(
+        "m/rules.tf",
+        "locals {\n  mutual_rules = [{ source_sg_id = \"sg-1\", target_sg_id = \"sg-2\", destination_port = 443 }]\n}\n",
+    )]);
+    let check = mutualsg(dir.path(), &["check", "--format", "sarif"]);
+    assert_eq!(check.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(log["runs"][0]["results"][0]["ruleId"], "mutualsg::drift");
+    if let Some(out) = &out {
+        fs::write(out.join("check-drift.sarif"), &check.stdout).unwrap();
+    }
+}
+
+/// A file the parser rejects costs only itself: the module's other files are audited.
+#[test]
+fn a_broken_file_costs_only_itself() {
+    let dir = tree(&[
+        (
+            "app/main.tf",
+            "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_instance\" \"web\" {\n  vpc_security_group_ids = [aws_security_group.web.id]\n}\n\nresource \"aws_security_group_rule\" \"out\" {\n  type              = \"egress\"\n  security_group_id = aws_security_group.web.id\n  protocol          = \"-1\"\n  from_port         = 0\n  to_port           = 0\n  cidr_blocks       = [\"0.0.0.0/0\"]\n}\n",
+        ),
+        ("app/broken.tf", "resource \"aws_security_group\" \"b\" {\n"),
+    ]);
+    let audit = mutualsg(dir.path(), &["audit"]);
+    assert_eq!(audit.status.code(), Some(2));
+    let stderr = text(&audit.stderr);
+    assert!(stderr.contains("app/broken.tf"), "{stderr}");
+    assert!(stderr.contains("mutualsg::audit::open_egress"), "{stderr}");
+}
+
+#[test]
+fn readme_names_every_check_and_its_equivalents() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for check in [
+        "open_egress",
+        "open_ingress",
+        "open_ingress_admin",
+        "open_ingress_database",
+        "half_open_pair",
+        "mixed_management",
+        "unattached_group",
+        "CKV_AWS_382",
+        "aws-ec2-no-public-ingress-sgr",
+        "CKV2_AWS_5",
+    ] {
+        assert!(readme.contains(check), "README does not mention {check}");
+    }
+}
