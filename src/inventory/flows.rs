@@ -138,6 +138,8 @@ impl Traffic {
                 (Some((from, to)), Some((other_from, other_to))) => {
                     from <= other_from && other_to <= to
                 }
+                // Every port covers a port given as an expression, whatever its value.
+                (Some((0, 65535)), None) => true,
                 _ => self == other,
             },
         }
@@ -171,6 +173,19 @@ impl Traffic {
             next = next.max(end + 1);
         }
         next > to
+    }
+
+    /// Whether the protocol is a literal (a name or number), not an expression.
+    pub fn protocol_is_literal(&self) -> bool {
+        matches!(
+            self.protocol.as_str(),
+            "tcp" | "udp" | "icmp" | "icmpv6" | "-1"
+        ) || self.protocol.parse::<u8>().is_ok()
+    }
+
+    /// Whether the ports are given as expressions, whose values only a plan knows.
+    pub fn ports_are_expressions(&self) -> bool {
+        has_ports(&self.protocol) && self.range().is_none()
     }
 
     fn range(&self) -> Option<(i64, i64)> {
@@ -708,6 +723,9 @@ mod tests {
         assert!(!traffic("icmp", "8", "0").covers(&traffic("icmp", "3", "0")));
         assert!(traffic("tcp", "var.p", "var.p").covers(&traffic("tcp", "var.p", "var.p")));
         assert!(!traffic("tcp", "var.p", "var.p").covers(&traffic("tcp", "443", "443")));
+        assert!(traffic("tcp", "0", "65535").covers(&traffic("tcp", "var.p", "var.p")));
+        assert!(!traffic("udp", "0", "65535").covers(&traffic("tcp", "var.p", "var.p")));
+        assert!(!traffic("tcp", "1", "65535").covers(&traffic("tcp", "var.p", "var.p")));
     }
 
     #[test]

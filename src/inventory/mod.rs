@@ -40,6 +40,8 @@ pub struct GroupDecl {
     /// The whole `resource` block, for the suppression comments inside it.
     pub block_span: Range<usize>,
     pub has_inline_rules: bool,
+    /// `dynamic "ingress"`/`dynamic "egress"` blocks: rules whose content only a plan knows.
+    pub has_dynamic_rules: bool,
 }
 
 /// Where a rule is declared.
@@ -177,6 +179,10 @@ pub fn read_lenient(module: &Module, config: &Config) -> (ModuleModel, Vec<Diagn
                         span: reader.header_span(),
                         block_span: block.span.clone(),
                         has_inline_rules: !inline.is_empty(),
+                        has_dynamic_rules: block
+                            .body
+                            .blocks_of("dynamic")
+                            .any(|dynamic| matches!(dynamic.label(0), Some("ingress" | "egress"))),
                     });
                     rules.extend(inline);
                 }

@@ -98,9 +98,12 @@ pub struct Tree<'a> {
     member_of: HashMap<GroupKey, Vec<usize>>,
     /// Groups whose attachments cannot all be seen: why.
     attach_unknown: HashMap<GroupKey, String>,
-    /// Groups used by something other than rules (a resource, a module call, a local).
+    /// Groups used by something other than rules (attached, or named by a resource, a
+    /// module call, a local).
     used: HashSet<GroupKey>,
     halves: HashMap<GroupKey, Vec<TreeHalf>>,
+    /// Groups with `dynamic "ingress"`/`"egress"` blocks (by address without an index).
+    dynamic: HashSet<GroupKey>,
 }
 
 impl<'a> Tree<'a> {
@@ -120,7 +123,15 @@ impl<'a> Tree<'a> {
             attach_unknown: HashMap::new(),
             used: HashSet::new(),
             halves: HashMap::new(),
+            dynamic: HashSet::new(),
         };
+        for (module, analysis) in modules.iter().enumerate() {
+            for group in &analysis.model.groups {
+                if group.has_dynamic_rules {
+                    tree.dynamic.insert((module, group.address.clone()));
+                }
+            }
+        }
         tree.index_calls();
         tree.index_attachments();
         tree.index_halves();
@@ -163,6 +174,8 @@ impl<'a> Tree<'a> {
     }
 
     fn index_attachments(&mut self) {
+        // Outputs of modules the tree calls that export groups: (module, output, groups).
+        let mut exports = Vec::new();
         for module in 0..self.modules.len() {
             let analysis = &self.modules[module];
             for parsed in &analysis.model.files {
@@ -187,6 +200,21 @@ impl<'a> Tree<'a> {
                         "module" => {
                             let local = self.callee(module, block).is_some();
                             let call = block.label(0).unwrap_or_default().to_string();
+                            // A module passed a list of groups attaches them together, perhaps
+                            // beside groups of its own.
+                            for attribute in &block.body.attributes {
+                                if ATTACHING.contains(&attribute.name.text.as_str()) {
+                                    let why = format!(
+                                        "attached by module.{call}, which may add groups of its own"
+                                    );
+                                    self.attach_set_with(
+                                        module,
+                                        file,
+                                        attribute.value.clone(),
+                                        Some(why),
+                                    );
+                                }
+                            }
                             for name in group_refs(&file.text[block.span.clone()]) {
                                 let key = (module, name);
                                 self.used.insert(key.clone());
@@ -203,7 +231,14 @@ impl<'a> Tree<'a> {
                                 self.used.insert((module, name));
                             }
                         }
-                        "output" if !self.callers.contains_key(&module) => {
+                        "output" if self.callers.contains_key(&module) => {
+                            let output = block.label(0).unwrap_or_default().to_string();
+                            let names = group_refs(&file.text[block.span.clone()]);
+                            if !names.is_empty() {
+                                exports.push((module, output, names));
+                            }
+                        }
+                        "output" => {
                             let output = block.label(0).unwrap_or_default().to_string();
                             for name in group_refs(&file.text[block.span.clone()]) {
                                 self.attach_unknown.entry((module, name)).or_insert_with(|| {
@@ -218,13 +253,45 @@ impl<'a> Tree<'a> {
                 }
             }
         }
+        // A group exported to a caller is used when the caller names the output anywhere but
+        // in a rule (a resource, a module call, a local, its own output).
+        for (module, output, names) in exports {
+            let calls = self.callers.get(&module).cloned().unwrap_or_default();
+            let read = calls.iter().any(|(caller, block, _)| {
+                let call = format!("module.{}", block.label(0).unwrap_or_default());
+                self.modules[*caller].model.files.iter().any(|parsed| {
+                    parsed.body.blocks.iter().any(|other| {
+                        let rule = other.label(0).is_some_and(|label| {
+                            label.starts_with("aws_security_group_rule")
+                                || label.starts_with("aws_vpc_security_group_")
+                        });
+                        !rule && reads_output(&parsed.file.text[other.span.clone()], &call, &output)
+                    })
+                })
+            });
+            if read {
+                for name in names {
+                    self.used.insert((module, name));
+                }
+            }
+        }
     }
 
     /// One resource's list of groups: its elements resolved.
     fn attach_set(&mut self, module: usize, file: &Arc<SourceFile>, expr: crate::syntax::Expr) {
+        self.attach_set_with(module, file, expr, None);
+    }
+
+    fn attach_set_with(
+        &mut self,
+        module: usize,
+        file: &Arc<SourceFile>,
+        expr: crate::syntax::Expr,
+        open: Option<String>,
+    ) {
         let mut set = AttachSet {
             groups: Vec::new(),
-            open: None,
+            open,
         };
         let elements: Vec<String> = match &expr.kind {
             ExprKind::Tuple(items) => items
@@ -253,6 +320,9 @@ impl<'a> Tree<'a> {
         let index = self.sets.len();
         for key in &set.groups {
             self.member_of.entry(key.clone()).or_default().push(index);
+            // Attaching one instance of a group uses the group.
+            let base = key.1.split('[').next().unwrap_or_default().to_string();
+            self.used.insert((key.0, base));
         }
         self.sets.push(set);
     }
@@ -261,8 +331,14 @@ impl<'a> Tree<'a> {
         for module in 0..self.modules.len() {
             let rules = &self.modules[module].model.rules;
             for rule in rules {
-                let Resolved::Group(group) = self.resolve(module, &rule.group) else {
-                    continue;
+                let group = match self.resolve(module, &rule.group) {
+                    Resolved::Group(group) => group,
+                    // A rule on an instance chosen by an expression (`all[each.key]`) may be on
+                    // any instance of that group: kept under `all[*]`.
+                    Resolved::Unknown(_) => match self.any_instance(module, &rule.group) {
+                        Some(key) => key,
+                        None => continue,
+                    },
                 };
                 for peer in &rule.peers {
                     let peer = match peer {
@@ -289,6 +365,17 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// `aws_security_group.NAME[*]` for an instance of a declared group chosen by an
+    /// expression.
+    fn any_instance(&self, module: usize, expr: &str) -> Option<GroupKey> {
+        let text = squeeze(expr);
+        let rest = text.strip_prefix("aws_security_group.")?;
+        let name = strip_index(rest.split('.').next()?);
+        let address = format!("aws_security_group.{name}");
+        (rest[name.len()..].starts_with('[') && self.declares(module, &address))
+            .then(|| (module, format!("{address}[*]")))
+    }
+
     /// What a group expression of `module` names.
     pub fn resolve(&mut self, module: usize, expr: &str) -> Resolved {
         self.resolve_at(module, expr, 0)
@@ -308,18 +395,25 @@ impl<'a> Tree<'a> {
         let head = parts.next().unwrap_or_default();
         match head {
             "aws_security_group" => {
-                let Some(name) = parts.next().map(strip_index) else {
+                let Some(part) = parts.next() else {
                     return unknown("an expression", &text);
                 };
                 let rest: Vec<&str> = parts.collect();
                 if !(rest.is_empty() || rest == ["id"]) {
                     return unknown("an expression", &text);
                 }
+                let name = strip_index(part);
                 let address = format!("aws_security_group.{name}");
-                if self.declares(module, &address) {
-                    Resolved::Group((module, address))
+                if !self.declares(module, &address) {
+                    return unknown("a group declared in no file that was read", &text);
+                }
+                // One instance of a `count`/`for_each` group is a group of its own; one
+                // chosen by an expression could be any of them.
+                let index = &part[name.len()..];
+                if index.is_empty() || is_literal_index(index) {
+                    Resolved::Group((module, format!("{address}{index}")))
                 } else {
-                    unknown("a group declared in no file that was read", &text)
+                    unknown("an instance chosen by an expression", &text)
                 }
             }
             "local" => {
@@ -490,6 +584,25 @@ impl<'a> Tree<'a> {
                 let mut allowing = Vec::new();
                 let mut maybe = Vec::new();
                 for member in &theirs.groups {
+                    let any = member
+                        .1
+                        .split('[')
+                        .next()
+                        .map(|base| (member.0, format!("{base}[*]")));
+                    if let Some(any) = any.filter(|any| *any != *member) {
+                        for half in self.halves.get(&any).into_iter().flatten() {
+                            if half.direction == wanted {
+                                maybe.push((
+                                    &half.traffic,
+                                    format!(
+                                        "a rule on an instance of {} chosen by an expression may be on {}",
+                                        any.1.trim_end_matches("[*]"),
+                                        member.1
+                                    ),
+                                ));
+                            }
+                        }
+                    }
                     for half in self.halves.get(member).into_iter().flatten() {
                         if half.direction != wanted {
                             continue;
@@ -534,8 +647,38 @@ impl<'a> Tree<'a> {
                     unverified.get_or_insert_with(|| maybe[0].1.clone());
                     continue;
                 }
+                let dynamic = theirs.groups.iter().find(|(module, address)| {
+                    let base = address.split('[').next().unwrap_or_default().to_string();
+                    self.dynamic.contains(&(*module, base))
+                });
+                if let Some((_, address)) = dynamic {
+                    unverified.get_or_insert_with(|| {
+                        format!("{address} has `dynamic` rule blocks, which only a plan expands")
+                    });
+                    continue;
+                }
                 if let Some(why) = theirs.open.as_ref().or(mine.open.as_ref()) {
                     unverified.get_or_insert_with(|| why.clone());
+                    continue;
+                }
+                // Protocols and ports written as expressions are compared as text: another
+                // expression, or a number, may have the same value.
+                let guessable = |other: &Traffic| {
+                    (other.protocol == traffic.protocol || !other.protocol_is_literal())
+                        && (other.ports_are_expressions() || !other.protocol_is_literal())
+                };
+                let written_otherwise = allowing
+                    .iter()
+                    .copied()
+                    .chain(maybe.iter().map(|(traffic, _)| *traffic))
+                    .any(guessable);
+                let ours = traffic.ports_are_expressions() || !traffic.protocol_is_literal();
+                let any_rule = !allowing.is_empty() || !maybe.is_empty();
+                if written_otherwise || (ours && any_rule) {
+                    unverified.get_or_insert_with(|| {
+                        "its protocol or ports, or those of a rule on the other side, are expressions"
+                            .into()
+                    });
                     continue;
                 }
                 return Verdict::Missing;
@@ -575,7 +718,7 @@ impl<'a> Tree<'a> {
     /// Whether anything in the tree attaches a group of `module`.
     pub fn attachment(&self, module: usize, address: &str) -> Attachment {
         let key = (module, address.to_string());
-        if self.member_of.contains_key(&key) || self.used.contains(&key) {
+        if self.used.contains(&key) {
             return Attachment::Attached;
         }
         if let Some(why) = self.attach_unknown.get(&key) {
@@ -598,6 +741,53 @@ fn clip(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// Whether `text` reads output `output` of module call `call` (`module.db`): by name, or by
+/// taking the whole module object (`module.db`, `module.db[0]`), which holds every output.
+fn reads_output(text: &str, call: &str, output: &str) -> bool {
+    let mut from = 0;
+    while let Some(at) = text[from..].find(call) {
+        let end = from + at + call.len();
+        from = end;
+        let rest = &text[end..];
+        let rest = if rest.starts_with('[') {
+            rest.find(']').map_or("", |i| &rest[i + 1..])
+        } else {
+            rest
+        };
+        match rest.strip_prefix('.') {
+            Some(after) => {
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                if name == output {
+                    return true;
+                }
+            }
+            None => {
+                if !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// `[0]`, `["web"]`: an index a reader can see.
+fn is_literal_index(index: &str) -> bool {
+    index
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .is_some_and(|inner| {
+            inner.parse::<u64>().is_ok()
+                || (inner.len() >= 2
+                    && inner.starts_with('"')
+                    && inner.ends_with('"')
+                    && !inner.contains("${"))
+        })
 }
 
 fn strip_index(part: &str) -> &str {
@@ -687,6 +877,15 @@ mod tests {
             ["aws_security_group.a", "aws_security_group.b"]
         );
         assert!(group_refs("data.aws_security_group.x.id").is_empty());
+    }
+
+    #[test]
+    fn outputs_are_read_by_name_or_with_the_whole_module() {
+        assert!(reads_output("x = module.db.sg_id", "module.db", "sg_id"));
+        assert!(reads_output("x = module.db[0].sg_id", "module.db", "sg_id"));
+        assert!(reads_output("value = module.db", "module.db", "sg_id"));
+        assert!(!reads_output("x = module.db.other", "module.db", "sg_id"));
+        assert!(!reads_output("x = module.dba.sg_id", "module.db", "sg_id"));
     }
 
     #[test]
