@@ -26,7 +26,7 @@ def connection(source, target, port):
         f"      target_sg_id     = aws_security_group.{target}.id\n"
         f"      destination_port = {port}\n"
         '      protocol         = "tcp"\n'
-        f'      description      = "Allow {source} to reach {target} on {port}, a connection of the quota benchmark"\n'
+        f'      description      = "Allow {source} to {target}"\n'
         "    },\n"
     )
 

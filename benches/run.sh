@@ -7,7 +7,13 @@
 #      with, for reference, examples/scan_floor.rs (a plain one-thread walk + read + memmem);
 #   2. peak RSS of that check (/usr/bin/time -v): <= 64 MB;
 #   3. one module with 100,000 connections: `generate` (file absent) < 1 s, and `check`;
-#   4. the pre-commit case, `mutualsg generate TREE/<module>/<file>.tf`: < 10 ms.
+#   4. the pre-commit case, `mutualsg generate TREE/<module>/<file>.tf`: < 10 ms;
+#   5. quota warnings cost what they print, not what the file holds: `generate` of a 23 MB
+#      module whose 100,000 connections raise 1,098 quota warnings (benches/quota.py) <= 1.2x
+#      the same run on one of the same size raising none (hyperfine, one run side by side);
+#   6. `audit`, `graph` and `migrate` of a monorepo where a tenth of the modules declare
+#      groups and rules and the other files none (benches/sparse_tree.py) <= 2x
+#      `rg -l mutual_rules` of it (medians, side by side).
 #
 # Usage: benches/run.sh [--quick] [--strict]
 #   --quick   a small tree and few runs: checks that the script works, not the targets
@@ -161,6 +167,43 @@ HUGE_GEN_CPU=$(cpu huge.json generate)
 HUGE_CHECK_CPU=$(cpu huge-check.json check)
 HUGE_RSS=$(peak_rss_mb "$BIN" check huge)
 
+echo "run.sh: quota warnings" >&2
+# py_tree DIR SCRIPT ARGS...: writes DIR with a Python generator unless it holds those args.
+py_tree() {
+    local dir=$1 script=$2
+    shift 2
+    local want="$script $*"
+    if [[ -f $dir/.bench-flags && "$(cat "$dir/.bench-flags")" == "$want" ]]; then
+        echo "run.sh: reusing $BENCH_DIR/$dir" >&2
+    else
+        rm -rf "$dir"
+        python3 "$ROOT/benches/$script" "$dir" "$@"
+        echo "$want" >"$dir/.bench-flags"
+    fi
+}
+py_tree quota quota.py --connections "$HUGE_CONNECTIONS"
+QUOTA_MB=$(awk '{printf "%.1f", $1 / 1e6}' <<<"$(stat -c %s quota/warn/rules.tf)")
+QUOTA_WARNINGS=$("$BIN" generate quota/warn 2>&1 >/dev/null | grep -c 'mutualsg::too_many_rules' || true)
+hf --runs 1 --export-json quota.json \
+    --prepare "rm -f quota/warn/mutual_rules.gen.tf quota/calm/mutual_rules.gen.tf" \
+    -n warnings "$BIN generate quota/warn" -n none "$BIN generate quota/calm"
+QUOTA_WARN=$(median quota.json warnings)
+QUOTA_NONE=$(median quota.json none)
+QUOTA_RATIO=$(awk -v a="$QUOTA_WARN" -v b="$QUOTA_NONE" 'BEGIN {printf "%.2f", a / b}')
+QUOTA_CPU_RATIO=$(awk -v a="$(cpu quota.json warnings)" -v b="$(cpu quota.json none)" 'BEGIN {printf "%.2f", a / b}')
+
+echo "run.sh: audit, graph, migrate vs rg on a sparse tree" >&2
+py_tree sparse sparse_tree.py --modules "$MODULES" --files-per-module "$FILES_PER_MODULE" --fraction "$RULES_FRACTION"
+must "$BIN" generate sparse
+hf --warmup "$WARMUP" --runs "$RUNS" --export-json sparse.json \
+    -n rg "rg -l mutual_rules sparse" -n audit "$BIN audit sparse" -n graph "$BIN graph sparse" \
+    -n migrate "$BIN migrate sparse"
+SPARSE_RG=$(median sparse.json rg)
+sparse_ratio() { awk -v a="$(median sparse.json "$1")" -v b="$SPARSE_RG" 'BEGIN {printf "%.2f", a / b}'; }
+AUDIT_RATIO=$(sparse_ratio audit)
+GRAPH_RATIO=$(sparse_ratio graph)
+MIGRATE_RATIO=$(sparse_ratio migrate)
+
 echo "run.sh: pre-commit, one file in the large tree" >&2
 hf --warmup 5 --runs "$SMALL_RUNS" --export-json one-file.json \
     -n rules "$BIN generate $RULES_MODULE/rules.tf" \
@@ -174,8 +217,12 @@ MET_RSS=$(met "$CHECK_RSS" 64)
 MET_HUGE=$(met "$HUGE_GEN" 1)
 MET_ONE_RULES=$(met "$ONE_RULES" 0.010)
 MET_ONE_PLAIN=$(met "$ONE_PLAIN" 0.010)
+MET_QUOTA=$(met "$QUOTA_RATIO" 1.2)
+MET_AUDIT=$(met "$AUDIT_RATIO" 2)
+MET_GRAPH=$(met "$GRAPH_RATIO" 2)
+MET_MIGRATE=$(met "$MIGRATE_RATIO" 2)
 FAILED=0
-[[ "$MET_RATIO $MET_RSS $MET_HUGE $MET_ONE_RULES $MET_ONE_PLAIN" == *no* ]] && FAILED=1
+[[ "$MET_RATIO $MET_RSS $MET_HUGE $MET_ONE_RULES $MET_ONE_PLAIN $MET_QUOTA $MET_AUDIT $MET_GRAPH $MET_MIGRATE" == *no* ]] && FAILED=1
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=
 if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src Cargo.toml 2>/dev/null)" ]]; then
@@ -203,6 +250,10 @@ fi
     echo "| $HUGE_CONNECTIONS connections, check | \`mutualsg check huge\` | $(ms "$HUGE_CHECK") (CPU $(ms "$HUGE_CHECK_CPU"), peak RSS $HUGE_RSS MB) | - | - |"
     echo "| pre-commit, module with rules | \`mutualsg generate $RULES_MODULE/rules.tf\` | $(ms "$ONE_RULES") | < 10 ms | $MET_ONE_RULES |"
     echo "| pre-commit, module without rules | \`mutualsg generate $PLAIN_MODULE/main.tf\` | $(ms "$ONE_PLAIN") | < 10 ms | $MET_ONE_PLAIN |"
+    echo "| $QUOTA_WARNINGS quota warnings, $QUOTA_MB MB module (one run each) | \`mutualsg generate quota/warn\` / \`generate quota/calm\` | $(ms "$QUOTA_WARN") / $(ms "$QUOTA_NONE") = **$QUOTA_RATIO** (CPU $QUOTA_CPU_RATIO) | <= 1.2 | $MET_QUOTA |"
+    echo "| audit, sparse tree | \`mutualsg audit sparse\` / \`rg -l mutual_rules sparse\` | $(ms "$(median sparse.json audit)") / $(ms "$SPARSE_RG") = **$AUDIT_RATIO** | <= 2 | $MET_AUDIT |"
+    echo "| graph, sparse tree | \`mutualsg graph sparse\` | $(ms "$(median sparse.json graph)") = **$GRAPH_RATIO** x rg | <= 2 | $MET_GRAPH |"
+    echo "| migrate, sparse tree | \`mutualsg migrate sparse\` | $(ms "$(median sparse.json migrate)") = **$MIGRATE_RATIO** x rg | <= 2 | $MET_MIGRATE |"
 } >results.md
 if ((QUICK)); then
     echo >>results.md
