@@ -27,6 +27,7 @@ fn new_checks_exit_as_their_findings_say() {
         ("open_ingress", 1),
         ("unattached_group", 1),
         ("suppressions", 1),
+        ("plan_time", 1),
     ] {
         let output = mutualsg(&case(name), &["audit", "input"]);
         assert_eq!(
