@@ -35,10 +35,7 @@ fn rules_file() -> Arc<SourceFile> {
         ));
     }
     text.push_str("  ]\n}\n");
-    Arc::new(SourceFile {
-        path: "rules.tf".into(),
-        text,
-    })
+    Arc::new(SourceFile::new("rules.tf", text))
 }
 
 fn definition(file: &Arc<SourceFile>) -> Definition {

@@ -38,15 +38,31 @@ pub enum ErrorKind {
 
 type Parsed<T> = Result<T, SyntaxError>;
 
-/// Parses a whole file.
-pub fn parse(text: &str) -> Parsed<Body> {
+/// Parses a whole file. `invalid_utf8`: the offsets of bytes that were not UTF-8 (ascending),
+/// which Terraform accepts inside comments only.
+pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<Body> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         depth: 0,
+        comments: Vec::new(),
     };
-    parser.body(None)
+    let parsed = parser.body(None);
+    // The comments are known up to where the parse stopped; an invalid byte outside them,
+    // before that point, is the first error.
+    let stopped = parsed
+        .as_ref()
+        .err()
+        .map_or(text.len(), |error| error.span.start);
+    let outside = invalid_utf8
+        .iter()
+        .copied()
+        .find(|&at| at < stopped && !parser.comments.iter().any(|comment| comment.contains(&at)));
+    match outside {
+        Some(at) => Err(parser.error_at(at, "Invalid character encoding")),
+        None => parsed,
+    }
 }
 
 struct Parser<'a> {
@@ -54,6 +70,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Every comment's span, in order (kept for the bytes that are not UTF-8).
+    comments: Vec<Range<usize>>,
 }
 
 /// Where a template's directives stand: `%{ if }` may take one `%{ else }`.
@@ -140,7 +158,7 @@ impl<'a> Parser<'a> {
                     let Some(end) = memchr::memmem::find(&self.bytes[self.pos + 2..], b"*/") else {
                         return Ok(());
                     };
-                    self.pos += 2 + end + 2;
+                    self.comment(self.pos..self.pos + 2 + end + 2);
                 }
                 _ => return Ok(()),
             }
@@ -154,7 +172,19 @@ impl<'a> Parser<'a> {
         if end > 0 && rest[end - 1] == b'\r' && end < rest.len() {
             end -= 1;
         }
-        self.pos += end;
+        self.comment(self.pos..self.pos + end);
+    }
+
+    /// Skips a comment, noting its span (once: trivia is sometimes skipped twice).
+    fn comment(&mut self, span: Range<usize>) {
+        if self
+            .comments
+            .last()
+            .is_none_or(|last| last.start < span.start)
+        {
+            self.comments.push(span.clone());
+        }
+        self.pos = span.end;
     }
 
     fn char_here(&self) -> Option<char> {
