@@ -24,6 +24,7 @@ pub mod output;
 pub mod parse;
 pub mod render;
 pub mod report;
+pub mod suggest;
 pub mod validate;
 
 use std::fs;
