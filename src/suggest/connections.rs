@@ -2,10 +2,11 @@
 //!
 //! An address is an interface (its groups) or outside every known interface (an address
 //! peer). AWS allows traffic on an interface when any of its groups does, so an interface
-//! with several groups leaves a choice: the connection goes on the group that every
-//! interface on that side of it shares (every client of that server port, or every server
-//! that client reaches on that port); when there is no single such group, the flow is
-//! listed as undecided with its candidates. Interfaces without groups (NAT gateways, ...)
+//! with several groups leaves a choice: the connection goes on the one group that every
+//! interface with several groups on that side of it shares (among every client of that
+//! server and port, or every server that client reaches on that port; an interface with one
+//! group decides for itself); when there is no single such group, the flow is listed as
+//! undecided with its candidates. Interfaces without groups (NAT gateways, ...)
 //! can carry no rule: their flows are counted and left out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,7 +118,8 @@ pub fn group(
                         others
                             .into_iter()
                             .flatten()
-                            .filter_map(|other| grouped_interface(other))
+                            .filter_map(|other| interfaces.of(other))
+                            .filter(|interface| interface.groups.len() > 1)
                             .map(|interface| interface.groups.as_slice()),
                     );
                     match common.as_slice() {
@@ -180,7 +182,7 @@ mod tests {
                 r#"{"NetworkInterfaces": [
                 {"NetworkInterfaceId": "eni-1", "Groups": [{"GroupId": "sg-web"}, {"GroupId": "sg-ssm"}], "PrivateIpAddress": "10.0.0.1"},
                 {"NetworkInterfaceId": "eni-2", "Groups": [{"GroupId": "sg-web"}, {"GroupId": "sg-ssm"}], "PrivateIpAddress": "10.0.0.2"},
-                {"NetworkInterfaceId": "eni-3", "Groups": [{"GroupId": "sg-web"}], "PrivateIpAddress": "10.0.0.3"},
+                {"NetworkInterfaceId": "eni-3", "Groups": [{"GroupId": "sg-web"}, {"GroupId": "sg-logs"}], "PrivateIpAddress": "10.0.0.3"},
                 {"NetworkInterfaceId": "eni-4", "Groups": [{"GroupId": "sg-db"}], "PrivateIpAddress": "10.0.0.4"},
                 {"NetworkInterfaceId": "eni-5", "Groups": [], "PrivateIpAddress": "10.0.0.5"}]}"#,
             )

@@ -91,7 +91,7 @@ pub fn read(
                     _ => None,
                 });
                 table.summary.records += stats.records;
-                if !interfaces.counts(&key.src, interface, direction) {
+                if !interfaces.counts(&key.src, &key.dst, interface, direction) {
                     stats.records = 0;
                     stats.packets = 0;
                     stats.bytes = 0;

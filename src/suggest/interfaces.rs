@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
+use super::format::FlowDirection;
+
 #[derive(Debug, Clone)]
 pub struct Interface {
     pub id: String,
@@ -129,22 +131,26 @@ impl Interfaces {
     }
 
     /// Whether a record seen at `interface` is the one to count the traffic of: the same
-    /// flow is logged by the interface it leaves and the one it enters. It is counted where
-    /// it leaves (its source's interface), or where it enters when the source is no known
-    /// interface. Without the interface in the format: `flow-direction` egress, else every
-    /// record counts.
+    /// flow is logged by the interface it leaves and by the one it enters (and by a NAT
+    /// gateway's in between). It is counted where it leaves (its source's interface), else,
+    /// when the source is no known interface, where it enters (its destination's). Without
+    /// the interface in the format, `flow-direction` tells (egress, else ingress); without
+    /// either, every record counts.
     pub fn counts(
         &self,
         src: &IpAddr,
+        dst: &IpAddr,
         interface: Option<&str>,
-        direction: Option<super::format::FlowDirection>,
+        direction: Option<FlowDirection>,
     ) -> bool {
-        let Some(own) = self.of(src) else {
-            return true;
+        let (own, wanted) = match (self.of(src), self.of(dst)) {
+            (Some(own), _) => (own, FlowDirection::Egress),
+            (None, Some(own)) => (own, FlowDirection::Ingress),
+            (None, None) => return true,
         };
         match (interface, direction) {
             (Some(interface), _) => own.id == interface,
-            (None, Some(direction)) => direction == super::format::FlowDirection::Egress,
+            (None, Some(direction)) => direction == wanted,
             (None, None) => true,
         }
     }

@@ -278,7 +278,12 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
         interfaces: &interfaces,
     };
     let decisions = opener::decide(&table.flows);
-    let grouped = connections::group(&decisions.opened, &interfaces);
+    let mut grouped = connections::group(&decisions.opened, &interfaces);
+    for undecided in &mut grouped.undecided {
+        for candidate in &mut undecided.candidates {
+            *candidate = namer.group(candidate);
+        }
+    }
     let tree = (!args.paths.is_empty()).then(|| tree::read(&args.paths, cwd, state.as_ref()));
 
     let accepted = grouped.connections.iter().filter(|(c, _)| c.accepted);

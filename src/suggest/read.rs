@@ -142,7 +142,8 @@ impl FlowTable {
             protocol: record.protocol,
             accepted: record.accepted,
         };
-        let counted = interfaces.counts(&record.src, record.interface, record.direction);
+        let counted =
+            interfaces.counts(&record.src, &record.dst, record.interface, record.direction);
         let (syn, synack) = syn_flags(record.tcp_flags);
         let stats = self.flows.entry(key).or_default();
         if counted {
