@@ -31,10 +31,7 @@ pub enum SuggestError {
     LogFormat { message: String },
 
     #[error("--vpc-cidr: `{value}` is not a CIDR block")]
-    #[diagnostic(
-        code(mutualsg::suggest::vpc_cidr),
-        help("e.g. --vpc-cidr 10.0.0.0/16")
-    )]
+    #[diagnostic(code(mutualsg::suggest::vpc_cidr), help("e.g. --vpc-cidr 10.0.0.0/16"))]
     VpcCidr { value: String },
 
     #[error("--flow-logs: {message}")]
