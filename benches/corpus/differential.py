@@ -356,7 +356,7 @@ def run_corpus(args: argparse.Namespace, tf: Terraform) -> int:
     if args.list:
         with open(args.list, "w") as f:
             f.write("kind\tpath\tmutualsg\tterraform\n")
-            for k, path, o, t in rows:
+            for k, path, o, t in sorted(rows, key=lambda r: (DISAGREEMENTS.index(r[0]), r[1])):
                 f.write(f"{k}\t{path}\t{o.describe()}\t{t.describe()}\n".replace("\r", ""))
         print(f"disagreements listed in {args.list}", file=sys.stderr)
     return 1 if rows else 0
@@ -494,8 +494,7 @@ def run_fuzz(args: argparse.Namespace, tf: Terraform) -> int:
                 if "gave up parsing" in o.message:
                     counts["mutualsg gave up (time limit)"] += 1
                 if kind in DISAGREEMENTS:
-                    signature = f"{kind}: mutualsg {re.sub(r'[0-9]+', 'N', o.message)[:90]} / terraform {t.message}"
-                    signatures[signature] += 1
+                    signatures[signature(kind, o, t)] += 1
                     where = save / kind
                     where.mkdir(exist_ok=True)
                     shutil.copyfile(path, where / f"{digest[:16]}.tf")
@@ -520,6 +519,70 @@ def run_fuzz(args: argparse.Namespace, tf: Terraform) -> int:
     return 1 if any(counts[k] for k in DISAGREEMENTS) else 0
 
 
+def signature(kind: str, ours: Verdict, theirs: Verdict) -> str:
+    return f"{kind}: mutualsg {re.sub(r'[0-9]+', 'N', ours.message)[:90]} / terraform {theirs.message}"
+
+
+def judge_texts(binary: Path, tf: Terraform, texts: list[str]) -> list[tuple[Verdict, Verdict]]:
+    with tempfile.TemporaryDirectory(prefix="mutualsg-min-") as tmp:
+        paths = []
+        for i, text in enumerate(texts):
+            path = Path(tmp) / f"{i}.tf"
+            path.write_text(text, newline="")
+            paths.append(path)
+        ours, _ = mutualsg_judge(binary, paths, timeout=600)
+        return list(zip(ours, tf.judge(paths)))
+
+
+def minimize(binary: Path, tf: Terraform, text: str, wanted: str, budget: float) -> str:
+    """Drops runs of lines (halving the run length down to one line) while the mutant keeps
+    its disagreement signature; every candidate of a round is judged in one batch."""
+    lines = text.splitlines(keepends=True)
+    size = max(1, len(lines) // 2)
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        candidates = [lines[:i] + lines[i + size:] for i in range(0, len(lines), size)]
+        candidates = [c for c in candidates if c]
+        verdicts = judge_texts(binary, tf, ["".join(c) for c in candidates]) if candidates else []
+        for c, (o, t) in zip(candidates, verdicts):
+            if signature(classify(o, t), o, t) == wanted:
+                lines = c
+                break
+        else:
+            if size == 1:
+                break
+            size = max(1, size // 2)
+    return "".join(lines)
+
+
+def run_minimize(args: argparse.Namespace, tf: Terraform) -> int:
+    """One smallest-found mutant per disagreement signature of a fuzz run's --save directory."""
+    save = Path(args.minimize)
+    binary = Path(args.parse_files)
+    out = save / "minimized"
+    out.mkdir(exist_ok=True)
+    mutants = sorted(p for kind in DISAGREEMENTS for p in (save / kind).glob("*.tf"))
+    by_signature: dict[str, list[Path]] = collections.defaultdict(list)
+    texts = [p.read_text() for p in mutants]
+    for p, text, (o, t) in zip(mutants, texts, judge_texts(binary, tf, texts)):
+        kind = classify(o, t)
+        if kind in DISAGREEMENTS:
+            by_signature[signature(kind, o, t)].append(p)
+    ranked = sorted(by_signature.items(), key=lambda kv: -len(kv[1]))[: args.minimize_max]
+    for n, (sig, paths) in enumerate(ranked, 1):
+        smallest = min(paths, key=lambda p: p.stat().st_size)
+        small = minimize(binary, tf, smallest.read_text(), sig, args.minimize_seconds)
+        (o, t), = judge_texts(binary, tf, [small])
+        name = f"{n:03d}-{classify(o, t)}"
+        (out / f"{name}.tf").write_text(small, newline="")
+        (out / f"{name}.txt").write_text(
+            f"signature: {sig}\nmutants with it: {len(paths)}\nfrom: {smallest}\n"
+            f"mutualsg: {o.describe()}\nterraform: {t.describe()}\n")
+        print(f"{name}: {len(paths)} mutants, {len(small)} bytes: {sig}")
+    print(f"{len(ranked)} of {len(by_signature)} signatures minimized into {out}/")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="*", help=f"files or directories (default: {DEFAULT_CORPUS}, or $CORPUS_DIR)")
@@ -538,10 +601,16 @@ def main() -> int:
     ap.add_argument("--fuzz-batch", type=int, default=400, help="mutants judged per round (default: %(default)s)")
     ap.add_argument("--max-bytes", type=int, default=16384, help="fuzz: largest corpus file mutated (default: %(default)s)")
     ap.add_argument("--save", default="/tmp/mutualsg-fuzz", help="fuzz: where disagreeing mutants go (default: %(default)s)")
+    ap.add_argument("--minimize", metavar="DIR",
+                    help="shrink one saved mutant per disagreement signature of a fuzz run's --save DIR")
+    ap.add_argument("--minimize-max", type=int, default=40, help="signatures to shrink (default: %(default)s)")
+    ap.add_argument("--minimize-seconds", type=float, default=20, help="time for each (default: %(default)s)")
     args = ap.parse_args()
     if not args.no_build:
         build_parse_files()
     tf = Terraform(args.terraform, args.jobs, args.batch)
+    if args.minimize:
+        return run_minimize(args, tf)
     return run_fuzz(args, tf) if args.fuzz else run_corpus(args, tf)
 
 
