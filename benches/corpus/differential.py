@@ -31,6 +31,8 @@ disagreement.
 `{ } [ ] ( ) " = ? : , \\n <<EOF ${ %{ #` inserted or deleted), each mutant is judged by both,
 and the counts are printed; every disagreeing mutant is saved (with the file it came from,
 the mutations and both verdicts) under `--save DIR` for turning into fixtures.
+`--minimize DIR` then shrinks one saved mutant per disagreement signature (kind and both
+messages) to the fewest lines that keep it, into DIR/minimized/.
 
 Python 3.11 standard library only.
 """
@@ -514,8 +516,8 @@ def run_fuzz(args: argparse.Namespace, tf: Terraform) -> int:
     if counts["batches lost to a parse_files timeout"]:
         print(f"batches lost:       {counts['batches lost to a parse_files timeout']}")
     print(f"disagreeing mutants saved under {save}/<kind>/ (each .tf with a .txt: source, mutations, verdicts)")
-    for signature, n in signatures.most_common():
-        print(f"  {n:6d}  {signature}")
+    for sig, n in signatures.most_common():
+        print(f"  {n:6d}  {sig}")
     return 1 if any(counts[k] for k in DISAGREEMENTS) else 0
 
 
@@ -568,7 +570,10 @@ def run_minimize(args: argparse.Namespace, tf: Terraform) -> int:
         kind = classify(o, t)
         if kind in DISAGREEMENTS:
             by_signature[signature(kind, o, t)].append(p)
-    ranked = sorted(by_signature.items(), key=lambda kv: -len(kv[1]))[: args.minimize_max]
+    # False rejections and acceptances first (every signature of them, as far as the limit
+    # goes), then line mismatches; the commonest first within each kind.
+    ranked = sorted(by_signature.items(),
+                    key=lambda kv: (DISAGREEMENTS.index(kv[0].split(":")[0]), -len(kv[1])))[: args.minimize_max]
     for n, (sig, paths) in enumerate(ranked, 1):
         smallest = min(paths, key=lambda p: p.stat().st_size)
         small = minimize(binary, tf, smallest.read_text(), sig, args.minimize_seconds)
