@@ -117,9 +117,17 @@ fn python_hook_installs_the_wheel_with_no_cargo_on_path_and_fails_each_run_that_
         "cold: new pre-commit home, no pip cache",
     );
     // What runs is the wheel's executable, in the hook's virtualenv, not a build of this test.
-    let installed: Vec<PathBuf> = read_tree(home.path())
-        .into_keys()
-        .filter(|path| path.file_name().is_some_and(|name| name == "mutualsg"))
+    let installed: Vec<PathBuf> = walkdir::WalkDir::new(home.path())
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|entry| entry.file_name() == "mutualsg" && !entry.file_type().is_dir())
+        .map(|entry| {
+            entry
+                .path()
+                .strip_prefix(home.path())
+                .unwrap()
+                .to_path_buf()
+        })
         .collect();
     assert!(
         installed.len() == 1
