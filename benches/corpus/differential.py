@@ -142,7 +142,8 @@ class Terraform:
         errors = [(s, line) for s, i, line in blocks if i == index]
         if proc.returncode == 2 and errors:
             return self._verdict(errors)
-        summary = blocks[0][0] if blocks else output.strip().splitlines()[-1:] or ["?"]
+        last = output.strip().splitlines()[-1:] or ["?"]
+        summary = blocks[0][0] if blocks else last[0]
         return Verdict(False, None, f"exit {proc.returncode}: {summary}")
 
     def judge_batch(self, workdir: Path, indices: list[int]) -> dict[int, Verdict]:
@@ -472,8 +473,8 @@ def run_fuzz(args: argparse.Namespace, tf: Terraform) -> int:
                     text = source.read_bytes().decode("utf-8")
                 except UnicodeDecodeError:
                     continue
-                donors = [rng.choice(pool).read_bytes().decode("utf-8", "replace") for _ in range(1)]
-                mutant, ops = mutate(rng, text, donors)
+                donor = rng.choice(pool).read_bytes().decode("utf-8", "replace")
+                mutant, ops = mutate(rng, text, [donor])
                 digest = hashlib.sha256(mutant.encode()).hexdigest()
                 if digest in seen:
                     counts["duplicates"] += 1
