@@ -251,6 +251,11 @@ def classify(ours: Verdict, theirs: Verdict) -> str:
         return "false-acceptance"
     if ours.line is None or theirs.line is None or ours.line == theirs.line:
         return "both-reject"
+    # Terraform reports every error it finds; mutualsg stops at its first. Reporting one of
+    # Terraform's errors, at its line, is agreement ("every syntax error it reports is one
+    # Terraform reports too, at the same line"), counted apart from the first-line matches.
+    if ours.line in theirs.lines:
+        return "both-reject-other-error"
     return "line-mismatch"
 
 
@@ -345,11 +350,12 @@ def run_corpus(args: argparse.Namespace, tf: Terraform) -> int:
     print(f"terraform:          {tf.version}, {asked} distinct files asked now "
           f"({tf.batched_runs} batched runs, {tf.single_runs} single), the rest from the cache")
     print(f"both accept:        {kinds['both-accept']}")
-    print(f"both reject:        {kinds['both-reject'] + kinds['line-mismatch']} "
+    print(f"both reject:        {kinds['both-reject'] + kinds['both-reject-other-error'] + kinds['line-mismatch']} "
           f"({kinds['line-mismatch']} at different lines)")
     print(f"false rejections:   {kinds['false-rejection']}  (mutualsg rejects, Terraform accepts)")
     print(f"false acceptances:  {kinds['false-acceptance']}  (mutualsg accepts, Terraform rejects)")
-    print(f"line mismatches:    {kinds['line-mismatch']}  (both reject, different first-error line)")
+    print(f"other error:        {kinds['both-reject-other-error']}  (both reject; mutualsg's error is one of Terraform's, not its first)")
+    print(f"line mismatches:    {kinds['line-mismatch']}  (both reject; mutualsg's error line is none of Terraform's)")
     print(f"mutualsg parse:     {totals}")
     print(f"wall time:          {elapsed:.1f} s")
     for kind in DISAGREEMENTS:
@@ -508,11 +514,12 @@ def run_fuzz(args: argparse.Namespace, tf: Terraform) -> int:
     print(f"fuzz run:           {args.fuzz:.0f} s, seed {args.seed}, {len(pool)} corpus files of at most {args.max_bytes} bytes")
     print(f"mutants:            {counts['mutants']} ({counts['duplicates']} duplicates skipped)")
     print(f"both accept:        {counts['both-accept']}")
-    print(f"both reject:        {counts['both-reject'] + counts['line-mismatch']} "
+    print(f"both reject:        {counts['both-reject'] + counts['both-reject-other-error'] + counts['line-mismatch']} "
           f"({counts['line-mismatch']} at different lines)")
     print(f"false rejections:   {counts['false-rejection']}")
     print(f"false acceptances:  {counts['false-acceptance']}")
-    print(f"line mismatches:    {counts['line-mismatch']}")
+    print(f"other error:        {counts['both-reject-other-error']}  (mutualsg's error is one of Terraform's, not its first)")
+    print(f"line mismatches:    {counts['line-mismatch']}  (mutualsg's error line is none of Terraform's)")
     print(f"mutualsg gave up:   {counts['mutualsg gave up (time limit)']} (its parse time limit)")
     if counts["batches lost to a parse_files timeout"]:
         print(f"batches lost:       {counts['batches lost to a parse_files timeout']}")

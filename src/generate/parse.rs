@@ -414,13 +414,13 @@ mod tests {
             Problem::Syntax("Invalid character".into())
         );
         assert_eq!(errors[0].source.as_ref().unwrap().1, 38..39);
-        // In a string, as Terraform reports it: at the string.
+        // In a string, as Terraform reports it: where the line ends.
         let errors = parse("locals {\n  mutual_rules = [{ a = \"x\ry\" }]\n}\n").unwrap_err();
         assert_eq!(
             *errors[0].problem,
             Problem::Syntax("Invalid multi-line string".into())
         );
-        assert_eq!(errors[0].line_column(), Some((2, 25)));
+        assert_eq!(errors[0].line_column(), Some((2, 27)));
         let crlf = "locals {\r\n  mutual_rules = [{\r\n    tags = {\r\n      team = \"web\"\r\n    }\r\n  }]\r\n}\r\n";
         assert!(parse(crlf).is_ok());
     }
