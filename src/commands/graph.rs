@@ -612,7 +612,7 @@ impl<'a> Drawing<'a> {
                 })
                 .collect();
                 if counts.is_empty() {
-                    counts.push("no flow changed".to_string());
+                    counts.push("No flow changed".to_string());
                 }
                 let findings = match self.new_findings.len() {
                     0 => "no new finding".to_string(),
