@@ -37,7 +37,7 @@ pub enum Command {
     Graph(GraphArgs),
     /// Report open egress, half-open rule pairs and groups managed both inline and by
     /// separate rules (exit 0 none, 1 findings, 2 error).
-    Audit(CheckArgs),
+    Audit(AuditArgs),
     /// Draft the mutual_rules an environment needs from its VPC Flow Logs, and report what
     /// would break once egress is closed (exit 0, 1 with --exit-code when something would
     /// break, 2 on error).
@@ -83,9 +83,40 @@ pub struct GraphArgs {
     #[command(flatten)]
     pub paths: PathArgs,
 
-    /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, or JSON.
+    /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, JSON, or Markdown (a
+    /// summary table and the Mermaid chart, to post as a pull-request comment).
     #[arg(long, value_enum, default_value_t = crate::commands::graph::GraphFormat::Mermaid)]
     pub format: crate::commands::graph::GraphFormat,
+
+    /// Draw only what changed since this git revision (`origin/main`, a commit): flows
+    /// added, removed, widened or narrowed, and the groups they touch. The revision is read
+    /// from git's objects; the work tree is read as it is.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+
+    /// With --since: also draw the unchanged flows of the groups the change touches (grey).
+    #[arg(long, requires = "since")]
+    pub context: bool,
+
+    /// Draw one group and every flow in and out of it: `aws_security_group.web`, or
+    /// `DIR:aws_security_group.web` where several modules have one.
+    #[arg(long, value_name = "ADDRESS")]
+    pub focus: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    /// How to report problems: for people, as JSON, or as GitHub Actions annotations.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Report only the findings that the change since this git revision introduces (a gate
+    /// for a repository that cannot fix its past yet).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -149,14 +180,31 @@ pub fn main() -> ExitStatus {
         }
         Command::Graph(args) => {
             let color = cli.color.enabled(io::stderr().is_terminal());
-            return crate::commands::graph::main(&args.paths.paths, args.format, &cwd, color);
+            let options = crate::commands::graph::GraphOptions {
+                since: args.since,
+                context: args.context,
+                focus: args.focus,
+            };
+            return crate::commands::graph::main(
+                &args.paths.paths,
+                args.format,
+                &options,
+                &cwd,
+                color,
+            );
         }
         Command::Audit(args) => {
             let colors = Colors {
                 stdout: cli.color.enabled(io::stdout().is_terminal()),
                 stderr: cli.color.enabled(io::stderr().is_terminal()),
             };
-            return crate::commands::audit::main(&args.paths.paths, args.format, &cwd, colors);
+            return crate::commands::audit::main(
+                &args.paths.paths,
+                args.format,
+                args.since.as_deref(),
+                &cwd,
+                colors,
+            );
         }
         Command::Suggest(args) => {
             let colors = Colors {

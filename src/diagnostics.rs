@@ -281,6 +281,10 @@ pub enum Problem {
     },
     #[error("{group} has inline `ingress`/`egress` blocks and separate rule resources")]
     MixedManagement { group: String },
+    #[error("{0}")]
+    Git(String),
+    #[error("{0}")]
+    Focus(String),
 }
 
 /// `egress from A to B (443/tcp) has no ingress rule on B that allows it`, or the reverse.
@@ -377,6 +381,8 @@ impl Problem {
             Problem::OpenEgressFinding { .. } => "mutualsg::audit::open_egress",
             Problem::HalfOpenPair { .. } => "mutualsg::audit::half_open_pair",
             Problem::MixedManagement { .. } => "mutualsg::audit::mixed_management",
+            Problem::Git(_) => "mutualsg::git",
+            Problem::Focus(_) => "mutualsg::focus",
         }
     }
 
@@ -501,6 +507,8 @@ impl Problem {
                 format!("AWS lets the traffic through only when both groups allow it: add the {missing} rule on {peer}, or write the connection once in mutual_rules; if nothing uses it, delete this rule")
             }
             Problem::MixedManagement { .. } => "keep one way: move the inline blocks into mutual_rules or separate rule resources; the AWS provider documents that inline and separate rules overwrite each other".into(),
+            Problem::Git(_) => "`--since` takes a revision of the git repository the command runs in (`origin/main`, a commit); a shallow clone may lack it: fetch it first".into(),
+            Problem::Focus(_) => "`--focus` takes a group's address (`aws_security_group.web`), or `DIR:ADDRESS` where several modules have one".into(),
         };
         Some(text)
     }

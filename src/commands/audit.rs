@@ -7,20 +7,45 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
+use crate::commands::since::Sides;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::inventory::flows::{self, Analysis};
 use crate::report::{self, Colors, Format};
 
 /// Audits every module under `paths` and prints the findings: 0 none, 1 findings, 2 an
-/// error (a module that cannot be read is not audited; the others are).
-pub fn main(paths: &[PathBuf], format: Format, cwd: &Path, colors: Colors) -> ExitStatus {
-    let (analyses, errors) = flows::analyse_paths(paths, cwd);
-    let findings: Vec<Diagnostic> = analyses.iter().flat_map(Analysis::findings).collect();
+/// error (a module that cannot be read is not audited; the others are). With `since`, only
+/// the findings that the change since that git revision introduces.
+pub fn main(
+    paths: &[PathBuf],
+    format: Format,
+    since: Option<&str>,
+    cwd: &Path,
+    colors: Colors,
+) -> ExitStatus {
+    let (analyses, errors, findings) = match since {
+        None => {
+            let (analyses, errors) = flows::analyse_paths(paths, cwd);
+            let findings: Vec<Diagnostic> = analyses.iter().flat_map(Analysis::findings).collect();
+            (analyses, errors, findings)
+        }
+        Some(rev) => match Sides::read(rev, paths, cwd) {
+            Ok(sides) => {
+                let findings = sides.new_findings();
+                let mut errors = sides.errors_before;
+                errors.extend(sides.errors_after);
+                (sides.after, errors, findings)
+            }
+            Err(error) => (Vec::new(), vec![error], Vec::new()),
+        },
+    };
     let audited = analyses
         .iter()
         .filter(|analysis| !analysis.endpoints().is_empty())
         .count();
-    let summary = summary(&findings, errors.len(), audited);
+    let mut summary = summary(&findings, errors.len(), audited);
+    if let Some(rev) = since {
+        summary.push_str(&format!(" (findings new since {rev})"));
+    }
     let status = if !errors.is_empty() {
         ExitStatus::Error
     } else if !findings.is_empty() {

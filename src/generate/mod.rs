@@ -12,6 +12,7 @@ pub mod naming;
 pub mod output;
 pub mod parse;
 pub mod render;
+pub mod source;
 pub mod validate;
 
 use std::fs;

@@ -17,6 +17,7 @@ use crate::generate::discover::Module;
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
 use crate::generate::parse::{self, LOCAL_NAME, Literal, Value};
+use crate::generate::source::Source;
 use crate::syntax::{Block, Body};
 
 /// Everything a module declares about its security-group rules.
@@ -74,6 +75,8 @@ pub struct DeclaredRule {
     pub description: Option<String>,
     /// Declared with `count` or `for_each`: one declaration, several rules.
     pub repeated: bool,
+    /// The `for_each` expression's text, layout squeezed out, for reading `each.value`.
+    pub for_each: Option<String>,
     pub file: Arc<SourceFile>,
     pub span: Range<usize>,
 }
@@ -103,10 +106,19 @@ fn can_matter(bytes: &[u8]) -> bool {
 
 /// Reads every rule a module declares: from each source file that can hold one.
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
+    read_from(&Source::Disk, module, config)
+}
+
+/// [`read`], from the files of `source` (the work tree, or a tree read from git).
+pub fn read_from(
+    source: &Source,
+    module: &Module,
+    config: &Config,
+) -> Result<ModuleModel, Vec<Diagnostic>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
-        let file = match std::fs::read(path) {
+        let file = match source.read(path) {
             Ok(bytes) if !can_matter(&bytes) => continue,
             Ok(bytes) => Arc::new(SourceFile::decode(path, bytes)),
             Err(error) => {
@@ -213,6 +225,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 to_port: c.ports.to.to_string(),
                 description: rule.description.map(|d| d.text.clone()),
                 repeated: false,
+                for_each: None,
                 file: Arc::clone(file),
                 span: c.span.clone(),
             });
@@ -271,6 +284,9 @@ impl BlockReader<'_> {
             to_port: text("to_port").unwrap_or_default(),
             description: self.get(body, "description").map(|value| value.text),
             repeated: self.repeated(),
+            for_each: self
+                .get(&self.block.body, "for_each")
+                .map(|value| squeeze(&value.text)),
             file: Arc::clone(self.file),
             span: self.header_span(),
         }
