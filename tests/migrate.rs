@@ -98,6 +98,7 @@ resource "aws_security_group_rule" "web_out_to_https" {
 "#;
 
 const PAIRS_OTHER_FILE: &str = r#"# The ingress halves live in another file.
+
 resource "aws_security_group_rule" "db_in_from_web" {
   type                     = "ingress"
   security_group_id        = aws_security_group.db.id
@@ -363,8 +364,8 @@ fn hand_written_pairs_move_and_the_rest_is_listed() {
     );
     let db = fs::read_to_string(root.path().join("db.tf")).unwrap();
     assert_eq!(
-        db, "# The ingress halves live in another file.\n",
-        "only the paired resources go"
+        db, "# The ingress halves live in another file.\n\n",
+        "only the paired resources go (a comment set apart by a blank line stays)"
     );
     assert!(
         fs::read_to_string(root.path().join("main.tf"))

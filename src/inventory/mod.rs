@@ -12,7 +12,7 @@ use memchr::memmem::Finder;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
+use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
 use crate::generate::discover::Module;
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
@@ -188,6 +188,10 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
 fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<DeclaredRule> {
     let mut rules = Vec::new();
     for connection in named {
+        // `enabled = false`: written with `count = 0`, so no rule exists.
+        if matches!(connection.connection.enabled, Enabled::Never) {
+            continue;
+        }
         for rule in connection.connection.rules() {
             let peers = match rule.peer {
                 Peer::Group(group) => vec![RulePeer::Group(squeeze(&group.text))],
@@ -218,7 +222,8 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 from_port: c.ports.from.to_string(),
                 to_port: c.ports.to.to_string(),
                 description: rule.description.map(|d| d.text.clone()),
-                repeated: false,
+                // `enabled = <expr>` is a `count`, as for a hand-written rule.
+                repeated: matches!(c.enabled, Enabled::When(_)),
                 file: Arc::clone(file),
                 span: c.span.clone(),
             });
