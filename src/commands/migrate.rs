@@ -283,7 +283,7 @@ impl<'a> Planner<'a> {
             match halves {
                 [Ok(egress_args), Ok(ingress_args)] => {
                     if let Some(argument) = egress_args.disagreement(&ingress_args) {
-                        let what = format!("{} and {}", address(egress), address(ingress));
+                        let what = format!("the pair {} and {}", address(egress), address(ingress));
                         self.skip(
                             &egress.file,
                             egress.span.clone(),
@@ -989,6 +989,10 @@ fn carried(
         let name = attribute.name.text.as_str();
         let value = &attribute.value;
         let span = attribute.span();
+        // `null` is an argument not set: the generated rule omits it too.
+        if matches!(value.kind, ExprKind::Null) {
+            continue;
+        }
         // Copied into `locals`, where `count`, `each` and `self` have no value.
         if name != "count"
             && let Some(object) = ["count", "each", "self"]
@@ -1011,7 +1015,7 @@ fn carried(
                         span.clone(),
                         format!(
                             "its `count = {}` is not `C ? 1 : 0` or `C ? 0 : 1`",
-                            squeeze(&text(value))
+                            text(value).split_whitespace().collect::<Vec<_>>().join(" ")
                         ),
                     )
                 })?);

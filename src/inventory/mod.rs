@@ -251,9 +251,11 @@ impl BlockReader<'_> {
         self.block.header_span()
     }
 
+    /// An argument's value; `key = null` is an argument not set, as Terraform reads it.
     fn get(&self, body: &Body, key: &str) -> Option<Value> {
         body.attribute(key)
             .map(|attribute| parse::value(self.file, &attribute.value))
+            .filter(|value| value.literal != Some(Literal::Null))
     }
 
     fn repeated(&self) -> bool {
