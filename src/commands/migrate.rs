@@ -404,10 +404,18 @@ impl<'a> Planner<'a> {
             }
         }
         let args = egress_args;
-        let mut lines = vec![
+        let mut lines = Vec::new();
+        // aws_vpc_* names leave out the ports (they update in place), so two connections
+        // between the same groups would collide: the egress half's name keeps them apart.
+        if self.config.style == Style::VpcSecurityGroupRule {
+            let name = address(egress);
+            let name = name.rsplit('.').next().unwrap_or_default();
+            lines.push(("name", quote(name)));
+        }
+        lines.extend([
             ("source_sg_id", egress_args.group.clone()),
             ("target_sg_id", ingress_args.group.clone()),
-        ];
+        ]);
         // A literal protocol is written canonically; an expression as it is.
         let literal_protocol = args.protocol.as_deref().is_none_or(|text| {
             text.starts_with('"') && !text.contains("${") || text.parse::<i64>().is_ok()
@@ -425,7 +433,7 @@ impl<'a> Planner<'a> {
                 lines.push(("to_port", to));
             }
         }
-        match (&ingress.description, &egress.description) {
+        match (&ingress_args.description, &egress_args.description) {
             (Some(a), Some(b)) if a == b => lines.push(("description", a.clone())),
             (ingress_description, egress_description) => {
                 if let Some(text) = ingress_description {
@@ -921,6 +929,7 @@ struct Carried {
     protocol: Option<String>,
     from_port: Option<String>,
     to_port: Option<String>,
+    description: Option<String>,
 }
 
 impl Carried {
@@ -974,7 +983,20 @@ fn carried(
     block: &Block,
     style: Style,
 ) -> Result<Carried, (Range<usize>, String)> {
-    let text = |expr: &Expr| file.text[expr.span.clone()].to_string();
+    // With `count = C ? 1 : 0` (or `C ? 0 : 1`) the one instance there can be has index 0:
+    // `count.index` is `0`, which is what the connection copies (locals have no `count`).
+    let single_instance = block
+        .body
+        .attribute("count")
+        .is_some_and(|count| enabled_of(file, &count.value).is_some());
+    let text = |expr: &Expr| {
+        let text = &file.text[expr.span.clone()];
+        if single_instance {
+            replace_count_index(text)
+        } else {
+            text.to_string()
+        }
+    };
     let arguments = match style {
         Style::SecurityGroupRule => SECURITY_GROUP_RULE_ARGUMENTS,
         Style::VpcSecurityGroupRule => VPC_RULE_ARGUMENTS,
@@ -1029,6 +1051,7 @@ fn carried(
                 carried.protocol = Some(text(value));
             }
             "from_port" => carried.from_port = Some(text(value)),
+            "description" => carried.description = Some(text(value)),
             "to_port" => carried.to_port = Some(text(value)),
             _ if arguments.contains(&name) => {}
             "lifecycle" | "for_each" | "provisioner" | "connection" => {
@@ -1094,6 +1117,27 @@ fn enabled_of(file: &SourceFile, count: &Expr) -> Option<String> {
         (Some(0), Some(1)) => Some(format!("!({condition_text})")),
         _ => None,
     }
+}
+
+/// `count.index` replaced by `0` (as a whole reference, not inside another name).
+fn replace_count_index(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("count.index") {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + "count.index".len()..].chars().next();
+        let word =
+            |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        out.push_str(&rest[..at]);
+        out.push_str(if word(before) || word(after) {
+            "count.index"
+        } else {
+            "0"
+        });
+        rest = &rest[at + "count.index".len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether an expression's text refers to the object `name` (`count.index`, `each.key`),
