@@ -38,6 +38,10 @@ pub enum Command {
     /// Report open egress, half-open rule pairs and groups managed both inline and by
     /// separate rules (exit 0 none, 1 findings, 2 error).
     Audit(CheckArgs),
+    /// Draft the mutual_rules an environment needs from its VPC Flow Logs, and report what
+    /// would break once egress is closed (exit 0, 1 with --exit-code when something would
+    /// break, 2 on error).
+    Suggest(Box<crate::commands::suggest::SuggestArgs>),
     /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
     Completions {
         #[arg(value_enum)]
@@ -153,6 +157,13 @@ pub fn main() -> ExitStatus {
                 stderr: cli.color.enabled(io::stderr().is_terminal()),
             };
             return crate::commands::audit::main(&args.paths.paths, args.format, &cwd, colors);
+        }
+        Command::Suggest(args) => {
+            let colors = Colors {
+                stdout: cli.color.enabled(io::stdout().is_terminal()),
+                stderr: cli.color.enabled(io::stderr().is_terminal()),
+            };
+            return crate::commands::suggest::main(&args, &cwd, colors);
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());

@@ -79,10 +79,7 @@ fn read_config(path: &Path) -> Result<Config, Diagnostic> {
         .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
     toml::from_str(&text).map_err(|error| {
         let span = error.span().unwrap_or(0..0);
-        let file = Arc::new(SourceFile {
-            path: path.to_path_buf(),
-            text,
-        });
+        let file = Arc::new(SourceFile::new(path.to_path_buf(), text));
         Diagnostic::at(Problem::BadConfig(error.message().to_string()), &file, span)
     })
 }

@@ -16,21 +16,50 @@ pub struct SourceFile {
     /// The path as the user should see it: relative to the current directory where possible.
     pub path: PathBuf,
     pub text: String,
+    /// Offsets of the bytes that were not UTF-8, each read as one `?` so that offsets stay
+    /// those of the file: Terraform accepts them in comments only.
+    pub invalid_utf8: Vec<usize>,
 }
 
 impl SourceFile {
-    /// A source file from its bytes, as Terraform reads it: UTF-8, and a leading byte order
-    /// mark (editors on Windows write one) dropped. hcl-edit rejects the mark; spans and the
-    /// line:column positions of diagnostics count the text without it, as editors do.
-    pub fn decode(path: &Path, bytes: Vec<u8>) -> Option<SourceFile> {
-        let mut text = String::from_utf8(bytes).ok()?;
-        if text.starts_with('\u{feff}') {
-            text.drain(..'\u{feff}'.len_utf8());
+    pub fn new(path: impl Into<PathBuf>, text: String) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text,
+            invalid_utf8: Vec::new(),
         }
-        Some(SourceFile {
+    }
+
+    /// A source file from its bytes, as Terraform reads it: UTF-8 (bytes that are not are
+    /// kept as `?` and their offsets recorded), and a leading byte order mark (editors on
+    /// Windows write one) dropped; spans and the line:column positions of diagnostics count
+    /// the text without it, as editors do.
+    pub fn decode(path: &Path, mut bytes: Vec<u8>) -> SourceFile {
+        const BOM: &[u8] = "\u{feff}".as_bytes();
+        if bytes.starts_with(BOM) {
+            bytes.drain(..BOM.len());
+        }
+        let (text, invalid_utf8) = match String::from_utf8(bytes) {
+            Ok(text) => (text, Vec::new()),
+            Err(error) => {
+                let bytes = error.into_bytes();
+                let mut text = String::with_capacity(bytes.len());
+                let mut invalid = Vec::new();
+                for chunk in bytes.utf8_chunks() {
+                    text.push_str(chunk.valid());
+                    for _ in chunk.invalid() {
+                        invalid.push(text.len());
+                        text.push('?');
+                    }
+                }
+                (text, invalid)
+            }
+        };
+        SourceFile {
             path: path.to_path_buf(),
             text,
-        })
+            invalid_utf8,
+        }
     }
 
     /// 1-based line and column of a byte offset, counted in characters as editors do.

@@ -345,7 +345,7 @@ proptest! {
     #[test]
     fn both_readers_read_the_same(connections in connections(Style::SecurityGroupRule), compact in any::<bool>()) {
         let text = if compact { compact_file(&connections) } else { file(&connections) };
-        let file = Arc::new(SourceFile { path: "main.tf".into(), text });
+        let file = Arc::new(SourceFile::new("main.tf", text));
         // Every generated list has the usual shape: the fast reader must answer.
         let fast = parse::read_fast(&file).map(|read| read.definitions);
         prop_assert!(fast.is_some(), "{}", file.text);

@@ -478,6 +478,7 @@ terraform_cases! {
     terraform_accepts_61_rules_on_one_group => "generate/warns_past_the_rule_quota",
     terraform_accepts_crlf_line_endings => "generate/crlf_line_endings",
     terraform_accepts_a_utf8_byte_order_mark => "generate/utf8_byte_order_mark",
+    terraform_accepts_latin1_in_a_comment => "generate/latin1_in_a_comment",
     terraform_accepts_meta_arguments => "generate/meta_arguments",
 }
 

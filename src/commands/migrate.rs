@@ -598,6 +598,10 @@ impl<'a> Planner<'a> {
                 });
                 continue;
             };
+            // Its bytes that are not UTF-8 are read as `?`: writing it back would change them.
+            if !parsed.file.invalid_utf8.is_empty() {
+                return Err(vec![Diagnostic::file(Problem::NotUtf8, &parsed.file.path)]);
+            }
             let text = apply_edits(&parsed.file.text, edits);
             changes.push(Change {
                 path: parsed.file.path.clone(),

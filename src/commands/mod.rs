@@ -4,3 +4,4 @@
 pub mod audit;
 pub mod graph;
 pub mod migrate;
+pub mod suggest;

@@ -286,10 +286,7 @@ fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(S
 }
 
 pub fn reparse(path: &Path, text: String) -> Result<ParsedFile, Vec<Diagnostic>> {
-    let file = Arc::new(SourceFile {
-        path: path.to_path_buf(),
-        text,
-    });
+    let file = Arc::new(SourceFile::new(path.to_path_buf(), text));
     let body = parse::parse_body(&file)?;
     Ok(ParsedFile { file, body })
 }

@@ -108,13 +108,7 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
     for path in &module.sources {
         let file = match std::fs::read(path) {
             Ok(bytes) if !can_matter(&bytes) => continue,
-            Ok(bytes) => match SourceFile::decode(path, bytes) {
-                Some(file) => Arc::new(file),
-                None => {
-                    errors.push(Diagnostic::file(Problem::NotUtf8, path));
-                    continue;
-                }
-            },
+            Ok(bytes) => Arc::new(SourceFile::decode(path, bytes)),
             Err(error) => {
                 errors.push(Diagnostic::file(
                     Problem::ReadFailed(error.to_string()),
