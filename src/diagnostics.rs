@@ -205,6 +205,16 @@ pub enum Problem {
     DescriptionBadChar(char),
     #[error("`{0}` is only supported by the aws_vpc_* output style")]
     UnsupportedKey(&'static str),
+    #[error("`provider = {0}` is evaluated inside locals, where Terraform rejects it")]
+    BareProvider(String),
+    #[error("`{0}` is not a provider reference")]
+    BadProvider(String),
+    #[error("`timeouts` is not an argument of the aws_vpc_* rules")]
+    TimeoutsNeedDefaultStyle,
+    #[error(
+        "`enabled` cannot be combined with a list expression of addresses in the aws_vpc_* style"
+    )]
+    EnabledWithForEach,
     #[error("two connections produce the same AWS rule")]
     DuplicateRule,
     #[error("two connections are both named `{0}`")]
@@ -234,7 +244,7 @@ pub enum Problem {
     #[error("egress from {group} to {peer} re-opens egress to the whole internet")]
     OpenEgress { group: String, peer: String },
     #[error("{what} is left as it is: {reason}")]
-    NotMigrated { what: String, reason: &'static str },
+    NotMigrated { what: String, reason: String },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
     #[error("{from} already moves to {to}")]
@@ -356,6 +366,10 @@ impl Problem {
             Problem::DescriptionTooLong(_) => "mutualsg::description_too_long",
             Problem::DescriptionBadChar(_) => "mutualsg::description_bad_char",
             Problem::UnsupportedKey(_) => "mutualsg::unsupported_key",
+            Problem::BareProvider(_) => "mutualsg::bare_provider",
+            Problem::BadProvider(_) => "mutualsg::bad_provider",
+            Problem::TimeoutsNeedDefaultStyle => "mutualsg::timeouts_need_default_style",
+            Problem::EnabledWithForEach => "mutualsg::enabled_with_for_each",
             Problem::DuplicateRule => "mutualsg::duplicate_rule",
             Problem::NameCollision(_) => "mutualsg::name_collision",
             Problem::InvalidName(_) => "mutualsg::invalid_name",
@@ -471,6 +485,10 @@ impl Problem {
             Problem::DescriptionBadChar(_) => "AWS allows only A-Za-z0-9, space and ._-:/()#,@[]+=&;{}!$*".into(),
             Problem::UnsupportedKey("tags") => "aws_security_group_rule has no tags: set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml to generate the aws_vpc_* resources, which carry them".into(),
             Problem::UnsupportedKey(key) => format!("remove `{key}`"),
+            Problem::BareProvider(reference) => format!("quote it: `provider = \"{reference}\"`; mutualsg writes it unquoted, as the meta-argument of both rules"),
+            Problem::BadProvider(_) => "write a provider's local name and optional alias, e.g. \"aws\" or \"aws.eu\"".into(),
+            Problem::TimeoutsNeedDefaultStyle => "remove `timeouts`, or generate aws_security_group_rule (the default style), whose `timeouts` block has `create`".into(),
+            Problem::EnabledWithForEach => "the rule for a list expression is written with for_each, which cannot be combined with count: list the addresses literally, or split the connection".into(),
             Problem::DuplicateRule => "AWS identifies a rule by group, direction, protocol, ports and peer (InvalidPermission.Duplicate): remove one connection, or merge their descriptions".into(),
             Problem::NameCollision(_) => "give one of the connections an explicit `name = \"...\"` (or a different map key)".into(),
             Problem::InvalidName(_) => "use letters, digits and underscores".into(),

@@ -12,7 +12,7 @@ use memchr::memmem::Finder;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
+use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
 use crate::generate::discover::Module;
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
@@ -194,6 +194,10 @@ pub fn read_from(
 fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<DeclaredRule> {
     let mut rules = Vec::new();
     for connection in named {
+        // `enabled = false`: written with `count = 0`, so no rule exists.
+        if matches!(connection.connection.enabled, Enabled::Never) {
+            continue;
+        }
         for rule in connection.connection.rules() {
             let peers = match rule.peer {
                 Peer::Group(group) => vec![RulePeer::Group(squeeze(&group.text))],
@@ -224,7 +228,8 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 from_port: c.ports.from.to_string(),
                 to_port: c.ports.to.to_string(),
                 description: rule.description.map(|d| d.text.clone()),
-                repeated: false,
+                // `enabled = <expr>` is a `count`, as for a hand-written rule.
+                repeated: matches!(c.enabled, Enabled::When(_)),
                 for_each: None,
                 file: Arc::clone(file),
                 span: c.span.clone(),
@@ -253,9 +258,11 @@ impl BlockReader<'_> {
         self.block.header_span()
     }
 
+    /// An argument's value; `key = null` is an argument not set, as Terraform reads it.
     fn get(&self, body: &Body, key: &str) -> Option<Value> {
         body.attribute(key)
             .map(|attribute| parse::value(self.file, &attribute.value))
+            .filter(|value| value.literal != Some(Literal::Null))
     }
 
     fn repeated(&self) -> bool {

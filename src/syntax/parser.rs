@@ -370,7 +370,7 @@ impl<'a> Parser<'a> {
             return Ok(condition);
         }
         self.pos += 1;
-        self.expr(newlines)?;
+        let then = self.expr(newlines)?;
         self.skip(newlines)?;
         if self.peek() != Some(b':') {
             return Err(self.unexpected("Missing false expression in conditional"));
@@ -379,7 +379,7 @@ impl<'a> Parser<'a> {
         let otherwise = self.expr(newlines)?;
         Ok(Expr {
             span: condition.span.start..otherwise.span.end,
-            kind: ExprKind::Conditional,
+            kind: ExprKind::Conditional(Box::new([condition, then, otherwise])),
         })
     }
 
