@@ -2,6 +2,9 @@
 //! (the 100,000-connection case of `benches/run.sh`, a fifth of it): the fast reader of
 //! `mutual_rules` against the full parse (the syntax layer) of the same file, then validation, naming and rendering.
 //!
+//! Also the syntax layer alone on each file of `fuzz/slow/` (malformed input on which hcl-edit
+//! took seconds to minutes: milliseconds or less is expected, as parsing is linear).
+//!
 //! `cargo bench --bench stages` (divan prints the median of each).
 
 use std::sync::Arc;
@@ -63,6 +66,22 @@ fn read_full_parse(bencher: Bencher) {
         let body = parse::parse_body(&file).expect("parses");
         parse::definitions(&file, &body).expect("no error")
     });
+}
+
+/// The files of `fuzz/slow/`, by name.
+const SLOW: [&str; 5] = [
+    "found-by-generate_bytes-16s",
+    "found-by-generate_bytes-375s",
+    "found-by-generate_bytes-timeout",
+    "hcl-edit-backtracking",
+    "hcl-edit-backtracking-x4",
+];
+
+#[divan::bench(args = SLOW)]
+fn parse_slow_input(bencher: Bencher, name: &str) {
+    let path = format!("{}/fuzz/slow/{name}.tf", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("a fuzz/slow file");
+    bencher.bench(|| mutualsg::syntax::parse(&text).expect_err("malformed"));
 }
 
 #[divan::bench]

@@ -30,11 +30,7 @@ fn main() {
             continue;
         };
         bytes += raw.len();
-        let Some(file) = SourceFile::decode(path, raw) else {
-            writeln!(out, "{}\tnot-utf8", path.display()).unwrap();
-            continue;
-        };
-        let file = Arc::new(file);
+        let file = Arc::new(SourceFile::decode(path, raw));
         let started = Instant::now();
         let verdict = mutualsg::generate::parse::parse_body(&file).map(drop);
         parsing += started.elapsed();

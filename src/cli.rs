@@ -39,6 +39,10 @@ pub enum Command {
     /// by separate rules, and groups attached to nothing (exit 0 none failing, 1 findings
     /// that fail, 2 error).
     Audit(AuditArgs),
+    /// Draft the mutual_rules an environment needs from its VPC Flow Logs, and report what
+    /// would break once egress is closed (exit 0, 1 with --exit-code when something would
+    /// break, 2 on error).
+    Suggest(Box<crate::commands::suggest::SuggestArgs>),
     /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
     Completions {
         #[arg(value_enum)]
@@ -80,9 +84,25 @@ pub struct GraphArgs {
     #[command(flatten)]
     pub paths: PathArgs,
 
-    /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, or JSON.
+    /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, JSON, or Markdown (a
+    /// summary table and the Mermaid chart, to post as a pull-request comment).
     #[arg(long, value_enum, default_value_t = crate::commands::graph::GraphFormat::Mermaid)]
     pub format: crate::commands::graph::GraphFormat,
+
+    /// Draw only what changed since this git revision (`origin/main`, a commit): flows
+    /// added, removed, widened or narrowed, and the groups they touch. The revision is read
+    /// from git's objects; the work tree is read as it is.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+
+    /// With --since: also draw the unchanged flows of the groups the change touches (grey).
+    #[arg(long, requires = "since")]
+    pub context: bool,
+
+    /// Draw one group and every flow in and out of it: `aws_security_group.web`, or
+    /// `DIR:aws_security_group.web` where several modules have one.
+    #[arg(long, value_name = "ADDRESS")]
+    pub focus: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +136,11 @@ pub struct AuditArgs {
     /// Record today's findings in FILE (exit 0 unless an error), for `--baseline`.
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
+
+    /// Report only the findings that the change since this git revision introduces (a gate
+    /// for a repository that cannot fix its past yet).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,7 +194,18 @@ pub fn main() -> ExitStatus {
         }
         Command::Graph(args) => {
             let color = cli.color.enabled(io::stderr().is_terminal());
-            return crate::commands::graph::main(&args.paths.paths, args.format, &cwd, color);
+            let options = crate::commands::graph::GraphOptions {
+                since: args.since,
+                context: args.context,
+                focus: args.focus,
+            };
+            return crate::commands::graph::main(
+                &args.paths.paths,
+                args.format,
+                &options,
+                &cwd,
+                color,
+            );
         }
         Command::Audit(args) => {
             let colors = Colors {
@@ -181,8 +217,16 @@ pub fn main() -> ExitStatus {
                 strict: args.strict,
                 baseline: args.baseline,
                 write_baseline: args.write_baseline,
+                since: args.since,
             };
             return crate::commands::audit::main(&args.paths.paths, &options, &cwd, colors);
+        }
+        Command::Suggest(args) => {
+            let colors = Colors {
+                stdout: cli.color.enabled(io::stdout().is_terminal()),
+                stderr: cli.color.enabled(io::stderr().is_terminal()),
+            };
+            return crate::commands::suggest::main(&args, &cwd, colors);
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());

@@ -2,13 +2,14 @@
 //! hooks, CI and every developer get the same output.
 
 use std::collections::HashMap;
-use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::generate::source::Source;
 
 /// The config file's name.
 pub const CONFIG_FILE: &str = ".mutualsg.toml";
@@ -52,6 +53,11 @@ impl ConfigFinder {
     /// The config that applies to a module: the nearest `.mutualsg.toml` in its directory or
     /// above, or the defaults.
     pub fn config_for(&mut self, module_dir: &Path) -> Result<Config, Diagnostic> {
+        self.config_in(module_dir, &Source::Disk)
+    }
+
+    /// [`Self::config_for`], reading the files of `source` (a tree read from git).
+    pub fn config_in(&mut self, module_dir: &Path, source: &Source) -> Result<Config, Diagnostic> {
         let absolute = self.cwd.join(module_dir);
         let mut missed = Vec::new();
         let mut found = Ok(Config::default());
@@ -62,8 +68,9 @@ impl ConfigFinder {
             }
             missed.push(dir.to_path_buf());
             let path = dir.join(CONFIG_FILE);
-            if path.is_file() {
-                found = read_config(&crate::paths::display_path(&path, &self.cwd));
+            let shown = crate::paths::display_path(&path, &self.cwd);
+            if source.is_file(&shown) {
+                found = read_config(&shown, source);
                 break;
             }
         }
@@ -74,8 +81,10 @@ impl ConfigFinder {
     }
 }
 
-fn read_config(path: &Path) -> Result<Config, Diagnostic> {
-    let text = fs::read_to_string(path)
+fn read_config(path: &Path, source: &Source) -> Result<Config, Diagnostic> {
+    let text = source
+        .read(path)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(io::Error::other))
         .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
     toml::from_str(&text).map_err(|error| {
         let span = error.span().unwrap_or(0..0);

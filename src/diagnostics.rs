@@ -16,6 +16,9 @@ pub struct SourceFile {
     /// The path as the user should see it: relative to the current directory where possible.
     pub path: PathBuf,
     pub text: String,
+    /// Offsets of the bytes that were not UTF-8, each read as one `?` so that offsets stay
+    /// those of the file: Terraform accepts them in comments only.
+    pub invalid_utf8: Vec<usize>,
     /// The byte offset of each line's start, built the first time a position is asked for,
     /// so that locating a diagnostic costs O(log n), not a scan from the start of the file.
     lines: OnceLock<Vec<usize>>,
@@ -26,6 +29,7 @@ impl SourceFile {
         SourceFile {
             path: path.into(),
             text: text.into(),
+            invalid_utf8: Vec::new(),
             lines: OnceLock::new(),
         }
     }
@@ -46,15 +50,35 @@ impl SourceFile {
         (line, starts[line])
     }
 
-    /// A source file from its bytes, as Terraform reads it: UTF-8, and a leading byte order
-    /// mark (editors on Windows write one) dropped. hcl-edit rejects the mark; spans and the
-    /// line:column positions of diagnostics count the text without it, as editors do.
-    pub fn decode(path: &Path, bytes: Vec<u8>) -> Option<SourceFile> {
-        let mut text = String::from_utf8(bytes).ok()?;
-        if text.starts_with('\u{feff}') {
-            text.drain(..'\u{feff}'.len_utf8());
+    /// A source file from its bytes, as Terraform reads it: UTF-8 (bytes that are not are
+    /// kept as `?` and their offsets recorded), and a leading byte order mark (editors on
+    /// Windows write one) dropped; spans and the line:column positions of diagnostics count
+    /// the text without it, as editors do.
+    pub fn decode(path: &Path, mut bytes: Vec<u8>) -> SourceFile {
+        const BOM: &[u8] = "\u{feff}".as_bytes();
+        if bytes.starts_with(BOM) {
+            bytes.drain(..BOM.len());
         }
-        Some(SourceFile::new(path, text))
+        let (text, invalid_utf8) = match String::from_utf8(bytes) {
+            Ok(text) => (text, Vec::new()),
+            Err(error) => {
+                let bytes = error.into_bytes();
+                let mut text = String::with_capacity(bytes.len());
+                let mut invalid = Vec::new();
+                for chunk in bytes.utf8_chunks() {
+                    text.push_str(chunk.valid());
+                    for _ in chunk.invalid() {
+                        invalid.push(text.len());
+                        text.push('?');
+                    }
+                }
+                (text, invalid)
+            }
+        };
+        SourceFile {
+            invalid_utf8,
+            ..SourceFile::new(path, text)
+        }
     }
 
     /// 1-based line and column of a byte offset, counted in characters as editors do.
@@ -217,6 +241,16 @@ pub enum Problem {
     DescriptionBadChar(char),
     #[error("`{0}` is only supported by the aws_vpc_* output style")]
     UnsupportedKey(&'static str),
+    #[error("`provider = {0}` is evaluated inside locals, where Terraform rejects it")]
+    BareProvider(String),
+    #[error("`{0}` is not a provider reference")]
+    BadProvider(String),
+    #[error("`timeouts` is not an argument of the aws_vpc_* rules")]
+    TimeoutsNeedDefaultStyle,
+    #[error(
+        "`enabled` cannot be combined with a list expression of addresses in the aws_vpc_* style"
+    )]
+    EnabledWithForEach,
     #[error("two connections produce the same AWS rule")]
     DuplicateRule,
     #[error("two connections are both named `{0}`")]
@@ -246,7 +280,7 @@ pub enum Problem {
     #[error("egress from {group} to {peer} re-opens egress to the whole internet")]
     OpenEgress { group: String, peer: String },
     #[error("{what} is left as it is: {reason}")]
-    NotMigrated { what: String, reason: &'static str },
+    NotMigrated { what: String, reason: String },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
     #[error("{from} already moves to {to}")]
@@ -311,6 +345,10 @@ pub enum Problem {
     BadBaseline { path: String, error: String },
     #[error("{group} has inline `ingress`/`egress` blocks and separate rule resources")]
     MixedManagement { group: String },
+    #[error("{0}")]
+    Git(String),
+    #[error("{0}")]
+    Focus(String),
 }
 
 /// `ingress on A from 0.0.0.0/0 (22/tcp) opens SSH/RDP to the whole internet`.
@@ -419,6 +457,10 @@ impl Problem {
             Problem::DescriptionTooLong(_) => "mutualsg::description_too_long",
             Problem::DescriptionBadChar(_) => "mutualsg::description_bad_char",
             Problem::UnsupportedKey(_) => "mutualsg::unsupported_key",
+            Problem::BareProvider(_) => "mutualsg::bare_provider",
+            Problem::BadProvider(_) => "mutualsg::bad_provider",
+            Problem::TimeoutsNeedDefaultStyle => "mutualsg::timeouts_need_default_style",
+            Problem::EnabledWithForEach => "mutualsg::enabled_with_for_each",
             Problem::DuplicateRule => "mutualsg::duplicate_rule",
             Problem::NameCollision(_) => "mutualsg::name_collision",
             Problem::InvalidName(_) => "mutualsg::invalid_name",
@@ -457,6 +499,8 @@ impl Problem {
             Problem::UnmatchedSuppression { .. } => "mutualsg::audit::unmatched_suppression",
             Problem::StaleBaseline { .. } => "mutualsg::audit::stale_baseline",
             Problem::BadBaseline { .. } => "mutualsg::audit::bad_baseline",
+            Problem::Git(_) => "mutualsg::git",
+            Problem::Focus(_) => "mutualsg::focus",
         }
     }
 
@@ -548,6 +592,10 @@ impl Problem {
             Problem::DescriptionBadChar(_) => "AWS allows only A-Za-z0-9, space and ._-:/()#,@[]+=&;{}!$*".into(),
             Problem::UnsupportedKey("tags") => "aws_security_group_rule has no tags: set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml to generate the aws_vpc_* resources, which carry them".into(),
             Problem::UnsupportedKey(key) => format!("remove `{key}`"),
+            Problem::BareProvider(reference) => format!("quote it: `provider = \"{reference}\"`; mutualsg writes it unquoted, as the meta-argument of both rules"),
+            Problem::BadProvider(_) => "write a provider's local name and optional alias, e.g. \"aws\" or \"aws.eu\"".into(),
+            Problem::TimeoutsNeedDefaultStyle => "remove `timeouts`, or generate aws_security_group_rule (the default style), whose `timeouts` block has `create`".into(),
+            Problem::EnabledWithForEach => "the rule for a list expression is written with for_each, which cannot be combined with count: list the addresses literally, or split the connection".into(),
             Problem::DuplicateRule => "AWS identifies a rule by group, direction, protocol, ports and peer (InvalidPermission.Duplicate): remove one connection, or merge their descriptions".into(),
             Problem::NameCollision(_) => "give one of the connections an explicit `name = \"...\"` (or a different map key)".into(),
             Problem::InvalidName(_) => "use letters, digits and underscores".into(),
@@ -589,6 +637,8 @@ impl Problem {
             Problem::UnmatchedSuppression { .. } => "put the comment on or directly above the rule, block or resource the finding points at, or remove it".into(),
             Problem::StaleBaseline { .. } => "the finding was fixed or moved: rewrite the baseline with `mutualsg audit --write-baseline FILE`".into(),
             Problem::BadBaseline { .. } => "write it with `mutualsg audit --write-baseline FILE`".into(),
+            Problem::Git(_) => "`--since` takes a revision of the git repository the command runs in (`origin/main`, a commit); a shallow clone may lack it: fetch it first".into(),
+            Problem::Focus(_) => "`--focus` takes a group's address (`aws_security_group.web`), or `DIR:ADDRESS` where several modules have one".into(),
         };
         Some(text)
     }

@@ -298,12 +298,24 @@ fn a_symlinked_generated_file_is_refused() {
 }
 
 #[test]
-fn a_relevant_non_utf8_file_is_named_in_the_error() {
+fn bytes_that_are_not_utf8_are_accepted_in_comments_only_as_terraform_does() {
     let dir = tree(&[("main.tf", RULES)]);
     fs::write(dir.path().join("extra.tf"), b"# mutual_rules \xff\n").unwrap();
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    fs::write(
+        dir.path().join("extra.tf"),
+        b"# mutual_rules\nlocals {\n  x = \"\xff\"\n}\n",
+    )
+    .unwrap();
     let output = mutualsg(dir.path(), &["check"]);
     assert_eq!(code(&output), 2);
-    assert!(text(&output.stderr).contains("extra.tf: file is not valid UTF-8"));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("syntax error: Invalid character encoding"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[extra.tf:3:8]"), "{stderr}");
 }
 
 #[test]

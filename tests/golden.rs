@@ -1,6 +1,8 @@
 //! Golden tests: every case under `fixtures/{example,generate/*,errors/*}` is an `input/`
 //! tree and an `expected/` directory holding what `mutualsg generate` produces from it: the
-//! generated files, its exit code and its stderr. `MUTUALSG_BLESS=1 cargo test` rewrites
+//! generated files, its exit code and its stderr. Cases under `fixtures/migrate/*` hold what
+//! `mutualsg migrate --write` produces: every file it creates or changes, its exit code and
+//! its stderr. `MUTUALSG_BLESS=1 cargo test` rewrites
 //! the expectations; review them with `git diff`.
 
 mod common;
@@ -151,6 +153,51 @@ fn run_cases(cases: Vec<PathBuf>, want_code: &str) {
                 text(code).trim()
             ));
         }
+        failures.extend(compare(case, produced));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Runs `migrate --write` on a copy of the case's input: every file it created or changed,
+/// with its exit code and stderr. A second `migrate` must find nothing to do.
+fn produce_migration(case: &Path) -> Produced {
+    let work = assert_fs::TempDir::new().unwrap();
+    copy_tree(&case.join("input"), work.path());
+    let before = read_tree(work.path());
+    let output = mutualsg(work.path(), &["migrate", "--write"]);
+    let code = output.status.code().unwrap();
+    let after = read_tree(work.path());
+    let again = mutualsg(work.path(), &["migrate"]);
+    assert!(
+        again.stdout.is_empty(),
+        "{}: a second migrate changed:\n{}",
+        case.display(),
+        text(&again.stdout)
+    );
+    let mut files = vec![
+        (PathBuf::from("exit-code"), format!("{code}\n").into_bytes()),
+        (PathBuf::from("stderr"), output.stderr),
+    ];
+    files.extend(
+        after
+            .into_iter()
+            .filter(|(path, bytes)| before.get(path) != Some(bytes)),
+    );
+    Produced { files }
+}
+
+#[test]
+fn migrate_cases() {
+    let cases = cases("migrate");
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let produced = produce_migration(case);
         failures.extend(compare(case, produced));
     }
     assert!(

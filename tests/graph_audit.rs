@@ -343,7 +343,8 @@ fn graphviz_renders_every_dot_golden() {
     let Some(dot) = tool("dot", "MUTUALSG_DOT", "MUTUALSG_REQUIRE_GRAPHVIZ") else {
         return;
     };
-    for case in cases("graph") {
+    let since = since_cases();
+    for case in cases("graph").iter().chain(&since) {
         let file = case.join("expected/graph.dot");
         let output = Command::new(&dot).arg("-Tsvg").arg(&file).output().unwrap();
         assert!(
@@ -377,6 +378,7 @@ fn mermaid_cli_renders_every_mermaid_golden_and_the_readme() {
     fs::write(&config, r#"{"args": ["--no-sandbox"]}"#).unwrap();
     let mut charts: Vec<PathBuf> = cases("graph")
         .iter()
+        .chain(&since_cases())
         .map(|case| case.join("expected/graph.mmd"))
         .collect();
     let readme =
@@ -418,4 +420,313 @@ fn mermaid_cli_renders_every_mermaid_golden_and_the_readme() {
         );
         fs::remove_file(&svg).unwrap();
     }
+}
+
+/// The cases of `graph --since` under `fixtures/graph/since/`: each a `before/` and an
+/// `after/` tree, an optional `args` file (one argument a line), and
+/// `expected/graph.{mmd,dot,json,md}`.
+fn since_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = fs::read_dir(fixtures().join("graph/since"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("before").is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no cases under fixtures/graph/since");
+    cases
+}
+
+/// Runs `git ARGS` in `dir`, isolated from the machine's git configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args([
+            "-c",
+            "user.name=mutualsg",
+            "-c",
+            "user.email=mutualsg@example.com",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// A new repository with `from` committed as `input/`, then `input/` replaced by `to` in
+/// the work tree (not committed).
+fn since_repo(from: &Path, to: &Path) -> assert_fs::TempDir {
+    let dir = assert_fs::TempDir::new().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    copy_tree(from, &dir.path().join("input"));
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "before"]);
+    fs::remove_dir_all(dir.path().join("input")).unwrap();
+    copy_tree(to, &dir.path().join("input"));
+    dir
+}
+
+const SINCE_FORMATS: [(&str, &str); 4] = [
+    ("mermaid", "graph.mmd"),
+    ("dot", "graph.dot"),
+    ("json", "graph.json"),
+    ("markdown", "graph.md"),
+];
+
+#[test]
+fn graph_since_cases() {
+    let mut failures = Vec::new();
+    for case in since_cases() {
+        let repo = since_repo(&case.join("before"), &case.join("after"));
+        let extra = fs::read_to_string(case.join("args")).unwrap_or_default();
+        for (format, file) in SINCE_FORMATS {
+            let mut args = vec!["graph", "--since", "HEAD", "--format", format];
+            args.extend(extra.lines());
+            args.push("input");
+            let output = mutualsg(repo.path(), &args);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}: {args:?}: {}",
+                case.display(),
+                text(&output.stderr)
+            );
+            assert!(
+                output.stderr.is_empty(),
+                "{}: {}",
+                case.display(),
+                text(&output.stderr)
+            );
+            compare(&case, file, &output.stdout, &mut failures);
+        }
+    }
+    assert_no_failures(failures);
+}
+
+/// What each case must show, in the JSON: the kinds of change of its edges, and its new
+/// findings. The goldens say the same; this says it where a reader checks the intent.
+#[test]
+fn graph_since_cases_show_what_they_say() {
+    let expect: &[(&str, &[&str], usize)] = &[
+        ("added", &["added"], 0),
+        ("removed", &["removed"], 0),
+        ("widened", &["widened"], 0),
+        ("narrowed", &["narrowed"], 0),
+        ("protocol_changed", &["changed"], 0),
+        ("peer_widened", &["widened"], 1),
+        ("migrated_pair", &[], 0),
+        ("renamed", &[], 0),
+        ("half_open", &["changed"], 1),
+        ("context", &["added", "unchanged", "unchanged"], 0),
+        ("focus", &["added", "unchanged", "unchanged"], 0),
+        ("count_group", &[], 0),
+    ];
+    assert_eq!(
+        expect.len(),
+        since_cases().len(),
+        "a case without an expectation"
+    );
+    for (case, kinds, findings) in expect {
+        let json = fs::read(
+            fixtures()
+                .join("graph/since")
+                .join(case)
+                .join("expected/graph.json"),
+        )
+        .unwrap();
+        let graph: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let mut drawn: Vec<&str> = graph["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| edge["change"].as_str().unwrap())
+            .collect();
+        drawn.sort_unstable();
+        let mut kinds = kinds.to_vec();
+        kinds.sort_unstable();
+        assert_eq!(drawn, kinds, "{case}");
+        assert_eq!(
+            graph["new_findings"].as_array().unwrap().len(),
+            *findings,
+            "{case}"
+        );
+    }
+}
+
+/// Two commits in a repository: the second adds, removes and widens a connection, moves a
+/// hand-written pair into mutual_rules and renames a rule. `--since HEAD~1` (the work tree
+/// is the second commit) draws exactly the first three, from the top and from the module's
+/// directory; neither the work tree nor the index is touched.
+#[test]
+fn graph_since_reads_a_revision_and_touches_neither_work_tree_nor_index() {
+    let groups = "resource \"aws_security_group\" \"alb\" {}\n\nresource \"aws_security_group\" \"web\" {}\n\nresource \"aws_security_group\" \"db\" {}\n\nresource \"aws_security_group\" \"cache\" {}\n";
+    let hand_pair = |name: &str, from: &str, to: &str, port: u16| {
+        format!(
+            "resource \"aws_security_group_rule\" \"{name}_out\" {{\n  type = \"egress\"\n  security_group_id = aws_security_group.{from}.id\n  source_security_group_id = aws_security_group.{to}.id\n  protocol = \"tcp\"\n  from_port = {port}\n  to_port = {port}\n}}\n\nresource \"aws_security_group_rule\" \"{name}_in\" {{\n  type = \"ingress\"\n  security_group_id = aws_security_group.{to}.id\n  source_security_group_id = aws_security_group.{from}.id\n  protocol = \"tcp\"\n  from_port = {port}\n  to_port = {port}\n}}\n"
+        )
+    };
+    let first = format!(
+        "{}\n{}\n{}\nlocals {{\n  mutual_rules = [\n    {{\n      source_sg_id = aws_security_group.alb.id\n      target_sg_id = aws_security_group.web.id\n      destination_port = 443\n    }},\n  ]\n}}\n",
+        hand_pair("web_db", "web", "db", 5432),
+        hand_pair("old_name", "web", "cache", 6379),
+        hand_pair("alb_cache", "alb", "cache", 11211),
+    );
+    let second = format!(
+        "{}\nlocals {{\n  mutual_rules = [\n    {{\n      source_sg_id = aws_security_group.alb.id\n      target_sg_id = aws_security_group.web.id\n      destination_port = \"443-8443\"\n    }},\n    {{\n      source_sg_id = aws_security_group.web.id\n      target_sg_id = aws_security_group.db.id\n      destination_port = 5432\n    }},\n    {{\n      source_sg_id = aws_security_group.db.id\n      target_sg_id = aws_security_group.cache.id\n      destination_port = 6379\n    }},\n  ]\n}}\n",
+        hand_pair("new_name", "web", "cache", 6379),
+    );
+    let dir = tree(&[("app/groups.tf", groups), ("app/rules.tf", &first)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    fs::write(dir.path().join("app/rules.tf"), &second).unwrap();
+    git(dir.path(), &["commit", "-q", "-a", "-m", "second"]);
+    // An uncommitted, unstaged edit that the picture must not see (HEAD~1 against the work
+    // tree, as `git diff HEAD~1`), staged elsewhere: the index must stay as it is.
+    fs::write(dir.path().join("notes.txt"), "staged\n").unwrap();
+    git(dir.path(), &["add", "notes.txt"]);
+    let index = fs::read(dir.path().join(".git/index")).unwrap();
+    let work_tree = read_tree(&dir.path().join("app"));
+
+    let edges = |cwd: &Path, path: &str| {
+        let output = mutualsg(
+            cwd,
+            &["graph", "--since", "HEAD~1", "--format", "json", path],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let graph: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let label = |id: &str| {
+            graph["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|node| node["id"] == id)
+                .unwrap()["label"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("aws_security_group.")
+                .to_string()
+        };
+        let mut edges: Vec<String> = graph["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| {
+                format!(
+                    "{} {} -> {} {}",
+                    edge["change"].as_str().unwrap(),
+                    label(edge["source"].as_str().unwrap()),
+                    label(edge["target"].as_str().unwrap()),
+                    edge["label"].as_str().unwrap()
+                )
+            })
+            .collect();
+        edges.sort();
+        edges
+    };
+    let expected = [
+        "added db -> cache + 6379/tcp",
+        "removed alb -> cache − 11211/tcp",
+        "widened alb -> web ± 443/tcp → 443-8443/tcp (widened)",
+    ];
+    assert_eq!(edges(dir.path(), "."), expected);
+    assert_eq!(edges(&dir.path().join("app"), "."), expected);
+    // Against the last commit, nothing changed.
+    let output = mutualsg(
+        dir.path(),
+        &["graph", "--since", "HEAD", "--format", "json"],
+    );
+    let graph: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(graph["edges"].as_array().unwrap().len(), 0, "{graph}");
+
+    assert_eq!(fs::read(dir.path().join(".git/index")).unwrap(), index);
+    assert_eq!(read_tree(&dir.path().join("app")), work_tree);
+}
+
+/// `audit --since` reports only what the change introduces, in every format; the old
+/// finding is left out, and a revision git does not know is an error.
+#[test]
+fn audit_since_reports_only_new_findings() {
+    let old_open = "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_security_group\" \"db\" {}\n\nresource \"aws_security_group_rule\" \"web_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.web.id\n  cidr_blocks = [\"0.0.0.0/0\"]\n  protocol = \"-1\"\n  from_port = 0\n  to_port = 0\n}\n";
+    let half_open = "\nresource \"aws_security_group_rule\" \"db_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.db.id\n  source_security_group_id = aws_security_group.web.id\n  protocol = \"tcp\"\n  from_port = 8080\n  to_port = 8080\n}\n";
+    let dir = tree(&[("main.tf", old_open)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "open egress, from the past"],
+    );
+    // Unchanged: no new finding, exit 0, though the tree has one.
+    let output = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(mutualsg(dir.path(), &["audit"]).status.code(), Some(1));
+    // A rename of the old rule is no new finding either; the new half-open rule is.
+    let renamed = old_open.replace("\"web_out\"", "\"web_egress\"");
+    fs::write(dir.path().join("main.tf"), format!("{renamed}{half_open}")).unwrap();
+    let human = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
+    assert_eq!(human.status.code(), Some(1));
+    let stderr = text(&human.stderr);
+    assert!(stderr.contains("half_open_pair"), "{stderr}");
+    assert!(!stderr.contains("open_egress"), "{stderr}");
+    let json = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "json"],
+    );
+    assert_eq!(json.status.code(), Some(1));
+    let problems: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["code"], "mutualsg::audit::half_open_pair");
+    let github = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "github"],
+    );
+    assert_eq!(github.status.code(), Some(1));
+    assert_eq!(
+        text(&github.stdout)
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .count(),
+        1
+    );
+    let unknown = mutualsg(dir.path(), &["audit", "--since", "no-such-branch"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no revision `no-such-branch`"));
+    let graph = mutualsg(dir.path(), &["graph", "--since", "no-such-branch"]);
+    assert_eq!(graph.status.code(), Some(2));
+}
+
+/// `--focus` names one group; where several modules have it, `DIR:ADDRESS` says which, and
+/// a name that is no group is an error that says so.
+#[test]
+fn graph_focus_draws_one_group() {
+    let module = "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_security_group\" \"db\" {}\n\nresource \"aws_security_group\" \"batch\" {}\n\nlocals {\n  mutual_rules = [\n    {\n      source_sg_id = aws_security_group.web.id\n      target_sg_id = aws_security_group.db.id\n      destination_port = 5432\n    },\n    {\n      source_sg_id = aws_security_group.batch.id\n      target_sg_id = aws_security_group.db.id\n      destination_port = 5432\n    },\n  ]\n}\n";
+    let dir = tree(&[("a/main.tf", module), ("b/main.tf", module)]);
+    let ambiguous = mutualsg(dir.path(), &["graph", "--focus", "aws_security_group.web"]);
+    assert_eq!(ambiguous.status.code(), Some(2));
+    let stderr = text(&ambiguous.stderr);
+    assert!(stderr.contains("`a:aws_security_group.web`"), "{stderr}");
+    let unknown = mutualsg(dir.path(), &["graph", "--focus", "aws_security_group.nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let focused = mutualsg(
+        dir.path(),
+        &["graph", "--focus", "b:aws_security_group.web[0]"],
+    );
+    assert_eq!(focused.status.code(), Some(0), "{}", text(&focused.stderr));
+    let chart = text(&focused.stdout);
+    assert!(chart.contains("subgraph m1[\"b\"]"), "{chart}");
+    assert!(!chart.contains("\"a\""), "{chart}");
+    assert!(chart.contains("m1_web -->|\"5432/tcp\"| m1_db"), "{chart}");
+    assert!(!chart.contains("batch"), "{chart}");
 }

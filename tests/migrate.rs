@@ -98,6 +98,7 @@ resource "aws_security_group_rule" "web_out_to_https" {
 "#;
 
 const PAIRS_OTHER_FILE: &str = r#"# The ingress halves live in another file.
+
 resource "aws_security_group_rule" "db_in_from_web" {
   type                     = "ingress"
   security_group_id        = aws_security_group.db.id
@@ -363,8 +364,8 @@ fn hand_written_pairs_move_and_the_rest_is_listed() {
     );
     let db = fs::read_to_string(root.path().join("db.tf")).unwrap();
     assert_eq!(
-        db, "# The ingress halves live in another file.\n",
-        "only the paired resources go"
+        db, "# The ingress halves live in another file.\n\n",
+        "only the paired resources go (a comment set apart by a blank line stays)"
     );
     assert!(
         fs::read_to_string(root.path().join("main.tf"))
@@ -407,4 +408,307 @@ locals {
     let blocks = fs::read_to_string(root.path().join("mutual_rules.migrate.tf")).unwrap();
     assert!(blocks.contains("from = aws_security_group_rule.web_to_db_tcp_5432_egress\n  to   = aws_security_group_rule.web_to_db_egress"), "{blocks}");
     assert_eq!(root.assert_migration_destroys_nothing(), (2, 0, 0));
+}
+
+const VARIABLES: &str = r#"
+variable "on" {
+  type    = bool
+  default = true
+}
+
+variable "off" {
+  type    = bool
+  default = false
+}
+"#;
+
+/// Two `count` pairs in the shapes `migrate` accepts: one with an instance (`C ? 1 : 0`, C
+/// true), one without (`C ? 0 : 1`, C true); and one with a `count` it leaves.
+const COUNT_PAIRS: &str = r#"
+# Postgres, when the database is on.
+resource "aws_security_group_rule" "web_to_db" {
+  count                    = var.on ? 1 : 0
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "tcp"
+  from_port                = 5432
+  to_port                  = 5432
+  description              = "Postgres"
+}
+
+resource "aws_security_group_rule" "db_from_web" {
+  count                    = var.on ? 1 : 0
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 5432
+  to_port                  = 5432
+  description              = "Postgres"
+}
+
+resource "aws_security_group_rule" "web_to_cache" {
+  count                    = var.on ? 0 : 1
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "tcp"
+  from_port                = 6379
+  to_port                  = 6379
+}
+
+resource "aws_security_group_rule" "cache_from_web" {
+  count                    = var.on ? 0 : 1
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 6379
+  to_port                  = 6379
+}
+
+resource "aws_security_group_rule" "web_to_db_many" {
+  count                    = var.off ? 2 : 0
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "tcp"
+  from_port                = 9000
+  to_port                  = 9000
+}
+
+resource "aws_security_group_rule" "db_from_web_many" {
+  count                    = var.off ? 2 : 0
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 9000
+  to_port                  = 9000
+}
+"#;
+
+#[test]
+fn count_pairs_move_onto_enabled() {
+    let main = format!("{GROUPS}{VARIABLES}{COUNT_PAIRS}");
+    let Some(root) = Root::new("migrate count pairs", &[("main.tf", &main)], None) else {
+        return;
+    };
+    root.apply();
+    let output = root.mutualsg(&["migrate", "--write"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("its `count = var.off ? 2 : 0` is not `C ? 1 : 0` or `C ? 0 : 1`"),
+        "{stderr}"
+    );
+    let rules = fs::read_to_string(root.path().join("mutual_rules.tf")).unwrap();
+    assert!(
+        rules.contains("    # Postgres, when the database is on.\n    {\n"),
+        "{rules}"
+    );
+    assert!(rules.contains("enabled      = var.on\n"), "{rules}");
+    assert!(rules.contains("enabled      = !(var.on)\n"), "{rules}");
+    let generated = fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap();
+    assert_eq!(generated.matches("count = var.on ? 1 : 0\n").count(), 2);
+    assert_eq!(generated.matches("count = !(var.on) ? 1 : 0\n").count(), 2);
+    let main_after = fs::read_to_string(root.path().join("main.tf")).unwrap();
+    assert!(main_after.contains("web_to_db_many") && !main_after.contains("\"web_to_db\""));
+    // Two instances move (the disabled pair has none); the whole resources are moved.
+    let blocks = fs::read_to_string(root.path().join("mutual_rules.migrate.tf")).unwrap();
+    assert_eq!(blocks.matches("moved {").count(), 4, "{blocks}");
+    assert_eq!(root.assert_migration_destroys_nothing(), (2, 0, 0));
+}
+
+const PROVIDERS: &str = r#"
+provider "aws" {
+  region = "eu-west-2"
+}
+
+provider "aws" {
+  alias  = "core-vpc"
+  region = "eu-west-2"
+}
+"#;
+
+/// A pair with `provider`, `depends_on` and `timeouts` on both halves (carried), one whose
+/// halves have different providers, and one with `lifecycle` (both left), in a CRLF file.
+const PROVIDER_PAIRS: &str = r#"
+# HTTPS into the shared VPC's database, through the core-vpc account.
+resource "aws_security_group_rule" "web_to_db_core" {
+  provider                 = aws.core-vpc
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "tcp"
+  from_port                = 443
+  to_port                  = 443
+  description              = "HTTPS"
+  depends_on               = [aws_security_group.db]
+
+  timeouts {
+    create = "5m"
+  }
+}
+
+resource "aws_security_group_rule" "db_from_web_core" {
+  provider                 = aws.core-vpc
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 443
+  to_port                  = 443
+  description              = "HTTPS"
+  depends_on               = [aws_security_group.db]
+
+  timeouts {
+    create = "5m"
+  }
+}
+
+resource "aws_security_group_rule" "web_to_db_split" {
+  provider                 = aws.core-vpc
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "tcp"
+  from_port                = 8443
+  to_port                  = 8443
+}
+
+resource "aws_security_group_rule" "db_from_web_split" {
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 8443
+  to_port                  = 8443
+}
+
+resource "aws_security_group_rule" "web_to_db_kept" {
+  type                     = "egress"
+  security_group_id        = aws_security_group.web.id
+  source_security_group_id = aws_security_group.db.id
+  protocol                 = "tcp"
+  from_port                = 22
+  to_port                  = 22
+  description              = "SSH"
+
+  lifecycle {
+    ignore_changes = [description]
+  }
+}
+
+resource "aws_security_group_rule" "db_from_web_kept" {
+  type                     = "ingress"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.web.id
+  protocol                 = "tcp"
+  from_port                = 22
+  to_port                  = 22
+  description              = "SSH"
+}
+"#;
+
+#[test]
+fn provider_pairs_carry_their_arguments_or_stay() {
+    let rules = PROVIDER_PAIRS.replace('\n', "\r\n");
+    let files = [
+        ("main.tf", GROUPS),
+        ("providers.tf", PROVIDERS),
+        ("rules.tf", rules.as_str()),
+    ];
+    let Some(root) = Root::new("migrate provider pairs", &files, None) else {
+        return;
+    };
+    root.apply();
+    let output = root.mutualsg(&["migrate", "--write"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr
+            .contains("the halves differ in `provider`, which a connection gives both rules alike"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("its `lifecycle` block has no form inside locals"),
+        "{stderr}"
+    );
+    let after = fs::read_to_string(root.path().join("rules.tf")).unwrap();
+    assert!(!after.contains("web_to_db_core") && !after.contains("HTTPS into"));
+    assert!(after.contains("web_to_db_split") && after.contains("web_to_db_kept"));
+    // The removal keeps the file's line endings: no bare LF, no blank CRLF line left behind.
+    assert!(!after.replace("\r\n", "").contains('\n'), "{after:?}");
+    assert!(!after.contains("\r\n\r\n\r\n"), "{after:?}");
+    let local = fs::read_to_string(root.path().join("mutual_rules.tf")).unwrap();
+    assert!(
+        local.contains(
+            "    # HTTPS into the shared VPC's database, through the core-vpc account.\n"
+        ),
+        "{local}"
+    );
+    assert!(
+        local.contains("provider     = \"aws.core-vpc\"\n"),
+        "{local}"
+    );
+    assert!(
+        local.contains("timeouts     = { create = \"5m\" }\n"),
+        "{local}"
+    );
+    assert!(
+        local.contains("depends_on   = [aws_security_group.db]\n"),
+        "{local}"
+    );
+    let generated = fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap();
+    assert_eq!(generated.matches("  provider = aws.core-vpc\n").count(), 2);
+    assert_eq!(
+        generated
+            .matches("  timeouts {\n    create = \"5m\"\n  }\n")
+            .count(),
+        2
+    );
+    assert_eq!(
+        generated
+            .matches("  depends_on = [aws_security_group.db]\n")
+            .count(),
+        2
+    );
+    // The local validates: the provider is a string there, not a reference.
+    root.ok(&["validate", "-no-color"]);
+    assert_eq!(root.assert_migration_destroys_nothing(), (2, 0, 0));
+    let summary = text(&root.mutualsg(&["migrate"]).stderr);
+    assert!(summary.contains("1 module with mutual_rules"), "{summary}");
+}
+
+/// Every golden migration case (`fixtures/migrate/*/input`), proven with real Terraform: the
+/// before tree applied, migrated, planned (moves only), applied, then an empty plan.
+#[test]
+fn every_golden_migration_destroys_nothing() {
+    let mut cases: Vec<PathBuf> = fs::read_dir(fixtures().join("migrate"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("input").is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let input = read_tree(&case.join("input"));
+        let files: Vec<(String, String)> = input
+            .iter()
+            .map(|(path, bytes)| (path.to_string_lossy().into_owned(), text(bytes)))
+            .collect();
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.as_str()))
+            .collect();
+        let Some(root) = Root::new(&case.display().to_string(), &files, None) else {
+            return;
+        };
+        root.apply();
+        root.mutualsg(&["migrate", "--write"]);
+        root.ok(&["validate", "-no-color"]);
+        let (moves, imports, forgets) = root.assert_migration_destroys_nothing();
+        assert!(moves > 0, "{}: nothing moved", case.display());
+        assert_eq!((imports, forgets), (0, 0), "{}", case.display());
+    }
 }

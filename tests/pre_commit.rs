@@ -1,24 +1,38 @@
-//! The hooks of `.pre-commit-hooks.yaml`, run by the real `pre-commit` in a throwaway git
-//! repository the way a user's repository runs them: a run fails whenever the hook created or
-//! changed `mutual_rules.gen.tf`, and passes once the generated file is staged.
+//! The hooks of `.pre-commit-hooks.yaml`, and the python hook of `pre-commit-mirror/`, run by
+//! the real `pre-commit` in a throwaway git repository the way a user's repository runs them:
+//! a run fails whenever the hook created or changed `mutual_rules.gen.tf`, and passes once the
+//! generated file is staged.
 //!
 //! `pre-commit` is found through `MUTUALSG_PRE_COMMIT` or `PATH`; without it these tests are
 //! skipped with a message, unless `MUTUALSG_REQUIRE_PRE_COMMIT=1` (as in CI), which makes a
-//! missing pre-commit a failure.
+//! missing pre-commit a failure. The python hook installs the wheel from
+//! `MUTUALSG_WHEELHOUSE`, a directory standing in for PyPI (the `mutualsg` wheel built from
+//! this work tree, and the mirror's build backend, setuptools); without it that test is
+//! skipped, unless `MUTUALSG_REQUIRE_WHEEL=1` (as in CI). `.ci/run` fills the directory.
 //!
-//! pre-commit clones the hook repository at its `rev`, even a local path, so these tests
-//! exercise this checkout's committed state (`HEAD`), not the work tree: the `mutualsg` hook
-//! (`language: rust`) is built from HEAD, and a change to `src/` or `.pre-commit-hooks.yaml`
-//! shows here only once committed. That build is a release `cargo install` taking a minute or
-//! two the first time; pre-commit caches it by repository and rev in `PRE_COMMIT_HOME`, which
-//! these tests keep under the target directory so that later runs at the same HEAD reuse it.
+//! pre-commit clones the hook repository at its `rev`, even a local path, so the rust and
+//! system hook tests exercise this checkout's committed state (`HEAD`), not the work tree: the
+//! `mutualsg` hook (`language: rust`) is built from HEAD, and a change to `src/` or
+//! `.pre-commit-hooks.yaml` shows here only once committed. That build is a release
+//! `cargo install` taking a minute or two the first time; pre-commit caches it by repository
+//! and rev in `PRE_COMMIT_HOME`, which these tests keep under the target directory so that
+//! later runs at the same HEAD reuse it (delete `target/tmp/pre-commit` for a cold install).
+//! The python hook's mirror is copied from the work tree into a repository of its own.
+//!
+//! Each hook's first install is timed and printed, one install at a time, so that a user can
+//! compare them: the rust hook's cold install compiles the crate, the python hook's installs
+//! the wheel.
 
 mod common;
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -39,8 +53,119 @@ fn rust_hook_builds_mutualsg_and_fails_each_run_that_changes_the_generated_file(
     };
     // pre-commit builds the hook from `rev`, so its output must match the goldens of `rev`.
     let example = Example::read(|path| git_show(&rev, path));
-    let repo = UserRepo::new(&pre_commit, &rev, "mutualsg", None, &example);
+    let repo = UserRepo::new(
+        &pre_commit,
+        &checkout(),
+        &rev,
+        "mutualsg",
+        Vec::new(),
+        &example,
+    );
+    let cold = !cache().join("cargo-target").exists();
+    let took = repo.install_hooks();
+    report_install(
+        "rust hook (language: rust, cargo install from source)",
+        took,
+        if cold {
+            "cold: no cached build"
+        } else {
+            "not cold: reuses an earlier run's build directory or install"
+        },
+    );
     fail_then_pass_on_every_change(&repo, &example);
+}
+
+#[test]
+fn python_hook_installs_the_wheel_with_no_cargo_on_path_and_fails_each_run_that_changes_the_generated_file()
+ {
+    let test = "the pre-commit python hook";
+    let Some(pre_commit) = pre_commit_or_skip(test) else {
+        return;
+    };
+    let Some(wheelhouse) = wheelhouse_or_skip(test) else {
+        return;
+    };
+    let mirror = Mirror::new();
+    // A fresh pre-commit home and no pip cache: the install is as cold as on a new machine
+    // (where pip would download the same two wheels from PyPI).
+    let home = assert_fs::TempDir::new().unwrap();
+    let env: Vec<(&str, OsString)> = vec![
+        ("PATH", path_without_rust()),
+        // Even a rustup proxy reached some other way finds no toolchain.
+        ("CARGO_HOME", "/nonexistent/cargo".into()),
+        ("RUSTUP_HOME", "/nonexistent/rustup".into()),
+        ("PRE_COMMIT_HOME", home.path().into()),
+        ("PIP_NO_INDEX", "1".into()),
+        ("PIP_FIND_LINKS", wheelhouse.into()),
+        ("PIP_NO_CACHE_DIR", "1".into()),
+        ("PIP_DISABLE_PIP_VERSION_CHECK", "1".into()),
+    ];
+    // The wheel is built from the work tree, so its output must match the work tree's goldens.
+    let example = Example::read(|path| fs::read_to_string(checkout().join(path)).unwrap());
+    let repo = UserRepo::new(
+        &pre_commit,
+        mirror.path(),
+        &mirror.rev,
+        "mutualsg",
+        env,
+        &example,
+    );
+    let took = repo.install_hooks();
+    report_install(
+        "python hook (language: python, the mutualsg wheel)",
+        took,
+        "cold: new pre-commit home, no pip cache",
+    );
+    // What runs is the wheel's executable, in the hook's virtualenv, not a build of this test.
+    let installed: Vec<PathBuf> = walkdir::WalkDir::new(home.path())
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|entry| entry.file_name() == "mutualsg" && !entry.file_type().is_dir())
+        .map(|entry| {
+            entry
+                .path()
+                .strip_prefix(home.path())
+                .unwrap()
+                .to_path_buf()
+        })
+        .collect();
+    assert!(
+        installed.len() == 1
+            && installed[0]
+                .components()
+                .any(|part| part.as_os_str().to_string_lossy().starts_with("py_env-")),
+        "expected one mutualsg executable in the hook's py_env, found {installed:?}"
+    );
+    fail_then_pass_on_every_change(&repo, &example);
+}
+
+#[test]
+fn mirror_pins_the_version_of_this_crate_and_runs_the_main_hook() {
+    let mirror = checkout().join("pre-commit-mirror");
+    let pyproject = fs::read_to_string(mirror.join("pyproject.toml")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        pyproject.contains(&format!("\nversion = \"{version}\"\n"))
+            && pyproject.contains(&format!("\"mutualsg=={version}\"")),
+        "pre-commit-mirror/pyproject.toml is not stamped with {version}: \
+         run python3 pre-commit-mirror/stamp.py\n{pyproject}"
+    );
+    // The same hook as the main repository's `mutualsg`, but for how it is installed.
+    let hook = |path: &Path| -> Vec<String> {
+        let text = fs::read_to_string(path).unwrap();
+        let start = text.find("- id: mutualsg\n").unwrap();
+        text[start..]
+            .lines()
+            .skip(1)
+            .take_while(|line| line.starts_with("  "))
+            .filter(|line| !line.contains("description:") && !line.contains("language:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        hook(&mirror.join(".pre-commit-hooks.yaml")),
+        hook(&checkout().join(".pre-commit-hooks.yaml"))
+    );
 }
 
 #[test]
@@ -56,11 +181,15 @@ fn system_hook_runs_mutualsg_from_path_and_fails_each_run_that_changes_the_gener
     // compare with the goldens of the work tree it was built from.
     let binary = assert_cmd::cargo::cargo_bin("mutualsg");
     let example = Example::read(|path| fs::read_to_string(checkout().join(path)).unwrap());
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let paths = binary.parent().map(Path::to_path_buf).into_iter();
+    let path = std::env::join_paths(paths.chain(std::env::split_paths(&path))).unwrap();
     let repo = UserRepo::new(
         &pre_commit,
+        &checkout(),
         &rev,
         "mutualsg-system",
-        binary.parent(),
+        vec![("PATH", path)],
         &example,
     );
     fail_then_pass_on_every_change(&repo, &example);
@@ -128,26 +257,27 @@ impl Example {
 }
 
 /// A user's git repository holding the example's module and a `.pre-commit-config.yaml` that
-/// takes one hook from this checkout.
+/// takes one hook from a hook repository (this checkout, or a copy of the mirror).
 struct UserRepo {
     dir: assert_fs::TempDir,
     pre_commit: PathBuf,
-    /// Prepended to PATH for pre-commit, so that the system hook finds this build.
-    bin_dir: Option<PathBuf>,
+    /// Set for pre-commit, over `isolated`'s: PATH, PRE_COMMIT_HOME, pip's settings.
+    env: Vec<(&'static str, OsString)>,
 }
 
 impl UserRepo {
     fn new(
         pre_commit: &Path,
+        hook_repo: &Path,
         rev: &str,
         hook: &str,
-        bin_dir: Option<&Path>,
+        env: Vec<(&'static str, OsString)>,
         example: &Example,
     ) -> UserRepo {
         let repo = UserRepo {
             dir: assert_fs::TempDir::new().unwrap(),
             pre_commit: pre_commit.to_path_buf(),
-            bin_dir: bin_dir.map(Path::to_path_buf),
+            env,
         };
         repo.git(&["init", "--quiet"]);
         repo.git(&["config", "user.name", "mutualsg tests"]);
@@ -156,7 +286,7 @@ impl UserRepo {
         // its own.
         let config = format!(
             "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: {hook}\n",
-            serde_json::to_string(checkout().to_str().unwrap()).unwrap()
+            serde_json::to_string(hook_repo.to_str().unwrap()).unwrap()
         );
         repo.write(".pre-commit-config.yaml", &config);
         repo.write(&format!("{MODULE}/main.tf"), &example.main);
@@ -199,25 +329,147 @@ impl UserRepo {
     fn pre_commit(&self, args: &[&str]) -> Output {
         let mut command = isolated(&self.pre_commit, self.path());
         command.args(args).args(["--color", "never"]);
-        if let Some(bin_dir) = &self.bin_dir {
-            let path = std::env::var_os("PATH").unwrap_or_default();
-            let paths = std::iter::once(bin_dir.clone()).chain(std::env::split_paths(&path));
-            command.env("PATH", std::env::join_paths(paths).unwrap());
-        }
+        command.envs(self.env.iter().map(|(name, value)| (name, value)));
         command.output().unwrap()
     }
+
+    /// `pre-commit install-hooks`, which must succeed; how long it took. One install at a
+    /// time: the rust hook's build takes both cores, and a timing beside it would time that.
+    fn install_hooks(&self) -> Duration {
+        let _alone = INSTALLS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let start = Instant::now();
+        let output = self.pre_commit(&["install-hooks"]);
+        let took = start.elapsed();
+        assert!(
+            output.status.success(),
+            "pre-commit install-hooks: {}",
+            describe(&output)
+        );
+        took
+    }
+}
+
+static INSTALLS: Mutex<()> = Mutex::new(());
+
+/// Prints a hook's install time past the test harness's capture (which holds back what a
+/// passing test prints with `eprintln!`), so that every run, CI's included, shows it.
+fn report_install(hook: &str, took: Duration, state: &str) {
+    let line = format!(
+        "pre-commit install-hooks, {hook}: {:.1} s ({state})\n",
+        took.as_secs_f64()
+    );
+    std::io::stderr().write_all(line.as_bytes()).unwrap();
+}
+
+/// A hook repository made of `pre-commit-mirror/` as it is in the work tree, stamped with this
+/// crate's version by its own script and committed: what the mirror repository holds at a
+/// release tag.
+struct Mirror {
+    dir: assert_fs::TempDir,
+    rev: String,
+}
+
+impl Mirror {
+    fn new() -> Mirror {
+        let dir = assert_fs::TempDir::new().unwrap();
+        copy_tree(&checkout().join("pre-commit-mirror"), dir.path());
+        let stamp = Command::new("python3")
+            .current_dir(dir.path())
+            .args(["stamp.py", env!("CARGO_PKG_VERSION")])
+            .output()
+            .unwrap();
+        assert!(stamp.status.success(), "stamp.py: {}", describe(&stamp));
+        for args in [
+            &["init", "--quiet"][..],
+            &["add", "-A"],
+            &[
+                "-c",
+                "user.name=mutualsg tests",
+                "-c",
+                "user.email=tests@mutualsg.invalid",
+                "commit",
+                "--quiet",
+                "-m",
+                "mirror",
+            ],
+        ] {
+            let output = isolated("git", dir.path()).args(args).output().unwrap();
+            assert!(
+                output.status.success(),
+                "git {args:?}: {}",
+                describe(&output)
+            );
+        }
+        let head = isolated("git", dir.path())
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap();
+        let rev = text(&head.stdout).trim().to_owned();
+        Mirror { dir, rev }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// PATH without any directory that holds `cargo` or `rustc`: the python hook must install
+/// and run where no Rust toolchain can be found.
+fn path_without_rust() -> OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("cargo").exists() && !dir.join("rustc").exists())
+        .collect();
+    std::env::join_paths(kept).unwrap()
+}
+
+/// `MUTUALSG_WHEELHOUSE`, checked to hold this version's wheel, or `None` (after saying why)
+/// when it is unset and not required.
+fn wheelhouse_or_skip(test: &str) -> Option<PathBuf> {
+    let required = std::env::var_os("MUTUALSG_REQUIRE_WHEEL").is_some_and(|v| v == "1");
+    let Some(dir) = std::env::var_os("MUTUALSG_WHEELHOUSE").map(PathBuf::from) else {
+        assert!(
+            !required,
+            "MUTUALSG_REQUIRE_WHEEL=1 but MUTUALSG_WHEELHOUSE is unset (.ci/run sets it)"
+        );
+        eprintln!(
+            "skipping {test}: MUTUALSG_WHEELHOUSE unset (a directory with the wheel \
+             `maturin build --release` makes, and a setuptools wheel)"
+        );
+        return None;
+    };
+    let prefix = format!("mutualsg-{}-", env!("CARGO_PKG_VERSION"));
+    let names: Vec<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("MUTUALSG_WHEELHOUSE {}: {error}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|name| name.starts_with(&prefix) && name.ends_with(".whl")),
+        "MUTUALSG_WHEELHOUSE {} holds no {prefix}*.whl: {names:?}",
+        dir.display()
+    );
+    Some(dir)
 }
 
 /// A command that sees only the repository it runs in. No global or system git config: a
 /// developer's `core.hooksPath`, commit signing or templates must not change the outcome. No
 /// inherited `GIT_*` variables, which a git hook running this test suite would pass on and
-/// which would point git at the wrong repository. No `PRE_COMMIT*` or `SKIP` settings.
+/// which would point git at the wrong repository. No `PRE_COMMIT*`, `SKIP` or `PIP_*` settings
+/// (a developer's index or cache must not decide how the python hook installs).
 fn isolated(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
     let mut command = Command::new(program);
     command.current_dir(dir);
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
-        if name_text.starts_with("GIT_") || name_text.starts_with("PRE_COMMIT") || name == "SKIP" {
+        if name_text.starts_with("GIT_")
+            || name_text.starts_with("PRE_COMMIT")
+            || name_text.starts_with("PIP_")
+            || name == "SKIP"
+        {
             command.env_remove(&name);
         }
     }

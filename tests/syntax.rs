@@ -63,7 +63,7 @@ fn mutualsg_reads_each_construct_as_expected() {
         .iter()
         .map(|path| {
             // As every command reads a file: UTF-8, a byte order mark dropped.
-            let file = SourceFile::decode(path, fs::read(path).unwrap()).unwrap();
+            let file = SourceFile::decode(path, fs::read(path).unwrap());
             (name(path), mutualsg_verdict(&file.text))
         })
         .collect();

@@ -15,10 +15,21 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::ExitStatus;
+use crate::commands::since::Sides;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::inventory::flows::{self, Analysis};
 use crate::report::{self, Colors, Format};
 use crate::sarif;
+
+/// The same finding, as two analyses of one tree report it.
+fn same(a: &Diagnostic, b: &Diagnostic) -> bool {
+    let place = |d: &Diagnostic| {
+        d.source
+            .as_ref()
+            .map(|(file, span)| (file.path.clone(), span.clone()))
+    };
+    a.problem == b.problem && place(a) == place(b)
+}
 
 /// How `audit` was asked to run.
 pub struct Options {
@@ -29,6 +40,8 @@ pub struct Options {
     pub baseline: Option<PathBuf>,
     /// Record today's findings here (and fail on none).
     pub write_baseline: Option<PathBuf>,
+    /// Only the findings that the change since this git revision introduces.
+    pub since: Option<String>,
 }
 
 /// The `mutualsg::audit::` family's prefix; suppressions and baselines name checks without it.
@@ -134,11 +147,32 @@ struct BaselineFile {
 }
 
 /// Audits every module under `paths` and prints the findings: 0 none that fail, 1 some,
-/// 2 an error (a file that cannot be read is reported and costs only itself).
+/// 2 an error (a file that cannot be read is reported and costs only itself). With `since`,
+/// only the findings that the change since that git revision introduces.
 pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) -> ExitStatus {
-    let (analyses, mut errors) = flows::analyse_paths(paths, cwd);
+    let (analyses, mut errors, new) = match &options.since {
+        None => {
+            let (analyses, errors) = flows::analyse_paths(paths, cwd);
+            (analyses, errors, None)
+        }
+        Some(rev) => match Sides::read(rev, paths, cwd) {
+            Ok(sides) => {
+                let new = sides.new_findings();
+                let mut errors = sides.errors_before;
+                errors.extend(sides.errors_after);
+                (sides.after, errors, Some(new))
+            }
+            Err(error) => (Vec::new(), vec![error], Some(Vec::new())),
+        },
+    };
     let root = sarif::git_top_level(cwd).unwrap_or_else(|| cwd.to_path_buf());
     let mut findings = collect(&analyses, cwd, &root);
+    if let Some(new) = &new {
+        findings.retain(|finding| {
+            new.iter()
+                .any(|diagnostic| same(diagnostic, &finding.diagnostic))
+        });
+    }
     let mut comments = Comments::scan(&analyses);
     for finding in &mut findings {
         finding.suppressed = comments.suppression(finding);
@@ -159,7 +193,10 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
         .iter()
         .filter(|analysis| !analysis.endpoints().is_empty())
         .count();
-    let summary = summary(&findings, options, errors.len(), audited, &analyses);
+    let mut summary = summary(&findings, options, errors.len(), audited, &analyses);
+    if let Some(rev) = &options.since {
+        summary.push_str(&format!(" (findings new since {rev})"));
+    }
     let failing = findings.iter().any(|finding| finding.fails(options.strict));
     let status = if !errors.is_empty() {
         ExitStatus::Error

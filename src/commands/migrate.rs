@@ -35,6 +35,8 @@ const MODULE_SOURCE: &str = "skwashd/mutual-security-groups/aws";
 pub struct Migration {
     pub changes: Vec<Change>,
     pub warnings: Vec<Diagnostic>,
+    /// Whether the module defines `mutual_rules` once the changes are applied.
+    pub has_rules: bool,
 }
 
 /// Where the migrated connections' state lives now.
@@ -85,16 +87,19 @@ struct Planner<'a> {
     extra_blocks: Vec<MigrationBlock>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     fn skip(
         &mut self,
         file: &Arc<SourceFile>,
         span: Range<usize>,
         what: String,
-        reason: &'static str,
+        reason: impl Into<String>,
     ) {
         self.warnings.push(Diagnostic::at(
-            Problem::NotMigrated { what, reason },
+            Problem::NotMigrated {
+                what,
+                reason: reason.into(),
+            },
             file,
             span,
         ));
@@ -225,7 +230,11 @@ impl Planner<'_> {
             .iter()
             .filter(|rule| matches!(&rule.origin, Origin::Resource { address } if family.iter().any(|prefix| address.starts_with(prefix))))
             .collect();
-        let mut paired: Vec<&DeclaredRule> = Vec::new();
+        // Rules already listed (paired, or left with the reason their pair gives).
+        let mut handled: Vec<&DeclaredRule> = Vec::new();
+        let seen = |handled: &[&DeclaredRule], rule: &DeclaredRule| {
+            handled.iter().any(|seen| std::ptr::eq(*seen, rule))
+        };
         for egress in candidates
             .iter()
             .filter(|rule| rule.direction == Direction::Egress)
@@ -235,7 +244,7 @@ impl Planner<'_> {
             };
             let partner = candidates.iter().find(|ingress| {
                 ingress.direction == Direction::Ingress
-                    && !paired.iter().any(|seen| std::ptr::eq(*seen, **ingress))
+                    && !seen(&handled, ingress)
                     && same_traffic(egress, ingress)
                     && match (&peer, single_group_peer(ingress)) {
                         (RulePeer::SelfGroup, Some(RulePeer::SelfGroup)) => {
@@ -250,9 +259,11 @@ impl Planner<'_> {
             let Some(ingress) = partner else {
                 continue;
             };
-            if egress.repeated || ingress.repeated {
+            if has_for_each(self.block_of(egress)) || has_for_each(self.block_of(ingress)) {
                 continue;
             }
+            handled.push(egress);
+            handled.push(ingress);
             if is_symlink(&egress.file.path) || is_symlink(&ingress.file.path) {
                 let what = address(egress);
                 self.skip(
@@ -263,17 +274,43 @@ impl Planner<'_> {
                 );
                 continue;
             }
-            paired.push(egress);
-            paired.push(ingress);
-            self.pair(egress, ingress);
+            let halves = [egress, ingress].map(|half| {
+                let block = self
+                    .block_of(half)
+                    .expect("a declared rule comes from a block");
+                carried(&half.file, block, self.config.style)
+            });
+            match halves {
+                [Ok(egress_args), Ok(ingress_args)] => {
+                    if let Some(argument) = egress_args.disagreement(&ingress_args) {
+                        let what = format!("the pair {} and {}", address(egress), address(ingress));
+                        self.skip(
+                            &egress.file,
+                            egress.span.clone(),
+                            what,
+                            format!("the halves differ in `{argument}`, which a connection gives both rules alike"),
+                        );
+                        continue;
+                    }
+                    self.pair(egress, ingress, &egress_args, &ingress_args);
+                }
+                [Err((argument_span, reason)), _] => {
+                    let what = format!("{} (and its pair {})", address(egress), address(ingress));
+                    self.skip(&egress.file, argument_span, what, reason);
+                }
+                [_, Err((argument_span, reason))] => {
+                    let what = format!("{} (and its pair {})", address(ingress), address(egress));
+                    self.skip(&ingress.file, argument_span, what, reason);
+                }
+            }
         }
         // Everything hand-written that was not paired stays, and is listed.
         for rule in &candidates {
-            if paired.iter().any(|seen| std::ptr::eq(*seen, *rule)) {
+            if seen(&handled, rule) {
                 continue;
             }
-            let reason = if rule.repeated {
-                "it uses count or for_each"
+            let reason = if has_for_each(self.block_of(rule)) {
+                "it uses for_each"
             } else if rule
                 .peers
                 .iter()
@@ -288,10 +325,75 @@ impl Planner<'_> {
             let (file, span, what) = (Arc::clone(&rule.file), rule.span.clone(), address(rule));
             self.skip(&file, span, what, reason);
         }
+        // Rule resources the inventory cannot read as a rule: listed too.
+        if self.config.style == Style::SecurityGroupRule {
+            self.unreadable_rules();
+        }
     }
 
-    /// Removes both halves from their files and adds the connection they make.
-    fn pair(&mut self, egress: &DeclaredRule, ingress: &DeclaredRule) {
+    /// `aws_security_group_rule` resources with no literal `type` or no `security_group_id`,
+    /// which the inventory does not hold: never migrated, always listed.
+    fn unreadable_rules(&mut self) {
+        let mut unread = Vec::new();
+        for parsed in &self.model.files {
+            for block in parsed.body.blocks_of("resource") {
+                if block.label(0) != Some("aws_security_group_rule") {
+                    continue;
+                }
+                let header = block.header_span();
+                let known = self
+                    .model
+                    .rules
+                    .iter()
+                    .any(|rule| Arc::ptr_eq(&rule.file, &parsed.file) && rule.span == header);
+                if known {
+                    continue;
+                }
+                let reason = match block.body.attribute("type") {
+                    Some(kind) if kind.value.string().is_none() => {
+                        "its `type` is an expression, so its direction is not known statically"
+                    }
+                    Some(_) if !block.body.has_attribute("security_group_id") => {
+                        "it has no `security_group_id`"
+                    }
+                    Some(_) => "its `type` is neither \"ingress\" nor \"egress\"",
+                    None => "it has no `type`",
+                };
+                let what = format!(
+                    "aws_security_group_rule.{}",
+                    block.label(1).unwrap_or_default()
+                );
+                unread.push((Arc::clone(&parsed.file), header, what, reason));
+            }
+        }
+        for (file, span, what, reason) in unread {
+            self.skip(&file, span, what, reason);
+        }
+    }
+
+    /// The resource block a declared rule comes from.
+    fn block_of(&self, rule: &DeclaredRule) -> Option<&'a Block> {
+        let model: &'a ModuleModel = self.model;
+        let parsed = model
+            .files
+            .iter()
+            .find(|parsed| Arc::ptr_eq(&parsed.file, &rule.file))?;
+        parsed
+            .body
+            .blocks
+            .iter()
+            .find(|block| block.header_span() == rule.span)
+    }
+
+    /// Removes both halves (and the comments directly above them) from their files and adds
+    /// the connection they make, with every argument they carry.
+    fn pair(
+        &mut self,
+        egress: &DeclaredRule,
+        ingress: &DeclaredRule,
+        egress_args: &Carried,
+        ingress_args: &Carried,
+    ) {
         for half in [egress, ingress] {
             if let Some(span) = self.resource_span(half) {
                 self.edit(
@@ -301,20 +403,37 @@ impl Planner<'_> {
                 );
             }
         }
-        let mut lines = vec![
-            ("source_sg_id", egress.group.clone()),
-            ("target_sg_id", ingress.group.clone()),
-        ];
-        if egress.protocol != "tcp" {
+        let args = egress_args;
+        let mut lines = Vec::new();
+        // aws_vpc_* names leave out the ports (they update in place), so two connections
+        // between the same groups would collide: the egress half's name keeps them apart.
+        if self.config.style == Style::VpcSecurityGroupRule {
+            let name = address(egress);
+            let name = name.rsplit('.').next().unwrap_or_default();
+            lines.push(("name", quote(name)));
+        }
+        lines.extend([
+            ("source_sg_id", egress_args.group.clone()),
+            ("target_sg_id", ingress_args.group.clone()),
+        ]);
+        // A literal protocol is written canonically; an expression as it is.
+        let literal_protocol = args.protocol.as_deref().is_none_or(|text| {
+            text.starts_with('"') && !text.contains("${") || text.parse::<i64>().is_ok()
+        });
+        if !literal_protocol {
+            lines.push(("protocol", args.protocol.clone().unwrap_or_default()));
+        } else if egress.protocol != "tcp" {
             lines.push(("protocol", quote(&egress.protocol)));
         }
-        if egress.protocol != "-1" {
-            lines.push(("from_port", egress.from_port.clone()));
-            if egress.to_port != egress.from_port {
-                lines.push(("to_port", egress.to_port.clone()));
+        if egress.protocol != "-1" || !literal_protocol {
+            let from = args.from_port.clone().unwrap_or_default();
+            let to = args.to_port.clone().unwrap_or_else(|| from.clone());
+            lines.push(("from_port", from.clone()));
+            if squeeze(&to) != squeeze(&from) {
+                lines.push(("to_port", to));
             }
         }
-        match (&ingress.description, &egress.description) {
+        match (&ingress_args.description, &egress_args.description) {
             (Some(a), Some(b)) if a == b => lines.push(("description", a.clone())),
             (ingress_description, egress_description) => {
                 if let Some(text) = ingress_description {
@@ -325,12 +444,31 @@ impl Planner<'_> {
                 }
             }
         }
-        let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
-        let body: String = lines
-            .iter()
-            .map(|(key, value)| format!("      {key:width$} = {value}\n"))
-            .collect();
-        let text = format!("    {{\n{body}    }},\n");
+        if let Some(condition) = &args.enabled {
+            lines.push(("enabled", condition.clone()));
+        }
+        if let Some(provider) = &args.provider {
+            lines.push(("provider", quote(provider)));
+        }
+        if let Some(region) = &args.region {
+            lines.push(("region", region.clone()));
+        }
+        if let Some(tags) = &args.tags {
+            lines.push(("tags", tags.clone()));
+        }
+        if let Some(create) = &args.timeout_create {
+            lines.push(("timeouts", format!("{{ create = {create} }}")));
+        }
+        if let Some(depends_on) = &args.depends_on {
+            lines.push(("depends_on", depends_on.clone()));
+        }
+        let mut comment = egress_args.comment.clone();
+        for line in &ingress_args.comment {
+            if !comment.contains(line) {
+                comment.push(line.clone());
+            }
+        }
+        let text = connection_text(&comment, &lines);
         self.connections.push((
             text,
             OldAddresses::Pair {
@@ -340,19 +478,13 @@ impl Planner<'_> {
         ));
     }
 
-    /// The whole resource block a declared rule comes from.
+    /// The whole resource block a declared rule comes from, with the comment lines directly
+    /// above it (they travel with it).
     fn resource_span(&self, rule: &DeclaredRule) -> Option<Range<usize>> {
-        let parsed = self
-            .model
-            .files
-            .iter()
-            .find(|parsed| Arc::ptr_eq(&parsed.file, &rule.file))?;
-        parsed
-            .body
-            .blocks
-            .iter()
-            .find(|block| block.header_span() == rule.span)
-            .map(|block| block.span.clone())
+        let block = self.block_of(rule)?;
+        let start = leading_comment(&rule.file.text, block.span.start)
+            .map_or(block.span.start, |(start, _)| start);
+        Some(start..block.span.end)
     }
 
     fn edit(&mut self, file: &Arc<SourceFile>, range: Range<usize>, text: String) {
@@ -368,6 +500,7 @@ impl Planner<'_> {
             return Ok(Migration {
                 changes: Vec::new(),
                 warnings: self.warnings,
+                has_rules: self.model.connections.is_some(),
             });
         }
         let mut old_addresses = Vec::new();
@@ -465,6 +598,10 @@ impl Planner<'_> {
                 });
                 continue;
             };
+            // Its bytes that are not UTF-8 are read as `?`: writing it back would change them.
+            if !parsed.file.invalid_utf8.is_empty() {
+                return Err(vec![Diagnostic::file(Problem::NotUtf8, &parsed.file.path)]);
+            }
             let text = apply_edits(&parsed.file.text, edits);
             changes.push(Change {
                 path: parsed.file.path.clone(),
@@ -485,6 +622,7 @@ impl Planner<'_> {
             return Ok(Migration {
                 changes,
                 warnings: self.warnings,
+                has_rules: false,
             });
         };
         let source_name = definition
@@ -510,7 +648,11 @@ impl Planner<'_> {
         {
             changes.push(change);
         }
-        Ok(Migration { changes, warnings })
+        Ok(Migration {
+            changes,
+            warnings,
+            has_rules: true,
+        })
     }
 }
 
@@ -671,7 +813,7 @@ fn closing_bracket_of_list(files: &[ParsedFile], file: &Arc<SourceFile>) -> Opti
 }
 
 /// A block's range widened to its whole lines, with one blank line after it, so removing it
-/// leaves no gap.
+/// leaves no gap. Line ends are `\n` or `\r\n`, whichever the file has.
 fn removal_range(text: &str, span: Range<usize>) -> Range<usize> {
     let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
     let start = if text[start..span.start].trim().is_empty() {
@@ -680,13 +822,338 @@ fn removal_range(text: &str, span: Range<usize>) -> Range<usize> {
         span.start
     };
     let mut end = span.end;
-    if text[end..].starts_with('\n') {
-        end += 1;
-    }
-    if text[end..].starts_with('\n') {
-        end += 1;
+    for _ in 0..2 {
+        let rest = &text[end..];
+        let trailing = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let rest = &rest[trailing..];
+        if rest.starts_with("\r\n") {
+            end += trailing + 2;
+        } else if rest.starts_with('\n') {
+            end += trailing + 1;
+        } else {
+            break;
+        }
     }
     start..end
+}
+
+/// The comment lines (`#`, `//`, or a one-line `/* */`) directly above the line at `start`,
+/// with no blank line between: where they begin, and each line's text. They describe the
+/// block below them, so they travel with it.
+fn leading_comment(text: &str, start: usize) -> Option<(usize, Vec<String>)> {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..start].trim().is_empty() {
+        return None;
+    }
+    let mut begin = line_start;
+    let mut lines = Vec::new();
+    while begin > 0 {
+        let previous_end = begin - 1;
+        let previous_start = text[..previous_end].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[previous_start..previous_end].trim();
+        let is_comment = line.starts_with('#')
+            || line.starts_with("//")
+            || (line.starts_with("/*") && line.ends_with("*/") && !line[2..].contains("*/")
+                || line == "/**/");
+        if !is_comment {
+            break;
+        }
+        lines.push(line.to_string());
+        begin = previous_start;
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some((begin, lines))
+}
+
+/// One connection object of a `mutual_rules` list, as `terraform fmt` writes it: its comment
+/// lines above it, `=` aligned over each run of single-line values.
+fn connection_text(comment: &[String], lines: &[(&str, String)]) -> String {
+    let values: Vec<String> = lines
+        .iter()
+        .map(|(key, value)| crate::generate::hclfmt::format_value_for_key(key, value, 6))
+        .collect();
+    let mut widths = vec![0; lines.len()];
+    let mut run_start = 0;
+    for at in 0..=lines.len() {
+        let ends_run = at == lines.len() || values[at].contains('\n');
+        if ends_run {
+            let width = lines[run_start..at]
+                .iter()
+                .map(|(key, _)| key.len())
+                .max()
+                .unwrap_or(0);
+            widths[run_start..at].fill(width);
+            if at < lines.len() {
+                widths[at] = lines[at].0.len();
+            }
+            run_start = at + 1;
+        }
+    }
+    let mut text = String::new();
+    for line in comment {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str("    {\n");
+    for (((key, _), value), width) in lines.iter().zip(&values).zip(widths) {
+        text.push_str(&format!("      {key:width$} = {value}\n"));
+    }
+    text.push_str("    },\n");
+    text
+}
+
+/// Whether a rule resource uses `for_each`: its keys are not known statically.
+fn has_for_each(block: Option<&Block>) -> bool {
+    block.is_some_and(|block| block.body.has_attribute("for_each"))
+}
+
+/// What a hand-written rule says beyond its direction, group, peer, protocol, ports and
+/// description: every other argument and meta-argument, carried into its connection, and the
+/// source text of the values the connection copies.
+#[derive(Debug, Default)]
+struct Carried {
+    /// `count = C ? 1 : 0` as `C`, `C ? 0 : 1` as `!(C)`.
+    enabled: Option<String>,
+    /// The `count` as written, layout squeezed out, to compare the halves.
+    count: Option<String>,
+    /// The provider reference, unquoted (`aws.core-vpc`).
+    provider: Option<String>,
+    region: Option<String>,
+    tags: Option<String>,
+    timeout_create: Option<String>,
+    depends_on: Option<String>,
+    /// The comment lines directly above the resource.
+    comment: Vec<String>,
+    /// `security_group_id`, `protocol` (`ip_protocol`), `from_port` and `to_port` as written.
+    group: String,
+    protocol: Option<String>,
+    from_port: Option<String>,
+    to_port: Option<String>,
+    description: Option<String>,
+}
+
+impl Carried {
+    /// The first argument the two halves of a pair give differently: a connection gives both
+    /// its rules the same.
+    fn disagreement(&self, other: &Carried) -> Option<&'static str> {
+        let same = |a: &Option<String>, b: &Option<String>| {
+            a.as_deref().map(squeeze) == b.as_deref().map(squeeze)
+        };
+        [
+            ("count", &self.count, &other.count),
+            ("provider", &self.provider, &other.provider),
+            ("region", &self.region, &other.region),
+            ("tags", &self.tags, &other.tags),
+            ("timeouts", &self.timeout_create, &other.timeout_create),
+            ("depends_on", &self.depends_on, &other.depends_on),
+        ]
+        .into_iter()
+        .find(|(_, a, b)| !same(a, b))
+        .map(|(name, ..)| name)
+    }
+}
+
+/// The arguments a connection rebuilds from its keys, by resource type.
+const SECURITY_GROUP_RULE_ARGUMENTS: &[&str] = &[
+    "type",
+    "security_group_id",
+    "source_security_group_id",
+    "self",
+    "protocol",
+    "from_port",
+    "to_port",
+    "description",
+    "region",
+];
+const VPC_RULE_ARGUMENTS: &[&str] = &[
+    "security_group_id",
+    "referenced_security_group_id",
+    "ip_protocol",
+    "from_port",
+    "to_port",
+    "description",
+    "region",
+    "tags",
+];
+
+/// Reads every argument and meta-argument of a rule resource into what its connection
+/// carries, or the first one it cannot carry with the same meaning: where it is, and why.
+fn carried(
+    file: &SourceFile,
+    block: &Block,
+    style: Style,
+) -> Result<Carried, (Range<usize>, String)> {
+    // With `count = C ? 1 : 0` (or `C ? 0 : 1`) the one instance there can be has index 0:
+    // `count.index` is `0`, which is what the connection copies (locals have no `count`).
+    let single_instance = block
+        .body
+        .attribute("count")
+        .is_some_and(|count| enabled_of(file, &count.value).is_some());
+    let text = |expr: &Expr| {
+        let text = &file.text[expr.span.clone()];
+        if single_instance {
+            replace_count_index(text)
+        } else {
+            text.to_string()
+        }
+    };
+    let arguments = match style {
+        Style::SecurityGroupRule => SECURITY_GROUP_RULE_ARGUMENTS,
+        Style::VpcSecurityGroupRule => VPC_RULE_ARGUMENTS,
+    };
+    let mut carried = Carried {
+        comment: leading_comment(&file.text, block.span.start)
+            .map(|(_, lines)| lines)
+            .unwrap_or_default(),
+        ..Carried::default()
+    };
+    for attribute in &block.body.attributes {
+        let name = attribute.name.text.as_str();
+        let value = &attribute.value;
+        let span = attribute.span();
+        // `null` is an argument not set: the generated rule omits it too.
+        if matches!(value.kind, ExprKind::Null) {
+            continue;
+        }
+        // Copied into `locals`, where `count`, `each` and `self` have no value.
+        if name != "count"
+            && let Some(object) = ["count", "each", "self"]
+                .into_iter()
+                .find(|object| refers_to(&text(value), object))
+        {
+            return Err((
+                span,
+                format!("`{name}` refers to `{object}`, which has no value inside locals"),
+            ));
+        }
+        match name {
+            "self" if !matches!(value.kind, ExprKind::Bool(_)) => {
+                return Err((span, "its `self` is not a literal true or false".into()));
+            }
+            "count" => {
+                carried.count = Some(squeeze(&text(value)));
+                carried.enabled = Some(enabled_of(file, value).ok_or_else(|| {
+                    (
+                        span.clone(),
+                        format!(
+                            "its `count = {}` is not `C ? 1 : 0` or `C ? 0 : 1`",
+                            text(value).split_whitespace().collect::<Vec<_>>().join(" ")
+                        ),
+                    )
+                })?);
+            }
+            "provider" => carried.provider = Some(squeeze(&text(value))),
+            "depends_on" => carried.depends_on = Some(text(value)),
+            "region" => carried.region = Some(text(value)),
+            "tags" if style == Style::VpcSecurityGroupRule => carried.tags = Some(text(value)),
+            "security_group_id" => carried.group = text(value),
+            "protocol" | "ip_protocol" if arguments.contains(&name) => {
+                carried.protocol = Some(text(value));
+            }
+            "from_port" => carried.from_port = Some(text(value)),
+            "description" => carried.description = Some(text(value)),
+            "to_port" => carried.to_port = Some(text(value)),
+            _ if arguments.contains(&name) => {}
+            "lifecycle" | "for_each" | "provisioner" | "connection" => {
+                return Err((span, format!("its `{name}` has no form inside locals")));
+            }
+            _ => {
+                return Err((
+                    span,
+                    format!("its argument `{name}` has no key in mutual_rules"),
+                ));
+            }
+        }
+    }
+    for nested in &block.body.blocks {
+        let name = nested.kind.text.as_str();
+        match name {
+            "timeouts" if style == Style::SecurityGroupRule => {
+                let create = nested.body.attribute("create");
+                match (
+                    create,
+                    nested.body.attributes.len(),
+                    nested.body.blocks.len(),
+                ) {
+                    (Some(create), 1, 0) => carried.timeout_create = Some(text(&create.value)),
+                    _ => {
+                        return Err((
+                            nested.header_span(),
+                            "its `timeouts` block holds more than `create`".into(),
+                        ));
+                    }
+                }
+            }
+            "lifecycle" => {
+                return Err((
+                    nested.header_span(),
+                    "its `lifecycle` block has no form inside locals that Terraform validates (ignore_changes and the like are not values)".into(),
+                ));
+            }
+            _ => {
+                return Err((
+                    nested.header_span(),
+                    format!("its `{name}` block has no key in mutual_rules"),
+                ));
+            }
+        }
+    }
+    Ok(carried)
+}
+
+/// `count = C ? 1 : 0` as `C`; `count = C ? 0 : 1` as `!(C)`. Anything else is `None`.
+fn enabled_of(file: &SourceFile, count: &Expr) -> Option<String> {
+    let ExprKind::Conditional(parts) = &count.kind else {
+        return None;
+    };
+    let [condition, then, otherwise] = parts.as_ref();
+    let number = |expr: &Expr| match expr.kind {
+        ExprKind::Number(number) => number,
+        _ => None,
+    };
+    let condition_text = &file.text[condition.span.clone()];
+    match (number(then), number(otherwise)) {
+        (Some(1), Some(0)) => Some(condition_text.to_string()),
+        (Some(0), Some(1)) => Some(format!("!({condition_text})")),
+        _ => None,
+    }
+}
+
+/// `count.index` replaced by `0` (as a whole reference, not inside another name).
+fn replace_count_index(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("count.index") {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + "count.index".len()..].chars().next();
+        let word =
+            |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        out.push_str(&rest[..at]);
+        out.push_str(if word(before) || word(after) {
+            "count.index"
+        } else {
+            "0"
+        });
+        rest = &rest[at + "count.index".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether an expression's text refers to the object `name` (`count.index`, `each.key`),
+/// not merely to a name that ends in it (`var.count.x`, `local.min_count`).
+fn refers_to(text: &str, name: &str) -> bool {
+    let pattern = format!("{name}.");
+    text.match_indices(&pattern).any(|(at, _)| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+    })
 }
 
 fn apply_edits(text: &str, edits: &[Edit]) -> String {
@@ -736,7 +1203,7 @@ pub fn run_migrate(paths: &[std::path::PathBuf], write: bool) -> crate::Outcome 
     run_modules(paths, mode, |module, config| {
         let migration = migrate_module(module, config)?;
         Ok(Planned {
-            has_rules: !migration.changes.is_empty(),
+            has_rules: migration.has_rules,
             changes: migration.changes,
             warnings: migration.warnings,
         })

@@ -4,3 +4,5 @@
 pub mod audit;
 pub mod graph;
 pub mod migrate;
+pub mod since;
+pub mod suggest;

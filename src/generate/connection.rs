@@ -202,10 +202,66 @@ pub struct Connection {
     pub ingress_description: Option<Expr>,
     /// Description of the egress rule (on the source).
     pub egress_description: Option<Expr>,
-    /// A provider reference such as `aws.eu`.
+    /// A provider reference such as `aws.eu`, unquoted (it is given quoted).
     pub provider: Option<Expr>,
     /// Tags, for the `aws_vpc_*` output style.
     pub tags: Option<Expr>,
+    /// Whether the rules exist: `enabled = <expr>` becomes `count = <expr> ? 1 : 0`.
+    pub enabled: Enabled,
+    /// `depends_on`, a list of references copied as it is.
+    pub depends_on: Option<Expr>,
+    /// `timeouts { create = ... }` of `aws_security_group_rule`: the `create` value.
+    pub timeout_create: Option<Expr>,
+    /// The per-resource `region` of the AWS provider v6.
+    pub region: Option<Expr>,
+}
+
+/// A connection's `enabled` key.
+#[derive(Debug, Clone)]
+pub enum Enabled {
+    /// Absent, or literally `true`: plain resources.
+    Always,
+    /// Literally `false`: the resources are written with `count = 0`, so no rule exists.
+    Never,
+    /// An expression: `count = <expr> ? 1 : 0`.
+    When(Expr),
+}
+
+impl Enabled {
+    /// The `count` meta-argument the rules get, if any.
+    pub fn count(&self) -> Option<String> {
+        match self {
+            Enabled::Always => None,
+            Enabled::Never => Some("0".to_string()),
+            Enabled::When(condition) => {
+                Some(format!("{} ? 1 : 0", condition_text(&condition.text)))
+            }
+        }
+    }
+}
+
+/// A condition as it can stand before `? 1 : 0`: in parentheses when it is itself a
+/// conditional at its top level (`a ? b : c ? 1 : 0` would read as `a ? b : (c ? 1 : 0)`).
+fn condition_text(text: &str) -> String {
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut previous = '\0';
+    let mut top_level_question = false;
+    for c in text.chars() {
+        match c {
+            '"' if previous != '\\' => in_string = !in_string,
+            '(' | '[' | '{' if !in_string => depth += 1,
+            ')' | ']' | '}' if !in_string => depth -= 1,
+            '?' if !in_string && depth == 0 => top_level_question = true,
+            _ => {}
+        }
+        previous = c;
+    }
+    if top_level_question {
+        format!("({text})")
+    } else {
+        text.to_string()
+    }
 }
 
 impl Connection {

@@ -64,6 +64,74 @@ pub fn discover(paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>)
     (modules, errors)
 }
 
+/// Finds the modules under `paths` among a listing of files (a tree read from git), as
+/// [`discover`] finds them on disk: a directory is every file below it, hidden directories
+/// skipped; a file stands for its own directory. A path the listing does not hold is no
+/// error: the directory may be new since.
+pub fn discover_listed<'a>(
+    files: impl Iterator<Item = &'a Path> + Clone,
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> Vec<Module> {
+    let mut listings: BTreeMap<PathBuf, Listing> = BTreeMap::new();
+    for path in paths {
+        let shown = display_path(path, cwd);
+        let as_file = files.clone().any(|file| file == shown);
+        for file in files.clone() {
+            let dir = file.parent().map_or_else(|| PathBuf::from("."), dir_or_dot);
+            let below = if as_file {
+                file == shown
+            } else if shown == Path::new(".") {
+                file.is_relative() && !file.starts_with("..")
+            } else {
+                file.starts_with(&shown)
+            };
+            let skipped = || {
+                let inner = dir.strip_prefix(&shown).unwrap_or(&dir);
+                inner.components().any(|part| {
+                    part.as_os_str().to_string_lossy().starts_with('.') && part.as_os_str() != "."
+                })
+            };
+            if !below || (!as_file && skipped()) {
+                continue;
+            }
+            let Some(name) = file.file_name() else {
+                continue;
+            };
+            listings
+                .entry(dir)
+                .or_default()
+                .add(name.to_string_lossy().into_owned(), || true);
+        }
+        if as_file {
+            // The rest of the file's directory.
+            let dir = shown
+                .parent()
+                .map_or_else(|| PathBuf::from("."), dir_or_dot);
+            for file in files.clone() {
+                let parent = file.parent().map_or_else(|| PathBuf::from("."), dir_or_dot);
+                if parent == dir
+                    && file != shown
+                    && let Some(name) = file.file_name()
+                {
+                    listings
+                        .entry(dir.clone())
+                        .or_default()
+                        .add(name.to_string_lossy().into_owned(), || true);
+                }
+            }
+        }
+    }
+    for listing in listings.values_mut() {
+        listing.names.sort();
+        listing.names.dedup();
+    }
+    listings
+        .into_iter()
+        .filter_map(|(dir, listing)| listing.into_module(dir))
+        .collect()
+}
+
 /// What one directory holds that matters here.
 #[derive(Debug, Default)]
 struct Listing {

@@ -12,6 +12,7 @@ pub mod naming;
 pub mod output;
 pub mod parse;
 pub mod render;
+pub mod source;
 pub mod validate;
 
 use std::fs;
@@ -312,11 +313,13 @@ fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {
     if !rules && !LINT_MARKERS.iter().any(|marker| mentions(marker, &bytes)) {
         return Ok(Source::Irrelevant);
     }
-    let file = match SourceFile::decode(path, bytes) {
-        Some(file) => Arc::new(file),
-        None if rules => return Err(Diagnostic::file(Problem::NotUtf8, path)),
-        None => return Ok(Source::Irrelevant),
-    };
+    let file = SourceFile::decode(path, bytes);
+    // Only the warnings read a file without `mutual_rules`: one that is not UTF-8 is left
+    // alone, as before. A rules file is parsed: Terraform accepts such bytes in comments.
+    if !rules && !file.invalid_utf8.is_empty() {
+        return Ok(Source::Irrelevant);
+    }
+    let file = Arc::new(file);
     Ok(if rules {
         Source::Rules(file)
     } else {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::config::Style;
 use crate::generate::connection::{
-    AddressList, Direction, Expr, Items, Peer, Port, Protocol, Rule,
+    AddressList, Connection, Direction, Expr, Items, Peer, Port, Protocol, Rule,
 };
 use crate::generate::hclfmt::format_value;
 use crate::generate::naming::{NamedConnection, Resource, resources};
@@ -67,13 +67,24 @@ fn write_resource(out: &mut String, resource: &Resource, style: Style) {
         out.push_str(part);
     }
     block.write(out);
+    let connection = resource.rule.connection;
+    if let Some(create) = &connection.timeout_create {
+        out.push_str("\n  timeouts {\n    create = ");
+        out.push_str(&format_value(&create.text, 4));
+        out.push_str("\n  }\n");
+    }
+    if let Some(depends_on) = &connection.depends_on {
+        out.push_str("\n  depends_on = ");
+        out.push_str(&format_value(&depends_on.text, 2));
+        out.push('\n');
+    }
     out.push_str("}\n");
 }
 
 /// `aws_security_group_rule`: every argument but `description` forces replacement.
 fn security_group_rule<'a>(rule: &Rule<'a>) -> Block<'a> {
     let connection = rule.connection;
-    let mut block = Block::with_meta(connection.provider.as_ref(), None);
+    let mut block = Block::with_meta(connection, None);
     block.attribute(
         "type",
         match rule.direction {
@@ -92,6 +103,9 @@ fn security_group_rule<'a>(rule: &Rule<'a>) -> Block<'a> {
     block.attribute("to_port", port(&connection.ports.to));
     if let Some(description) = rule.description {
         block.attribute("description", expr(description));
+    }
+    if let Some(region) = &connection.region {
+        block.attribute("region", expr(region));
     }
     block
 }
@@ -124,7 +138,7 @@ fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
         }) => Some(format!("toset({})", expr(list))),
         _ => None,
     };
-    let mut block = Block::with_meta(connection.provider.as_ref(), for_each);
+    let mut block = Block::with_meta(connection, for_each);
     block.attribute("security_group_id", expr(rule.group));
     match (&rule.peer, resource.address) {
         (Peer::Group(peer), _) => block.attribute("referenced_security_group_id", expr(peer)),
@@ -143,6 +157,9 @@ fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
     }
     if let Some(description) = rule.description {
         block.attribute("description", expr(description));
+    }
+    if let Some(region) = &connection.region {
+        block.attribute("region", expr(region));
     }
     if let Some(tags) = &connection.tags {
         block.attribute("tags", expr(tags));
@@ -233,11 +250,14 @@ struct Block<'a> {
 }
 
 impl<'a> Block<'a> {
-    /// A block that starts with its meta-arguments (`provider`, `for_each`), set apart by a
-    /// blank line as Terraform's style guide puts them.
-    fn with_meta(provider: Option<&'a Expr>, for_each: Option<String>) -> Block<'a> {
+    /// A block that starts with its meta-arguments (`count`, `provider`, `for_each`), set
+    /// apart by a blank line as Terraform's style guide puts them.
+    fn with_meta(connection: &'a Connection, for_each: Option<String>) -> Block<'a> {
         let mut block = Block::default();
-        if let Some(provider) = provider {
+        if let Some(count) = connection.enabled.count() {
+            block.attribute("count", format_value(&count, 2));
+        }
+        if let Some(provider) = &connection.provider {
             block.attribute("provider", expr(provider));
         }
         if let Some(for_each) = for_each {

@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{
-    AddressList, CidrKind, Connection, Endpoint, Expr, Items, Port, Ports, Protocol, squeeze,
+    AddressList, CidrKind, Connection, Enabled, Endpoint, Expr, Items, Port, Ports, Protocol,
+    squeeze,
 };
 use crate::generate::parse::{Field, Literal, RawConnection, Value};
 use crate::schema::KNOWN_KEYS;
@@ -181,7 +182,28 @@ impl Checker<'_> {
         if let (Some(tags), Style::SecurityGroupRule) = (fields.get("tags"), self.style) {
             self.report(Problem::UnsupportedKey("tags"), tags.key_span.clone());
         }
-        let provider = get("provider").map(|value| self.provider(value));
+        let provider = get("provider").and_then(|value| self.provider(value));
+        let enabled = self.enabled(get("enabled"));
+        let depends_on = get("depends_on").and_then(|value| self.depends_on(value));
+        let timeout_create = fields
+            .get("timeouts")
+            .and_then(|field| self.timeouts(field));
+        let region = get("region").map(expr);
+        if let (Some(Enabled::When(_) | Enabled::Never), Style::VpcSecurityGroupRule) =
+            (&enabled, self.style)
+            && [&source, &target].iter().any(|side| {
+                matches!(
+                    side,
+                    Some(Endpoint::Addresses(AddressList {
+                        items: Items::Expr(_),
+                        ..
+                    }))
+                )
+            })
+        {
+            let span = fields["enabled"].key_span.clone();
+            self.report(Problem::EnabledWithForEach, span);
+        }
 
         if self.errors.len() > errors_before {
             return None;
@@ -197,6 +219,10 @@ impl Checker<'_> {
             egress_description,
             provider,
             tags: tags.map(expr),
+            enabled: enabled?,
+            depends_on,
+            timeout_create,
+            region,
         })
     }
 
@@ -566,17 +592,154 @@ impl Checker<'_> {
         }
     }
 
-    /// `provider = aws.eu`; a quoted `"aws.eu"` is accepted and written unquoted, as the
-    /// meta-argument requires.
-    fn provider(&mut self, value: &Value) -> Expr {
+    /// `provider = "aws.eu"`, written unquoted as the meta-argument requires. Quoted because
+    /// Terraform evaluates `locals`: a bare `aws.eu` there is a reference to an undeclared
+    /// resource, and `terraform validate` fails.
+    fn provider(&mut self, value: &Value) -> Option<Expr> {
         match &value.literal {
-            Some(Literal::String(text)) => Expr {
+            Some(Literal::String(text)) if is_provider_reference(text) => Some(Expr {
                 text: text.clone(),
                 span: value.span.clone(),
-            },
-            _ => expr(value),
+            }),
+            Some(Literal::String(text)) => {
+                self.report(Problem::BadProvider(text.clone()), value.span.clone());
+                None
+            }
+            None if is_provider_reference(&squeeze(&value.text)) => {
+                self.report(
+                    Problem::BareProvider(squeeze(&value.text)),
+                    value.span.clone(),
+                );
+                None
+            }
+            _ => {
+                self.report(
+                    Problem::WrongType {
+                        key: "provider",
+                        expected: "a quoted provider reference, e.g. \"aws.eu\"",
+                    },
+                    value.span.clone(),
+                );
+                None
+            }
         }
     }
+
+    /// `enabled`: a literal bool is decided here; an expression becomes the rules' `count`.
+    /// `None` after an error.
+    fn enabled(&mut self, value: Option<&Value>) -> Option<Enabled> {
+        let Some(value) = value else {
+            return Some(Enabled::Always);
+        };
+        match value.literal {
+            Some(Literal::Bool(true)) => Some(Enabled::Always),
+            Some(Literal::Bool(false)) => Some(Enabled::Never),
+            None => Some(Enabled::When(expr(value))),
+            Some(_) => {
+                self.report(
+                    Problem::WrongType {
+                        key: "enabled",
+                        expected: "true, false or a bool expression",
+                    },
+                    value.span.clone(),
+                );
+                None
+            }
+        }
+    }
+
+    /// `depends_on = [aws_iam_role.x, module.y]`: a literal list of references, as the
+    /// meta-argument requires; copied as it is.
+    fn depends_on(&mut self, value: &Value) -> Option<Expr> {
+        let ok = match &value.literal {
+            Some(Literal::List(items)) => items
+                .iter()
+                .all(|item| item.literal.is_none() && is_reference(&squeeze(&item.text))),
+            _ => false,
+        };
+        if ok {
+            Some(expr(value))
+        } else {
+            self.report(
+                Problem::WrongType {
+                    key: "depends_on",
+                    expected: "a list of references, e.g. [aws_iam_role.x, module.y]",
+                },
+                value.span.clone(),
+            );
+            None
+        }
+    }
+
+    /// `timeouts = { create = "5m" }`: `aws_security_group_rule`'s `timeouts` block, whose one
+    /// operation is `create`.
+    fn timeouts(&mut self, field: &Field) -> Option<Expr> {
+        if self.style == Style::VpcSecurityGroupRule {
+            self.report(Problem::TimeoutsNeedDefaultStyle, field.key_span.clone());
+            return None;
+        }
+        let value = &field.value;
+        let create = object_items(&value.text).and_then(|items| match items.as_slice() {
+            [(key, create)] if key == "create" => Some(create.clone()),
+            _ => None,
+        });
+        match create {
+            Some(text) => Some(Expr {
+                text,
+                span: value.span.clone(),
+            }),
+            None => {
+                self.report(
+                    Problem::WrongType {
+                        key: "timeouts",
+                        expected: "an object with one key, e.g. { create = \"5m\" }",
+                    },
+                    value.span.clone(),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// `aws`, `aws.eu`, `aws.core-vpc`: a provider configuration's local name and alias.
+fn is_provider_reference(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let name_ok = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_alphabetic())
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let name = parts.next().is_some_and(name_ok);
+    let alias = parts.next().is_none_or(name_ok);
+    name && alias && parts.next().is_none()
+}
+
+/// A static reference as `depends_on` takes it: `aws_iam_role.x`, `module.y`,
+/// `aws_instance.z[0]`, without calls or operators.
+fn is_reference(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && text.contains('.')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.[]\"".contains(c))
+}
+
+/// The `key = value` items of an object literal's text, each value as its text; `None` when
+/// the text is not an object literal with literal keys. Read by the syntax layer.
+fn object_items(text: &str) -> Option<Vec<(String, String)>> {
+    let wrapped = format!("x = {text}\n");
+    let body = crate::syntax::parse(&wrapped).ok()?;
+    let value = &body.attribute("x")?.value;
+    value
+        .object()?
+        .iter()
+        .map(|item| {
+            let key = item.key.as_str()?.to_string();
+            Some((key, wrapped[item.value.span.clone()].to_string()))
+        })
+        .collect()
 }
 
 /// Whether a single value (`"8000-9000"`) gave two different ends.

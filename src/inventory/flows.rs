@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use crate::config::ConfigFinder;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::discover::{self, Module};
+use crate::generate::discover::Module;
+use crate::generate::source::Source;
 use crate::schema::IngressKind;
 use rayon::prelude::*;
 
@@ -68,6 +69,133 @@ impl Endpoint {
             Endpoint::Address { value, .. } => value.clone(),
         }
     }
+}
+
+/// One group, however a rule references it: `aws_security_group.x.id`, `x[0].id`,
+/// `x[count.index].id`, `x["key"].id`, `x[*].id`, `x.*.id[0]`, `one(x[*].id)`,
+/// `element(x.*.id, 0)` and `tolist(x[*].id)[0]` are all `aws_security_group.x.id`, the
+/// declared resource (a `count` or `for_each` group is one declaration, drawn as one node;
+/// which instance an index picks is known only at plan time). The same for data sources
+/// (`data.aws_security_group.x`); any other expression is left as it is.
+pub fn group_key(expr: &str) -> String {
+    let mut inner = expr;
+    loop {
+        let unwrapped = ["one(", "element(", "tolist(", "toset(", "sort("]
+            .iter()
+            .find_map(|function| inner.strip_prefix(function))
+            .and_then(|rest| first_argument(rest))
+            .or_else(|| strip_indexes(inner).filter(|rest| *rest != inner));
+        match unwrapped {
+            Some(next) => inner = next,
+            None => break,
+        }
+    }
+    resource_id(inner).unwrap_or_else(|| expr.to_string())
+}
+
+/// [`group_key`] of a group expression of `rule`, where `each.value` is an element of the
+/// rule's `for_each` (`for_each = aws_security_group.workers` makes `each.value.id` that group).
+fn rule_group_key(rule: &DeclaredRule, expr: &str) -> String {
+    if let (Some(rest), Some(for_each)) = (expr.strip_prefix("each.value"), &rule.for_each) {
+        let key = group_key(&format!("{for_each}{rest}"));
+        if key.ends_with(".id") && key.contains("aws_security_group.") {
+            return key;
+        }
+    }
+    group_key(expr)
+}
+
+/// `f(a, b)` without its `f(`: `a`, when the call is the whole expression.
+fn first_argument(rest: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut end_of_first = None;
+    for (at, c) in rest.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                return (at + 1 == rest.len()).then(|| &rest[..end_of_first.unwrap_or(at)]);
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 && end_of_first.is_none() => end_of_first = Some(at),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The expression without trailing `[...]` indexes (`tolist(x)[0]` → `tolist(x)`), or `None`
+/// when it has none.
+fn strip_indexes(expr: &str) -> Option<&str> {
+    let mut rest = expr;
+    while rest.ends_with(']') {
+        rest = &rest[..open_bracket(rest)?];
+    }
+    (rest.len() < expr.len()).then_some(rest)
+}
+
+/// Where the `[` that the final `]` closes is.
+fn open_bracket(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices().rev() {
+        match c {
+            ']' => depth += 1,
+            '[' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `aws_security_group.NAME` (or `data.aws_security_group.NAME`), then any indexes and
+/// splats, then `.id`: the canonical `….NAME.id`.
+fn resource_id(expr: &str) -> Option<String> {
+    let (prefix, rest) = ["aws_security_group.", "data.aws_security_group."]
+        .iter()
+        .find_map(|prefix| Some((*prefix, expr.strip_prefix(prefix)?)))?;
+    let name_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    let (name, mut rest) = rest.split_at(name_end);
+    if name.is_empty() {
+        return None;
+    }
+    loop {
+        if let Some(after) = rest.strip_prefix(".*") {
+            rest = after;
+        } else if rest.starts_with('[') {
+            let close = closing_bracket(rest)?;
+            rest = &rest[close + 1..];
+        } else {
+            break;
+        }
+    }
+    (rest == ".id").then(|| format!("{prefix}{name}.id"))
+}
+
+/// Where the `]` that closes the leading `[` is.
+fn closing_bracket(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A group's id expression as a reader knows the group: `aws_security_group.web.id` →
@@ -388,18 +516,27 @@ impl Analysis {
 /// to nothing). A file that cannot be read is reported and costs only itself: the rest of its
 /// module is analysed.
 pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagnostic>) {
-    let (modules, mut errors) = discover::discover(paths, cwd);
+    analyse_source(&Source::Disk, paths, cwd)
+}
+
+/// [`analyse_paths`], over the files of `source` (the work tree, or a tree read from git).
+pub fn analyse_source(
+    source: &Source,
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> (Vec<Analysis>, Vec<Diagnostic>) {
+    let (modules, mut errors) = source.discover(paths, cwd);
     let mut configs = ConfigFinder::new(cwd);
     let configs: Vec<_> = modules
         .iter()
-        .map(|module| configs.config_for(&module.dir))
+        .map(|module| configs.config_in(&module.dir, source))
         .collect();
     let read: Vec<_> = modules
         .par_iter()
         .zip(configs.into_par_iter())
         .map(|(module, config)| match config {
             Ok(config) => {
-                let (model, errors) = inventory::read_lenient(module, &config);
+                let (model, errors) = inventory::read_lenient(source, module, &config);
                 (Some(analyse(module, model)), errors)
             }
             Err(error) => (None, vec![error]),
@@ -537,18 +674,19 @@ impl Half {
 fn halves(rules: &[DeclaredRule]) -> Vec<Half> {
     let mut halves = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
+        let group = rule_group_key(rule, &rule.group);
         for peer in &rule.peers {
             let peer = match peer {
-                RulePeer::Group(peer) => Some(peer.clone()),
-                RulePeer::SelfGroup => Some(rule.group.clone()),
+                RulePeer::Group(peer) => Some(rule_group_key(rule, peer)),
+                RulePeer::SelfGroup => Some(group.clone()),
                 RulePeer::Address { value, .. } if INTERNET.contains(&value.as_str()) => None,
                 RulePeer::Address { .. } => continue,
             };
             halves.push(Half {
                 rule: index,
                 direction: rule.direction,
-                exempt: peer.as_ref() == Some(&rule.group) || rule.repeated,
-                group: rule.group.clone(),
+                exempt: peer.as_ref() == Some(&group) || rule.repeated,
+                group: group.clone(),
                 peer,
                 traffic: Traffic::of(rule),
             });
@@ -636,7 +774,7 @@ fn address_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
                 kind: *kind,
                 value: value.clone(),
             };
-            let group = Endpoint::Group(rule.group.clone());
+            let group = Endpoint::Group(rule_group_key(rule, &rule.group));
             let open = INTERNET.contains(&value.as_str());
             let traffic = Traffic::of(rule);
             let (source, target, finding) = match rule.direction {
@@ -670,10 +808,9 @@ fn mixed_groups(model: &ModuleModel) -> Vec<MixedGroup> {
             continue;
         }
         let id = format!("{}.id", group.address);
-        let separate = model
-            .rules
-            .iter()
-            .position(|rule| rule.group == id && !matches!(rule.origin, Origin::Inline { .. }));
+        let separate = model.rules.iter().position(|rule| {
+            group_key(&rule.group) == id && !matches!(rule.origin, Origin::Inline { .. })
+        });
         if let Some(separate_rule) = separate {
             mixed.push(MixedGroup {
                 group: index,
@@ -739,6 +876,39 @@ mod tests {
         assert!(!wanted.covered_by([&low, &udp]));
         assert!(!wanted.covered_by([&traffic("tcp", "8000", "8048"), &high]));
         assert!(!wanted.covered_by([]));
+    }
+
+    #[test]
+    fn a_group_is_one_key_however_it_is_referenced() {
+        let web = "aws_security_group.web.id";
+        for expr in [
+            "aws_security_group.web.id",
+            "aws_security_group.web[0].id",
+            "aws_security_group.web[count.index].id",
+            "aws_security_group.web[\"a\"].id",
+            "aws_security_group.web[each.key].id",
+            "aws_security_group.web[*].id[0]",
+            "aws_security_group.web.*.id[0]",
+            "one(aws_security_group.web[*].id)",
+            "element(aws_security_group.web.*.id,count.index)",
+            "tolist(aws_security_group.web[*].id)[0]",
+        ] {
+            assert_eq!(group_key(expr), web, "{expr}");
+        }
+        assert_eq!(
+            group_key("data.aws_security_group.shared[0].id"),
+            "data.aws_security_group.shared.id"
+        );
+        for other in [
+            "module.db.security_group_id",
+            "var.sg_id",
+            "aws_security_group.web.arn",
+            "aws_security_group.web[0].name",
+            "coalesce(var.a,aws_security_group.web.id)",
+            "aws_security_group_rule.x.id",
+        ] {
+            assert_eq!(group_key(other), other);
+        }
     }
 
     #[test]

@@ -13,11 +13,12 @@ use memchr::memmem::Finder;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::connection::{CidrKind, Direction, Items, Peer, Protocol, squeeze};
+use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
 use crate::generate::discover::Module;
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
 use crate::generate::parse::{self, LOCAL_NAME, Literal, Value};
+use crate::generate::source::Source;
 use crate::syntax::{Block, Body};
 
 /// Everything a module declares about its security-group rules.
@@ -82,6 +83,8 @@ pub struct DeclaredRule {
     pub description: Option<String>,
     /// Declared with `count` or `for_each`: one declaration, several rules.
     pub repeated: bool,
+    /// The `for_each` expression's text, layout squeezed out, for reading `each.value`.
+    pub for_each: Option<String>,
     pub file: Arc<SourceFile>,
     pub span: Range<usize>,
     /// The whole declaration (resource block, inline block or connection object), for the
@@ -116,7 +119,16 @@ fn can_matter(bytes: &[u8]) -> bool {
 
 /// Reads every rule a module declares: from each source file that can hold one.
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
-    match read_lenient(module, config) {
+    read_from(&Source::Disk, module, config)
+}
+
+/// [`read`], from the files of `source` (the work tree, or a tree read from git).
+pub fn read_from(
+    source: &Source,
+    module: &Module,
+    config: &Config,
+) -> Result<ModuleModel, Vec<Diagnostic>> {
+    match read_lenient(source, module, config) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
     }
@@ -124,19 +136,17 @@ pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnos
 
 /// Reads what can be read: a file that cannot be read or parsed costs only itself (its
 /// errors are returned beside the model, which is then not [`ModuleModel::complete`]).
-pub fn read_lenient(module: &Module, config: &Config) -> (ModuleModel, Vec<Diagnostic>) {
+pub fn read_lenient(
+    source: &Source,
+    module: &Module,
+    config: &Config,
+) -> (ModuleModel, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
-        let file = match std::fs::read(path) {
+        let file = match source.read(path) {
             Ok(bytes) if !can_matter(&bytes) => continue,
-            Ok(bytes) => match SourceFile::decode(path, bytes) {
-                Some(file) => Arc::new(file),
-                None => {
-                    errors.push(Diagnostic::file(Problem::NotUtf8, path));
-                    continue;
-                }
-            },
+            Ok(bytes) => Arc::new(SourceFile::decode(path, bytes)),
             Err(error) => {
                 errors.push(Diagnostic::file(
                     Problem::ReadFailed(error.to_string()),
@@ -221,6 +231,10 @@ pub fn read_lenient(module: &Module, config: &Config) -> (ModuleModel, Vec<Diagn
 fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<DeclaredRule> {
     let mut rules = Vec::new();
     for connection in named {
+        // `enabled = false`: written with `count = 0`, so no rule exists.
+        if matches!(connection.connection.enabled, Enabled::Never) {
+            continue;
+        }
         for rule in connection.connection.rules() {
             let peers = match rule.peer {
                 Peer::Group(group) => vec![RulePeer::Group(squeeze(&group.text))],
@@ -251,7 +265,9 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 from_port: c.ports.from.to_string(),
                 to_port: c.ports.to.to_string(),
                 description: rule.description.map(|d| d.text.clone()),
-                repeated: false,
+                // `enabled = <expr>` is a `count`, as for a hand-written rule.
+                repeated: matches!(c.enabled, Enabled::When(_)),
+                for_each: None,
                 file: Arc::clone(file),
                 span: c.span.clone(),
                 block_span: c.span.clone(),
@@ -281,9 +297,11 @@ impl BlockReader<'_> {
         self.block.header_span()
     }
 
+    /// An argument's value; `key = null` is an argument not set, as Terraform reads it.
     fn get(&self, body: &Body, key: &str) -> Option<Value> {
         body.attribute(key)
             .map(|attribute| parse::value(self.file, &attribute.value))
+            .filter(|value| value.literal != Some(Literal::Null))
     }
 
     fn repeated(&self) -> bool {
@@ -312,6 +330,9 @@ impl BlockReader<'_> {
             to_port: text("to_port").unwrap_or_default(),
             description: self.get(body, "description").map(|value| value.text),
             repeated: self.repeated(),
+            for_each: self
+                .get(&self.block.body, "for_each")
+                .map(|value| squeeze(&value.text)),
             file: Arc::clone(self.file),
             span: self.header_span(),
             block_span: self.block.span.clone(),

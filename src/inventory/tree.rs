@@ -543,7 +543,7 @@ impl<'a> Tree<'a> {
             }
             let entry = self.extra.entry(path.clone()).or_insert_with(|| {
                 let bytes = std::fs::read(path).ok()?;
-                let file = Arc::new(SourceFile::decode(path, bytes)?);
+                let file = Arc::new(SourceFile::decode(path, bytes));
                 let body = parse::parse_body(&file).ok()?;
                 Some((file, body))
             });

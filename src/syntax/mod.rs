@@ -11,5 +11,12 @@ pub use tree::{Attribute, Block, Body, Expr, ExprKind, Ident, Label, ObjectItem,
 /// Parses a whole `.tf`/`.tofu` file as Terraform does; the first error where Terraform
 /// reports one.
 pub fn parse(text: &str) -> Result<Body, SyntaxError> {
-    parser::parse(text)
+    parser::parse(text, &[])
+}
+
+/// [`parse`] for a file some of whose bytes were not UTF-8 (read as `?`, at the offsets
+/// given): Terraform accepts them in comments, and reports "Invalid character encoding"
+/// anywhere else.
+pub fn parse_with_invalid_utf8(text: &str, invalid_utf8: &[usize]) -> Result<Body, SyntaxError> {
+    parser::parse(text, invalid_utf8)
 }

@@ -38,15 +38,31 @@ pub enum ErrorKind {
 
 type Parsed<T> = Result<T, SyntaxError>;
 
-/// Parses a whole file.
-pub fn parse(text: &str) -> Parsed<Body> {
+/// Parses a whole file. `invalid_utf8`: the offsets of bytes that were not UTF-8 (ascending),
+/// which Terraform accepts inside comments only.
+pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<Body> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         depth: 0,
+        comments: Vec::new(),
     };
-    parser.body(None)
+    let parsed = parser.body(None);
+    // The comments are known up to where the parse stopped; an invalid byte outside them,
+    // before that point, is the first error.
+    let stopped = parsed
+        .as_ref()
+        .err()
+        .map_or(text.len(), |error| error.span.start);
+    let outside = invalid_utf8
+        .iter()
+        .copied()
+        .find(|&at| at < stopped && !parser.comments.iter().any(|comment| comment.contains(&at)));
+    match outside {
+        Some(at) => Err(parser.error_at(at, "Invalid character encoding")),
+        None => parsed,
+    }
 }
 
 struct Parser<'a> {
@@ -54,6 +70,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Every comment's span, in order (kept for the bytes that are not UTF-8).
+    comments: Vec<Range<usize>>,
 }
 
 /// Where a template's directives stand: `%{ if }` may take one `%{ else }`.
@@ -140,7 +158,7 @@ impl<'a> Parser<'a> {
                     let Some(end) = memchr::memmem::find(&self.bytes[self.pos + 2..], b"*/") else {
                         return Ok(());
                     };
-                    self.pos += 2 + end + 2;
+                    self.comment(self.pos..self.pos + 2 + end + 2);
                 }
                 _ => return Ok(()),
             }
@@ -154,7 +172,19 @@ impl<'a> Parser<'a> {
         if end > 0 && rest[end - 1] == b'\r' && end < rest.len() {
             end -= 1;
         }
-        self.pos += end;
+        self.comment(self.pos..self.pos + end);
+    }
+
+    /// Skips a comment, noting its span (once: trivia is sometimes skipped twice).
+    fn comment(&mut self, span: Range<usize>) {
+        if self
+            .comments
+            .last()
+            .is_none_or(|last| last.start < span.start)
+        {
+            self.comments.push(span.clone());
+        }
+        self.pos = span.end;
     }
 
     fn char_here(&self) -> Option<char> {
@@ -340,7 +370,7 @@ impl<'a> Parser<'a> {
             return Ok(condition);
         }
         self.pos += 1;
-        self.expr(newlines)?;
+        let then = self.expr(newlines)?;
         self.skip(newlines)?;
         if self.peek() != Some(b':') {
             return Err(self.unexpected("Missing false expression in conditional"));
@@ -349,7 +379,7 @@ impl<'a> Parser<'a> {
         let otherwise = self.expr(newlines)?;
         Ok(Expr {
             span: condition.span.start..otherwise.span.end,
-            kind: ExprKind::Conditional,
+            kind: ExprKind::Conditional(Box::new([condition, then, otherwise])),
         })
     }
 
@@ -434,6 +464,7 @@ impl<'a> Parser<'a> {
             }
             Some(b'[') => self.tuple()?,
             Some(b'{') => self.object()?,
+            None => return Err(self.error("Missing expression")),
             _ => match self.ident() {
                 Some(name) => self.named(name, newlines)?,
                 None => return Err(self.unexpected("Invalid expression")),
@@ -547,16 +578,28 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some(b'.') if self.at(1) != Some(b'.') => {
                     self.pos += 1;
+                    // `var. name` and, where newlines are ignored, `var.` at a line's end.
+                    self.skip(newlines)?;
                     match self.peek() {
                         Some(b'*') => self.pos += 1,
                         Some(b'0'..=b'9') => {
+                            // A legacy index is a number token: `a.0`, `a.5e3`; `a.0.1` is `a`
+                            // and the number `0.1`, which Terraform refuses.
                             while matches!(self.peek(), Some(b'0'..=b'9')) {
                                 self.pos += 1;
                             }
-                            // Terraform reads `a.0.1` as `a` and the number `0.1`.
                             if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9'))
                             {
                                 return Err(self.error("Invalid legacy index syntax"));
+                            }
+                            let sign = usize::from(matches!(self.at(1), Some(b'+' | b'-')));
+                            if matches!(self.peek(), Some(b'e' | b'E'))
+                                && matches!(self.at(1 + sign), Some(b'0'..=b'9'))
+                            {
+                                self.pos += 1 + sign;
+                                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                                    self.pos += 1;
+                                }
                             }
                         }
                         _ => {
@@ -567,7 +610,6 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Some(b'[') => {
-                    let open = self.pos;
                     self.pos += 1;
                     self.skip(true)?;
                     if self.peek() == Some(b'*') {
@@ -576,11 +618,13 @@ impl<'a> Parser<'a> {
                         self.expr(true)?;
                     }
                     self.skip(true)?;
-                    match self.peek() {
-                        Some(b']') => self.pos += 1,
-                        None => return Err(self.error_at(open, "Unclosed index brackets")),
-                        Some(_) => return Err(self.unexpected("Missing close bracket on index")),
+                    if self.peek() != Some(b']') {
+                        // Terraform reports it where its recovery stops: at the `]` that
+                        // closes the index, or the end of the file.
+                        let at = self.closing(b']');
+                        return Err(self.error_at(at, "Missing close bracket on index"));
                     }
+                    self.pos += 1;
                 }
                 _ => {
                     self.pos = before;
@@ -599,6 +643,37 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Where `close` closes what is open here, brackets nested inside (and strings and
+    /// comments) skipped; the end of the file if nothing does. Only for locating an error.
+    fn closing(&self, close: u8) -> usize {
+        let mut depth = 0usize;
+        let mut at = self.pos;
+        while at < self.bytes.len() {
+            match self.bytes[at] {
+                b'"' => {
+                    at += 1;
+                    while at < self.bytes.len() && !matches!(self.bytes[at], b'"' | b'\n') {
+                        at += if self.bytes[at] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'#' => {
+                    at = memchr::memchr(b'\n', &self.bytes[at..])
+                        .map_or(self.bytes.len(), |end| at + end);
+                }
+                b'(' | b'[' | b'{' => depth += 1,
+                byte @ (b')' | b']' | b'}') => {
+                    if depth == 0 {
+                        return if byte == close { at } else { self.bytes.len() };
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        self.bytes.len()
+    }
+
     fn tuple(&mut self) -> Parsed<Expr> {
         let open = self.pos;
         self.pos += 1;
@@ -609,10 +684,9 @@ impl<'a> Parser<'a> {
         let mut elements = Vec::new();
         loop {
             self.skip(true)?;
-            match self.peek() {
-                Some(b']') => break,
-                None => return Err(self.unterminated(open)),
-                _ => {}
+            // At the end of the file here, Terraform misses an expression.
+            if self.peek() == Some(b']') {
+                break;
             }
             elements.push(self.expr(true)?);
             self.skip(true)?;
@@ -649,10 +723,9 @@ impl<'a> Parser<'a> {
         let mut items = Vec::new();
         loop {
             self.skip(true)?;
-            match self.peek() {
-                Some(b'}') => break,
-                None => return Err(self.unterminated(open)),
-                _ => {}
+            // At the end of the file here, Terraform misses an expression.
+            if self.peek() == Some(b'}') {
+                break;
             }
             let key_expr = self.expr(false)?;
             let key = match key_expr.kind {
@@ -741,8 +814,7 @@ impl<'a> Parser<'a> {
         }
         match self.peek() {
             Some(byte) if byte == close => {}
-            None => return Err(self.unterminated(open)),
-            Some(_) => return Err(self.unexpected(INVALID)),
+            _ => return Err(self.unexpected(INVALID)),
         }
         self.pos += 1;
         Ok(Expr {
@@ -766,7 +838,9 @@ impl<'a> Parser<'a> {
             match byte {
                 b'"' => break,
                 // A carriage return too, even one that ends no line.
-                b'\n' | b'\r' => return Err(self.error_at(start, "Invalid multi-line string")),
+                // Where the line ends, which may be lines below the quote (a comment inside
+                // an interpolation), as Terraform reports it.
+                b'\n' | b'\r' => return Err(self.error("Invalid multi-line string")),
                 b'\\' => {
                     let decoded = self.escape()?;
                     if let Some(literal) = literal.as_mut() {

@@ -116,7 +116,8 @@ pub enum ExprKind {
     For,
     /// A unary or binary operation.
     Operation,
-    Conditional,
+    /// `condition ? then : otherwise`, its three parts.
+    Conditional(Box<[Expr; 3]>),
 }
 
 /// One `key = value` of an object. A key given twice stays twice, in order: Terraform takes

@@ -1,0 +1,372 @@
+//! `--since REV`: what a change does to the flows AWS allows, and which findings it
+//! introduces. The tree at REV is read from git's objects ([`read_revision`]) and the work
+//! tree as it is, both through the same analysis ([`flows::analyse_source`]); flows are then
+//! compared as connections (ends, protocol, ports, whether both halves allow it), never as
+//! the resources that declare them, so moving a hand-written pair into `mutual_rules`, or
+//! renaming a rule, changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Diagnostic;
+use crate::generate::connection::{CidrKind, Direction};
+use crate::generate::source::{Source, read_revision};
+use crate::inventory::flows::{self, Analysis, Endpoint, Flow, FlowFinding, Traffic};
+
+/// Both sides of a change, analysed.
+pub struct Sides {
+    pub rev: String,
+    pub before: Vec<Analysis>,
+    pub after: Vec<Analysis>,
+    /// Errors reading the tree at REV (its modules with errors are left out).
+    pub errors_before: Vec<Diagnostic>,
+    /// Errors reading the work tree.
+    pub errors_after: Vec<Diagnostic>,
+}
+
+impl Sides {
+    /// Reads the tree at `rev` and the work tree, under the same `paths`.
+    pub fn read(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<Sides, Diagnostic> {
+        let old = read_revision(rev, cwd)?;
+        let (before, errors_before) = flows::analyse_source(&old, paths, cwd);
+        let (after, errors_after) = flows::analyse_source(&Source::Disk, paths, cwd);
+        Ok(Sides {
+            rev: rev.to_string(),
+            before,
+            after,
+            errors_before,
+            errors_after,
+        })
+    }
+
+    /// The findings of the work tree that the tree at REV does not have: the same kind, in
+    /// the same module, about the same groups and traffic (where it is declared, and by which
+    /// resource, does not matter). Counted: a second identical finding is new.
+    pub fn new_findings(&self) -> Vec<Diagnostic> {
+        let mut known: BTreeMap<(PathBuf, &'static str, String), usize> = BTreeMap::new();
+        for analysis in &self.before {
+            for finding in analysis.findings() {
+                *known.entry(finding_key(analysis, &finding)).or_default() += 1;
+            }
+        }
+        let mut new = Vec::new();
+        for analysis in &self.after {
+            for finding in analysis.findings() {
+                match known.get_mut(&finding_key(analysis, &finding)) {
+                    Some(count) if *count > 0 => *count -= 1,
+                    _ => new.push(finding),
+                }
+            }
+        }
+        new
+    }
+}
+
+fn finding_key(analysis: &Analysis, finding: &Diagnostic) -> (PathBuf, &'static str, String) {
+    (
+        analysis.dir.clone(),
+        finding.problem.code(),
+        finding.problem.to_string(),
+    )
+}
+
+/// What AWS allows between two ends: the connection, not the rules that write it. A
+/// half-open flow allows nothing, and is a connection of its own (what it lacks is part of
+/// it), so completing or breaking a pair is a change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Connection {
+    pub source: Endpoint,
+    pub target: Endpoint,
+    pub traffic: Traffic,
+    pub missing: Option<Direction>,
+}
+
+impl Connection {
+    pub fn of(flow: &Flow) -> Connection {
+        Connection {
+            source: flow.source.clone(),
+            target: flow.target.clone(),
+            traffic: flow.traffic.clone(),
+            missing: match flow.finding {
+                Some(FlowFinding::HalfOpen { missing, .. }) => Some(missing),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// How a connection changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Added,
+    Removed,
+    /// Between the same ends, what is allowed now covers all that was, and more.
+    Widened,
+    /// Between the same ends, what was allowed covers all that is now.
+    Narrowed,
+    /// Between the same ends, something else; or the same traffic to another address.
+    Changed,
+    /// Shown for context only.
+    Unchanged,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Added => "added",
+            Kind::Removed => "removed",
+            Kind::Widened => "widened",
+            Kind::Narrowed => "narrowed",
+            Kind::Changed => "changed",
+            Kind::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One edge of the picture of a change: a flow of the work tree (or, removed, of REV).
+#[derive(Clone)]
+pub struct Delta<'a> {
+    pub kind: Kind,
+    /// The flow drawn: the work tree's, or REV's when removed.
+    pub flow: &'a Flow,
+    pub analysis: &'a Analysis,
+    /// For widened, narrowed and changed edges: what was allowed (traffic labels), or the
+    /// address the same traffic went to.
+    pub before: Vec<String>,
+    /// For widened, narrowed and changed edges between the same ends: every label allowed
+    /// now (the drawn flow is the first).
+    pub after: Vec<String>,
+    /// `before` and `after` are the address at the far end, not the traffic.
+    pub peer: bool,
+}
+
+/// A module's change: its edges, and the work tree's analysis (or REV's, for a module gone).
+pub struct ModuleDelta<'a> {
+    pub dir: PathBuf,
+    pub deltas: Vec<Delta<'a>>,
+    /// The unchanged connections of the work tree, for `--context` and `--focus`.
+    pub unchanged: Vec<Delta<'a>>,
+}
+
+/// Every module's change, in directory order; modules with no change are kept (with their
+/// unchanged flows) so that `--focus` can draw a group that did not change.
+pub fn compare<'a>(before: &'a [Analysis], after: &'a [Analysis]) -> Vec<ModuleDelta<'a>> {
+    let mut dirs: BTreeMap<&Path, (Option<&Analysis>, Option<&Analysis>)> = BTreeMap::new();
+    for analysis in before {
+        dirs.entry(&analysis.dir).or_default().0 = Some(analysis);
+    }
+    for analysis in after {
+        dirs.entry(&analysis.dir).or_default().1 = Some(analysis);
+    }
+    dirs.into_iter()
+        .map(|(dir, (old, new))| compare_module(dir, old, new))
+        .collect()
+}
+
+/// Each connection once, with the first flow that declares it.
+fn connections(analysis: Option<&Analysis>) -> BTreeMap<Connection, (&Flow, &Analysis)> {
+    let mut map = BTreeMap::new();
+    if let Some(analysis) = analysis {
+        for flow in &analysis.flows {
+            map.entry(Connection::of(flow)).or_insert((flow, analysis));
+        }
+    }
+    map
+}
+
+fn compare_module<'a>(
+    dir: &Path,
+    old: Option<&'a Analysis>,
+    new: Option<&'a Analysis>,
+) -> ModuleDelta<'a> {
+    let old = connections(old);
+    let new = connections(new);
+    let delta = |kind, (flow, analysis): (&'a Flow, &'a Analysis)| Delta {
+        kind,
+        flow,
+        analysis,
+        before: Vec::new(),
+        after: Vec::new(),
+        peer: false,
+    };
+    let unchanged: Vec<Delta> = new
+        .iter()
+        .filter(|(connection, _)| old.contains_key(*connection))
+        .map(|(_, &found)| delta(Kind::Unchanged, found))
+        .collect();
+    let removed: Vec<(&Connection, (&Flow, &Analysis))> = old
+        .iter()
+        .filter(|(connection, _)| !new.contains_key(*connection))
+        .map(|(connection, &found)| (connection, found))
+        .collect();
+    let added: Vec<(&Connection, (&Flow, &Analysis))> = new
+        .iter()
+        .filter(|(connection, _)| !old.contains_key(*connection))
+        .map(|(connection, &found)| (connection, found))
+        .collect();
+
+    // Between the same two ends, what was allowed and what is: one edge, from → to.
+    let ends = |connection: &Connection| (connection.source.clone(), connection.target.clone());
+    let removed_ends: BTreeSet<(Endpoint, Endpoint)> = removed
+        .iter()
+        .map(|(connection, _)| ends(connection))
+        .collect();
+    let added_ends: BTreeSet<(Endpoint, Endpoint)> = added
+        .iter()
+        .map(|(connection, _)| ends(connection))
+        .collect();
+    let mut deltas = Vec::new();
+    for pair in removed_ends.intersection(&added_ends) {
+        let was: Vec<&Connection> = removed
+            .iter()
+            .filter(|(connection, _)| ends(connection) == *pair)
+            .map(|(connection, _)| *connection)
+            .collect();
+        let now: Vec<(&Connection, (&Flow, &Analysis))> = added
+            .iter()
+            .filter(|(connection, _)| ends(connection) == *pair)
+            .copied()
+            .collect();
+        let was_traffic: Vec<&Traffic> = was.iter().map(|c| &c.traffic).collect();
+        let now_traffic: Vec<&Traffic> = now.iter().map(|(c, _)| &c.traffic).collect();
+        let allowing =
+            |connections: &[&Connection]| connections.iter().all(|c| c.missing.is_none());
+        let now_connections: Vec<&Connection> = now.iter().map(|(c, _)| *c).collect();
+        let same_state = allowing(&was) == allowing(&now_connections);
+        let wider = was_traffic
+            .iter()
+            .all(|traffic| traffic.covered_by(now_traffic.iter().copied()));
+        let narrower = now_traffic
+            .iter()
+            .all(|traffic| traffic.covered_by(was_traffic.iter().copied()));
+        let kind = match (same_state, wider, narrower) {
+            (true, true, false) => Kind::Widened,
+            (true, false, true) => Kind::Narrowed,
+            _ => Kind::Changed,
+        };
+        deltas.push(Delta {
+            kind,
+            before: was.iter().map(|c| connection_label(c)).collect(),
+            after: now_connections
+                .iter()
+                .map(|c| connection_label(c))
+                .collect(),
+            ..delta(kind, now[0].1)
+        });
+    }
+    let paired = |connection: &Connection| {
+        let pair = ends(connection);
+        removed_ends.contains(&pair) && added_ends.contains(&pair)
+    };
+    let mut removed: Vec<_> = removed.into_iter().filter(|(c, _)| !paired(c)).collect();
+    let mut added: Vec<_> = added.into_iter().filter(|(c, _)| !paired(c)).collect();
+
+    // The same traffic of the same group, to or from another address: the peer changed.
+    let mut index = 0;
+    while index < added.len() {
+        let (now, found) = added[index];
+        let mate = address_side(now).and_then(|side| {
+            removed.iter().position(|(was, _)| {
+                address_side(was).as_ref() == Some(&side)
+                    && was.traffic == now.traffic
+                    && was.missing == now.missing
+            })
+        });
+        let Some(mate) = mate else {
+            index += 1;
+            continue;
+        };
+        let (was, _) = removed.remove(mate);
+        added.remove(index);
+        let was_peer = address_of(was);
+        let now_peer = address_of(now);
+        let kind = if is_internet(&now_peer) && !is_internet(&was_peer) {
+            Kind::Widened
+        } else if is_internet(&was_peer) && !is_internet(&now_peer) {
+            Kind::Narrowed
+        } else {
+            Kind::Changed
+        };
+        deltas.push(Delta {
+            kind,
+            before: vec![was_peer],
+            after: vec![now_peer],
+            peer: true,
+            ..delta(kind, found)
+        });
+    }
+    deltas.extend(
+        added
+            .into_iter()
+            .map(|(_, found)| delta(Kind::Added, found)),
+    );
+    deltas.extend(
+        removed
+            .into_iter()
+            .map(|(_, found)| delta(Kind::Removed, found)),
+    );
+    deltas.sort_by(|a, b| {
+        (&a.flow.source, &a.flow.target, &a.flow.traffic, a.kind).cmp(&(
+            &b.flow.source,
+            &b.flow.target,
+            &b.flow.traffic,
+            b.kind,
+        ))
+    });
+    ModuleDelta {
+        dir: dir.to_path_buf(),
+        deltas,
+        unchanged,
+    }
+}
+
+/// `443/tcp`, with what a half-open connection lacks.
+fn connection_label(connection: &Connection) -> String {
+    let mut label = connection.traffic.label();
+    match connection.missing {
+        Some(Direction::Ingress) => label.push_str(" ⚠ no ingress"),
+        Some(Direction::Egress) => label.push_str(" ⚠ no egress"),
+        None => {}
+    }
+    label
+}
+
+/// For a flow between a group and an address: the group and which way the address is.
+fn address_side(connection: &Connection) -> Option<(Endpoint, bool, CidrKindKey)> {
+    match (&connection.source, &connection.target) {
+        (Endpoint::Group(_), Endpoint::Address { kind, .. }) => {
+            Some((connection.source.clone(), true, CidrKindKey::of(*kind)))
+        }
+        (Endpoint::Address { kind, .. }, Endpoint::Group(_)) => {
+            Some((connection.target.clone(), false, CidrKindKey::of(*kind)))
+        }
+        _ => None,
+    }
+}
+
+/// The address family of a peer, so that an IPv4 peer is never paired with an IPv6 one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CidrKindKey(u8);
+
+impl CidrKindKey {
+    fn of(kind: CidrKind) -> Self {
+        CidrKindKey(match kind {
+            CidrKind::Ipv4 => 4,
+            CidrKind::Ipv6 => 6,
+            CidrKind::PrefixList => 0,
+        })
+    }
+}
+
+fn address_of(connection: &Connection) -> String {
+    match (&connection.source, &connection.target) {
+        (address @ Endpoint::Address { .. }, _) | (_, address @ Endpoint::Address { .. }) => {
+            address.label()
+        }
+        _ => String::new(),
+    }
+}
+
+fn is_internet(address: &str) -> bool {
+    address == "0.0.0.0/0" || address == "::/0"
+}

@@ -1,0 +1,430 @@
+//! `mutualsg suggest`: the connections an environment really makes, from VPC Flow Logs, as
+//! a `mutual_rules` draft, beside the rules the tree already has.
+//!
+//! The trip, one file per stage: [`format`] a line into a record; [`read`] files (gzip,
+//! headers, all cores) into a table of distinct flows, or [`csv`] the table from the
+//! [`athena`] query's result; [`interfaces`] and [`state`] name the addresses' groups;
+//! [`opener`] turns each flow to run from the side that opened it; [`connections`] puts
+//! each on its groups; [`draft`] writes the `mutual_rules`; [`tree`] holds them against the
+//! tree's rules; [`output`] prints the report.
+
+pub mod athena;
+pub mod connections;
+pub mod csv;
+pub mod draft;
+pub mod error;
+pub mod format;
+pub mod interfaces;
+pub mod names;
+pub mod opener;
+pub mod output;
+pub mod read;
+pub mod state;
+pub mod tree;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::ExitStatus;
+use connections::{Connection, UndecidedGroup};
+use error::SuggestError;
+use format::Format;
+use interfaces::Interfaces;
+use names::Namer;
+use opener::Undecided;
+use read::{FlowStats, ReadSummary};
+use state::StateNames;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SuggestFormat {
+    /// The draft and every section of the report, for people.
+    Human,
+    /// The whole report as one JSON object.
+    Json,
+    /// The draft alone: `locals { mutual_rules = [...] }` per module.
+    Hcl,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").args(["flow_logs", "flows_csv"]).multiple(false)))]
+pub struct SuggestArgs {
+    /// A flow-log file (plain or gzip; S3 delivery with its header line, or a CloudWatch
+    /// Logs export) or a directory of them; repeatable.
+    #[arg(long = "flow-logs", value_name = "FILE|DIR")]
+    pub flow_logs: Vec<PathBuf>,
+
+    /// The CSV result of the `--athena-sql` query, instead of --flow-logs.
+    #[arg(long, value_name = "FILE")]
+    pub flows_csv: Option<PathBuf>,
+
+    /// `aws ec2 describe-network-interfaces` JSON: interfaces, their addresses and groups.
+    #[arg(long, value_name = "FILE")]
+    pub interfaces: Vec<PathBuf>,
+
+    /// `terraform show -json` output: names groups by Terraform address instead of id.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// The VPC's CIDR blocks (repeatable): traffic to addresses outside them and outside
+    /// every known interface leaves the VPC. Default: outside every known interface.
+    #[arg(long = "vpc-cidr", value_name = "CIDR")]
+    pub vpc_cidr: Vec<String>,
+
+    /// The format string of files without a header (CloudWatch Logs exports), as in the
+    /// flow log's definition: '${version} ${account-id} ...'. Default: the default format.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+
+    /// Print the Athena (Trino) query that reduces the flow-log table TABLE to what
+    /// --flows-csv reads, and exit (the columns follow --log-format, else the default format).
+    #[arg(long, value_name = "TABLE")]
+    pub athena_sql: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = SuggestFormat::Human)]
+    pub format: SuggestFormat,
+
+    /// Exit 1 when an observed flow would break once egress is closed (needs PATH).
+    #[arg(long)]
+    pub exit_code: bool,
+
+    /// Terraform directories or files: compare with the rules they declare.
+    pub paths: Vec<PathBuf>,
+}
+
+/// Egress leaving the VPC, with the indicators the security practice names.
+#[derive(Debug, Clone, Serialize)]
+pub struct Egress {
+    pub source: String,
+    pub destination: String,
+    pub protocol: String,
+    pub port: Option<u16>,
+    pub action: &'static str,
+    pub records: u64,
+    pub bytes: u64,
+    pub first: String,
+    pub last: String,
+    pub indicator: Option<&'static str>,
+}
+
+/// An observed flow that the tree would not allow once egress is closed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Break {
+    pub source: String,
+    pub target: String,
+    pub traffic: String,
+    pub missing: &'static str,
+    pub records: u64,
+    pub bytes: u64,
+    pub first: String,
+    pub last: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DraftOut {
+    pub module: Option<String>,
+    /// The directory of the tree that declares the module's groups, when PATH was given.
+    pub dir: Option<String>,
+    pub hcl: String,
+    pub connections: Vec<draft::DraftConnection>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub input: ReadSummary,
+    /// Distinct flows (one direction each) in the records.
+    pub flows: usize,
+    /// Connections as opened (client, server, protocol, port), accepted and rejected.
+    pub opened: usize,
+    pub rejected: usize,
+    /// Flows with an end on an interface without groups (NAT gateways, ...).
+    pub without_group: u64,
+    pub drafts: Vec<DraftOut>,
+    pub undecided: Vec<Undecided>,
+    pub undecided_groups: Vec<UndecidedGroup>,
+    /// With PATH only.
+    pub breaks: Option<Vec<Break>>,
+    pub unused_rules: Option<Vec<tree::Unused>>,
+    pub rules_not_judged: Option<usize>,
+    pub egress: Vec<Egress>,
+}
+
+/// IRC (6660–6669, 6697), SMTP (25, 465, 587), DNS (53: the Amazon resolver's queries are
+/// not in flow logs, so a recorded one went to another server).
+fn indicator(protocol: u8, port: Option<u16>) -> Option<&'static str> {
+    match (protocol, port?) {
+        (6, 6660..=6669 | 6697) => Some("IRC"),
+        (6, 25 | 465 | 587) => Some("SMTP"),
+        (6 | 17, 53) => Some("DNS"),
+        _ => None,
+    }
+}
+
+/// The command: reads the inputs, prints the report, returns the exit status.
+pub fn main(args: &SuggestArgs, cwd: &Path, colors: crate::report::Colors) -> ExitStatus {
+    let result = run(args, cwd);
+    output::finish(args, result, colors)
+}
+
+/// What the run found, or the error that stopped it; tree errors are returned beside the
+/// report (the other modules are still compared).
+pub struct Run {
+    pub report: Report,
+    pub namer_hcl: Vec<String>,
+    pub tree_errors: Vec<crate::diagnostics::Diagnostic>,
+}
+
+pub enum Outcome {
+    Sql(String),
+    Report(Box<Run>),
+}
+
+pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
+    let log_format = args
+        .log_format
+        .as_deref()
+        .map(Format::from_log_format)
+        .transpose()
+        .map_err(|message| SuggestError::LogFormat { message })?;
+    if let Some(table) = &args.athena_sql {
+        if !athena::valid_table(table) {
+            return Err(SuggestError::AthenaTable {
+                table: table.clone(),
+            });
+        }
+        let format = log_format.unwrap_or_else(Format::default_v2);
+        return Ok(Outcome::Sql(athena::sql(table, &format)));
+    }
+    if args.flow_logs.is_empty() && args.flows_csv.is_none() {
+        return Err(SuggestError::FlowLogs {
+            message: "give --flow-logs FILE|DIR (or --flows-csv FILE)".to_string(),
+        });
+    }
+    let mut interfaces = Interfaces::default();
+    if args.interfaces.is_empty() {
+        return Err(SuggestError::Interfaces {
+            path: PathBuf::from("--interfaces"),
+            message: "required: the interfaces tell whose addresses the flows are".to_string(),
+        });
+    }
+    for path in &args.interfaces {
+        let text = std::fs::read_to_string(path).map_err(|error| SuggestError::Interfaces {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        interfaces
+            .add_json(&text)
+            .map_err(|message| SuggestError::Interfaces {
+                path: path.clone(),
+                message,
+            })?;
+    }
+    let state = match &args.state {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| SuggestError::State {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+            Some(
+                StateNames::from_json(&text).map_err(|message| SuggestError::State {
+                    path: path.clone(),
+                    message,
+                })?,
+            )
+        }
+        None => None,
+    };
+    let mut vpc = Vec::new();
+    for value in &args.vpc_cidr {
+        vpc.push(tree::network(value).ok_or_else(|| SuggestError::VpcCidr {
+            value: value.clone(),
+        })?);
+    }
+    let table = match &args.flows_csv {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|error| SuggestError::FlowsCsv {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+            let reader = std::io::BufReader::new(file);
+            csv::read(reader, &path.display().to_string(), &interfaces).map_err(|message| {
+                SuggestError::FlowsCsv {
+                    path: path.clone(),
+                    message,
+                }
+            })?
+        }
+        None => {
+            let files = read::expand(&args.flow_logs)
+                .map_err(|message| SuggestError::FlowLogs { message })?;
+            if files.is_empty() {
+                return Err(SuggestError::FlowLogs {
+                    message: "no files in the given directories".to_string(),
+                });
+            }
+            read::read_files(&files, log_format.as_ref(), &interfaces)
+        }
+    };
+    if table.summary.records == 0 && table.summary.nodata == 0 {
+        return Err(SuggestError::NothingRead {
+            files: table.summary.files,
+            malformed: table.summary.malformed,
+        });
+    }
+    let namer = Namer {
+        state: state.as_ref(),
+        interfaces: &interfaces,
+    };
+    let decisions = opener::decide(&table.flows);
+    let mut grouped = connections::group(&decisions.opened, &interfaces);
+    for undecided in &mut grouped.undecided {
+        for candidate in &mut undecided.candidates {
+            *candidate = namer.group(candidate);
+        }
+    }
+    let tree = (!args.paths.is_empty()).then(|| tree::read(&args.paths, cwd, state.as_ref()));
+
+    let accepted = grouped.connections.iter().filter(|(c, _)| c.accepted);
+    let (breaks, drafted): (Option<Vec<Break>>, Vec<(&Connection, &FlowStats)>) = match &tree {
+        Some(tree) => {
+            let mut breaks = Vec::new();
+            let mut drafted = Vec::new();
+            for (connection, stats) in accepted {
+                if let Some(missing) = tree.missing(connection) {
+                    breaks.push(Break {
+                        source: namer.side(&connection.source),
+                        target: namer.side(&connection.target),
+                        traffic: names::traffic_label(
+                            connection.protocol,
+                            connection.port.map(|p| (p, p)),
+                        ),
+                        missing,
+                        records: stats.records,
+                        bytes: stats.bytes,
+                        first: names::time(stats.first),
+                        last: names::time(stats.last),
+                    });
+                    drafted.push((connection, stats));
+                }
+            }
+            (Some(breaks), drafted)
+        }
+        None => (None, accepted.collect()),
+    };
+    let unused = tree.as_ref().map(|tree| {
+        let used = tree.used(grouped.connections.keys());
+        tree.rules
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| !used)
+            .map(|(rule, _)| tree::Unused {
+                path: rule.path.clone(),
+                line: rule.line,
+                origin: rule.origin.clone(),
+                rule: rule.written.clone(),
+            })
+            .collect::<Vec<_>>()
+    });
+
+    let drafts = draft::drafts(drafted, &namer);
+    let mut drafts_out = Vec::new();
+    let mut namer_hcl = Vec::new();
+    for d in drafts {
+        let hcl = draft::render(&d, &namer);
+        namer_hcl.push(hcl.clone());
+        let dir = tree.as_ref().and_then(|tree| {
+            d.connections
+                .iter()
+                .find_map(|c| match (&c.source, &c.target) {
+                    (draft::Peer::Group { id }, _) | (_, draft::Peer::Group { id }) => tree
+                        .owners
+                        .iter()
+                        .find(|(owner, _)| owner == id && namer.module_of(id) == d.module)
+                        .map(|(_, dir)| dir.display().to_string()),
+                    _ => None,
+                })
+        });
+        drafts_out.push(DraftOut {
+            module: d.module,
+            dir,
+            hcl,
+            connections: d.connections,
+        });
+    }
+
+    let egress = egress(&decisions.opened, &interfaces, &vpc, &namer);
+    let rejected = decisions.opened.keys().filter(|o| !o.accepted).count();
+    let (rules_not_judged, tree_errors) = match tree {
+        Some(tree) => (Some(tree.not_judged), tree.errors),
+        None => (None, Vec::new()),
+    };
+    let report = Report {
+        flows: table.flows.len(),
+        input: table.summary,
+        opened: decisions.opened.len(),
+        rejected,
+        without_group: grouped.without_group,
+        drafts: drafts_out,
+        undecided: decisions.undecided,
+        undecided_groups: grouped.undecided,
+        breaks,
+        unused_rules: unused,
+        rules_not_judged,
+        egress,
+    };
+    Ok(Outcome::Report(Box::new(Run {
+        report,
+        namer_hcl,
+        tree_errors,
+    })))
+}
+
+/// Flows opened from a known interface to an address outside every known interface and
+/// outside the VPC's blocks; port 53 to any address outside the known interfaces.
+fn egress(
+    opened: &std::collections::BTreeMap<opener::Opened, (FlowStats, opener::Evidence)>,
+    interfaces: &Interfaces,
+    vpc: &[(IpAddr, u8)],
+    namer: &Namer,
+) -> Vec<Egress> {
+    let mut grouped: std::collections::BTreeMap<
+        (String, IpAddr, u8, Option<u16>, bool),
+        FlowStats,
+    > = Default::default();
+    for (flow, (stats, _)) in opened {
+        if interfaces.of(&flow.client).is_none() || interfaces.of(&flow.server).is_some() {
+            continue;
+        }
+        let inside = vpc
+            .iter()
+            .any(|network| tree::contains(*network, &flow.server));
+        let dns = indicator(flow.protocol, flow.port) == Some("DNS");
+        if inside && !dns {
+            continue;
+        }
+        let source = namer.address_owner(&flow.client);
+        grouped
+            .entry((source, flow.server, flow.protocol, flow.port, flow.accepted))
+            .or_default()
+            .merge(stats);
+    }
+    grouped
+        .into_iter()
+        .map(
+            |((source, destination, protocol, port, accepted), stats)| Egress {
+                source,
+                destination: destination.to_string(),
+                protocol: names::protocol_name(protocol),
+                port,
+                action: if accepted { "ACCEPT" } else { "REJECT" },
+                records: stats.records,
+                bytes: stats.bytes,
+                first: names::time(stats.first),
+                last: names::time(stats.last),
+                indicator: indicator(protocol, port),
+            },
+        )
+        .collect()
+}

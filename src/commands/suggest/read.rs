@@ -1,0 +1,319 @@
+//! Flow-log files into one [`FlowTable`]: every file read on its own core (rayon), gzip
+//! decoded on the fly, one line at a time, so memory grows with the number of distinct
+//! flows, never with the number of records. A malformed line is counted and remembered
+//! with its file and line; it stops nothing.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::format::{Format, Parsed, Record};
+use super::interfaces::Interfaces;
+
+/// A flow in one direction, as the records name it: AWS aggregates a flow's packets per
+/// interface and window, so several records (windows, the two interfaces) share a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub srcport: u16,
+    pub dstport: u16,
+    pub protocol: u8,
+    pub accepted: bool,
+}
+
+/// What the records of one flow add up to. Traffic is counted once, at one interface
+/// ([`Interfaces::counts`]); times and TCP flags are taken from every record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowStats {
+    pub records: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Start of the first window and end of the last, Unix seconds.
+    pub first: u64,
+    pub last: u64,
+    /// A SYN without ACK was seen: this direction's source opened the connection.
+    pub syn: bool,
+    /// A SYN-ACK was seen: this direction's destination opened it.
+    pub synack: bool,
+}
+
+impl Default for FlowStats {
+    fn default() -> Self {
+        FlowStats {
+            records: 0,
+            packets: 0,
+            bytes: 0,
+            first: u64::MAX,
+            last: 0,
+            syn: false,
+            synack: false,
+        }
+    }
+}
+
+impl FlowStats {
+    pub fn merge(&mut self, other: &FlowStats) {
+        self.records += other.records;
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.syn |= other.syn;
+        self.synack |= other.synack;
+    }
+}
+
+/// `tcp-flags` is the OR of the flags of a window's packets. AWS records FIN (1), SYN (2),
+/// RST (4) and SYN-ACK (18) only: a SYN without the ACK bit is the opener's.
+pub fn syn_flags(flags: Option<u16>) -> (bool, bool) {
+    match flags {
+        Some(flags) => (flags & 2 != 0 && flags & 16 == 0, flags & 16 != 0),
+        None => (false, false),
+    }
+}
+
+/// A line that could not be read.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Malformed {
+    pub path: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Remembered per file: the rest are counted only.
+const MALFORMED_KEPT: usize = 10;
+
+#[derive(Debug, Default)]
+pub struct FlowTable {
+    pub flows: FxHashMap<FlowKey, FlowStats>,
+    pub summary: ReadSummary,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ReadSummary {
+    pub files: usize,
+    /// Bytes read from disk (compressed where the file is).
+    pub file_bytes: u64,
+    pub records: u64,
+    /// NODATA and SKIPDATA records.
+    pub nodata: u64,
+    pub malformed: u64,
+    pub malformed_lines: Vec<Malformed>,
+    /// Whether any file's format had `tcp-flags`.
+    pub tcp_flags: bool,
+}
+
+impl FlowTable {
+    pub fn add(&mut self, key: FlowKey, stats: &FlowStats) {
+        self.flows.entry(key).or_default().merge(stats);
+    }
+
+    fn merge(mut self, mut other: FlowTable) -> FlowTable {
+        if other.flows.len() > self.flows.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        for (key, stats) in &other.flows {
+            self.add(*key, stats);
+        }
+        let (a, b) = (&mut self.summary, other.summary);
+        a.files += b.files;
+        a.file_bytes += b.file_bytes;
+        a.records += b.records;
+        a.nodata += b.nodata;
+        a.malformed += b.malformed;
+        a.malformed_lines.extend(b.malformed_lines);
+        a.tcp_flags |= b.tcp_flags;
+        self
+    }
+
+    fn record(&mut self, record: &Record, interfaces: &Interfaces) {
+        let key = FlowKey {
+            src: record.src,
+            dst: record.dst,
+            srcport: record.srcport,
+            dstport: record.dstport,
+            protocol: record.protocol,
+            accepted: record.accepted,
+        };
+        let counted =
+            interfaces.counts(&record.src, &record.dst, record.interface, record.direction);
+        let (syn, synack) = syn_flags(record.tcp_flags);
+        let stats = self.flows.entry(key).or_default();
+        if counted {
+            stats.records += 1;
+            stats.packets += record.packets;
+            stats.bytes += record.bytes;
+        }
+        if record.start != 0 {
+            stats.first = stats.first.min(record.start);
+        }
+        stats.last = stats.last.max(record.end);
+        stats.syn |= syn;
+        stats.synack |= synack;
+    }
+}
+
+/// The files under each path: a file as it is, a directory walked (sorted, hidden entries
+/// skipped). A path that does not exist is an error.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let walk = walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|entry| {
+                    entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.')
+                });
+            for entry in walk {
+                let entry = entry.map_err(|error| format!("{}: {error}", path.display()))?;
+                if entry.file_type().is_file() {
+                    files.push(entry.into_path());
+                }
+            }
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+    }
+    Ok(files)
+}
+
+/// Reads every file, on all cores. `log_format`: the format of files without a header
+/// (CloudWatch Logs exports); the default format otherwise.
+pub fn read_files(
+    files: &[PathBuf],
+    log_format: Option<&Format>,
+    interfaces: &Interfaces,
+) -> FlowTable {
+    let mut table = files
+        .par_iter()
+        .map(|path| read_file(path, log_format, interfaces))
+        .reduce(FlowTable::default, FlowTable::merge);
+    table
+        .summary
+        .malformed_lines
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    table
+}
+
+fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) -> FlowTable {
+    let mut table = FlowTable::default();
+    table.summary.files = 1;
+    let shown = path.display().to_string();
+    let malformed = |table: &mut FlowTable, line: u64, reason: String| {
+        table.summary.malformed += 1;
+        if table.summary.malformed_lines.len() < MALFORMED_KEPT {
+            table.summary.malformed_lines.push(Malformed {
+                path: shown.clone(),
+                line,
+                reason,
+            });
+        }
+    };
+    let mut reader = match open(path) {
+        Ok((reader, size)) => {
+            table.summary.file_bytes = size;
+            reader
+        }
+        Err(error) => {
+            malformed(&mut table, 0, format!("cannot read the file: {error}"));
+            return table;
+        }
+    };
+    let mut format: Option<Format> = None;
+    let mut buffer = Vec::with_capacity(512);
+    // Scratch for a line's fields, reused: emptied, it holds no borrow of the line.
+    let mut spare: Vec<&'static str> = Vec::with_capacity(32);
+    let mut number = 0u64;
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) => {
+                malformed(&mut table, number + 1, format!("cannot read on: {error}"));
+                break;
+            }
+        }
+        number += 1;
+        while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buffer.pop();
+        }
+        if buffer.is_empty() {
+            continue;
+        }
+        let Ok(line) = std::str::from_utf8(&buffer) else {
+            malformed(&mut table, number, "not UTF-8 text".to_string());
+            continue;
+        };
+        let format = match &format {
+            Some(format) => format,
+            None => {
+                // The first line: a header names the fields, else the given or default format.
+                match Format::from_header(line) {
+                    Some(Ok(header)) => {
+                        format = Some(header);
+                        table.summary.tcp_flags |=
+                            format.as_ref().is_some_and(Format::has_tcp_flags);
+                        continue;
+                    }
+                    Some(Err(message)) => {
+                        malformed(&mut table, number, format!("header: {message}"));
+                        return table;
+                    }
+                    None => {
+                        format = Some(log_format.cloned().unwrap_or_else(Format::default_v2));
+                        table.summary.tcp_flags |=
+                            format.as_ref().is_some_and(Format::has_tcp_flags);
+                        format.as_ref().unwrap_or_else(|| unreachable!())
+                    }
+                }
+            }
+        };
+        let mut fields: Vec<&str> = std::mem::take(&mut spare);
+        match format.parse(line, &mut fields) {
+            Parsed::Record(record) => {
+                table.summary.records += 1;
+                table.record(&record, interfaces);
+            }
+            Parsed::NoData => table.summary.nodata += 1,
+            Parsed::Malformed(reason) => malformed(&mut table, number, reason),
+        }
+        fields.clear();
+        // Collecting an empty vector into one of the same layout keeps its allocation.
+        spare = fields.into_iter().map(|_| "").collect();
+    }
+    table
+}
+
+/// The file as lines, decompressed when it starts with gzip's magic bytes; and its size.
+fn open(path: &Path) -> std::io::Result<(Box<dyn BufRead>, u64)> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match file.read(&mut magic[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    let head = std::io::Cursor::new(magic[..got].to_vec());
+    let stream = head.chain(file);
+    const CAPACITY: usize = 256 * 1024;
+    Ok(if magic[..got] == [0x1f, 0x8b] {
+        let decoder = MultiGzDecoder::new(BufReader::with_capacity(CAPACITY, stream));
+        (Box::new(BufReader::with_capacity(CAPACITY, decoder)), size)
+    } else {
+        (Box::new(BufReader::with_capacity(CAPACITY, stream)), size)
+    })
+}

@@ -1,0 +1,243 @@
+//! Where a tree's files come from: the work tree on disk, or a set of files held in memory
+//! (the tree of a git revision, read from git's objects). Discovery, configuration and the
+//! inventory read through a [`Source`], so one pipeline reads both.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::config::CONFIG_FILE;
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::generate::discover::{self, Module};
+use crate::paths::display_path;
+
+/// The files a run reads.
+#[derive(Debug, Default)]
+pub enum Source {
+    /// The file system, as it is now.
+    #[default]
+    Disk,
+    /// Files in memory, by path as the user sees it (relative to the current directory where
+    /// under it, as [`display_path`] names it).
+    Memory(BTreeMap<PathBuf, Vec<u8>>),
+}
+
+impl Source {
+    /// A file's bytes.
+    pub fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self {
+            Source::Disk => std::fs::read(path),
+            Source::Memory(files) => files
+                .get(&display_path(path, Path::new("")))
+                .cloned()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the revision")),
+        }
+    }
+
+    /// Whether `path` is a file (a symlink to one included).
+    pub fn is_file(&self, path: &Path) -> bool {
+        match self {
+            Source::Disk => path.is_file(),
+            Source::Memory(files) => files.contains_key(&display_path(path, Path::new(""))),
+        }
+    }
+
+    /// The modules under `paths`, as [`discover::discover`] finds them on disk.
+    pub fn discover(&self, paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>) {
+        match self {
+            Source::Disk => discover::discover(paths, cwd),
+            Source::Memory(files) => (
+                discover::discover_listed(files.keys().map(PathBuf::as_path), paths, cwd),
+                Vec::new(),
+            ),
+        }
+    }
+}
+
+/// Reads the tree of a git revision (`origin/main`, a commit, a tag) from git's objects, by
+/// running `git` in `cwd`: `rev-parse`, `ls-tree` and one `cat-file --batch`. Neither the work
+/// tree nor the index is read or touched. Only the files the pipeline reads are fetched:
+/// `.tf`, `.tofu` and `.mutualsg.toml`; a symlink to one such file in the tree reads as that
+/// file; submodules are not entered.
+pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
+    if rev.starts_with('-') {
+        return Err(git_error(format!("`{rev}` is not a revision")));
+    }
+    let toplevel = PathBuf::from(git(cwd, &["rev-parse", "--show-toplevel"])?.trim_end());
+    let tree = git(
+        cwd,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{tree}}"),
+        ],
+    )
+    .map_err(|_| git_error(format!("no revision `{rev}` in this repository")))?;
+    let listing = git(
+        cwd,
+        &["ls-tree", "-r", "-z", "--full-tree", tree.trim_end()],
+    )?;
+    let mut blobs: Vec<(String, String)> = Vec::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    for entry in listing.split('\0').filter(|entry| !entry.is_empty()) {
+        // `<mode> <type> <object>\t<path>`
+        let Some((meta, path)) = entry.split_once('\t') else {
+            continue;
+        };
+        let mut meta = meta.split(' ');
+        let (Some(mode), Some("blob"), Some(object)) = (meta.next(), meta.next(), meta.next())
+        else {
+            continue;
+        };
+        if mode == "120000" {
+            links.push((path.to_string(), object.to_string()));
+        } else if wanted(path) {
+            blobs.push((path.to_string(), object.to_string()));
+        }
+    }
+    let links: Vec<(String, String)> = links.into_iter().filter(|(path, _)| wanted(path)).collect();
+    let objects: Vec<&str> = blobs
+        .iter()
+        .chain(&links)
+        .map(|(_, object)| object.as_str())
+        .collect();
+    let contents = cat_file(cwd, &objects)?;
+    let (blob_contents, link_contents) = contents.split_at(blobs.len());
+    let mut by_repo_path: BTreeMap<String, Vec<u8>> = blobs
+        .into_iter()
+        .map(|(path, _)| path)
+        .zip(blob_contents.iter().cloned())
+        .collect();
+    for ((path, _), target) in links.iter().zip(link_contents) {
+        let target = resolve_link(path, &String::from_utf8_lossy(target));
+        if let Some(bytes) = target.and_then(|target| by_repo_path.get(&target)).cloned() {
+            by_repo_path.insert(path.clone(), bytes);
+        }
+    }
+    // Keys as the work tree's paths are shown: relative to the current directory.
+    let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+    let files = by_repo_path
+        .into_iter()
+        .map(|(path, bytes)| (display_path(&toplevel.join(path), &cwd), bytes))
+        .collect();
+    Ok(Source::Memory(files))
+}
+
+fn wanted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.ends_with(".tf") || name.ends_with(".tofu") || name == CONFIG_FILE
+}
+
+/// A symlink's target as a path in the tree, when it stays inside it.
+fn resolve_link(link: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn git_error(message: String) -> Diagnostic {
+    Diagnostic::file(Problem::Git(message), Path::new("git"))
+}
+
+/// Runs `git ARGS` in `dir`; its stdout, or its stderr as the error.
+fn git(dir: &Path, args: &[&str]) -> Result<String, Diagnostic> {
+    let output = git_command(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| git_error(format!("cannot run git: {error}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(git_error(format!("git {}: {}", args[0], stderr.trim())));
+    }
+    String::from_utf8(output.stdout)
+        .map_err(|_| git_error(format!("git {}: output is not UTF-8", args[0])))
+}
+
+fn git_command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    // Nothing here writes, but `git` may refresh the index opportunistically: not here.
+    command.current_dir(dir).env("GIT_OPTIONAL_LOCKS", "0");
+    command
+}
+
+/// The contents of `objects`, in order, from one `git cat-file --batch`. Object ids are
+/// written by a thread while the answers are read, so neither pipe fills up and blocks.
+fn cat_file(dir: &Path, objects: &[&str]) -> Result<Vec<Vec<u8>>, Diagnostic> {
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let io_error = |error: io::Error| git_error(format!("git cat-file: {error}"));
+    let mut child = git_command(dir)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| git_error(format!("cannot run git: {error}")))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let request: String = objects.iter().map(|object| format!("{object}\n")).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut contents = Vec::with_capacity(objects.len());
+    for object in objects {
+        // `<object> blob <size>\n<bytes>\n`
+        let mut header = String::new();
+        stdout.read_line(&mut header).map_err(io_error)?;
+        let size = header
+            .trim_end()
+            .strip_prefix(object)
+            .and_then(|rest| rest.strip_prefix(" blob "))
+            .and_then(|size| size.parse::<usize>().ok())
+            .ok_or_else(|| git_error(format!("git cat-file: unexpected `{}`", header.trim())))?;
+        let mut bytes = vec![0; size + 1];
+        stdout.read_exact(&mut bytes).map_err(io_error)?;
+        bytes.pop();
+        contents.push(bytes);
+    }
+    let _ = writer.join();
+    let status = child.wait().map_err(io_error)?;
+    if !status.success() {
+        return Err(git_error("git cat-file failed".to_string()));
+    }
+    Ok(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_inside_the_tree_only() {
+        assert_eq!(
+            resolve_link("a/b/x.tf", "../shared/x.tf").as_deref(),
+            Some("a/shared/x.tf")
+        );
+        assert_eq!(resolve_link("x.tf", "./y.tf").as_deref(), Some("y.tf"));
+        assert_eq!(resolve_link("x.tf", "../y.tf"), None);
+        assert_eq!(resolve_link("x.tf", "/etc/y.tf"), None);
+    }
+
+    #[test]
+    fn only_what_the_pipeline_reads_is_fetched() {
+        assert!(wanted("a/main.tf"));
+        assert!(wanted("a/main.tofu"));
+        assert!(wanted(".mutualsg.toml"));
+        assert!(!wanted("a/README.md"));
+        assert!(!wanted("a/x.tf.json"));
+    }
+}

@@ -1,0 +1,572 @@
+//! `mutualsg migrate` on real repositories, checked by a reader of its own: the public
+//! repositories named in `tests/data/corpus.tsv` (by commit; never copied into this repo),
+//! checked out under `MUTUALSG_CORPUS_DIR/<owner>+<name>` (`benches/corpus-migrate.sh` does it).
+//! Skipped without that variable.
+//!
+//! Each module directory that declares a rule resource is copied, migrated with `--write`
+//! (once per output style), and read before and after with hcl-rs, a parser independent of
+//! mutualsg's own: every rule resource before is either still there with the same arguments,
+//! or moved (by a `moved` block of `mutual_rules.migrate.tf`) to a rule with the same type,
+//! group, peer, protocol, ports, description and every meta-argument. The test prints, per
+//! repository and style, the egress/ingress pairs this reader finds, how many moved, and why
+//! the others were left (from mutualsg's warnings).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use hcl::{Block, Body, Expression};
+
+const RULE_TYPES: [&str; 3] = [
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
+];
+
+/// One rule resource: its type and every argument and nested block, normalised where the
+/// provider reads two spellings as one (`"TCP"`/`tcp`, `"443"`/`443`, `C ? 0 : 1`/`!(C) ? 1 : 0`).
+#[derive(Debug, Clone, PartialEq)]
+struct Rule {
+    kind: String,
+    arguments: BTreeMap<String, String>,
+}
+
+fn format(expr: &Expression) -> String {
+    match expr {
+        // `"${x}"` is `x` (terraform fmt unwraps it too).
+        Expression::TemplateExpr(template) => {
+            let text = template.to_string();
+            match text
+                .strip_prefix("\"${")
+                .and_then(|rest| rest.strip_suffix("}\""))
+            {
+                Some(inner) if !inner.contains("${") => inner.trim().to_string(),
+                _ => text,
+            }
+        }
+        Expression::Parenthesis(inner) => format(inner),
+        _ => hcl::format::to_string(expr).unwrap_or_else(|_| format!("{expr:?}")),
+    }
+}
+
+fn canonical_protocol(text: &str) -> String {
+    match text.to_ascii_lowercase().as_str() {
+        "tcp" | "6" => "tcp".into(),
+        "udp" | "17" => "udp".into(),
+        "icmp" | "1" => "icmp".into(),
+        "icmpv6" | "58" => "icmpv6".into(),
+        "all" | "-1" => "-1".into(),
+        other => other.into(),
+    }
+}
+
+/// `count` as (whether the rules exist when the condition holds, the condition).
+fn canonical_count(expr: &Expression) -> String {
+    if let Expression::Conditional(conditional) = expr {
+        let number = |expr: &Expression| match expr {
+            Expression::Number(n) => n.as_i64(),
+            _ => None,
+        };
+        let mut condition = &conditional.cond_expr;
+        let mut positive = match (
+            number(&conditional.true_expr),
+            number(&conditional.false_expr),
+        ) {
+            (Some(1), Some(0)) => true,
+            (Some(0), Some(1)) => false,
+            _ => return format!("count:{}", format(expr)),
+        };
+        while let Expression::Parenthesis(inner) = condition {
+            condition = inner;
+        }
+        if let Expression::Operation(operation) = condition
+            && let hcl::expr::Operation::Unary(unary) = operation.as_ref()
+            && unary.operator == hcl::expr::UnaryOperator::Not
+        {
+            positive = !positive;
+            condition = &unary.expr;
+        }
+        return format!("{positive}:{}", format(condition));
+    }
+    format!("count:{}", format(expr))
+}
+
+fn read_rule(kind: &str, body: &Body) -> Rule {
+    let mut arguments = BTreeMap::new();
+    for attribute in body.attributes() {
+        let (key, expr) = (attribute.key(), attribute.expr());
+        let value = match (key, expr) {
+            (_, Expression::Null) => continue,
+            ("self", Expression::Bool(false)) => continue,
+            ("protocol" | "ip_protocol", Expression::String(text)) => canonical_protocol(text),
+            ("protocol" | "ip_protocol", Expression::Number(n)) => {
+                canonical_protocol(&n.to_string())
+            }
+            ("from_port" | "to_port", Expression::String(text)) if text.parse::<i64>().is_ok() => {
+                text.clone()
+            }
+            ("count", expr) => canonical_count(expr),
+            (_, expr) => format(expr),
+        };
+        arguments.insert(key.to_string(), value);
+    }
+    for block in body.blocks() {
+        for attribute in block.body().attributes() {
+            arguments.insert(
+                format!("{}.{}", block.identifier(), attribute.key()),
+                format(attribute.expr()),
+            );
+        }
+        if block.body().attributes().next().is_none() {
+            arguments.insert(block.identifier().to_string(), String::new());
+        }
+    }
+    // One instance at most: its `count.index` is 0.
+    if arguments
+        .get("count")
+        .is_some_and(|count| !count.starts_with("count:"))
+    {
+        for (key, value) in arguments.iter_mut() {
+            if key != "count" {
+                *value = value.replace("count.index", "0");
+            }
+        }
+    }
+    Rule {
+        kind: kind.to_string(),
+        arguments,
+    }
+}
+
+/// The rule resources and `moved` blocks of one module directory; files hcl-rs cannot read
+/// are counted.
+#[derive(Default)]
+struct ModuleRules {
+    rules: BTreeMap<String, Rule>,
+    moved: Vec<(String, String)>,
+    /// Rules of `mutual_rules.gen.tf`.
+    generated: BTreeSet<String>,
+    unreadable: usize,
+}
+
+fn read_module(dir: &Path) -> ModuleRules {
+    let mut module = ModuleRules::default();
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "tf" || ext == "tofu")
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(body) = hcl::parse(&text) else {
+            module.unreadable += usize::from(text.contains("_rule\""));
+            continue;
+        };
+        // The moved blocks `migrate` wrote; those the repository had are not ours to check.
+        let ours = path
+            .file_name()
+            .is_some_and(|name| name == "mutual_rules.migrate.tf");
+        let generated = path
+            .file_name()
+            .is_some_and(|name| name == "mutual_rules.gen.tf");
+        for block in body.blocks() {
+            if block.identifier() != "moved" || ours {
+                let known: BTreeSet<String> = module.rules.keys().cloned().collect();
+                read_block(block, &mut module);
+                if generated {
+                    module.generated.extend(
+                        module
+                            .rules
+                            .keys()
+                            .filter(|key| !known.contains(*key))
+                            .cloned(),
+                    );
+                }
+            }
+        }
+    }
+    module
+}
+
+fn read_block(block: &Block, module: &mut ModuleRules) {
+    let labels: Vec<&str> = block.labels().iter().map(|label| label.as_str()).collect();
+    match (block.identifier(), labels.as_slice()) {
+        ("resource", [kind, name]) if RULE_TYPES.contains(kind) => {
+            module
+                .rules
+                .insert(format!("{kind}.{name}"), read_rule(kind, block.body()));
+        }
+        ("moved", []) => {
+            let get = |key: &str| {
+                block
+                    .body()
+                    .attributes()
+                    .find(|attribute| attribute.key() == key)
+                    .map(|attribute| format(attribute.expr()))
+            };
+            if let (Some(from), Some(to)) = (get("from"), get("to")) {
+                module.moved.push((from, to));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// (direction, group, peer, traffic) of a rule, to find its pair.
+type Identity = (String, String, String, String);
+
+fn identity(rule: &Rule) -> Option<Identity> {
+    let get = |key: &str| rule.arguments.get(key).cloned();
+    let group = get("security_group_id")?;
+    let (direction, peer, protocol) = if rule.kind == "aws_security_group_rule" {
+        let peer = if get("self").as_deref() == Some("true") {
+            "self".to_string()
+        } else {
+            get("source_security_group_id")?
+        };
+        if ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"]
+            .iter()
+            .any(|key| rule.arguments.contains_key(*key))
+        {
+            return None;
+        }
+        (
+            get("type")?.trim_matches('"').to_string(),
+            peer,
+            get("protocol")?,
+        )
+    } else {
+        let mut peer = get("referenced_security_group_id")?;
+        if peer == group {
+            peer = "self".into();
+        }
+        let direction = if rule.kind.contains("ingress") {
+            "ingress"
+        } else {
+            "egress"
+        };
+        (direction.to_string(), peer, get("ip_protocol")?)
+    };
+    let ports = if protocol == "-1" {
+        String::new()
+    } else {
+        format!("{:?}-{:?}", get("from_port"), get("to_port"))
+    };
+    Some((direction, group, peer, format!("{protocol} {ports}")))
+}
+
+/// The egress/ingress pairs among a module's rules of one family, each as its two addresses.
+fn pairs(rules: &BTreeMap<String, Rule>, vpc: bool) -> Vec<(String, String)> {
+    let family = |rule: &Rule| (rule.kind != "aws_security_group_rule") == vpc;
+    let identities: Vec<(&String, Identity)> = rules
+        .iter()
+        .filter(|(_, rule)| family(rule))
+        .filter_map(|(address, rule)| Some((address, identity(rule)?)))
+        .collect();
+    let mut taken = BTreeSet::new();
+    let mut found = Vec::new();
+    for (egress, (direction, group, peer, traffic)) in &identities {
+        if direction != "egress" {
+            continue;
+        }
+        let partner = identities.iter().find(|(ingress, (d, g, p, t))| {
+            d == "ingress"
+                && t == traffic
+                && !taken.contains(*ingress)
+                && if peer == "self" {
+                    p == "self" && g == group
+                } else {
+                    g == peer && p == group
+                }
+        });
+        if let Some((ingress, _)) = partner {
+            taken.insert((*ingress).clone());
+            found.push(((*egress).clone(), (*ingress).clone()));
+        }
+    }
+    found
+}
+
+/// mutualsg's "… is left as it is: REASON" warnings, narrated, as (file, text naming the rules,
+/// reason with its varying parts elided).
+fn left_warnings(stderr: &str) -> Vec<(String, String, String)> {
+    let mut warnings = Vec::new();
+    let mut lines = stderr.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(start) = line.trim_start().strip_prefix("⚠ ") else {
+            continue;
+        };
+        let mut message = start.to_string();
+        let mut file = String::new();
+        for next in lines.by_ref() {
+            let next = next.trim_start();
+            if let Some(location) = next.strip_prefix("╭─[") {
+                file = location.split(':').next().unwrap_or_default().to_string();
+                break;
+            }
+            let continued = next.trim_start_matches('│').trim();
+            if continued.is_empty() {
+                break;
+            }
+            message.push(' ');
+            message.push_str(continued);
+        }
+        if let Some((what, reason)) = message.split_once(" is left as it is: ") {
+            let reason = match reason.split_once("`count = ") {
+                Some((before, rest)) => format!(
+                    "{before}`count = …`{}",
+                    rest.split_once('`').map_or("", |(_, after)| after)
+                ),
+                None => reason.to_string(),
+            };
+            warnings.push((file, what.to_string(), reason));
+        }
+    }
+    warnings
+}
+
+/// What one repository gave in one style.
+#[derive(Default)]
+struct Figures {
+    modules: usize,
+    found: usize,
+    migrated: usize,
+    left: BTreeMap<String, usize>,
+    failures: Vec<String>,
+}
+
+fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool) -> Figures {
+    let work = assert_fs::TempDir::new().unwrap();
+    let mut figures = Figures::default();
+    for dir in dirs {
+        let relative = dir.strip_prefix(repo).unwrap();
+        let target = work.path().join(relative);
+        fs::create_dir_all(&target).unwrap();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && path.extension().is_some_and(|e| e == "tf" || e == "tofu") {
+                fs::copy(&path, target.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    if vpc {
+        fs::write(
+            work.path().join(".mutualsg.toml"),
+            "style = \"aws_vpc_security_group_rule\"\n",
+        )
+        .unwrap();
+    }
+    let before: Vec<ModuleRules> = dirs
+        .iter()
+        .map(|dir| read_module(&work.path().join(dir.strip_prefix(repo).unwrap())))
+        .collect();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mutualsg"));
+    let output = command
+        .current_dir(work.path())
+        .env("NO_GRAPHICS", "1")
+        .args(["--color", "never", "migrate", "--write", "."])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    if output.status.code() != Some(0) {
+        let errors: Vec<&str> = stderr
+            .split("\n\n")
+            .filter(|report| report.contains('×') || report.contains("Error:"))
+            .collect();
+        figures.failures.push(format!(
+            "migrate exited {:?}:\n{}",
+            output.status.code(),
+            errors.join("\n")
+        ));
+    }
+    let warnings = left_warnings(&stderr);
+    let again = mutualsg(work.path(), &["migrate", "."]);
+    if !again.stdout.is_empty() {
+        figures.failures.push(format!(
+            "a second migrate changed:\n{}",
+            text(&again.stdout)
+        ));
+    }
+    // What migrate wrote is a fixed point of `terraform fmt`.
+    if let Some(terraform) = terraform() {
+        for entry in walkdir::WalkDir::new(work.path()).into_iter().flatten() {
+            let name = entry.file_name().to_string_lossy();
+            if !name.starts_with("mutual_rules.") {
+                continue;
+            }
+            let fmt = std::process::Command::new(&terraform)
+                .args(["fmt", "-check", "-list=false"])
+                .arg(entry.path())
+                .output()
+                .unwrap();
+            if fmt.status.code() != Some(0) {
+                figures.failures.push(format!(
+                    "terraform fmt would change {}",
+                    entry.path().strip_prefix(work.path()).unwrap().display()
+                ));
+            }
+        }
+    }
+    for (dir, before) in dirs.iter().zip(before) {
+        let relative = dir.strip_prefix(repo).unwrap();
+        let after = read_module(&work.path().join(relative));
+        let name = relative.display().to_string();
+        figures.modules += 1;
+        let moved: BTreeMap<&String, &String> =
+            after.moved.iter().map(|(from, to)| (from, to)).collect();
+        for (address, rule) in &before.rules {
+            match (after.rules.get(address), moved.get(address)) {
+                (Some(same), None) if same == rule => {}
+                (None, Some(to)) => match after.rules.get(*to) {
+                    Some(moved_rule) if moved_rule == rule => {}
+                    Some(moved_rule) => figures.failures.push(format!(
+                        "{name}: {address} -> {to} differs:\n  before {rule:?}\n  after  {moved_rule:?}"
+                    )),
+                    None => figures
+                        .failures
+                        .push(format!("{name}: {address} moves to missing {to}")),
+                },
+                (after_rule, to) => figures.failures.push(format!(
+                    "{name}: {address} is {after_rule:?} after, moved to {to:?}"
+                )),
+            }
+        }
+        let targets: BTreeSet<&String> = moved.values().copied().collect();
+        for address in after.rules.keys() {
+            if !before.rules.contains_key(address) && !targets.contains(address) {
+                figures
+                    .failures
+                    .push(format!("{name}: {address} is new and moved from nothing"));
+            }
+        }
+        for (from, _) in &after.moved {
+            if !before.rules.contains_key(from) {
+                figures
+                    .failures
+                    .push(format!("{name}: moved from {from}, which did not exist"));
+            }
+        }
+        for (egress, ingress) in pairs(&before.rules, vpc) {
+            figures.found += 1;
+            // Moved, or generated at its own address (no move needed).
+            let migrated =
+                |address: &String| moved.contains_key(address) || after.generated.contains(address);
+            if migrated(&egress) && migrated(&ingress) {
+                figures.migrated += 1;
+                continue;
+            }
+            let names = |what: &str| {
+                let names_rule =
+                    |address: &str| what.split([' ', '(', ')']).any(|word| word == address);
+                names_rule(&egress) || names_rule(&ingress)
+            };
+            let reason = warnings
+                .iter()
+                .find(|(file, what, _)| Path::new(file).parent() == Some(relative) && names(what))
+                .map_or_else(
+                    || "(no warning names it)".to_string(),
+                    |(.., reason)| reason.clone(),
+                );
+            *figures.left.entry(reason).or_default() += 1;
+        }
+    }
+    figures
+}
+
+/// Directories (below `repo`) holding a `.tf`/`.tofu` file that declares a rule resource.
+fn rule_dirs(repo: &Path) -> Vec<PathBuf> {
+    let mut dirs = BTreeSet::new();
+    for entry in walkdir::WalkDir::new(repo)
+        .into_iter()
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            entry.depth() == 0 || !(name.starts_with('.'))
+        })
+        .flatten()
+    {
+        let path = entry.path();
+        if !entry.file_type().is_file()
+            || !path.extension().is_some_and(|e| e == "tf" || e == "tofu")
+        {
+            continue;
+        }
+        let text = fs::read_to_string(path).unwrap_or_default();
+        if RULE_TYPES
+            .iter()
+            .any(|kind| text.contains(&format!("resource \"{kind}\"")))
+        {
+            dirs.insert(path.parent().unwrap().to_path_buf());
+        }
+    }
+    dirs.into_iter().collect()
+}
+
+#[test]
+fn migrating_real_repositories_keeps_every_rule() {
+    let Some(root) = std::env::var_os("MUTUALSG_CORPUS_DIR") else {
+        eprintln!("skipping: set MUTUALSG_CORPUS_DIR to the checkouts of tests/data/corpus.tsv");
+        return;
+    };
+    let list =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus.tsv"))
+            .unwrap();
+    let mut failures = Vec::new();
+    let mut total = Figures::default();
+    for line in list.lines().skip(1).filter(|line| !line.trim().is_empty()) {
+        let repo_name = line.split('\t').next().unwrap();
+        let repo = Path::new(&root).join(repo_name.replace('/', "+"));
+        assert!(repo.is_dir(), "{} is not checked out", repo.display());
+        let dirs = rule_dirs(&repo);
+        for vpc in [false, true] {
+            let figures = migrate_copy(&repo, &dirs, vpc);
+            let style = if vpc {
+                "aws_vpc_*"
+            } else {
+                "aws_security_group_rule"
+            };
+            eprintln!(
+                "{repo_name} [{style}]: {} modules, {} pairs found, {} migrated, {} left",
+                figures.modules,
+                figures.found,
+                figures.migrated,
+                figures.found - figures.migrated
+            );
+            for (reason, count) in &figures.left {
+                eprintln!("  {count:4}  {reason}");
+                *total.left.entry(reason.clone()).or_default() += count;
+            }
+            total.found += figures.found;
+            total.migrated += figures.migrated;
+            failures.extend(
+                figures
+                    .failures
+                    .into_iter()
+                    .map(|failure| format!("{repo_name} [{style}]: {failure}")),
+            );
+        }
+    }
+    eprintln!(
+        "total: {} pairs found, {} migrated, {} left",
+        total.found,
+        total.migrated,
+        total.found - total.migrated
+    );
+    for (reason, count) in &total.left {
+        eprintln!("  {count:4}  {reason}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
