@@ -473,31 +473,44 @@ impl<'a> Parser<'a> {
         self.traversals(base, newlines)
     }
 
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+    }
+
+    /// A `.` followed by a digit: a fraction here.
+    fn fraction_follows(&self) -> bool {
+        self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9'))
+    }
+
+    /// Reads `e3`, `E+3`, `e-3` if it is here; says whether it was.
+    fn exponent(&mut self) -> bool {
+        let sign = usize::from(matches!(self.at(1), Some(b'+' | b'-')));
+        let here = matches!(self.peek(), Some(b'e' | b'E'))
+            && matches!(self.at(1 + sign), Some(b'0'..=b'9'));
+        if here {
+            self.pos += 1 + sign;
+            self.digits();
+        }
+        here
+    }
+
     fn number(&mut self) -> Parsed<Expr> {
         let start = self.pos;
-        let digits = |parser: &mut Self| {
-            while matches!(parser.peek(), Some(b'0'..=b'9')) {
-                parser.pos += 1;
-            }
-        };
-        digits(self);
+        self.digits();
         let mut integer = true;
-        if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9')) {
+        if self.fraction_follows() {
             self.pos += 1;
-            digits(self);
+            self.digits();
             integer = false;
             // Terraform reads `20.0.0` as one malformed number.
-            if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9')) {
+            if self.fraction_follows() {
                 return Err(self.error_at(start, "Invalid number literal"));
             }
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            let sign = usize::from(matches!(self.at(1), Some(b'+' | b'-')));
-            if matches!(self.at(1 + sign), Some(b'0'..=b'9')) {
-                self.pos += 1 + sign;
-                digits(self);
-                integer = false;
-            }
+        if self.exponent() {
+            integer = false;
         }
         let int = integer
             .then(|| self.text[start..self.pos].parse::<i64>().ok())
@@ -585,22 +598,11 @@ impl<'a> Parser<'a> {
                         Some(b'0'..=b'9') => {
                             // A legacy index is a number token: `a.0`, `a.5e3`; `a.0.1` is `a`
                             // and the number `0.1`, which Terraform refuses.
-                            while matches!(self.peek(), Some(b'0'..=b'9')) {
-                                self.pos += 1;
-                            }
-                            if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9'))
-                            {
+                            self.digits();
+                            if self.fraction_follows() {
                                 return Err(self.error("Invalid legacy index syntax"));
                             }
-                            let sign = usize::from(matches!(self.at(1), Some(b'+' | b'-')));
-                            if matches!(self.peek(), Some(b'e' | b'E'))
-                                && matches!(self.at(1 + sign), Some(b'0'..=b'9'))
-                            {
-                                self.pos += 1 + sign;
-                                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                                    self.pos += 1;
-                                }
-                            }
+                            self.exponent();
                         }
                         _ => {
                             if self.ident().is_none() {
@@ -767,27 +769,34 @@ impl<'a> Parser<'a> {
 
     /// `[for k, v in coll : value if cond]` and `{for k, v in coll : key => value... if
     /// cond}`, from the keyword `for` to the closing bracket. Newlines are ignored throughout.
-    fn for_expr(&mut self, open: usize, close: u8) -> Parsed<Expr> {
-        const INVALID: &str = "Invalid 'for' expression";
-        self.pos += 3;
+    /// After `for`, in an expression or a template directive: `k, v in coll` (newlines
+    /// ignored), up to the end of the collection.
+    fn for_intro(&mut self, invalid: &'static str) -> Parsed<()> {
         self.skip(true)?;
         if self.ident().is_none() {
-            return Err(self.unexpected(INVALID));
+            return Err(self.unexpected(invalid));
         }
         self.skip(true)?;
         if self.peek() == Some(b',') {
             self.pos += 1;
             self.skip(true)?;
             if self.ident().is_none() {
-                return Err(self.unexpected(INVALID));
+                return Err(self.unexpected(invalid));
             }
             self.skip(true)?;
         }
         if !self.keyword("in") {
-            return Err(self.unexpected(INVALID));
+            return Err(self.unexpected(invalid));
         }
         self.pos += 2;
         self.expr(true)?;
+        Ok(())
+    }
+
+    fn for_expr(&mut self, open: usize, close: u8) -> Parsed<Expr> {
+        const INVALID: &str = "Invalid 'for' expression";
+        self.pos += 3;
+        self.for_intro(INVALID)?;
         self.skip(true)?;
         if self.peek() != Some(b':') {
             return Err(self.unexpected(INVALID));
@@ -962,24 +971,7 @@ impl<'a> Parser<'a> {
                 _ => return Err(self.error_at(open, "Unexpected endif directive")),
             },
             "for" => {
-                self.skip(true)?;
-                if self.ident().is_none() {
-                    return Err(self.unexpected("Invalid 'for' directive"));
-                }
-                self.skip(true)?;
-                if self.peek() == Some(b',') {
-                    self.pos += 1;
-                    self.skip(true)?;
-                    if self.ident().is_none() {
-                        return Err(self.unexpected("Invalid 'for' directive"));
-                    }
-                    self.skip(true)?;
-                }
-                if !self.keyword("in") {
-                    return Err(self.unexpected("Invalid 'for' directive"));
-                }
-                self.pos += 2;
-                self.expr(true)?;
+                self.for_intro("Invalid 'for' directive")?;
                 directives.push((Directive::For, open));
             }
             "endfor" => match directives.pop() {
