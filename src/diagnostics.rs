@@ -247,6 +247,8 @@ pub enum Problem {
     BadProvider(String),
     #[error("`timeouts` is not an argument of the aws_vpc_* rules")]
     TimeoutsNeedDefaultStyle,
+    #[error("`self` is for a connection from a group to itself")]
+    SelfNeedsOneGroup,
     #[error(
         "`enabled` cannot be combined with a list expression of addresses in the aws_vpc_* style"
     )]
@@ -460,6 +462,7 @@ impl Problem {
             Problem::BareProvider(_) => "mutualsg::bare_provider",
             Problem::BadProvider(_) => "mutualsg::bad_provider",
             Problem::TimeoutsNeedDefaultStyle => "mutualsg::timeouts_need_default_style",
+            Problem::SelfNeedsOneGroup => "mutualsg::self_needs_one_group",
             Problem::EnabledWithForEach => "mutualsg::enabled_with_for_each",
             Problem::DuplicateRule => "mutualsg::duplicate_rule",
             Problem::NameCollision(_) => "mutualsg::name_collision",
@@ -518,6 +521,7 @@ impl Problem {
             Problem::MissingKey(_) => "in this connection",
             Problem::ConflictingKeys(..) => "conflicts",
             Problem::WrongType { .. } => "wrong type",
+            Problem::SelfNeedsOneGroup => "two different sides",
             Problem::PortOutOfRange { .. } => "out of range",
             Problem::ReversedRange { .. } => "reversed range",
             Problem::BadPortSyntax(_) => "not a port",
@@ -578,6 +582,7 @@ impl Problem {
             Problem::MissingKey(key) => format!("add `{key}`"),
             Problem::ConflictingKeys("description", _) => "use either `description` for both rules, or `description_source` (ingress rule) and `description_target` (egress rule)".into(),
             Problem::ConflictingKeys(a, b) => format!("keep `{a}` or `{b}`, not both"),
+            Problem::WrongType { key: "self", .. } => "write `self = false` (or leave it out for `self = true`): it decides how a rule is written, so it cannot be an expression".into(),
             Problem::WrongType { key: "protocol", .. } => "use \"tcp\", \"udp\", \"icmp\", \"icmpv6\", \"all\", \"-1\" or an IP protocol number".into(),
             Problem::WrongType { .. } => "write a literal of the expected type, or an expression".into(),
             Problem::PortOutOfRange { min: -1, .. } => "ICMP types and codes are -1 (any) to 255".into(),
@@ -594,6 +599,7 @@ impl Problem {
             Problem::UnsupportedKey(key) => format!("remove `{key}`"),
             Problem::BareProvider(reference) => format!("quote it: `provider = \"{reference}\"`; mutualsg writes it unquoted, as the meta-argument of both rules"),
             Problem::BadProvider(_) => "write a provider's local name and optional alias, e.g. \"aws\" or \"aws.eu\"".into(),
+            Problem::SelfNeedsOneGroup => "remove `self`: it only chooses how a rule from a group to itself names its peer (`self = false`: by the group's id)".into(),
             Problem::TimeoutsNeedDefaultStyle => "remove `timeouts`, or generate aws_security_group_rule (the default style), whose `timeouts` block has `create`".into(),
             Problem::EnabledWithForEach => "the rule for a list expression is written with for_each, which cannot be combined with count: list the addresses literally, or split the connection".into(),
             Problem::DuplicateRule => "AWS identifies a rule by group, direction, protocol, ports and peer (InvalidPermission.Duplicate): remove one connection, or merge their descriptions".into(),

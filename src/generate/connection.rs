@@ -214,6 +214,10 @@ pub struct Connection {
     pub timeout_create: Option<Expr>,
     /// The per-resource `region` of the AWS provider v6.
     pub region: Option<Expr>,
+    /// `self = false`: a connection from a group to itself names the group by id
+    /// (`source_security_group_id`) rather than `self = true`. Rules written that way hold
+    /// `self = false` in state, and `self` forces replacement.
+    pub self_by_id: bool,
 }
 
 /// A connection's `enabled` key.
@@ -265,8 +269,12 @@ fn condition_text(text: &str) -> String {
 }
 
 impl Connection {
-    /// A group talking to itself: AWS wants `self = true` rather than its own id.
+    /// A group talking to itself, written `self = true` (unless the connection says
+    /// `self = false`: then the group is named by its id).
     pub fn is_self(&self) -> bool {
+        if self.self_by_id {
+            return false;
+        }
         match (&self.source, &self.target) {
             (Endpoint::Group(source), Endpoint::Group(target)) => source.same_as(target),
             _ => false,

@@ -189,6 +189,7 @@ impl Checker<'_> {
             .get("timeouts")
             .and_then(|field| self.timeouts(field));
         let region = get("region").map(expr);
+        let self_by_id = self.self_by_id(fields.get("self"), source.as_ref(), target.as_ref());
         if let (Some(Enabled::When(_) | Enabled::Never), Style::VpcSecurityGroupRule) =
             (&enabled, self.style)
             && [&source, &target].iter().any(|side| {
@@ -223,7 +224,44 @@ impl Checker<'_> {
             depends_on,
             timeout_create,
             region,
+            self_by_id: self_by_id?,
         })
+    }
+
+    /// `self`: a literal bool, on a connection from a group to itself only. `true` is what
+    /// such a connection writes anyway; `false` names the group by id instead.
+    fn self_by_id(
+        &mut self,
+        field: Option<&&Field>,
+        source: Option<&Endpoint>,
+        target: Option<&Endpoint>,
+    ) -> Option<bool> {
+        let Some(field) = field else {
+            return Some(false);
+        };
+        let Some(Literal::Bool(value)) = field.value.literal else {
+            self.report(
+                Problem::WrongType {
+                    key: "self",
+                    expected: "true or false",
+                },
+                field.value.span.clone(),
+            );
+            return None;
+        };
+        match (source, target) {
+            (Some(Endpoint::Group(source)), Some(Endpoint::Group(target)))
+                if source.same_as(target) =>
+            {
+                Some(!value)
+            }
+            // The sides are reported already.
+            (None, _) | (_, None) => None,
+            _ => {
+                self.report(Problem::SelfNeedsOneGroup, field.key_span.clone());
+                None
+            }
+        }
     }
 
     /// A side's group, or its CIDR blocks or prefix lists: exactly one of the side's keys.
