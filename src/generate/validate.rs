@@ -193,13 +193,8 @@ impl Checker<'_> {
         if let (Some(Enabled::When(_) | Enabled::Never), Style::VpcSecurityGroupRule) =
             (&enabled, self.style)
             && [&source, &target].iter().any(|side| {
-                matches!(
-                    side,
-                    Some(Endpoint::Addresses(AddressList {
-                        items: Items::Expr(_),
-                        ..
-                    }))
-                )
+                matches!(side, Some(Endpoint::Addresses(lists))
+                    if lists.iter().any(|list| matches!(list.items, Items::Expr(_))))
             })
         {
             let span = fields["enabled"].key_span.clone();
@@ -286,7 +281,17 @@ impl Checker<'_> {
             [(key, None, field)] => self.group(&field.value, key).map(Endpoint::Group),
             [(key, Some(kind), field)] => self
                 .address_list(&field.value, key, *kind)
-                .map(Endpoint::Addresses),
+                .map(|list| Endpoint::Addresses(vec![list])),
+            // Dual stack: `aws_security_group_rule` takes `cidr_blocks` and `ipv6_cidr_blocks`
+            // in one rule; the aws_vpc_* style writes a rule per address anyway.
+            [
+                (ipv4_key, Some(CidrKind::Ipv4), ipv4),
+                (ipv6_key, Some(CidrKind::Ipv6), ipv6),
+            ] => {
+                let ipv4 = self.address_list(&ipv4.value, ipv4_key, CidrKind::Ipv4);
+                let ipv6 = self.address_list(&ipv6.value, ipv6_key, CidrKind::Ipv6);
+                Some(Endpoint::Addresses(vec![ipv4?, ipv6?]))
+            }
             [(first, ..), (second, _, field), ..] => {
                 self.report(
                     Problem::ConflictingKeys(first, second),
