@@ -285,6 +285,23 @@ pub enum Problem {
     NotMigrated { what: String, reason: String },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
+    #[error(
+        "the style changed from {from} to {to}: {forgotten} resources are forgotten and {imported} imported, none destroyed"
+    )]
+    StyleSwitched {
+        from: &'static str,
+        to: &'static str,
+        forgotten: usize,
+        imported: usize,
+    },
+    #[error(
+        "the style changed from {from} to {to}, which Terraform cannot do without replacing the rules: {reason}"
+    )]
+    StyleSwitchNotRoutable {
+        from: &'static str,
+        to: &'static str,
+        reason: String,
+    },
     #[error("{from} already moves to {to}")]
     MovedCollision { from: String, to: String },
     #[error(
@@ -401,6 +418,7 @@ impl Problem {
                 | Problem::ExclusiveRules { .. }
                 | Problem::OpenEgress { .. }
                 | Problem::NotMigrated { .. }
+                | Problem::StyleSwitched { .. }
                 | Problem::TerraformTooOld { .. }
                 | Problem::UnmatchedSuppression { .. }
                 | Problem::StaleBaseline { .. }
@@ -480,6 +498,8 @@ impl Problem {
             Problem::NotNetworkAddress { .. } => "mutualsg::not_network_address",
             Problem::OpenEgress { .. } => "mutualsg::open_egress",
             Problem::NotMigrated { .. } => "mutualsg::not_migrated",
+            Problem::StyleSwitched { .. } => "mutualsg::style_switched",
+            Problem::StyleSwitchNotRoutable { .. } => "mutualsg::style_switch_not_routable",
             Problem::TagsNeedVpcStyle => "mutualsg::tags_need_vpc_style",
             Problem::MovedCollision { .. } => "mutualsg::moved_collision",
             Problem::TerraformTooOld { .. } => "mutualsg::terraform_too_old",
@@ -621,6 +641,8 @@ impl Problem {
             Problem::PrefixLengthOutOfRange { max, .. } => format!("use a prefix length from 0 to {max}"),
             Problem::NotNetworkAddress { network, .. } => format!("did you mean {network}?"),
             Problem::OpenEgress { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group".into(),
+            Problem::StyleSwitched { .. } => "the removed and import blocks are in mutual_rules.migrate.tf (Terraform >= 1.7): review the plan, apply it, then delete that file".into(),
+            Problem::StyleSwitchNotRoutable { from, .. } => format!("set `style = \"{from}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)"),
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),
