@@ -247,6 +247,8 @@ pub enum Problem {
     BadProvider(String),
     #[error("`timeouts` is not an argument of the aws_vpc_* rules")]
     TimeoutsNeedDefaultStyle,
+    #[error("`self` is for a connection from a group to itself")]
+    SelfNeedsOneGroup,
     #[error(
         "`enabled` cannot be combined with a list expression of addresses in the aws_vpc_* style"
     )]
@@ -283,6 +285,23 @@ pub enum Problem {
     NotMigrated { what: String, reason: String },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
+    #[error(
+        "the style changed from {from} to {to}: {forgotten} resources are forgotten and {imported} imported, none destroyed"
+    )]
+    StyleSwitched {
+        from: &'static str,
+        to: &'static str,
+        forgotten: usize,
+        imported: usize,
+    },
+    #[error(
+        "the style changed from {from} to {to}, which Terraform cannot do without replacing the rules: {reason}"
+    )]
+    StyleSwitchNotRoutable {
+        from: &'static str,
+        to: &'static str,
+        reason: String,
+    },
     #[error("{from} already moves to {to}")]
     MovedCollision { from: String, to: String },
     #[error(
@@ -399,6 +418,7 @@ impl Problem {
                 | Problem::ExclusiveRules { .. }
                 | Problem::OpenEgress { .. }
                 | Problem::NotMigrated { .. }
+                | Problem::StyleSwitched { .. }
                 | Problem::TerraformTooOld { .. }
                 | Problem::UnmatchedSuppression { .. }
                 | Problem::StaleBaseline { .. }
@@ -460,6 +480,7 @@ impl Problem {
             Problem::BareProvider(_) => "mutualsg::bare_provider",
             Problem::BadProvider(_) => "mutualsg::bad_provider",
             Problem::TimeoutsNeedDefaultStyle => "mutualsg::timeouts_need_default_style",
+            Problem::SelfNeedsOneGroup => "mutualsg::self_needs_one_group",
             Problem::EnabledWithForEach => "mutualsg::enabled_with_for_each",
             Problem::DuplicateRule => "mutualsg::duplicate_rule",
             Problem::NameCollision(_) => "mutualsg::name_collision",
@@ -477,6 +498,8 @@ impl Problem {
             Problem::NotNetworkAddress { .. } => "mutualsg::not_network_address",
             Problem::OpenEgress { .. } => "mutualsg::open_egress",
             Problem::NotMigrated { .. } => "mutualsg::not_migrated",
+            Problem::StyleSwitched { .. } => "mutualsg::style_switched",
+            Problem::StyleSwitchNotRoutable { .. } => "mutualsg::style_switch_not_routable",
             Problem::TagsNeedVpcStyle => "mutualsg::tags_need_vpc_style",
             Problem::MovedCollision { .. } => "mutualsg::moved_collision",
             Problem::TerraformTooOld { .. } => "mutualsg::terraform_too_old",
@@ -518,6 +541,7 @@ impl Problem {
             Problem::MissingKey(_) => "in this connection",
             Problem::ConflictingKeys(..) => "conflicts",
             Problem::WrongType { .. } => "wrong type",
+            Problem::SelfNeedsOneGroup => "two different sides",
             Problem::PortOutOfRange { .. } => "out of range",
             Problem::ReversedRange { .. } => "reversed range",
             Problem::BadPortSyntax(_) => "not a port",
@@ -578,6 +602,7 @@ impl Problem {
             Problem::MissingKey(key) => format!("add `{key}`"),
             Problem::ConflictingKeys("description", _) => "use either `description` for both rules, or `description_source` (ingress rule) and `description_target` (egress rule)".into(),
             Problem::ConflictingKeys(a, b) => format!("keep `{a}` or `{b}`, not both"),
+            Problem::WrongType { key: "self", .. } => "write `self = false` (or leave it out for `self = true`): it decides how a rule is written, so it cannot be an expression".into(),
             Problem::WrongType { key: "protocol", .. } => "use \"tcp\", \"udp\", \"icmp\", \"icmpv6\", \"all\", \"-1\" or an IP protocol number".into(),
             Problem::WrongType { .. } => "write a literal of the expected type, or an expression".into(),
             Problem::PortOutOfRange { min: -1, .. } => "ICMP types and codes are -1 (any) to 255".into(),
@@ -594,6 +619,7 @@ impl Problem {
             Problem::UnsupportedKey(key) => format!("remove `{key}`"),
             Problem::BareProvider(reference) => format!("quote it: `provider = \"{reference}\"`; mutualsg writes it unquoted, as the meta-argument of both rules"),
             Problem::BadProvider(_) => "write a provider's local name and optional alias, e.g. \"aws\" or \"aws.eu\"".into(),
+            Problem::SelfNeedsOneGroup => "remove `self`: it only chooses how a rule from a group to itself names its peer (`self = false`: by the group's id)".into(),
             Problem::TimeoutsNeedDefaultStyle => "remove `timeouts`, or generate aws_security_group_rule (the default style), whose `timeouts` block has `create`".into(),
             Problem::EnabledWithForEach => "the rule for a list expression is written with for_each, which cannot be combined with count: list the addresses literally, or split the connection".into(),
             Problem::DuplicateRule => "AWS identifies a rule by group, direction, protocol, ports and peer (InvalidPermission.Duplicate): remove one connection, or merge their descriptions".into(),
@@ -615,6 +641,8 @@ impl Problem {
             Problem::PrefixLengthOutOfRange { max, .. } => format!("use a prefix length from 0 to {max}"),
             Problem::NotNetworkAddress { network, .. } => format!("did you mean {network}?"),
             Problem::OpenEgress { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group".into(),
+            Problem::StyleSwitched { .. } => "the removed and import blocks are in mutual_rules.migrate.tf (Terraform >= 1.7): review the plan, apply it, then delete that file".into(),
+            Problem::StyleSwitchNotRoutable { from, .. } => format!("set `style = \"{from}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)"),
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),

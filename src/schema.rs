@@ -6,7 +6,8 @@ use std::fmt;
 /// Every key a connection may have: the keys of the `skwashd/mutual-security-groups/aws`
 /// module's v1 list and v2 map, plus `name`, the meta-arguments (`provider`, `enabled` for
 /// `count`, `depends_on`) and the rule resources' other arguments (`tags`, `timeouts`,
-/// `region`), so that a hand-written rule can be migrated without losing any of them.
+/// `region`, and `self = false` for a rule that names its own group by id), so that a
+/// hand-written rule can be migrated without losing any of them.
 pub const KNOWN_KEYS: &[&str] = &[
     "source_sg_id",
     "target_sg_id",
@@ -30,6 +31,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "depends_on",
     "timeouts",
     "region",
+    "self",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

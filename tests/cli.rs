@@ -504,3 +504,37 @@ fn help_summary_of_graph_names_every_format() {
         assert!(graph.contains(format), "{format} missing from: {graph}");
     }
 }
+
+/// Switching to the `aws_vpc_*` style would replace every rule: those resources import only by
+/// their `sgr-` id, which only the state holds. `generate` refuses, says why, and writes nothing
+/// (today's rules stay as they are); `check` reports the same error.
+#[test]
+fn switching_style_to_the_vpc_rules_is_refused_and_writes_nothing() {
+    let dir = tree(&[("net/main.tf", RULES)]);
+    assert_eq!(code(&mutualsg(dir.path(), &["generate"])), 0);
+    fs::write(
+        dir.path().join(".mutualsg.toml"),
+        "style = \"aws_vpc_security_group_rule\"\n",
+    )
+    .unwrap();
+    let before = read_tree(dir.path());
+    for command in ["generate", "check"] {
+        let output = mutualsg(dir.path(), &[command]);
+        let stderr = text(&output.stderr);
+        assert_eq!(code(&output), 2, "{command}: {stderr}");
+        let message = stderr
+            .split_whitespace()
+            .filter(|word| *word != "│")
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            message.contains("net/mutual_rules.gen.tf: the style changed from aws_security_group_rule to aws_vpc_security_group_rule, which Terraform cannot do without replacing the rules"),
+            "{stderr}"
+        );
+        assert!(message.contains("sgr- id"), "{stderr}");
+        assert_eq!(read_tree(dir.path()), before, "{command} changed the tree");
+    }
+    // Back to the style the state holds: up to date again.
+    fs::remove_file(dir.path().join(".mutualsg.toml")).unwrap();
+    assert_eq!(code(&mutualsg(dir.path(), &["check"])), 0);
+}

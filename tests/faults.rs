@@ -437,3 +437,103 @@ fn a_long_line_of_multibyte_characters_is_quoted_in_part() {
 fn text_of(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("stderr is UTF-8")
 }
+
+/// [`RULES`] with a `name` added: the same rules under new names, which `generate` records with
+/// `moved` blocks in `mutual_rules.migrate.tf`.
+fn renamed_rules() -> String {
+    RULES.replace(
+        "      description      = \"HTTPS\"\n",
+        "      description      = \"HTTPS\"\n      name             = \"https\"\n",
+    )
+}
+
+const MIGRATION: &str = "mutual_rules.migrate.tf";
+
+/// A rename writes two files of one module. When the migration file cannot be written, the
+/// generated file must not be written either: with the new names and no `moved` blocks, the
+/// next `generate` would have nothing to write and the moves would be lost for good.
+#[test]
+fn a_rename_whose_migration_file_cannot_be_written_writes_nothing() {
+    if !read_only_mounts_work() {
+        eprintln!("skipped: no read-only bind mounts here (needs root and unshare -m)");
+        return;
+    }
+    let dir = tree(&[("net/main.tf", RULES)]);
+    assert_eq!(code(&mutualsg(dir.path(), &["generate"])), 0);
+    // An earlier migration's file, still there, and read-only.
+    let migration = dir.path().join("net").join(MIGRATION);
+    fs::write(&migration, "# an earlier migration\n").unwrap();
+    fs::write(dir.path().join("net/main.tf"), renamed_rules()).unwrap();
+    let before = text_tree(dir.path());
+
+    let output = mutualsg_with_read_only(dir.path(), &migration, &["generate"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot write net/mutual_rules.migrate.tf"),
+        "{stderr}"
+    );
+    assert_eq!(
+        text_tree(dir.path()),
+        before,
+        "a file was written: {stderr}"
+    );
+    assert_no_temporary_files(dir.path());
+
+    // The cause fixed, the next run writes both, the moves included.
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let moves = fs::read_to_string(&migration).unwrap();
+    assert!(
+        moves.contains(
+            "moved {\n  from = aws_security_group_rule.a_to_b_tcp_443_egress\n  to   = aws_security_group_rule.https_egress\n}"
+        ),
+        "{moves}"
+    );
+    assert!(moves.starts_with("# an earlier migration\n"), "{moves}");
+}
+
+/// The other order: the migration file is written and then the generated file fails. The
+/// migration file is rolled back, so the module is as it was, and the next run writes both.
+#[test]
+fn a_rename_whose_generated_file_cannot_be_written_rolls_the_migration_file_back() {
+    if !read_only_mounts_work() {
+        eprintln!("skipped: no read-only bind mounts here (needs root and unshare -m)");
+        return;
+    }
+    let dir = tree(&[("net/main.tf", RULES)]);
+    assert_eq!(code(&mutualsg(dir.path(), &["generate"])), 0);
+    fs::write(dir.path().join("net/main.tf"), renamed_rules()).unwrap();
+    let generated = dir.path().join("net").join(GENERATED);
+    let before = text_tree(dir.path());
+
+    let output = mutualsg_with_read_only(dir.path(), &generated, &["generate"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot write net/mutual_rules.gen.tf"),
+        "{stderr}"
+    );
+    assert_eq!(
+        text_tree(dir.path()),
+        before,
+        "a file was left written: {stderr}"
+    );
+    assert_no_temporary_files(dir.path());
+
+    let output = mutualsg(dir.path(), &["generate"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let moves = fs::read_to_string(dir.path().join("net").join(MIGRATION)).unwrap();
+    assert!(
+        moves.contains("to   = aws_security_group_rule.https_ingress"),
+        "{moves}"
+    );
+}
+
+/// Every file under `root` as text, to compare trees with a readable diff.
+fn text_tree(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, String> {
+    read_tree(root)
+        .into_iter()
+        .map(|(path, bytes)| (path, text(&bytes)))
+        .collect()
+}

@@ -712,3 +712,123 @@ fn every_golden_migration_destroys_nothing() {
         assert_eq!((imports, forgets), (0, 0), "{}", case.display());
     }
 }
+
+const SWITCHED_RULES: &str = r#"
+variable "office" {
+  type    = list(string)
+  default = ["198.51.100.0/24", "203.0.113.0/24"]
+}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = 5432
+      description      = "Postgres"
+    },
+    {
+      source_sg_id = aws_security_group.db.id
+      target_sg_id = aws_security_group.db.id
+      protocol     = "all"
+    },
+    {
+      source_cidr_blocks      = ["0.0.0.0/0"]
+      source_ipv6_cidr_blocks = ["::/0"]
+      target_sg_id            = aws_security_group.web.id
+      destination_port        = 443
+      description             = "HTTPS"
+    },
+    {
+      source_cidr_blocks = var.office
+      target_sg_id       = aws_security_group.web.id
+      destination_port   = 22
+    },
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = 6379
+      enabled          = false
+      name             = "redis"
+    },
+  ]
+}
+"#;
+
+/// The plan's rule changes, by action: every one must be an import or a forget.
+fn imports_and_forgets(root: &Root) -> (usize, usize) {
+    root.ok(&["plan", "-input=false", "-no-color", "-out=switch.tfplan"]);
+    let plan: Value = serde_json::from_str(&root.ok(&["show", "-json", "switch.tfplan"])).unwrap();
+    let (mut imports, mut forgets) = (0, 0);
+    for change in plan["resource_changes"].as_array().unwrap() {
+        let address = change["address"].as_str().unwrap();
+        let actions: Vec<&str> = change["change"]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|action| action.as_str().unwrap())
+            .collect();
+        match actions.as_slice() {
+            ["no-op"] if change["change"].get("importing").is_some() => imports += 1,
+            ["no-op"] => {}
+            ["forget"] => forgets += 1,
+            other => panic!("{address}: {other:?} after a style switch\n{plan:#}"),
+        }
+    }
+    (imports, forgets)
+}
+
+/// Switching `style` from the `aws_vpc_*` rules to `aws_security_group_rule` writes `removed`
+/// and `import` blocks (the route `migrate` takes for the module's v2), so Terraform forgets
+/// the old resources and imports the new ones: nothing destroyed, nothing created twice.
+#[test]
+fn switching_style_to_security_group_rule_forgets_and_imports() {
+    let files = [
+        ("main.tf", format!("{GROUPS}{SWITCHED_RULES}")),
+        (
+            ".mutualsg.toml",
+            "style = \"aws_vpc_security_group_rule\"\n".to_string(),
+        ),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let Some(root) = Root::new("switching_style", &files, None) else {
+        return;
+    };
+    root.mutualsg(&["generate"]);
+    root.apply();
+
+    fs::remove_file(root.path().join(".mutualsg.toml")).unwrap();
+    let output = root.mutualsg(&["generate"]);
+    let stderr = text(&output.stderr);
+    // Diagnostics wrap at 80 columns.
+    let message = stderr
+        .split_whitespace()
+        .filter(|word| *word != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        message.contains("the style changed from aws_vpc_security_group_rule to aws_security_group_rule: 9 resources are forgotten and 6 imported, none destroyed"),
+        "{stderr}"
+    );
+    root.ok(&["validate", "-no-color"]);
+    let (imports, forgets) = imports_and_forgets(&root);
+    // Rules now: 2 + 2 + 1 (both families in one) + 1 (the office list); the disabled pair
+    // has none. Before: 2 + 2 + 2 (one per address) + 2 (for_each over the office list).
+    assert_eq!((imports, forgets), (6, 8), "{stderr}");
+    root.ok(&["apply", "-input=false", "-no-color", "switch.tfplan"]);
+    let after = root.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+
+    // Up to date: the next generate writes nothing and says nothing of a switch.
+    let again = root.mutualsg(&["generate"]);
+    assert!(
+        !text(&again.stderr).contains("style changed"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert!(
+        !text(&again.stderr).contains("written"),
+        "{}",
+        text(&again.stderr)
+    );
+}

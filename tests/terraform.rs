@@ -237,16 +237,22 @@ const SINGLE_ATTRIBUTES: [(&str, &str); 3] = [
     ("prefix_list_id", "pl"),
 ];
 
-/// A rule's address peer as `KIND:ADDRESS[,ADDRESS...]`, when it has one.
+/// A rule's address peer as `KIND:ADDRESS[,ADDRESS...]`, when it has one; a rule with
+/// addresses of several kinds (IPv4 and IPv6 in one `aws_security_group_rule`) joins them
+/// with `+`.
 fn address_peer(values: &Value, attributes: &[(&str, &str)]) -> Option<String> {
-    attributes.iter().find_map(|(attribute, kind)| {
-        let addresses: Vec<&str> = match &values[attribute] {
-            Value::String(one) => vec![one.as_str()],
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        (!addresses.is_empty()).then(|| format!("{kind}:{}", addresses.join(",")))
-    })
+    let kinds: Vec<String> = attributes
+        .iter()
+        .filter_map(|(attribute, kind)| {
+            let addresses: Vec<&str> = match &values[attribute] {
+                Value::String(one) => vec![one.as_str()],
+                Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            (!addresses.is_empty()).then(|| format!("{kind}:{}", addresses.join(",")))
+        })
+        .collect();
+    (!kinds.is_empty()).then(|| kinds.join("+"))
 }
 
 /// A rule resource of either output style.
@@ -475,6 +481,8 @@ terraform_cases! {
     terraform_accepts_the_vpc_style => "generate/vpc_style",
     terraform_accepts_cidr_and_prefix_list_peers => "generate/cidr_peers",
     terraform_accepts_cidr_peers_in_the_vpc_style => "generate/vpc_style_cidr_peers",
+    terraform_accepts_dual_stack_peers => "generate/dual_stack_peers",
+    terraform_accepts_dual_stack_peers_in_the_vpc_style => "generate/vpc_style_dual_stack_peers",
     terraform_accepts_61_rules_on_one_group => "generate/warns_past_the_rule_quota",
     terraform_accepts_crlf_line_endings => "generate/crlf_line_endings",
     terraform_accepts_a_utf8_byte_order_mark => "generate/utf8_byte_order_mark",

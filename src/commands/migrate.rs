@@ -416,6 +416,13 @@ impl<'a> Planner<'a> {
             ("source_sg_id", egress_args.group.clone()),
             ("target_sg_id", ingress_args.group.clone()),
         ]);
+        // A rule naming its own group by id holds `self = false` in state; `self` forces
+        // replacement, so the generated rule must name the group by id too.
+        if self.config.style == Style::SecurityGroupRule
+            && matches!(single_group_peer(egress), Some(RulePeer::Group(peer)) if peer == egress.group)
+        {
+            lines.push(("self", "false".to_string()));
+        }
         // A literal protocol is written canonically; an expression as it is.
         let literal_protocol = args.protocol.as_deref().is_none_or(|text| {
             text.starts_with('"') && !text.contains("${") || text.parse::<i64>().is_ok()

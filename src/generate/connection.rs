@@ -122,7 +122,7 @@ impl Ports {
 }
 
 /// Which kind of address list a CIDR-style peer is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CidrKind {
     Ipv4,
     Ipv6,
@@ -169,11 +169,12 @@ pub enum Items {
     Expr(Expr),
 }
 
-/// One side of a connection: a security group, or addresses outside any group.
+/// One side of a connection: a security group, or addresses outside any group: one list, or
+/// an IPv4 and an IPv6 list (dual stack), in the order of [`CidrKind`].
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     Group(Expr),
-    Addresses(AddressList),
+    Addresses(Vec<AddressList>),
 }
 
 impl Endpoint {
@@ -214,6 +215,10 @@ pub struct Connection {
     pub timeout_create: Option<Expr>,
     /// The per-resource `region` of the AWS provider v6.
     pub region: Option<Expr>,
+    /// `self = false`: a connection from a group to itself names the group by id
+    /// (`source_security_group_id`) rather than `self = true`. Rules written that way hold
+    /// `self = false` in state, and `self` forces replacement.
+    pub self_by_id: bool,
 }
 
 /// A connection's `enabled` key.
@@ -265,8 +270,12 @@ fn condition_text(text: &str) -> String {
 }
 
 impl Connection {
-    /// A group talking to itself: AWS wants `self = true` rather than its own id.
+    /// A group talking to itself, written `self = true` (unless the connection says
+    /// `self = false`: then the group is named by its id).
     pub fn is_self(&self) -> bool {
+        if self.self_by_id {
+            return false;
+        }
         match (&self.source, &self.target) {
             (Endpoint::Group(source), Endpoint::Group(target)) => source.same_as(target),
             _ => false,
@@ -305,7 +314,7 @@ fn peer_of(endpoint: &Endpoint, is_self: bool) -> Peer<'_> {
     match endpoint {
         _ if is_self => Peer::SelfGroup,
         Endpoint::Group(group) => Peer::Group(group),
-        Endpoint::Addresses(list) => Peer::Addresses(list),
+        Endpoint::Addresses(lists) => Peer::Addresses(lists),
     }
 }
 
@@ -316,7 +325,8 @@ pub use crate::schema::Direction;
 pub enum Peer<'a> {
     Group(&'a Expr),
     SelfGroup,
-    Addresses(&'a AddressList),
+    /// One list, or an IPv4 and an IPv6 list (an `aws_security_group_rule` carries both).
+    Addresses(&'a [AddressList]),
 }
 
 impl Peer<'_> {
@@ -325,13 +335,16 @@ impl Peer<'_> {
         match self {
             Peer::Group(peer) => vec![format!("sg:{}", squeeze(&peer.text))],
             Peer::SelfGroup => vec![format!("sg:{}", squeeze(&group.text))],
-            Peer::Addresses(list) => match &list.items {
-                Items::Literal(items) => items
-                    .iter()
-                    .map(|item| format!("{:?}:{}", list.kind, squeeze(&item.text)))
-                    .collect(),
-                Items::Expr(expr) => vec![format!("{:?}:{}", list.kind, squeeze(&expr.text))],
-            },
+            Peer::Addresses(lists) => lists
+                .iter()
+                .flat_map(|list| match &list.items {
+                    Items::Literal(items) => items
+                        .iter()
+                        .map(|item| format!("{:?}:{}", list.kind, squeeze(&item.text)))
+                        .collect(),
+                    Items::Expr(expr) => vec![format!("{:?}:{}", list.kind, squeeze(&expr.text))],
+                })
+                .collect(),
         }
     }
 }

@@ -41,13 +41,14 @@ fn open_egress_warnings(file: &Arc<SourceFile>, rules: &[Rule]) -> Vec<Diagnosti
         .iter()
         .filter(|rule| rule.direction == Direction::Egress)
     {
-        let Peer::Addresses(list) = rule.peer else {
+        let Peer::Addresses(lists) = rule.peer else {
             continue;
         };
-        let Items::Literal(items) = &list.items else {
-            continue;
-        };
-        for item in items {
+        let literal = lists.iter().filter_map(|list| match &list.items {
+            Items::Literal(items) => Some(items),
+            Items::Expr(_) => None,
+        });
+        for item in literal.flatten() {
             let address = item.text.trim_matches('"');
             if address == "0.0.0.0/0" || address == "::/0" {
                 warnings.push(Diagnostic::at(

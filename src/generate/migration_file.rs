@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::squeeze;
-use crate::generate::discover::Module;
+use crate::generate::discover::{GENERATED_FILE, Module};
 use crate::generate::output::Change;
 use crate::generate::parse::{self, Literal, ParsedFile};
 use crate::paths::join;
-use crate::syntax::{self, Body};
+use crate::syntax::{self, Body, ExprKind};
 
 /// The file migration blocks go into; users delete it once the migration is applied.
 pub const MIGRATION_FILE: &str = "mutual_rules.migrate.tf";
@@ -256,6 +257,169 @@ pub fn rename_change(
         Err(_) => Vec::new(),
     };
     migration_file_change(module, &files, &blocks, &mut Vec::new())
+}
+
+/// What a `style` switch needs: the migration-file change that forgets the old resources and
+/// imports the new ones, and the warning that says so.
+pub struct StyleSwitch {
+    pub change: Option<Change>,
+    pub warning: Diagnostic,
+}
+
+/// The resource types of the other output style, which a generated file holds when `style`
+/// changed since it was written.
+fn is_other_style(resource_type: &str, style: Style) -> bool {
+    match style {
+        Style::SecurityGroupRule => resource_type.starts_with("aws_vpc_security_group_"),
+        Style::VpcSecurityGroupRule => resource_type == "aws_security_group_rule",
+    }
+}
+
+/// A switch of `style` between the two resource families: `moved` cannot cross resource
+/// types, so each old resource is forgotten (`removed`, `destroy = false`) and each new one
+/// imported, the route `migrate` takes for the skwashd module's v2. Without it every rule
+/// would be destroyed and created again, and the creates fail with
+/// `InvalidPermission.Duplicate` while the old rules still exist.
+///
+/// `aws_security_group_rule` import ids are built from the rule's own arguments. The
+/// `aws_vpc_*` rules import only by their `sgr-` id, which only the state holds: a switch
+/// to them is an error that writes nothing.
+pub fn style_switch(
+    module: &Module,
+    old_generated: &str,
+    new_generated: &str,
+    style: Style,
+) -> Result<Option<StyleSwitch>, Vec<Diagnostic>> {
+    let generated_path = join(&module.dir, GENERATED_FILE);
+    let (Ok(old), Ok(new)) = (syntax::parse(old_generated), syntax::parse(new_generated)) else {
+        return Ok(None);
+    };
+    let type_of = |block: &syntax::Block| block.label(0).unwrap_or_default().to_string();
+    let forgotten: Vec<MigrationBlock> = old
+        .blocks_of("resource")
+        .filter(|block| is_other_style(&type_of(block), style))
+        .map(|block| MigrationBlock::Removed {
+            from: format!("{}.{}", type_of(block), block.label(1).unwrap_or_default()),
+        })
+        .collect();
+    let Some(old_style) = forgotten.first().map(|_| other_style(style)) else {
+        return Ok(None);
+    };
+    let unroutable = |reason: String| {
+        vec![Diagnostic::file(
+            Problem::StyleSwitchNotRoutable {
+                from: style_name(old_style),
+                to: style_name(style),
+                reason,
+            },
+            &generated_path,
+        )]
+    };
+    if style == Style::VpcSecurityGroupRule {
+        return Err(unroutable(
+            "the aws_vpc_* rules are imported by their sgr- id, which only the Terraform state holds".into(),
+        ));
+    }
+    let mut imported = Vec::new();
+    for block in new.blocks_of("resource") {
+        let address = format!("{}.{}", type_of(block), block.label(1).unwrap_or_default());
+        let text_of = |name: &str| {
+            block
+                .body
+                .attribute(name)
+                .map(|attribute| &new_generated[attribute.value.span.clone()])
+        };
+        match text_of("count") {
+            None => {}
+            // No rule exists, before or after.
+            Some("0") => continue,
+            Some(_) => {
+                return Err(unroutable(format!(
+                    "{address} exists on a condition (`enabled`), and whether it exists now is in the state only"
+                )));
+            }
+        }
+        imported.push(MigrationBlock::Import {
+            id: import_id(new_generated, &block.body),
+            to: address,
+        });
+    }
+    let warning = Diagnostic::file(
+        Problem::StyleSwitched {
+            from: style_name(old_style),
+            to: style_name(style),
+            forgotten: forgotten.len(),
+            imported: imported.len(),
+        },
+        &generated_path,
+    );
+    let mut blocks = forgotten;
+    blocks.extend(imported);
+    let path = join(&module.dir, MIGRATION_FILE);
+    let files = match std::fs::read_to_string(&path) {
+        Ok(text) => vec![reparse(&path, text)?],
+        Err(_) => Vec::new(),
+    };
+    let change = migration_file_change(module, &files, &blocks, &mut Vec::new())?;
+    Ok(Some(StyleSwitch { change, warning }))
+}
+
+fn other_style(style: Style) -> Style {
+    match style {
+        Style::SecurityGroupRule => Style::VpcSecurityGroupRule,
+        Style::VpcSecurityGroupRule => Style::SecurityGroupRule,
+    }
+}
+
+/// The style as `.mutualsg.toml` spells it.
+fn style_name(style: Style) -> &'static str {
+    match style {
+        Style::SecurityGroupRule => "aws_security_group_rule",
+        Style::VpcSecurityGroupRule => "aws_vpc_security_group_rule",
+    }
+}
+
+/// An `aws_security_group_rule`'s import id, `SGID_TYPE_PROTOCOL_FROM_TO_SOURCE[_SOURCE...]`
+/// (the provider's format: `all` for every protocol, `self`, and each CIDR block or prefix
+/// list a source), from the generated block's arguments; expressions are interpolated, so
+/// Terraform fills in the ids it holds.
+fn import_id(text: &str, body: &Body) -> String {
+    let value = |name: &str| body.attribute(name).map(|attribute| &attribute.value);
+    let interpolate = |expr: &syntax::Expr| match &expr.kind {
+        ExprKind::String(literal) => literal.clone(),
+        ExprKind::Number(Some(number)) => number.to_string(),
+        _ => format!("${{{}}}", &text[expr.span.clone()]),
+    };
+    let part = |name: &str| value(name).map(interpolate).unwrap_or_default();
+    let protocol = match part("protocol").as_str() {
+        "-1" => "all".to_string(),
+        other => other.to_string(),
+    };
+    let mut sources = Vec::new();
+    if value("self").is_some_and(|expr| matches!(expr.kind, ExprKind::Bool(true))) {
+        sources.push("self".to_string());
+    }
+    if let Some(group) = value("source_security_group_id") {
+        sources.push(interpolate(group));
+    }
+    for list in ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"] {
+        match value(list) {
+            None => {}
+            Some(expr) => match expr.tuple() {
+                Some(items) => sources.extend(items.iter().map(interpolate)),
+                None => sources.push(format!("${{join(\"_\", {})}}", &text[expr.span.clone()])),
+            },
+        }
+    }
+    format!(
+        "\"{}_{}_{}_{}_{}_{}\"",
+        part("security_group_id"),
+        part("type"),
+        protocol,
+        part("from_port"),
+        part("to_port"),
+        sources.join("_")
+    )
 }
 
 /// `type.name` → the block's attributes, layout squeezed out.

@@ -89,15 +89,14 @@ pub(crate) fn run_modules(
         };
         outcome.modules_with_rules += usize::from(planned.has_rules);
         diagnostics.extend(planned.warnings);
-        for change in planned.changes {
-            if mode == Mode::Write
-                && let Err(error) = output::apply(&change)
-            {
-                diagnostics.push(error);
-                continue;
-            }
-            outcome.changes.push(change);
+        // A module's files are written all or nothing (see `output::apply_all`).
+        if mode == Mode::Write
+            && let Err(error) = output::apply_all(&planned.changes)
+        {
+            diagnostics.push(error);
+            continue;
         }
+        outcome.changes.extend(planned.changes);
     }
     outcome.diagnostics = diagnostics;
     outcome
@@ -107,17 +106,25 @@ pub(crate) fn run_modules(
 fn plan_generate(module: &Module, config: &Config) -> Result<Planned, Vec<Diagnostic>> {
     let generated = generate_module(module, config)?;
     let has_rules = generated.text.is_some();
+    let mut warnings = generated.warnings;
     let change = output::plan(module, generated.text).map_err(|error| vec![error])?;
     let mut changes = Vec::new();
     if let Some(change) = change {
+        // The migration file first: of the two, it is the one that must not be lost.
         if let (Some(old), Some(new)) = (&change.old, &change.new) {
-            changes.extend(migration_file::rename_change(module, old, new)?);
+            match migration_file::style_switch(module, old, new, config.style)? {
+                Some(switch) => {
+                    changes.extend(switch.change);
+                    warnings.push(switch.warning);
+                }
+                None => changes.extend(migration_file::rename_change(module, old, new)?),
+            }
         }
-        changes.insert(0, change);
+        changes.push(change);
     }
     Ok(Planned {
         changes,
-        warnings: generated.warnings,
+        warnings,
         has_rules,
     })
 }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{
-    Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule,
+    AddressList, CidrKind, Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule,
 };
 
 /// A connection and the stem of its two resource names.
@@ -158,26 +158,47 @@ fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'
                 rule,
                 address: None,
             }),
-            (Style::VpcSecurityGroupRule, Peer::Addresses(list)) => match &list.items {
-                Items::Literal(items) => {
-                    for item in items {
-                        let name = match named.connection.name {
-                            Some(_) => format!("{}_{}", named.name, address_word(item)),
-                            None => derived_name(&named.connection, style, Some(item)),
-                        };
-                        resources.push(Resource {
-                            name,
-                            rule: rule.clone(),
-                            address: Some(item),
-                        });
+            // One resource per address: each gets the one list its address is in.
+            (Style::VpcSecurityGroupRule, Peer::Addresses(lists)) => {
+                for list in lists {
+                    let rule = Rule {
+                        peer: Peer::Addresses(std::slice::from_ref(list)),
+                        ..rule.clone()
+                    };
+                    match &list.items {
+                        Items::Literal(items) => {
+                            for item in items {
+                                let name = match named.connection.name {
+                                    Some(_) => format!("{}_{}", named.name, address_word(item)),
+                                    None => derived_name(&named.connection, style, Some(item)),
+                                };
+                                resources.push(Resource {
+                                    name,
+                                    rule: rule.clone(),
+                                    address: Some(item),
+                                });
+                            }
+                        }
+                        // A derived name comes from the list's own expression, so adding the
+                        // other family renames nothing; a chosen name is the IPv4 list's, and
+                        // the IPv6 list beside it adds `_ipv6`.
+                        Items::Expr(list_expr) => {
+                            let name = match named.connection.name {
+                                None => derived_name(&named.connection, style, Some(list_expr)),
+                                Some(_) if lists.len() > 1 && list.kind == CidrKind::Ipv6 => {
+                                    format!("{}_ipv6", named.name)
+                                }
+                                Some(_) => named.name.clone(),
+                            };
+                            resources.push(Resource {
+                                name,
+                                rule,
+                                address: None,
+                            });
+                        }
                     }
                 }
-                Items::Expr(_) => resources.push(Resource {
-                    name: named.name.clone(),
-                    rule,
-                    address: None,
-                }),
-            },
+            }
             (Style::VpcSecurityGroupRule, _) => resources.push(Resource {
                 name: named.name.clone(),
                 rule,
@@ -228,12 +249,15 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -
 }
 
 /// A group's words, or the addresses' (`anywhere` for `0.0.0.0/0`; a long list by its first
-/// address and a count).
+/// address and a count; an IPv4 and an IPv6 list one after the other).
 fn endpoint_words(endpoint: &Endpoint) -> String {
-    let list = match endpoint {
-        Endpoint::Group(group) => return group_words(group),
-        Endpoint::Addresses(list) => list,
-    };
+    match endpoint {
+        Endpoint::Group(group) => group_words(group),
+        Endpoint::Addresses(lists) => lists.iter().map(list_words).collect::<Vec<_>>().join("_"),
+    }
+}
+
+fn list_words(list: &AddressList) -> String {
     match &list.items {
         Items::Expr(expr) => group_words(expr),
         Items::Literal(items) => match items.as_slice() {

@@ -132,6 +132,27 @@ pub fn apply(change: &Change) -> Result<(), Diagnostic> {
     }
 }
 
+/// Applies one module's changes all or nothing: on the first failure, the changes already
+/// made are undone (each file back to its old text, a created one removed), so a module is
+/// never left half written (a generated file with new names and no `moved` blocks for them).
+/// Callers put the migration file first: if even the undo fails, the moves are kept.
+pub fn apply_all(changes: &[Change]) -> Result<(), Diagnostic> {
+    for (done, change) in changes.iter().enumerate() {
+        if let Err(error) = apply(change) {
+            for applied in changes[..done].iter().rev() {
+                // Best effort: the error reported is the one that stopped the writing.
+                let _ = apply(&Change {
+                    path: applied.path.clone(),
+                    old: applied.new.clone(),
+                    new: applied.old.clone(),
+                });
+            }
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
 fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let dir = path
         .parent()

@@ -96,7 +96,12 @@ fn security_group_rule<'a>(rule: &Rule<'a>) -> Block<'a> {
     match &rule.peer {
         Peer::Group(peer) => block.attribute("source_security_group_id", expr(peer)),
         Peer::SelfGroup => block.attribute("self", "true"),
-        Peer::Addresses(list) => block.attribute(list.kind.list_attribute(), address_list(list)),
+        // Both address families in one rule, as the provider allows.
+        Peer::Addresses(lists) => {
+            for list in *lists {
+                block.attribute(list.kind.list_attribute(), address_list(list));
+            }
+        }
     }
     block.attribute("protocol", protocol(&connection.protocol));
     block.attribute("from_port", port(&connection.ports.from));
@@ -131,11 +136,16 @@ fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
     let rule = &resource.rule;
     let connection = rule.connection;
     // A list expression cannot be expanded here: one resource per element, by `for_each`.
+    // Each resource holds one list (`naming::resources` gives each address its own).
     let for_each = match &rule.peer {
-        Peer::Addresses(AddressList {
-            items: Items::Expr(list),
-            ..
-        }) => Some(format!("toset({})", expr(list))),
+        Peer::Addresses(
+            [
+                AddressList {
+                    items: Items::Expr(list),
+                    ..
+                },
+            ],
+        ) => Some(format!("toset({})", expr(list))),
         _ => None,
     };
     let mut block = Block::with_meta(connection, for_each);
@@ -143,11 +153,14 @@ fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
     match (&rule.peer, resource.address) {
         (Peer::Group(peer), _) => block.attribute("referenced_security_group_id", expr(peer)),
         (Peer::SelfGroup, _) => block.attribute("referenced_security_group_id", expr(rule.group)),
-        (Peer::Addresses(list), Some(address)) => {
+        (Peer::Addresses([list, ..]), Some(address)) => {
             block.attribute(list.kind.single_attribute(), expr(address))
         }
-        (Peer::Addresses(list), None) => {
+        (Peer::Addresses([list, ..]), None) => {
             block.attribute(list.kind.single_attribute(), "each.value")
+        }
+        (Peer::Addresses([]), _) => {
+            unreachable!("validation rejects an endpoint without addresses")
         }
     }
     block.attribute("ip_protocol", protocol(&connection.protocol));

@@ -189,16 +189,12 @@ impl Checker<'_> {
             .get("timeouts")
             .and_then(|field| self.timeouts(field));
         let region = get("region").map(expr);
+        let self_by_id = self.self_by_id(fields.get("self"), source.as_ref(), target.as_ref());
         if let (Some(Enabled::When(_) | Enabled::Never), Style::VpcSecurityGroupRule) =
             (&enabled, self.style)
             && [&source, &target].iter().any(|side| {
-                matches!(
-                    side,
-                    Some(Endpoint::Addresses(AddressList {
-                        items: Items::Expr(_),
-                        ..
-                    }))
-                )
+                matches!(side, Some(Endpoint::Addresses(lists))
+                    if lists.iter().any(|list| matches!(list.items, Items::Expr(_))))
             })
         {
             let span = fields["enabled"].key_span.clone();
@@ -223,7 +219,44 @@ impl Checker<'_> {
             depends_on,
             timeout_create,
             region,
+            self_by_id: self_by_id?,
         })
+    }
+
+    /// `self`: a literal bool, on a connection from a group to itself only. `true` is what
+    /// such a connection writes anyway; `false` names the group by id instead.
+    fn self_by_id(
+        &mut self,
+        field: Option<&&Field>,
+        source: Option<&Endpoint>,
+        target: Option<&Endpoint>,
+    ) -> Option<bool> {
+        let Some(field) = field else {
+            return Some(false);
+        };
+        let Some(Literal::Bool(value)) = field.value.literal else {
+            self.report(
+                Problem::WrongType {
+                    key: "self",
+                    expected: "true or false",
+                },
+                field.value.span.clone(),
+            );
+            return None;
+        };
+        match (source, target) {
+            (Some(Endpoint::Group(source)), Some(Endpoint::Group(target)))
+                if source.same_as(target) =>
+            {
+                Some(!value)
+            }
+            // The sides are reported already.
+            (None, _) | (_, None) => None,
+            _ => {
+                self.report(Problem::SelfNeedsOneGroup, field.key_span.clone());
+                None
+            }
+        }
     }
 
     /// A side's group, or its CIDR blocks or prefix lists: exactly one of the side's keys.
@@ -248,7 +281,17 @@ impl Checker<'_> {
             [(key, None, field)] => self.group(&field.value, key).map(Endpoint::Group),
             [(key, Some(kind), field)] => self
                 .address_list(&field.value, key, *kind)
-                .map(Endpoint::Addresses),
+                .map(|list| Endpoint::Addresses(vec![list])),
+            // Dual stack: `aws_security_group_rule` takes `cidr_blocks` and `ipv6_cidr_blocks`
+            // in one rule; the aws_vpc_* style writes a rule per address anyway.
+            [
+                (ipv4_key, Some(CidrKind::Ipv4), ipv4),
+                (ipv6_key, Some(CidrKind::Ipv6), ipv6),
+            ] => {
+                let ipv4 = self.address_list(&ipv4.value, ipv4_key, CidrKind::Ipv4);
+                let ipv6 = self.address_list(&ipv6.value, ipv6_key, CidrKind::Ipv6);
+                Some(Endpoint::Addresses(vec![ipv4?, ipv6?]))
+            }
             [(first, ..), (second, _, field), ..] => {
                 self.report(
                     Problem::ConflictingKeys(first, second),

@@ -239,19 +239,22 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
             let peers = match rule.peer {
                 Peer::Group(group) => vec![RulePeer::Group(squeeze(&group.text))],
                 Peer::SelfGroup => vec![RulePeer::SelfGroup],
-                Peer::Addresses(list) => match &list.items {
-                    Items::Literal(items) => items
-                        .iter()
-                        .map(|item| RulePeer::Address {
+                Peer::Addresses(lists) => lists
+                    .iter()
+                    .flat_map(|list| match &list.items {
+                        Items::Literal(items) => items
+                            .iter()
+                            .map(|item| RulePeer::Address {
+                                kind: list.kind,
+                                value: unquote(&item.text),
+                            })
+                            .collect(),
+                        Items::Expr(expr) => vec![RulePeer::Address {
                             kind: list.kind,
-                            value: unquote(&item.text),
-                        })
-                        .collect(),
-                    Items::Expr(expr) => vec![RulePeer::Address {
-                        kind: list.kind,
-                        value: squeeze(&expr.text),
-                    }],
-                },
+                            value: squeeze(&expr.text),
+                        }],
+                    })
+                    .collect(),
             };
             let c = &connection.connection;
             rules.push(DeclaredRule {
