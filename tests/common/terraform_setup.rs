@@ -69,7 +69,7 @@ fn probe_aws_provider() -> Result<PathBuf, String> {
             .find(|line| line.starts_with("Error:"))
             .unwrap_or("no message");
         return Err(format!(
-            "{} cannot install the aws provider ({first_error}); the tests use the offline stand-in",
+            "{} cannot install the aws provider ({first_error}); put a Terraform with the offline stand-in provider on PATH or in MUTUALSG_TERRAFORM",
             terraform.display()
         ));
     }
