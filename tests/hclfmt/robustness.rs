@@ -84,7 +84,7 @@ fn formatting_is_a_fixed_point_where_the_properties_failed() {
         ". ...",
         ". . .",
         "1 . 5",
-        "a . 1 . 5",
+        "a . 0 . 1",
         "/ /",
         "/ *",
         "= >",
