@@ -194,6 +194,17 @@ pub fn main() -> ExitStatus {
         }
         Command::Graph(args) => {
             let color = cli.color.enabled(io::stderr().is_terminal());
+            // A path that does not exist stops the run before anything is drawn: an empty
+            // chart beside the error would read as a tree without rules.
+            let missing = crate::generate::discover::missing_paths(&args.paths.paths, &cwd);
+            if !missing.is_empty() {
+                let colors = Colors {
+                    stdout: false,
+                    stderr: color,
+                };
+                let _ = report::print_diagnostics(&missing, Format::Human, colors);
+                return ExitStatus::Error;
+            }
             let options = crate::commands::graph::GraphOptions {
                 since: args.since,
                 context: args.context,

@@ -203,6 +203,28 @@ fn a_missing_path_is_an_error() {
 }
 
 #[test]
+fn graph_of_a_missing_path_is_an_error_and_draws_nothing() {
+    let dir = tree(&[("main.tf", RULES)]);
+    for args in [
+        &["graph", "does/not/exist"][..],
+        &["graph", "--format", "dot", ".", "does/not/exist"][..],
+    ] {
+        let output = mutualsg(dir.path(), args);
+        assert_eq!(code(&output), 2, "{args:?}");
+        assert_eq!(
+            text(&output.stdout),
+            "",
+            "{args:?}: a chart beside the error"
+        );
+        assert!(
+            text(&output.stderr).contains("does/not/exist: path does not exist"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
 fn a_tree_without_mutual_rules_is_clean_and_says_so() {
     let dir = tree(&[("main.tf", "resource \"aws_security_group\" \"a\" {}\n")]);
     let output = mutualsg(dir.path(), &["check"]);

@@ -140,6 +140,27 @@ fn a_read_only_module_directory_is_an_error_naming_the_file_and_the_others_proce
 }
 
 #[test]
+fn a_write_error_names_the_users_file_not_the_temporary_one() {
+    if !read_only_mounts_work() {
+        eprintln!("skipped: no read-only bind mounts here (needs root and unshare -m)");
+        return;
+    }
+    let dir = tree(&[("locked/main.tf", RULES)]);
+    let locked = dir.path().join("locked");
+    let output = mutualsg_with_read_only(dir.path(), &locked, &["generate"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot write locked/mutual_rules.gen.tf: Read-only file system"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(".tmp") && !stderr.contains(".mutual_rules.gen."),
+        "the temporary file is named: {stderr}"
+    );
+}
+
+#[test]
 fn a_generated_file_that_is_a_directory_is_refused_and_kept() {
     let dir = tree(&[
         ("blocked/main.tf", RULES),

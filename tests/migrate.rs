@@ -128,10 +128,6 @@ resource "aws_security_group_rule" "db_cluster_out" {
 }
 "#;
 
-fn required() -> bool {
-    std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_some_and(|v| v == "1")
-}
-
 /// A user's Terraform root module in a temporary directory.
 struct Root {
     dir: assert_fs::TempDir,
@@ -140,16 +136,10 @@ struct Root {
 
 impl Root {
     /// Writes the files and, for a registry module call, puts the stand-in module where
-    /// `terraform init` would have (NOTES.md, Migrating). `None` without Terraform.
+    /// `terraform init` would have (NOTES.md, Migrating). `None` without Terraform and the
+    /// stand-in aws provider.
     fn new(test: &str, files: &[(&str, &str)], module: Option<(&str, &str, &str)>) -> Option<Root> {
-        let Some(terraform) = terraform() else {
-            assert!(
-                !required(),
-                "MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform found"
-            );
-            eprintln!("skipping {test}: terraform not found on PATH (set MUTUALSG_TERRAFORM)");
-            return None;
-        };
+        let terraform = terraform_with_aws(test)?;
         let root = Root {
             dir: tree(files),
             terraform,
@@ -173,13 +163,7 @@ impl Root {
             )
             .unwrap();
         }
-        let init = root.run(&["init", "-input=false", "-no-color"]);
-        if !init.status.success() {
-            let message = format!("terraform init failed: {}", text(&init.stderr));
-            assert!(!required(), "{message}");
-            eprintln!("skipping {test}: {message}");
-            return None;
-        }
+        root.ok(&["init", "-input=false", "-no-color"]);
         Some(root)
     }
 

@@ -315,12 +315,7 @@ fn generate_and_graph_show_exactly_the_observed_flows() {
 
 #[test]
 fn real_terraform_validates_and_plans_the_draft() {
-    let Some(terraform) = terraform() else {
-        assert!(
-            std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_none_or(|v| v != "1"),
-            "MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform on PATH or in MUTUALSG_TERRAFORM"
-        );
-        eprintln!("skipping: terraform not found on PATH (set MUTUALSG_TERRAFORM)");
+    let Some(terraform) = terraform_with_aws("real_terraform_validates_and_plans_the_draft") else {
         return;
     };
     let dir = workspace();

@@ -85,12 +85,8 @@ fn mutualsg_reads_each_construct_as_expected() {
 
 #[test]
 fn terraform_reads_each_construct_as_expected() {
-    let Some(terraform) = common::terraform() else {
-        assert!(
-            std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_none_or(|v| v != "1"),
-            "MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform found"
-        );
-        eprintln!("skipped: no terraform on PATH");
+    let Some(terraform) = common::terraform_for_fmt("terraform_reads_each_construct_as_expected")
+    else {
         return;
     };
     // One `terraform fmt -check` over a copy (Terraform reads `.tf` only), which reports the

@@ -1,6 +1,7 @@
 //! Real Terraform agrees with every generated file. Terraform is found through
-//! `MUTUALSG_TERRAFORM` or `PATH`; without it these tests are skipped with a message, unless
-//! `MUTUALSG_REQUIRE_TERRAFORM=1` (as in CI), which makes a missing Terraform a failure.
+//! `MUTUALSG_TERRAFORM` or `PATH`; `terraform fmt` runs with any Terraform, the rest with the
+//! offline stand-in aws provider. Without them these tests are skipped with a message, unless
+//! `MUTUALSG_REQUIRE_TERRAFORM=1` (as in CI) makes that a failure (`common::terraform_setup`).
 
 mod common;
 
@@ -11,20 +12,6 @@ use std::process::Output;
 
 use common::*;
 use serde_json::Value;
-
-/// Terraform, or `None` (after saying why) when it is missing and not required.
-fn terraform_or_skip(test: &str) -> Option<PathBuf> {
-    match terraform() {
-        Some(path) => Some(path),
-        None if required() => {
-            panic!("MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform on PATH or in MUTUALSG_TERRAFORM")
-        }
-        None => {
-            eprintln!("skipping {test}: terraform not found on PATH (set MUTUALSG_TERRAFORM)");
-            None
-        }
-    }
-}
 
 /// Every golden generated file under `fixtures/`.
 fn golden_outputs() -> Vec<PathBuf> {
@@ -46,7 +33,7 @@ fn golden_outputs() -> Vec<PathBuf> {
 
 #[test]
 fn terraform_fmt_leaves_every_golden_output_unchanged() {
-    let Some(terraform) = terraform_or_skip("terraform fmt") else {
+    let Some(terraform) = terraform_for_fmt("terraform fmt") else {
         return;
     };
     let outputs = golden_outputs();
@@ -74,22 +61,12 @@ impl Workspace {
     /// Copies a case's input, runs `mutualsg generate` and `terraform init`. `None` (after
     /// saying why) when Terraform or its aws provider is not available and not required.
     fn new(case: &Path, test: &str) -> Option<Workspace> {
-        let terraform = terraform_or_skip(test)?;
+        let terraform = terraform_with_aws(test)?;
         let dir = assert_fs::TempDir::new().unwrap();
         copy_tree(&case.join("input"), dir.path());
         let workspace = Workspace { dir, terraform };
         workspace.generate();
-        let init = workspace.run(&["init", "-input=false", "-no-color"]);
-        if !init.status.success() {
-            let message = format!(
-                "terraform init failed in {}:\n{}",
-                case.display(),
-                text(&init.stderr)
-            );
-            assert!(!required(), "{message}");
-            eprintln!("skipping {test}: {message}");
-            return None;
-        }
+        workspace.ok(&["init", "-input=false", "-no-color"]);
         Some(workspace)
     }
 
@@ -261,43 +238,6 @@ fn is_rule(address: &str) -> bool {
         || address.starts_with("aws_vpc_security_group_")
 }
 
-fn required() -> bool {
-    std::env::var_os("MUTUALSG_REQUIRE_TERRAFORM").is_some_and(|v| v == "1")
-}
-
-/// Plan and apply talk to the aws provider: they run with the offline stand-in (or when
-/// `MUTUALSG_TERRAFORM_APPLY=1` says real credentials are meant to be used), never by
-/// accident against a real account.
-fn can_apply(workspace: &Workspace, test: &str) -> bool {
-    if required() || std::env::var_os("MUTUALSG_TERRAFORM_APPLY").is_some_and(|v| v == "1") {
-        return true;
-    }
-    let stand_in = walkdir::WalkDir::new(workspace.path().join(".terraform/providers"))
-        .follow_links(true)
-        .into_iter()
-        .flatten()
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("terraform-provider-aws")
-        })
-        .any(|entry| {
-            let head: Vec<u8> = fs::read(entry.path())
-                .unwrap_or_default()
-                .into_iter()
-                .take(200)
-                .collect();
-            text(&head).contains("Stand-in hashicorp/aws")
-        });
-    if !stand_in {
-        eprintln!(
-            "skipping plan/apply in {test}: not the offline stand-in provider (set MUTUALSG_TERRAFORM_APPLY=1 to use real AWS)"
-        );
-    }
-    stand_in
-}
-
 /// The rules a case's hand-written `flows.txt` says Terraform must end up with: each line is
 /// one connection, `SOURCE TARGET PROTOCOL FROM TO | INGRESS DESCRIPTION | EGRESS DESCRIPTION`.
 fn expected_rules(case: &Path) -> Vec<String> {
@@ -400,9 +340,6 @@ fn validate_plan_apply_reorder(case: &Path) {
         return;
     };
     workspace.ok(&["validate", "-no-color"]);
-    if !can_apply(&workspace, &test) {
-        return;
-    }
     let expected = expected_rules(case);
     let changes = workspace.planned_changes();
     let rule_creates = changes
@@ -498,9 +435,6 @@ fn changes_after_editing(
 ) -> Option<BTreeMap<String, Vec<String>>> {
     let test = format!("port change in {}", case.display());
     let workspace = Workspace::new(case, &test)?;
-    if !can_apply(&workspace, &test) {
-        return None;
-    }
     workspace.apply();
     let mut edited = 0;
     for entry in fs::read_dir(workspace.path()).unwrap() {

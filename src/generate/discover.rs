@@ -25,6 +25,20 @@ pub struct Module {
     pub has_generated: bool,
 }
 
+/// An error for each of `paths` that does not exist, for a command that stops before doing
+/// anything when one is missing.
+pub fn missing_paths(paths: &[PathBuf], cwd: &Path) -> Vec<Diagnostic> {
+    paths
+        .iter()
+        .filter(|path| fs::metadata(path).is_err())
+        .map(|path| path_not_found(path, cwd))
+        .collect()
+}
+
+fn path_not_found(path: &Path, cwd: &Path) -> Diagnostic {
+    Diagnostic::file(Problem::PathNotFound, &display_path(path, cwd))
+}
+
 /// Finds the modules under `paths`. `cwd` must be the process's current directory: module
 /// paths are shown relative to it, and used as shown. A directory is walked recursively,
 /// skipping `.terraform/`, `.git/` and other hidden directories; directory symlinks are not
@@ -37,7 +51,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>)
     for path in paths {
         let shown = display_path(path, cwd);
         let Ok(metadata) = fs::metadata(path) else {
-            errors.push(Diagnostic::file(Problem::PathNotFound, &shown));
+            errors.push(path_not_found(path, cwd));
             continue;
         };
         if !metadata.is_dir() {

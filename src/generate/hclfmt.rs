@@ -145,19 +145,57 @@ fn try_format(key: &str, expr: &str, indent: usize) -> Option<String> {
     tokens.extend(terminator);
 
     format_tokens(&mut tokens, indent);
-
-    let mut out = String::new();
-    for (i, token) in tokens.iter().enumerate().skip(2) {
-        if i > 2 {
-            out.extend(std::iter::repeat_n(' ', token.spaces_before));
-        }
-        out.push_str(&token.text);
-    }
+    let mut out = keep_tokens_apart(&mut tokens);
     // Drop the line break that ends the attribute (the one we appended).
     if out.ends_with('\n') {
         out.pop();
     }
     Some(out)
+}
+
+/// Prints the value (the tokens after `key =`) with the spacing [`format_tokens`] chose, except
+/// where that spacing joins two tokens into an operator or comment that reads back
+/// differently: `!` then `=>` printed as `!=>` reads back as `!=` then `>`. Only invalid HCL
+/// gets there, but formatting must still be a fixed point, so such a token keeps one space
+/// before it. Digits joined into a number are left as terraform prints them (`a . 0 . 1`
+/// becomes `a.0.1`, which hclsyntax reads as the same legacy index traversal) and format the
+/// same again.
+fn keep_tokens_apart(tokens: &mut [Token]) -> String {
+    let print = |tokens: &[Token]| {
+        let mut out = String::new();
+        for (i, token) in tokens.iter().enumerate().skip(2) {
+            if i > 2 {
+                out.extend(std::iter::repeat_n(' ', token.spaces_before));
+            }
+            out.push_str(&token.text);
+        }
+        out
+    };
+    // Each round separates one joined pair, left to right.
+    for _ in 2..tokens.len() {
+        let out = print(tokens);
+        let Some(read_back) = Lexer::new(&out).run() else {
+            return out;
+        };
+        let joined = tokens[2..]
+            .iter()
+            .zip(&read_back)
+            .position(|(ours, read)| ours.text != read.text)
+            .map(|i| i + 2);
+        match joined {
+            Some(i)
+                if i + 1 < tokens.len()
+                    && tokens[i + 1].spaces_before == 0
+                    && !matches!(read_back[i - 2].kind, Kind::Number | Kind::Ident)
+                    && read_back[i - 2].text.len() > tokens[i].text.len()
+                    && read_back[i - 2].text.starts_with(&tokens[i].text) =>
+            {
+                tokens[i + 1].spaces_before = 1;
+            }
+            _ => return out,
+        }
+    }
+    print(tokens)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1119,6 +1157,17 @@ mod tests {
         assert_eq!(format_value("-1", 2), "-1");
         assert_eq!(format_value("\"${var.x}\"", 2), "var.x");
         assert_eq!(format_value("\"${a}-${b}\"", 2), "\"${a}-${b}\"");
+    }
+
+    #[test]
+    fn spacing_never_joins_tokens_into_an_operator() {
+        // `!=>` would read back as `!=` `>` (invalid HCL, found by the property test).
+        assert_eq!(format_value("! =>", 2), "! =>");
+        assert_eq!(format_value("!  =>", 2), "! =>");
+        assert_eq!(format_value("a != b", 2), "a != b");
+        assert_eq!(format_value("!a", 2), "!a");
+        // Digits joined into a number are what terraform prints, and read the same.
+        assert_eq!(format_value("a . 0 . 1", 2), "a.0.1");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
@@ -162,12 +162,20 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let permissions = fs::metadata(path)
         .map(|metadata| metadata.permissions())
         .unwrap_or_else(|_| fs::Permissions::from_mode(0o644));
+    // The file is opened here rather than by `tempfile_in`, and written through the plain
+    // `File`: tempfile's own calls add the temporary path to their errors, and the error a
+    // user reads must name their file, not `.mutual_rules.gen.XXXXXX.tmp`.
     let mut file = tempfile::Builder::new()
         .prefix(".mutual_rules.gen.")
         .suffix(".tmp")
-        .permissions(permissions)
-        .tempfile_in(dir)?;
-    file.write_all(text.as_bytes())?;
+        .make_in(dir, |temporary| {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(permissions.mode())
+                .open(temporary)
+        })?;
+    file.as_file_mut().write_all(text.as_bytes())?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|error| error.error)?;
     Ok(())

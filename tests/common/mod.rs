@@ -10,6 +10,11 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+mod terraform_setup;
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use terraform_setup::{terraform_for_fmt, terraform_with_aws};
+
 /// The project's `fixtures/` directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")

@@ -3,24 +3,15 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// The terraform binary: `MUTUALSG_TERRAFORM`, else the first on `PATH`. Without one the
-/// test is skipped with a message, unless `MUTUALSG_REQUIRE_TERRAFORM=1` (as in CI).
+/// The terraform binary for `terraform fmt`: `MUTUALSG_TERRAFORM`, else the first on `PATH`.
+/// Without one the test is skipped with a message, unless `MUTUALSG_REQUIRE_TERRAFORM=1` (as in
+/// CI); decided in `tests/common/terraform_setup.rs`.
 pub fn terraform() -> Option<String> {
-    let found = std::env::var("MUTUALSG_TERRAFORM").ok().or_else(|| {
-        std::env::split_paths(&std::env::var_os("PATH")?)
-            .map(|dir| dir.join("terraform"))
-            .find(|candidate| candidate.is_file())
-            .map(|path| path.display().to_string())
-    });
-    if found.is_none() {
-        let required = std::env::var("MUTUALSG_REQUIRE_TERRAFORM").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "MUTUALSG_REQUIRE_TERRAFORM=1 but no terraform on PATH"
-        );
-        eprintln!("skipping: terraform not found on PATH (set MUTUALSG_TERRAFORM)");
-    }
-    found
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("terraform fmt")
+        .to_string();
+    crate::common_tests::terraform_for_fmt(&test).map(|path| path.display().to_string())
 }
 
 /// `terraform fmt -` on `src`; panics with terraform's diagnostics if it refuses.

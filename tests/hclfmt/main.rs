@@ -2,6 +2,8 @@
 //! corpus, seeded generated expressions, and properties on arbitrary text.
 
 mod common;
+#[path = "../common/mod.rs"]
+mod common_tests;
 mod generated;
 mod robustness;
 mod terraform_oracle;
