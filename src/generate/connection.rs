@@ -214,6 +214,13 @@ pub struct Connection {
     pub timeout_create: Option<Expr>,
     /// The per-resource `region` of the AWS provider v6.
     pub region: Option<Expr>,
+    /// `for_each`: the rules are written once per instance, reading `each.value.<key>`.
+    pub for_each: Option<ForEach>,
+    /// `source_provider`: the provider of the egress rule, when the source group is in
+    /// another account or region than the target (unquoted, as `provider`).
+    pub source_provider: Option<Expr>,
+    /// `target_provider`: the provider of the ingress rule.
+    pub target_provider: Option<Expr>,
 }
 
 /// A connection's `enabled` key.
@@ -345,4 +352,44 @@ pub struct Rule<'a> {
     pub peer: Peer<'a>,
     pub description: Option<&'a Expr>,
     pub connection: &'a Connection,
+}
+
+/// The start of a value read per instance: inside `locals` a connection cannot say
+/// `each.value`, so mutualsg writes it, and no user text in a connection starts with it.
+pub const EACH_VALUE: &str = "each.value.";
+
+impl Expr {
+    /// `each.value.<key>`: a value that varies with the instance of a `for_each` connection.
+    pub fn per_instance(key: &str, span: Range<usize>) -> Expr {
+        Expr {
+            text: format!("{EACH_VALUE}{key}"),
+            span,
+        }
+    }
+
+    pub fn is_per_instance(&self) -> bool {
+        self.text.starts_with(EACH_VALUE)
+    }
+}
+
+/// A connection's `for_each`: the collection, written as the rules' `for_each`.
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    /// The collection as the user wrote it: a map of objects, or an object `for` expression.
+    pub collection: Expr,
+    /// What makes the instances' rules unique in AWS's eyes: each literal instance's
+    /// identities, or, for a `for` expression, the rules' with the collection's text.
+    pub identities: Vec<String>,
+}
+
+impl<'a> Rule<'a> {
+    /// The provider the rule is written with: its side's own, or the connection's.
+    pub fn provider(&self) -> Option<&'a Expr> {
+        let connection = self.connection;
+        let own = match self.direction {
+            Direction::Egress => &connection.source_provider,
+            Direction::Ingress => &connection.target_provider,
+        };
+        own.as_ref().or(connection.provider.as_ref())
+    }
 }

@@ -208,6 +208,7 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -
         protocol => {
             let protocol = match protocol {
                 Protocol::Number(number) => format!("proto{number}"),
+                Protocol::Expr(expr) if expr.is_per_instance() => PER_INSTANCE.to_string(),
                 Protocol::Expr(expr) => expr_words(expr),
                 named => named.to_string(),
             };
@@ -216,7 +217,9 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -
                 port_word(&connection.ports.to),
             );
             // ICMP's type and code are both part of the identity, even when equal.
-            if from == to && !connection.protocol.is_icmp() {
+            if from == to && from == PER_INSTANCE && protocol == PER_INSTANCE {
+                protocol
+            } else if from == to && !connection.protocol.is_icmp() {
                 format!("{protocol}_{from}")
             } else {
                 format!("{protocol}_{from}_{to}")
@@ -256,8 +259,12 @@ pub fn address_word(item: &Expr) -> String {
     }
 }
 
+/// The word of a value that varies per instance of a `for_each` connection.
+const PER_INSTANCE: &str = "each";
+
 fn port_word(port: &Port) -> String {
     match port {
+        Port::Expr(expr) if expr.is_per_instance() => PER_INSTANCE.to_string(),
         Port::Number(-1) => "any".to_string(),
         Port::Number(number) => number.to_string(),
         Port::Expr(expr) => expr_words(expr),
@@ -267,6 +274,9 @@ fn port_word(port: &Port) -> String {
 /// The words of a group reference that tell groups apart: `aws_security_group.web.id` → `web`,
 /// `module.db.security_group_id` → `db_security_group_id`, `var.alb_sg` → `alb_sg`.
 fn group_words(expr: &Expr) -> String {
+    if expr.is_per_instance() {
+        return PER_INSTANCE.to_string();
+    }
     const NOISE: &[&str] = &[
         "aws_security_group",
         "aws_vpc_endpoint",

@@ -6,7 +6,9 @@ mod parser;
 mod tree;
 
 pub use parser::{ErrorKind, MAX_DEPTH, SyntaxError};
-pub use tree::{Attribute, Block, Body, Expr, ExprKind, Ident, Label, ObjectItem, ObjectKey};
+pub use tree::{
+    Attribute, Block, Body, Expr, ExprKind, ForExpr, Ident, Label, ObjectItem, ObjectKey,
+};
 
 /// Parses a whole `.tf`/`.tofu` file as Terraform does; the first error where Terraform
 /// reports one.
