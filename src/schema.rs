@@ -4,8 +4,8 @@
 use std::fmt;
 
 /// Every key a connection may have: the keys of the `skwashd/mutual-security-groups/aws`
-/// module's v1 list and v2 map, plus `name`, the meta-arguments (`provider`, `enabled` for
-/// `count`, `depends_on`) and the rule resources' other arguments (`tags`, `timeouts`,
+/// module's v1 list and v2 map, plus `name`, the meta-arguments (`provider` or a provider
+/// per half, `enabled` for `count`, `for_each`, `depends_on`) and the rule resources' other arguments (`tags`, `timeouts`,
 /// `region`), so that a hand-written rule can be migrated without losing any of them.
 pub const KNOWN_KEYS: &[&str] = &[
     "source_sg_id",

@@ -215,7 +215,8 @@ pub struct Connection {
     /// The per-resource `region` of the AWS provider v6.
     pub region: Option<Expr>,
     /// `for_each`: the rules are written once per instance, reading `each.value.<key>`.
-    pub for_each: Option<ForEach>,
+    /// Boxed: rare, and a module may hold 100,000 connections.
+    pub for_each: Option<Box<ForEach>>,
     /// `source_provider`: the provider of the egress rule, when the source group is in
     /// another account or region than the target (unquoted, as `provider`).
     pub source_provider: Option<Expr>,

@@ -12,7 +12,9 @@
 //! - `aws_vpc_*` style: `<source>_to_<target>`. Ports, protocol and description update in
 //!   place there, so they stay out of the name; both rules (of two resource types) share it.
 //!
-//! Descriptions never change a name.
+//! Descriptions never change a name. In a `for_each` connection a value that varies per
+//! instance is the word `each` (`web_to_db_tcp_each`); its instances are keyed by the
+//! collection, not named.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -134,10 +134,10 @@ fn check_for_each(
             .map(|identity| format!("{identity}|for_each:{collection}"))
             .collect();
     }
-    connection.for_each = Some(ForEach {
+    connection.for_each = Some(Box::new(ForEach {
         collection: expansion.collection,
         identities: rule_identities,
-    });
+    }));
     (Some(connection), errors)
 }
 
