@@ -241,8 +241,11 @@ pub enum Problem {
     DescriptionBadChar(char),
     #[error("`{0}` is only supported by the aws_vpc_* output style")]
     UnsupportedKey(&'static str),
-    #[error("`provider = {0}` is evaluated inside locals, where Terraform rejects it")]
-    BareProvider(String),
+    #[error("`{key} = {reference}` is evaluated inside locals, where Terraform rejects it")]
+    BareProvider {
+        key: &'static str,
+        reference: String,
+    },
     #[error("`{0}` is not a provider reference")]
     BadProvider(String),
     #[error("`timeouts` is not an argument of the aws_vpc_* rules")]
@@ -253,6 +256,41 @@ pub enum Problem {
         "`enabled` cannot be combined with a list expression of addresses in the aws_vpc_* style"
     )]
     EnabledWithForEach,
+    #[error("mutualsg cannot see which keys each instance of this `for_each` carries")]
+    ForEachNotVisible,
+    #[error("`for_each` takes a map here, not a list")]
+    ForEachNotMap,
+    #[error("an instance of `for_each` must be an object of the keys that vary per instance")]
+    InstanceNotObject,
+    #[error("`{0}` cannot vary per instance")]
+    NotPerInstance(String),
+    #[error("`{0}` is given both in the connection and per instance")]
+    GivenTwice(String),
+    #[error("this instance lacks `{0}`, which other instances of `for_each` give")]
+    InstanceLacksKey(String),
+    #[error("`each.{0}` cannot be used inside locals")]
+    EachInLocals(String),
+    #[error("a port range cannot vary per instance in `destination_port`")]
+    PerInstanceRange,
+    #[error("all traffic cannot vary per instance")]
+    PerInstanceAllTraffic,
+    #[error("a per-instance protocol is written as given: `{given}` is spelt `{canonical}` by AWS")]
+    PerInstanceSpelling { given: String, canonical: String },
+    #[error("`{0}` cannot vary per instance in the aws_vpc_* style")]
+    PerInstanceAddresses(String),
+    #[error("`enabled` cannot be combined with `for_each`")]
+    EnabledAndForEach,
+    #[error(
+        "`for_each` cannot be combined with a list expression of addresses in the aws_vpc_* style"
+    )]
+    ForEachWithAddressExpression,
+    #[error(
+        "`{key}` names the provider of a rule this connection does not write: its {side} is addresses"
+    )]
+    ProviderOfNoRule {
+        key: &'static str,
+        side: &'static str,
+    },
     #[error("two connections produce the same AWS rule")]
     DuplicateRule,
     #[error("two connections are both named `{0}`")]
@@ -477,11 +515,25 @@ impl Problem {
             Problem::DescriptionTooLong(_) => "mutualsg::description_too_long",
             Problem::DescriptionBadChar(_) => "mutualsg::description_bad_char",
             Problem::UnsupportedKey(_) => "mutualsg::unsupported_key",
-            Problem::BareProvider(_) => "mutualsg::bare_provider",
+            Problem::BareProvider { .. } => "mutualsg::bare_provider",
             Problem::BadProvider(_) => "mutualsg::bad_provider",
             Problem::TimeoutsNeedDefaultStyle => "mutualsg::timeouts_need_default_style",
             Problem::SelfNeedsOneGroup => "mutualsg::self_needs_one_group",
             Problem::EnabledWithForEach => "mutualsg::enabled_with_for_each",
+            Problem::ForEachNotVisible => "mutualsg::for_each_not_visible",
+            Problem::ForEachNotMap => "mutualsg::for_each_not_map",
+            Problem::InstanceNotObject => "mutualsg::instance_not_object",
+            Problem::NotPerInstance(_) => "mutualsg::not_per_instance",
+            Problem::GivenTwice(_) => "mutualsg::given_twice",
+            Problem::InstanceLacksKey(_) => "mutualsg::instance_lacks_key",
+            Problem::EachInLocals(_) => "mutualsg::each_in_locals",
+            Problem::PerInstanceRange => "mutualsg::per_instance_range",
+            Problem::PerInstanceAllTraffic => "mutualsg::per_instance_all_traffic",
+            Problem::PerInstanceSpelling { .. } => "mutualsg::per_instance_spelling",
+            Problem::PerInstanceAddresses(_) => "mutualsg::per_instance_addresses",
+            Problem::EnabledAndForEach => "mutualsg::enabled_and_for_each",
+            Problem::ForEachWithAddressExpression => "mutualsg::for_each_with_address_expression",
+            Problem::ProviderOfNoRule { .. } => "mutualsg::provider_of_no_rule",
             Problem::DuplicateRule => "mutualsg::duplicate_rule",
             Problem::NameCollision(_) => "mutualsg::name_collision",
             Problem::InvalidName(_) => "mutualsg::invalid_name",
@@ -552,6 +604,20 @@ impl Problem {
             Problem::DescriptionTooLong(_) => "too long",
             Problem::DescriptionBadChar(_) => "rejected by AWS",
             Problem::UnsupportedKey(_) => "not supported here",
+            Problem::ForEachNotVisible => "not a map of objects or an object `for`",
+            Problem::ForEachNotMap => "a list",
+            Problem::InstanceNotObject => "not an object",
+            Problem::NotPerInstance(_) => "per instance",
+            Problem::GivenTwice(_) => "given again per instance",
+            Problem::InstanceLacksKey(_) => "in this instance",
+            Problem::EachInLocals(_) => "inside locals",
+            Problem::PerInstanceRange => "a range",
+            Problem::PerInstanceAllTraffic => "all traffic",
+            Problem::PerInstanceSpelling { .. } => "written as given",
+            Problem::PerInstanceAddresses(_) => "per instance",
+            Problem::EnabledAndForEach => "with for_each",
+            Problem::ForEachWithAddressExpression => "with for_each",
+            Problem::ProviderOfNoRule { .. } => "no rule",
             Problem::DuplicateRule => "same rule as another connection",
             Problem::NameCollision(_) => "name used again here",
             Problem::InvalidName(_) => "invalid name",
@@ -617,11 +683,26 @@ impl Problem {
             Problem::DescriptionBadChar(_) => "AWS allows only A-Za-z0-9, space and ._-:/()#,@[]+=&;{}!$*".into(),
             Problem::UnsupportedKey("tags") => "aws_security_group_rule has no tags: set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml to generate the aws_vpc_* resources, which carry them".into(),
             Problem::UnsupportedKey(key) => format!("remove `{key}`"),
-            Problem::BareProvider(reference) => format!("quote it: `provider = \"{reference}\"`; mutualsg writes it unquoted, as the meta-argument of both rules"),
+            Problem::BareProvider { key: "provider", reference } => format!("quote it: `provider = \"{reference}\"`; mutualsg writes it unquoted, as the meta-argument of both rules"),
+            Problem::BareProvider { key, reference } => format!("quote it: `{key} = \"{reference}\"`; mutualsg writes it unquoted, as the rule's provider meta-argument"),
             Problem::BadProvider(_) => "write a provider's local name and optional alias, e.g. \"aws\" or \"aws.eu\"".into(),
             Problem::SelfNeedsOneGroup => "remove `self`: it only chooses how a rule from a group to itself names its peer (`self = false`: by the group's id)".into(),
             Problem::TimeoutsNeedDefaultStyle => "remove `timeouts`, or generate aws_security_group_rule (the default style), whose `timeouts` block has `create`".into(),
             Problem::EnabledWithForEach => "the rule for a list expression is written with for_each, which cannot be combined with count: list the addresses literally, or split the connection".into(),
+            Problem::ForEachNotVisible => "write a map of objects (`{ http = { from_port = 80 } }`) or a `for` expression whose value is an object literal (`{ for k, v in var.ports : k => { from_port = v.port } }`): the rules read each.value.<key> for exactly the keys it names".into(),
+            Problem::ForEachNotMap => "Terraform's for_each takes a map: key the instances by name, e.g. `{ for r in LIST : r.name => { from_port = r.port } }`".into(),
+            Problem::InstanceNotObject => "write the instance as `{ from_port = 443, description = \"...\" }`".into(),
+            Problem::NotPerInstance(key) => format!("give `{key}` in the connection, beside `for_each`: it is the same for every instance"),
+            Problem::GivenTwice(_) => "remove one: a key in the connection holds for every instance, a key per instance is read as each.value.<key>".into(),
+            Problem::InstanceLacksKey(key) => format!("Terraform reads each.value.{key} from every instance: give it here too, or once in the connection"),
+            Problem::EachInLocals(_) => "Terraform rejects each.key and each.value in locals: give the connection a `for_each` whose objects carry the per-instance values; mutualsg writes each.value.<key> in the rules".into(),
+            Problem::PerInstanceRange => "give `from_port` and `to_port` per instance: a per-instance value is copied as each.value.<key>, not split".into(),
+            Problem::PerInstanceAllTraffic => "give all-traffic its own connection (`protocol = \"all\"`, no ports): its rules are written with other ports than the rest".into(),
+            Problem::PerInstanceSpelling { canonical, .. } => format!("write {canonical}: mutualsg copies each.value.protocol as it is and cannot normalise it"),
+            Problem::PerInstanceAddresses(_) => "each address is a resource of its own in the aws_vpc_* style: list the addresses in the connection, or give each set of addresses its own connection".into(),
+            Problem::EnabledAndForEach => "Terraform takes count or for_each, not both: filter the instances instead, e.g. `{ for k, v in X : k => v if var.enabled }`".into(),
+            Problem::ForEachWithAddressExpression => "the rules for a list expression are written with a for_each of their own: list the addresses literally".into(),
+            Problem::ProviderOfNoRule { key, .. } => format!("remove `{key}`: a side given as addresses gets no rule"),
             Problem::DuplicateRule => "AWS identifies a rule by group, direction, protocol, ports and peer (InvalidPermission.Duplicate): remove one connection, or merge their descriptions".into(),
             Problem::NameCollision(_) => "give one of the connections an explicit `name = \"...\"` (or a different map key)".into(),
             Problem::InvalidName(_) => "use letters, digits and underscores".into(),

@@ -4,10 +4,10 @@
 use std::fmt;
 
 /// Every key a connection may have: the keys of the `skwashd/mutual-security-groups/aws`
-/// module's v1 list and v2 map, plus `name`, the meta-arguments (`provider`, `enabled` for
-/// `count`, `depends_on`) and the rule resources' other arguments (`tags`, `timeouts`,
-/// `region`, and `self = false` for a rule that names its own group by id), so that a
-/// hand-written rule can be migrated without losing any of them.
+/// module's v1 list and v2 map, plus `name`, the meta-arguments (`provider` or a provider
+/// per half, `enabled` for `count`, `for_each`, `depends_on`) and the rule resources' other
+/// arguments (`tags`, `timeouts`, `region`, and `self = false` for a rule that names its own
+/// group by id), so that a hand-written rule can be migrated without losing any of them.
 pub const KNOWN_KEYS: &[&str] = &[
     "source_sg_id",
     "target_sg_id",
@@ -27,6 +27,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "name",
     "tags",
     "provider",
+    "source_provider",
+    "target_provider",
+    "for_each",
     "enabled",
     "depends_on",
     "timeouts",

@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -516,7 +517,8 @@ provider "aws" {
 "#;
 
 /// A pair with `provider`, `depends_on` and `timeouts` on both halves (carried), one whose
-/// halves have different providers, and one with `lifecycle` (both left), in a CRLF file.
+/// halves have different providers (carried as `source_provider`), and one with `lifecycle`
+/// (left), in a CRLF file.
 const PROVIDER_PAIRS: &str = r#"
 # HTTPS into the shared VPC's database, through the core-vpc account.
 resource "aws_security_group_rule" "web_to_db_core" {
@@ -610,17 +612,13 @@ fn provider_pairs_carry_their_arguments_or_stay() {
     let output = root.mutualsg(&["migrate", "--write"]);
     let stderr = text(&output.stderr);
     assert!(
-        stderr
-            .contains("the halves differ in `provider`, which a connection gives both rules alike"),
-        "{stderr}"
-    );
-    assert!(
         stderr.contains("its `lifecycle` block has no form inside locals"),
         "{stderr}"
     );
     let after = fs::read_to_string(root.path().join("rules.tf")).unwrap();
     assert!(!after.contains("web_to_db_core") && !after.contains("HTTPS into"));
-    assert!(after.contains("web_to_db_split") && after.contains("web_to_db_kept"));
+    // Halves with different providers: each keeps its own.
+    assert!(!after.contains("web_to_db_split") && after.contains("web_to_db_kept"));
     // The removal keeps the file's line endings: no bare LF, no blank CRLF line left behind.
     assert!(!after.replace("\r\n", "").contains('\n'), "{after:?}");
     assert!(!after.contains("\r\n\r\n\r\n"), "{after:?}");
@@ -644,7 +642,12 @@ fn provider_pairs_carry_their_arguments_or_stay() {
         "{local}"
     );
     let generated = fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap();
-    assert_eq!(generated.matches("  provider = aws.core-vpc\n").count(), 2);
+    assert!(
+        local.contains("source_provider = \"aws.core-vpc\"\n"),
+        "{local}"
+    );
+    // Two halves of the shared pair, and the egress half of the split one.
+    assert_eq!(generated.matches("  provider = aws.core-vpc\n").count(), 3);
     assert_eq!(
         generated
             .matches("  timeouts {\n    create = \"5m\"\n  }\n")
@@ -659,7 +662,7 @@ fn provider_pairs_carry_their_arguments_or_stay() {
     );
     // The local validates: the provider is a string there, not a reference.
     root.ok(&["validate", "-no-color"]);
-    assert_eq!(root.assert_migration_destroys_nothing(), (2, 0, 0));
+    assert_eq!(root.assert_migration_destroys_nothing(), (4, 0, 0));
     let summary = text(&root.mutualsg(&["migrate"]).stderr);
     assert!(summary.contains("1 module with mutual_rules"), "{summary}");
 }
@@ -815,4 +818,76 @@ fn switching_style_to_security_group_rule_forgets_and_imports() {
         "{}",
         text(&again.stderr)
     );
+}
+
+/// A `for_each` pair moves whole resource to whole resource (moved blocks without keys), and
+/// Terraform carries every instance over under its own key; halves in two accounts keep
+/// their providers. Plans only moves.
+#[test]
+fn for_each_pairs_move_whole_and_keep_their_instance_keys() {
+    let case = fixtures().join("migrate/for_each_and_cross_account_pairs/input");
+    let main = fs::read_to_string(case.join("main.tf")).unwrap();
+    let Some(root) = Root::new("migrate for_each pairs", &[("main.tf", &main)], None) else {
+        return;
+    };
+    root.apply();
+    root.mutualsg(&["migrate", "--write"]);
+    let migration = fs::read_to_string(root.path().join("mutual_rules.migrate.tf")).unwrap();
+    assert!(
+        !migration.contains('['),
+        "moved blocks name whole resources:\n{migration}"
+    );
+    root.ok(&["plan", "-input=false", "-no-color", "-out=keys.tfplan"]);
+    let plan: Value = serde_json::from_str(&root.ok(&["show", "-json", "keys.tfplan"])).unwrap();
+    let moves: BTreeSet<(String, String)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|change| {
+            let from = change.get("previous_address")?.as_str()?.to_string();
+            Some((from, change["address"].as_str().unwrap().to_string()))
+        })
+        .collect();
+    let rule = |name: &str| format!("aws_security_group_rule.{name}");
+    let want: BTreeSet<(String, String)> = [
+        (
+            "web_to_db[\"postgres\"]",
+            "web_to_db_tcp_each_egress[\"postgres\"]",
+        ),
+        (
+            "web_to_db[\"pgbouncer\"]",
+            "web_to_db_tcp_each_egress[\"pgbouncer\"]",
+        ),
+        (
+            "db_from_web[\"postgres\"]",
+            "web_to_db_tcp_each_ingress[\"postgres\"]",
+        ),
+        (
+            "db_from_web[\"pgbouncer\"]",
+            "web_to_db_tcp_each_ingress[\"pgbouncer\"]",
+        ),
+        (
+            "web_to_proxy[\"3128\"]",
+            "web_to_proxy_tcp_each_egress[\"3128\"]",
+        ),
+        (
+            "web_to_proxy[\"8080\"]",
+            "web_to_proxy_tcp_each_egress[\"8080\"]",
+        ),
+        (
+            "proxy_from_web[\"3128\"]",
+            "web_to_proxy_tcp_each_ingress[\"3128\"]",
+        ),
+        (
+            "proxy_from_web[\"8080\"]",
+            "web_to_proxy_tcp_each_ingress[\"8080\"]",
+        ),
+        ("db_to_proxy", "db_to_proxy_tcp_443_egress"),
+        ("proxy_from_db", "db_to_proxy_tcp_443_ingress"),
+    ]
+    .into_iter()
+    .map(|(from, to)| (rule(from), rule(to)))
+    .collect();
+    assert_eq!(moves, want);
+    assert_eq!(root.assert_migration_destroys_nothing(), (10, 0, 0));
 }

@@ -425,6 +425,9 @@ terraform_cases! {
     terraform_accepts_a_utf8_byte_order_mark => "generate/utf8_byte_order_mark",
     terraform_accepts_latin1_in_a_comment => "generate/latin1_in_a_comment",
     terraform_accepts_meta_arguments => "generate/meta_arguments",
+    terraform_accepts_for_each_connections => "generate/for_each",
+    terraform_accepts_for_each_in_the_vpc_style => "generate/vpc_style_for_each",
+    terraform_accepts_source_and_target_providers => "generate/source_and_target_providers",
 }
 
 /// Applies a case, edits one connection's port, regenerates, and returns the planned changes.
@@ -528,4 +531,48 @@ fn a_port_change_in_the_vpc_style_updates_its_two_rules_in_place() {
     .map(|address| (address.to_string(), "update".to_string()))
     .collect();
     assert_eq!(actions(&changes), want);
+}
+
+/// The provider configuration (`aws`, `aws.network`) each rule resource of a case's plan uses.
+fn rule_providers(case: &Path, test: &str) -> Option<BTreeMap<String, String>> {
+    let workspace = Workspace::new(case, test)?;
+    let plan = workspace.plan();
+    let resources = plan["configuration"]["root_module"]["resources"]
+        .as_array()
+        .unwrap();
+    let providers = resources
+        .iter()
+        .map(|resource| {
+            let address = resource["address"].as_str().unwrap().to_string();
+            let provider = resource["provider_config_key"].as_str().unwrap();
+            (address, provider.to_string())
+        })
+        .filter(|(address, _)| is_rule(address))
+        .collect();
+    Some(providers)
+}
+
+#[test]
+fn terraform_writes_each_half_with_its_own_provider() {
+    let case = fixtures().join("generate/source_and_target_providers");
+    let Some(providers) = rule_providers(&case, "providers of source_and_target_providers") else {
+        return;
+    };
+    let want: BTreeMap<String, String> = [
+        ("app_to_proxy_tcp_3128_egress", "aws.workload"),
+        ("app_to_proxy_tcp_3128_ingress", "aws.network"),
+        ("web_to_proxy_tcp_3128_egress", "aws"),
+        ("web_to_proxy_tcp_3128_ingress", "aws.network"),
+        ("web_to_app_tcp_each_egress", "aws"),
+        ("web_to_app_tcp_each_ingress", "aws.workload"),
+    ]
+    .into_iter()
+    .map(|(name, provider)| {
+        (
+            format!("aws_security_group_rule.{name}"),
+            provider.to_string(),
+        )
+    })
+    .collect();
+    assert_eq!(providers, want);
 }

@@ -246,6 +246,8 @@ impl<'a> Planner<'a> {
                 ingress.direction == Direction::Ingress
                     && !seen(&handled, ingress)
                     && same_traffic(egress, ingress)
+                    // A for_each pair moves whole resource to whole resource: one collection.
+                    && ingress.for_each == egress.for_each
                     && match (&peer, single_group_peer(ingress)) {
                         (RulePeer::SelfGroup, Some(RulePeer::SelfGroup)) => {
                             ingress.group == egress.group
@@ -259,9 +261,6 @@ impl<'a> Planner<'a> {
             let Some(ingress) = partner else {
                 continue;
             };
-            if has_for_each(self.block_of(egress)) || has_for_each(self.block_of(ingress)) {
-                continue;
-            }
             handled.push(egress);
             handled.push(ingress);
             if is_symlink(&egress.file.path) || is_symlink(&ingress.file.path) {
@@ -310,7 +309,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let reason = if has_for_each(self.block_of(rule)) {
-                "it uses for_each"
+                "it uses for_each, and no rule in the other direction has the same for_each"
             } else if rule
                 .peers
                 .iter()
@@ -454,8 +453,21 @@ impl<'a> Planner<'a> {
         if let Some(condition) = &args.enabled {
             lines.push(("enabled", condition.clone()));
         }
-        if let Some(provider) = &args.provider {
-            lines.push(("provider", quote(provider)));
+        // Halves with different providers (groups in two accounts) keep each its own.
+        match (&egress_args.provider, &ingress_args.provider) {
+            (source, target) if source == target => {
+                if let Some(provider) = source {
+                    lines.push(("provider", quote(provider)));
+                }
+            }
+            (source, target) => {
+                if let Some(provider) = source {
+                    lines.push(("source_provider", quote(provider)));
+                }
+                if let Some(provider) = target {
+                    lines.push(("target_provider", quote(provider)));
+                }
+            }
         }
         if let Some(region) = &args.region {
             lines.push(("region", region.clone()));
@@ -474,6 +486,9 @@ impl<'a> Planner<'a> {
             if !comment.contains(line) {
                 comment.push(line.clone());
             }
+        }
+        if let Some(collection) = &args.for_each {
+            lines = per_instance_lines(lines, collection);
         }
         let text = connection_text(&comment, &lines);
         self.connections.push((
@@ -929,6 +944,8 @@ struct Carried {
     count: Option<String>,
     /// The provider reference, unquoted (`aws.core-vpc`).
     provider: Option<String>,
+    /// The `for_each` collection as written: its values are read per instance.
+    for_each: Option<String>,
     region: Option<String>,
     tags: Option<String>,
     timeout_create: Option<String>,
@@ -952,7 +969,7 @@ impl Carried {
         };
         [
             ("count", &self.count, &other.count),
-            ("provider", &self.provider, &other.provider),
+            ("for_each", &self.for_each, &other.for_each),
             ("region", &self.region, &other.region),
             ("tags", &self.tags, &other.tags),
             ("timeouts", &self.timeout_create, &other.timeout_create),
@@ -1008,6 +1025,8 @@ fn carried(
             text.to_string()
         }
     };
+    // With `for_each`, `each` is read per instance: the connection's own `for_each` carries it.
+    let with_for_each = block.body.has_attribute("for_each");
     let arguments = match style {
         Style::SecurityGroupRule => SECURITY_GROUP_RULE_ARGUMENTS,
         Style::VpcSecurityGroupRule => VPC_RULE_ARGUMENTS,
@@ -1030,6 +1049,7 @@ fn carried(
         if name != "count"
             && let Some(object) = ["count", "each", "self"]
                 .into_iter()
+                .filter(|object| !(with_for_each && *object == "each"))
                 .find(|object| refers_to(&text(value), object))
         {
             return Err((
@@ -1054,6 +1074,7 @@ fn carried(
                 })?);
             }
             "provider" => carried.provider = Some(squeeze(&text(value))),
+            "for_each" => carried.for_each = Some(text(value)),
             "depends_on" => carried.depends_on = Some(text(value)),
             "region" => carried.region = Some(text(value)),
             "tags" if style == Style::VpcSecurityGroupRule => carried.tags = Some(text(value)),
@@ -1065,7 +1086,7 @@ fn carried(
             "description" => carried.description = Some(text(value)),
             "to_port" => carried.to_port = Some(text(value)),
             _ if arguments.contains(&name) => {}
-            "lifecycle" | "for_each" | "provisioner" | "connection" => {
+            "lifecycle" | "provisioner" | "connection" => {
                 return Err((span, format!("its `{name}` has no form inside locals")));
             }
             _ => {
@@ -1110,6 +1131,52 @@ fn carried(
         }
     }
     Ok(carried)
+}
+
+/// A for_each pair's connection lines: those that read `each` go into the objects of the
+/// connection's `for_each`, an object `for` over the pair's own collection, so the instance
+/// keys stay the same (`each.key` is `key`, `each.value` is `rule`); the rest stay as they are.
+fn per_instance_lines<'k>(
+    lines: Vec<(&'k str, String)>,
+    collection: &str,
+) -> Vec<(&'k str, String)> {
+    let (per_instance, mut fixed): (Vec<_>, Vec<_>) = lines
+        .into_iter()
+        .partition(|(_, text)| refers_to(text, "each"));
+    let values: Vec<String> = per_instance
+        .iter()
+        .map(|(key, text)| {
+            let text = replace_reference(text, "each.value", "rule");
+            format!("{key} = {}", replace_reference(&text, "each.key", "key"))
+        })
+        .collect();
+    let object = match values.as_slice() {
+        [] => "{}".to_string(),
+        values => format!("{{ {} }}", values.join(", ")),
+    };
+    fixed.push((
+        "for_each",
+        format!("{{ for key, rule in {collection} : key => {object} }}"),
+    ));
+    fixed
+}
+
+/// `reference` (`each.value`) replaced by `by` where it is a whole reference, not part of
+/// another name (`foreach.value`, `x.each.value`, `each.values`).
+fn replace_reference(text: &str, reference: &str, by: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(reference) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + reference.len()..].chars().next();
+        let whole = !word(before) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { by } else { reference });
+        rest = &rest[at + reference.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `count = C ? 1 : 0` as `C`; `count = C ? 0 : 1` as `!(C)`. Anything else is `None`.

@@ -219,6 +219,14 @@ pub struct Connection {
     /// (`source_security_group_id`) rather than `self = true`. Rules written that way hold
     /// `self = false` in state, and `self` forces replacement.
     pub self_by_id: bool,
+    /// `for_each`: the rules are written once per instance, reading `each.value.<key>`.
+    /// Boxed: rare, and a module may hold 100,000 connections.
+    pub for_each: Option<Box<ForEach>>,
+    /// `source_provider`: the provider of the egress rule, when the source group is in
+    /// another account or region than the target (unquoted, as `provider`).
+    pub source_provider: Option<Expr>,
+    /// `target_provider`: the provider of the ingress rule.
+    pub target_provider: Option<Expr>,
 }
 
 /// A connection's `enabled` key.
@@ -358,4 +366,44 @@ pub struct Rule<'a> {
     pub peer: Peer<'a>,
     pub description: Option<&'a Expr>,
     pub connection: &'a Connection,
+}
+
+/// The start of a value read per instance: inside `locals` a connection cannot say
+/// `each.value`, so mutualsg writes it, and no user text in a connection starts with it.
+pub const EACH_VALUE: &str = "each.value.";
+
+impl Expr {
+    /// `each.value.<key>`: a value that varies with the instance of a `for_each` connection.
+    pub fn per_instance(key: &str, span: Range<usize>) -> Expr {
+        Expr {
+            text: format!("{EACH_VALUE}{key}"),
+            span,
+        }
+    }
+
+    pub fn is_per_instance(&self) -> bool {
+        self.text.starts_with(EACH_VALUE)
+    }
+}
+
+/// A connection's `for_each`: the collection, written as the rules' `for_each`.
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    /// The collection as the user wrote it: a map of objects, or an object `for` expression.
+    pub collection: Expr,
+    /// What makes the instances' rules unique in AWS's eyes: each literal instance's
+    /// identities, or, for a `for` expression, the rules' with the collection's text.
+    pub identities: Vec<String>,
+}
+
+impl<'a> Rule<'a> {
+    /// The provider the rule is written with: its side's own, or the connection's.
+    pub fn provider(&self) -> Option<&'a Expr> {
+        let connection = self.connection;
+        let own = match self.direction {
+            Direction::Egress => &connection.source_provider,
+            Direction::Ingress => &connection.target_provider,
+        };
+        own.as_ref().or(connection.provider.as_ref())
+    }
 }

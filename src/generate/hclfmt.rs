@@ -971,10 +971,10 @@ fn space_after(subject: &Token, before: &Token, after: &Token) -> bool {
     if a == OBrack && (s == Ident || s == Number || bracket_change(s) < 0) {
         return false;
     }
-    // `!` binds to its operand, except where joining would make `!=` of `! =` or `! ==`
-    // (invalid HCL, which must still format to a fixed point).
+    // `!` binds to its operand, except where joining would make `!=` of `! =`, `! ==` or
+    // `! =>` (invalid HCL, which must still format to a fixed point).
     if s == Bang {
-        return matches!(a, Equal | EqualOp);
+        return matches!(a, Equal | EqualOp | FatArrow);
     }
     if s == Minus {
         // Negation (no space) unless the minus follows something that ends an operand.

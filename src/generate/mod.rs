@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod discover;
+pub mod for_each;
 /// Expression text as `terraform fmt` prints it (exposed for its oracle tests).
 pub mod hclfmt;
 pub mod lint;

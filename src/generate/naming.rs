@@ -12,7 +12,9 @@
 //! - `aws_vpc_*` style: `<source>_to_<target>`. Ports, protocol and description update in
 //!   place there, so they stay out of the name; both rules (of two resource types) share it.
 //!
-//! Descriptions never change a name.
+//! Descriptions never change a name. In a `for_each` connection a value that varies per
+//! instance is the word `each` (`web_to_db_tcp_each`); its instances are keyed by the
+//! collection, not named.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -229,6 +231,7 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -
         protocol => {
             let protocol = match protocol {
                 Protocol::Number(number) => format!("proto{number}"),
+                Protocol::Expr(expr) if expr.is_per_instance() => PER_INSTANCE.to_string(),
                 Protocol::Expr(expr) => expr_words(expr),
                 named => named.to_string(),
             };
@@ -237,7 +240,9 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -
                 port_word(&connection.ports.to),
             );
             // ICMP's type and code are both part of the identity, even when equal.
-            if from == to && !connection.protocol.is_icmp() {
+            if from == to && from == PER_INSTANCE && protocol == PER_INSTANCE {
+                protocol
+            } else if from == to && !connection.protocol.is_icmp() {
                 format!("{protocol}_{from}")
             } else {
                 format!("{protocol}_{from}_{to}")
@@ -280,8 +285,12 @@ pub fn address_word(item: &Expr) -> String {
     }
 }
 
+/// The word of a value that varies per instance of a `for_each` connection.
+const PER_INSTANCE: &str = "each";
+
 fn port_word(port: &Port) -> String {
     match port {
+        Port::Expr(expr) if expr.is_per_instance() => PER_INSTANCE.to_string(),
         Port::Number(-1) => "any".to_string(),
         Port::Number(number) => number.to_string(),
         Port::Expr(expr) => expr_words(expr),
@@ -291,6 +300,9 @@ fn port_word(port: &Port) -> String {
 /// The words of a group reference that tell groups apart: `aws_security_group.web.id` → `web`,
 /// `module.db.security_group_id` → `db_security_group_id`, `var.alb_sg` → `alb_sg`.
 fn group_words(expr: &Expr) -> String {
+    if expr.is_per_instance() {
+        return PER_INSTANCE.to_string();
+    }
     const NOISE: &[&str] = &[
         "aws_security_group",
         "aws_vpc_endpoint",

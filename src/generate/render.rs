@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::config::Style;
 use crate::generate::connection::{
-    AddressList, Connection, Direction, Expr, Items, Peer, Port, Protocol, Rule,
+    AddressList, Direction, Expr, Items, Peer, Port, Protocol, Rule,
 };
 use crate::generate::hclfmt::format_value;
 use crate::generate::naming::{NamedConnection, Resource, resources};
@@ -84,7 +84,7 @@ fn write_resource(out: &mut String, resource: &Resource, style: Style) {
 /// `aws_security_group_rule`: every argument but `description` forces replacement.
 fn security_group_rule<'a>(rule: &Rule<'a>) -> Block<'a> {
     let connection = rule.connection;
-    let mut block = Block::with_meta(connection, None);
+    let mut block = Block::with_meta(rule, None);
     block.attribute(
         "type",
         match rule.direction {
@@ -148,7 +148,7 @@ fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
         ) => Some(format!("toset({})", expr(list))),
         _ => None,
     };
-    let mut block = Block::with_meta(connection, for_each);
+    let mut block = Block::with_meta(rule, for_each);
     block.attribute("security_group_id", expr(rule.group));
     match (&rule.peer, resource.address) {
         (Peer::Group(peer), _) => block.attribute("referenced_security_group_id", expr(peer)),
@@ -265,14 +265,20 @@ struct Block<'a> {
 impl<'a> Block<'a> {
     /// A block that starts with its meta-arguments (`count`, `provider`, `for_each`), set
     /// apart by a blank line as Terraform's style guide puts them.
-    fn with_meta(connection: &'a Connection, for_each: Option<String>) -> Block<'a> {
+    fn with_meta(rule: &Rule<'a>, for_each: Option<String>) -> Block<'a> {
+        let connection = rule.connection;
         let mut block = Block::default();
         if let Some(count) = connection.enabled.count() {
             block.attribute("count", format_value(&count, 2));
         }
-        if let Some(provider) = &connection.provider {
+        if let Some(provider) = rule.provider() {
             block.attribute("provider", expr(provider));
         }
+        // A `for_each` connection's collection (validation keeps it apart from the one above).
+        let for_each = for_each.or_else(|| {
+            let collection = &connection.for_each.as_ref()?.collection;
+            Some(format_value(&collection.text, 2))
+        });
         if let Some(for_each) = for_each {
             block.attribute("for_each", for_each);
         }

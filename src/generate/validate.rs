@@ -10,9 +10,10 @@ use rayon::prelude::*;
 use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{
-    AddressList, CidrKind, Connection, Enabled, Endpoint, Expr, Items, Port, Ports, Protocol,
-    squeeze,
+    AddressList, CidrKind, Connection, Enabled, Endpoint, Expr, ForEach, Items, Port, Ports,
+    Protocol, squeeze,
 };
+use crate::generate::for_each;
 use crate::generate::parse::{Field, Literal, RawConnection, Value};
 use crate::schema::KNOWN_KEYS;
 
@@ -27,15 +28,13 @@ pub fn validate(
     // order of the list.
     let checked: Vec<(Option<Connection>, Vec<Diagnostic>)> = raw
         .par_iter()
-        .map(|connection| {
-            let mut errors = Vec::new();
-            let mut checker = Checker {
-                file,
-                errors: &mut errors,
-                misspelt: Vec::new(),
-                style,
+        .map(|raw| {
+            let (connection, mut errors) = match for_each::field(raw) {
+                Some(field) => check_for_each(file, raw, field, style),
+                None => check_connection(file, raw, style),
             };
-            (checker.connection(connection), errors)
+            errors.extend(for_each::each_in_locals(file, raw));
+            (connection.filter(|_| errors.is_empty()), errors)
         })
         .collect();
     let mut connections = Vec::with_capacity(checked.len());
@@ -50,6 +49,96 @@ pub fn validate(
     } else {
         Err(errors)
     }
+}
+
+/// Validates one connection that has no `for_each`.
+pub(crate) fn check_connection(
+    file: &Arc<SourceFile>,
+    raw: &RawConnection,
+    style: Style,
+) -> (Option<Connection>, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let mut checker = Checker {
+        file,
+        errors: &mut errors,
+        misspelt: Vec::new(),
+        style,
+    };
+    (checker.connection(raw), errors)
+}
+
+/// A `for_each` connection: its rules read `each.value.<key>` for the keys its instances
+/// carry, and each instance is checked as a connection of its own, so a bad literal is
+/// reported where the instance gives it, and two instances that are one AWS rule are caught.
+fn check_for_each(
+    file: &Arc<SourceFile>,
+    raw: &RawConnection,
+    field: &Field,
+    style: Style,
+) -> (Option<Connection>, Vec<Diagnostic>) {
+    let expansion = match for_each::expand(file, raw, field, style) {
+        Ok(expansion) => expansion,
+        Err(errors) => return (None, errors),
+    };
+    let (connection, errors) = check_connection(file, &expansion.template, style);
+    let Some(mut connection) = connection else {
+        return (None, errors);
+    };
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let mut owners: HashMap<String, Range<usize>> = HashMap::new();
+    let mut rule_identities = Vec::new();
+    for (instance_span, instance) in &expansion.instances {
+        let (checked, found) = check_connection(file, instance, style);
+        // A problem of the connection's own keys shows in every instance: reported once.
+        for error in found {
+            let place = |error: &Diagnostic| error.source.as_ref().map(|(_, span)| span.clone());
+            let seen = errors
+                .iter()
+                .any(|seen| seen.problem == error.problem && place(seen) == place(&error));
+            if !seen {
+                errors.push(error);
+            }
+        }
+        let Some(checked) = checked.filter(|_| expansion.literal) else {
+            continue;
+        };
+        let mut duplicate = None;
+        for identity in identities(&checked) {
+            match owners.get(&identity) {
+                Some(first) if first != instance_span => duplicate = Some(first.clone()),
+                Some(_) => {}
+                None => {
+                    owners.insert(identity.clone(), instance_span.clone());
+                    rule_identities.push(identity);
+                }
+            }
+        }
+        if let Some(first) = duplicate {
+            errors.push(
+                Diagnostic::at(Problem::DuplicateRule, file, instance_span.clone()).with_note(
+                    "first here",
+                    file,
+                    first,
+                ),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return (None, errors);
+    }
+    if !expansion.literal {
+        // Unknown until Terraform evaluates the `for`: unique to this collection.
+        let collection = squeeze(&expansion.collection.text);
+        rule_identities = identities(&connection)
+            .into_iter()
+            .map(|identity| format!("{identity}|for_each:{collection}"))
+            .collect();
+    }
+    connection.for_each = Some(Box::new(ForEach {
+        collection: expansion.collection,
+        identities: rule_identities,
+    }));
+    (Some(connection), errors)
 }
 
 /// AWS identifies a rule by group, direction, protocol, ports and peer (each CIDR block of a
@@ -78,6 +167,9 @@ fn duplicate_rules(file: &Arc<SourceFile>, connections: &[Connection]) -> Vec<Di
 
 /// What makes each of a connection's rules unique in AWS's eyes, ignoring source layout.
 pub fn identities(connection: &Connection) -> Vec<String> {
+    if let Some(for_each) = &connection.for_each {
+        return for_each.identities.clone();
+    }
     let ports = format!(
         "{}|{}|{}",
         squeeze(&connection.protocol.to_string()),
@@ -182,7 +274,9 @@ impl Checker<'_> {
         if let (Some(tags), Style::SecurityGroupRule) = (fields.get("tags"), self.style) {
             self.report(Problem::UnsupportedKey("tags"), tags.key_span.clone());
         }
-        let provider = get("provider").and_then(|value| self.provider(value));
+        let provider = get("provider").and_then(|value| self.provider("provider", value));
+        let source_provider = self.side_provider(&fields, "source_provider", &source);
+        let target_provider = self.side_provider(&fields, "target_provider", &target);
         let enabled = self.enabled(get("enabled"));
         let depends_on = get("depends_on").and_then(|value| self.depends_on(value));
         let timeout_create = fields
@@ -220,6 +314,9 @@ impl Checker<'_> {
             timeout_create,
             region,
             self_by_id: self_by_id?,
+            for_each: None,
+            source_provider,
+            target_provider,
         })
     }
 
@@ -257,6 +354,37 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `source_provider` or `target_provider`: the provider of one half, for a group in
+    /// another account or region. Instead of `provider`, and only for a side with a rule.
+    fn side_provider(
+        &mut self,
+        fields: &HashMap<&str, &Field>,
+        key: &'static str,
+        endpoint: &Option<Endpoint>,
+    ) -> Option<Expr> {
+        let field = fields.get(key)?;
+        if fields.contains_key("provider") {
+            self.report(
+                Problem::ConflictingKeys("provider", key),
+                field.key_span.clone(),
+            );
+            return None;
+        }
+        if let Some(Endpoint::Addresses(_)) = endpoint {
+            let side = if key == "source_provider" {
+                "source"
+            } else {
+                "target"
+            };
+            self.report(
+                Problem::ProviderOfNoRule { key, side },
+                field.key_span.clone(),
+            );
+            return None;
+        }
+        self.provider(key, &field.value)
     }
 
     /// A side's group, or its CIDR blocks or prefix lists: exactly one of the side's keys.
@@ -638,7 +766,7 @@ impl Checker<'_> {
     /// `provider = "aws.eu"`, written unquoted as the meta-argument requires. Quoted because
     /// Terraform evaluates `locals`: a bare `aws.eu` there is a reference to an undeclared
     /// resource, and `terraform validate` fails.
-    fn provider(&mut self, value: &Value) -> Option<Expr> {
+    fn provider(&mut self, key: &'static str, value: &Value) -> Option<Expr> {
         match &value.literal {
             Some(Literal::String(text)) if is_provider_reference(text) => Some(Expr {
                 text: text.clone(),
@@ -650,7 +778,10 @@ impl Checker<'_> {
             }
             None if is_provider_reference(&squeeze(&value.text)) => {
                 self.report(
-                    Problem::BareProvider(squeeze(&value.text)),
+                    Problem::BareProvider {
+                        key,
+                        reference: squeeze(&value.text),
+                    },
                     value.span.clone(),
                 );
                 None
@@ -658,7 +789,7 @@ impl Checker<'_> {
             _ => {
                 self.report(
                     Problem::WrongType {
-                        key: "provider",
+                        key,
                         expected: "a quoted provider reference, e.g. \"aws.eu\"",
                     },
                     value.span.clone(),

@@ -6,7 +6,9 @@ mod parser;
 mod tree;
 
 pub use parser::{ErrorKind, MAX_DEPTH, SyntaxError};
-pub use tree::{Attribute, Block, Body, Expr, ExprKind, Ident, Label, ObjectItem, ObjectKey};
+pub use tree::{
+    Attribute, Block, Body, Expr, ExprKind, ForExpr, Ident, Label, ObjectItem, ObjectKey,
+};
 
 /// Parses a whole `.tf`/`.tofu` file as Terraform does; the first error where Terraform
 /// reports one.
@@ -19,4 +21,38 @@ pub fn parse(text: &str) -> Result<Body, SyntaxError> {
 /// anywhere else.
 pub fn parse_with_invalid_utf8(text: &str, invalid_utf8: &[usize]) -> Result<Body, SyntaxError> {
     parser::parse(text, invalid_utf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value of `x = ...` in `text`.
+    fn value(text: &str) -> Expr {
+        parse(text).unwrap().attributes.remove(0).value
+    }
+
+    #[test]
+    fn a_for_expression_keeps_its_parts() {
+        let text = "x = { for k, v in var.ports : k => { p = v }... if v != null }\n";
+        let ExprKind::For(parts) = value(text).kind else {
+            panic!("not a for expression");
+        };
+        let slice = |expr: &Expr| &text[expr.span.clone()];
+        assert_eq!(parts.key_name.as_ref().map(|k| k.text.as_str()), Some("k"));
+        assert_eq!(parts.value_name.text, "v");
+        assert_eq!(slice(&parts.collection), "var.ports");
+        assert_eq!(parts.key.as_ref().map(slice), Some("k"));
+        assert_eq!(slice(&parts.value), "{ p = v }");
+        assert!(parts.value.object().is_some());
+        assert!(parts.grouping);
+        assert_eq!(parts.condition.as_ref().map(slice), Some("v != null"));
+
+        let text = "x = [for v in local.list : v.port]\n";
+        let ExprKind::For(parts) = value(text).kind else {
+            panic!("not a for expression");
+        };
+        assert!(parts.key_name.is_none() && parts.key.is_none() && !parts.grouping);
+        assert_eq!(&text[parts.value.span.clone()], "v.port");
+    }
 }

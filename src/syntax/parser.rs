@@ -13,7 +13,16 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::tree::{Attribute, Block, Body, Expr, ExprKind, Ident, Label, ObjectItem, ObjectKey};
+use super::tree::{
+    Attribute, Block, Body, Expr, ExprKind, ForExpr, Ident, Label, ObjectItem, ObjectKey,
+};
+
+/// `k, v in coll` after a `for`.
+struct ForIntro {
+    key_name: Option<Ident>,
+    value_name: Ident,
+    collection: Expr,
+}
 
 /// Expressions nested deeper than this are refused, so that input like 100,000 `[` cannot
 /// overflow the stack. Terraform has no such limit; real code nests a handful of levels.
@@ -771,54 +780,64 @@ impl<'a> Parser<'a> {
     /// cond}`, from the keyword `for` to the closing bracket. Newlines are ignored throughout.
     /// After `for`, in an expression or a template directive: `k, v in coll` (newlines
     /// ignored), up to the end of the collection.
-    fn for_intro(&mut self, invalid: &'static str) -> Parsed<()> {
+    fn for_intro(&mut self, invalid: &'static str) -> Parsed<ForIntro> {
         self.skip(true)?;
-        if self.ident().is_none() {
+        let Some(first) = self.ident() else {
             return Err(self.unexpected(invalid));
-        }
+        };
         self.skip(true)?;
+        let mut names = (None, first);
         if self.peek() == Some(b',') {
             self.pos += 1;
             self.skip(true)?;
-            if self.ident().is_none() {
+            let Some(second) = self.ident() else {
                 return Err(self.unexpected(invalid));
-            }
+            };
+            names = (Some(names.1), second);
             self.skip(true)?;
         }
         if !self.keyword("in") {
             return Err(self.unexpected(invalid));
         }
         self.pos += 2;
-        self.expr(true)?;
-        Ok(())
+        let collection = self.expr(true)?;
+        Ok(ForIntro {
+            key_name: names.0,
+            value_name: names.1,
+            collection,
+        })
     }
 
     fn for_expr(&mut self, open: usize, close: u8) -> Parsed<Expr> {
         const INVALID: &str = "Invalid 'for' expression";
         self.pos += 3;
-        self.for_intro(INVALID)?;
+        let intro = self.for_intro(INVALID)?;
         self.skip(true)?;
         if self.peek() != Some(b':') {
             return Err(self.unexpected(INVALID));
         }
         self.pos += 1;
-        self.expr(true)?;
+        let first = self.expr(true)?;
         self.skip(true)?;
+        let (mut key, mut value, mut grouping) = (None, first, false);
         if close == b'}' {
             if !self.looking_at("=>") {
                 return Err(self.unexpected(INVALID));
             }
             self.pos += 2;
-            self.expr(true)?;
+            key = Some(value);
+            value = self.expr(true)?;
             self.skip(true)?;
             if self.looking_at("...") {
                 self.pos += 3;
+                grouping = true;
                 self.skip(true)?;
             }
         }
+        let mut condition = None;
         if self.keyword("if") {
             self.pos += 2;
-            self.expr(true)?;
+            condition = Some(self.expr(true)?);
             self.skip(true)?;
         }
         match self.peek() {
@@ -828,7 +847,15 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         Ok(Expr {
             span: open..self.pos,
-            kind: ExprKind::For,
+            kind: ExprKind::For(Box::new(ForExpr {
+                key_name: intro.key_name,
+                value_name: intro.value_name,
+                collection: intro.collection,
+                key,
+                value,
+                grouping,
+                condition,
+            })),
         })
     }
 

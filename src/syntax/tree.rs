@@ -113,11 +113,27 @@ pub enum ExprKind {
     Traversal,
     Call,
     Parenthesis,
-    For,
+    For(Box<ForExpr>),
     /// A unary or binary operation.
     Operation,
     /// `condition ? then : otherwise`, its three parts.
     Conditional(Box<[Expr; 3]>),
+}
+
+/// `[for k, v in coll : value if cond]`, or `{for k, v in coll : key => value... if cond}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForExpr {
+    /// `k` in `for k, v`, when two names are given.
+    pub key_name: Option<Ident>,
+    pub value_name: Ident,
+    pub collection: Expr,
+    /// `key =>`: only in an object `for` (`{…}`); a tuple `for` (`[…]`) has none.
+    pub key: Option<Expr>,
+    pub value: Expr,
+    /// `...` after the value: values grouped by key.
+    pub grouping: bool,
+    /// `if cond`.
+    pub condition: Option<Expr>,
 }
 
 /// One `key = value` of an object. A key given twice stays twice, in order: Terraform takes
