@@ -258,3 +258,43 @@ fn readme_names_every_check_and_its_equivalents() {
         assert!(readme.contains(check), "README does not mention {check}");
     }
 }
+
+/// The checks a tree's audit reports, by id.
+fn checks_found(dir: &Path) -> Vec<String> {
+    json(&mutualsg(dir, &["audit", "--format", "json", "."]))
+        .iter()
+        .filter_map(|finding| finding["check"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Every check of the catalogue has a fixture that fires it and a near miss that does not,
+/// and every fixture is a check's.
+#[test]
+fn every_check_has_a_fixture_that_fires_it_and_one_that_does_not() {
+    let root = fixtures().join("checks");
+    let registry = mutualsg::inventory::checks::REGISTRY;
+    for check in registry {
+        let fires = checks_found(&root.join(check.id).join("fires"));
+        assert!(
+            fires.iter().any(|found| found == check.id),
+            "fixtures/checks/{}/fires: {fires:?}",
+            check.id
+        );
+        let quiet = checks_found(&root.join(check.id).join("quiet"));
+        assert!(
+            !quiet.iter().any(|found| found == check.id),
+            "fixtures/checks/{}/quiet: {quiet:?}",
+            check.id
+        );
+    }
+    for entry in fs::read_dir(&root).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                registry.iter().any(|check| check.id == name),
+                "fixtures/checks/{name} is no check's"
+            );
+        }
+    }
+}

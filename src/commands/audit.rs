@@ -17,19 +17,10 @@ use serde::{Deserialize, Serialize};
 use crate::ExitStatus;
 use crate::commands::since::Sides;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::inventory::checks::{self, FAMILY, Found, Identity, Scanner};
 use crate::inventory::flows::{self, Analysis};
 use crate::report::{self, Colors, Format};
 use crate::sarif;
-
-/// The same finding, as two analyses of one tree report it.
-fn same(a: &Diagnostic, b: &Diagnostic) -> bool {
-    let place = |d: &Diagnostic| {
-        d.source
-            .as_ref()
-            .map(|(file, span)| (file.path.clone(), span.clone()))
-    };
-    a.problem == b.problem && place(a) == place(b)
-}
 
 /// How `audit` was asked to run.
 pub struct Options {
@@ -44,28 +35,36 @@ pub struct Options {
     pub since: Option<String>,
 }
 
-/// The `mutualsg::audit::` family's prefix; suppressions and baselines name checks without it.
-const FAMILY: &str = "mutualsg::audit::";
-
 /// One finding and what was decided about it.
 struct Finding {
-    diagnostic: Diagnostic,
-    entry: Entry,
-    /// The spans whose comments may suppress it: the rule, block or resource, and the
-    /// resource an inline block belongs to.
-    scopes: Vec<Range<usize>>,
+    found: Found,
     suppressed: Option<Suppression>,
     baselined: bool,
 }
 
 impl Finding {
+    fn new(found: Found) -> Finding {
+        Finding {
+            found,
+            suppressed: None,
+            baselined: false,
+        }
+    }
+
     fn check(&self) -> &'static str {
-        let code = self.diagnostic.problem.code();
-        code.strip_prefix(FAMILY).unwrap_or(code)
+        self.found.check.id
+    }
+
+    fn diagnostic(&self) -> &Diagnostic {
+        &self.found.diagnostic
+    }
+
+    fn identity(&self) -> &Identity {
+        &self.found.identity
     }
 
     fn unverified(&self) -> bool {
-        self.diagnostic.problem.is_note()
+        self.found.unverified
     }
 
     fn fails(&self, strict: bool) -> bool {
@@ -78,7 +77,7 @@ impl Finding {
         if self.unverified() && !strict {
             "note"
         } else {
-            "error"
+            self.found.check.severity.level()
         }
     }
 }
@@ -92,87 +91,35 @@ struct Suppression {
     reason: String,
 }
 
-/// A finding as the baseline records it: what it is about, not where it is written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Entry {
-    /// The module directory, relative to the git top level (else the current directory).
-    pub module: String,
-    pub check: String,
-    pub group: String,
-    #[serde(default)]
-    pub peer: String,
-    /// The direction and traffic (`egress 443/tcp`), empty for findings about a group.
-    #[serde(default)]
-    pub traffic: String,
-}
-
-impl fmt::Display for Entry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in {}: {}", self.check, self.module, self.group)?;
-        if !self.peer.is_empty() {
-            write!(f, " / {}", self.peer)?;
-        }
-        if !self.traffic.is_empty() {
-            write!(f, " ({})", self.traffic)?;
-        }
-        Ok(())
-    }
-}
-
-impl Entry {
-    /// A stable hash of the entry (FNV-1a, 64 bits), for SARIF's partial fingerprints.
-    fn fingerprint(&self) -> String {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in [
-            &self.module,
-            &self.check,
-            &self.group,
-            &self.peer,
-            &self.traffic,
-        ] {
-            for byte in part.bytes().chain([0]) {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        format!("{hash:016x}")
-    }
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 struct BaselineFile {
     /// `mutualsg audit --write-baseline`'s format: 1.
     version: u32,
-    findings: Vec<Entry>,
+    findings: Vec<Identity>,
 }
 
 /// Audits every module under `paths` and prints the findings: 0 none that fail, 1 some,
 /// 2 an error (a file that cannot be read is reported and costs only itself). With `since`,
 /// only the findings that the change since that git revision introduces.
 pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) -> ExitStatus {
-    let (analyses, mut errors, new) = match &options.since {
+    let (analyses, mut errors, mut findings) = match &options.since {
         None => {
             let (analyses, errors) = flows::analyse_paths(paths, cwd);
-            (analyses, errors, None)
+            let findings = collect(&analyses);
+            (analyses, errors, findings)
         }
         Some(rev) => match Sides::read(rev, paths, cwd) {
             Ok(sides) => {
-                let new = sides.new_findings();
+                let mut findings: Vec<Finding> =
+                    sides.new_findings().into_iter().map(Finding::new).collect();
+                sort(&mut findings);
                 let mut errors = sides.errors_before;
                 errors.extend(sides.errors_after);
-                (sides.after, errors, Some(new))
+                (sides.after, errors, findings)
             }
-            Err(error) => (Vec::new(), vec![error], Some(Vec::new())),
+            Err(error) => (Vec::new(), vec![error], Vec::new()),
         },
     };
-    let root = sarif::git_top_level(cwd).unwrap_or_else(|| cwd.to_path_buf());
-    let mut findings = collect(&analyses, cwd, &root);
-    if let Some(new) = &new {
-        findings.retain(|finding| {
-            new.iter()
-                .any(|diagnostic| same(diagnostic, &finding.diagnostic))
-        });
-    }
     let mut comments = Comments::scan(&analyses);
     for finding in &mut findings {
         finding.suppressed = comments.suppression(finding);
@@ -213,132 +160,23 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
 }
 
 /// Every finding of every module, in the order of the files and lines they point at.
-fn collect(analyses: &[Analysis], cwd: &Path, root: &Path) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for analysis in analyses {
-        let module = module_path(&analysis.dir, cwd, root);
-        let model = &analysis.model;
-        let mut add = |diagnostic: Diagnostic, scopes: Vec<Range<usize>>| {
-            let entry = entry_of(&module, &diagnostic.problem);
-            findings.push(Finding {
-                diagnostic,
-                entry,
-                scopes,
-                suppressed: None,
-                baselined: false,
-            });
-        };
-        for flow in &analysis.flows {
-            if let Some(diagnostic) = analysis.flow_finding(flow) {
-                let rule = &model.rules[flow.rules[0]];
-                let scopes = [Some(rule.block_span.clone()), rule.parent_span.clone()];
-                add(diagnostic, scopes.into_iter().flatten().collect());
-            }
-        }
-        for mixed in &analysis.mixed {
-            let group = &model.groups[mixed.group];
-            add(
-                analysis.mixed_finding(mixed),
-                vec![group.block_span.clone()],
-            );
-        }
-        for (index, group) in model.groups.iter().enumerate() {
-            if let Some(diagnostic) = analysis.unattached_finding(index) {
-                add(diagnostic, vec![group.block_span.clone()]);
-            }
-        }
-    }
-    findings.sort_by_key(|finding| {
-        (
-            finding.diagnostic.path.clone(),
-            finding.diagnostic.line_column(),
-        )
-    });
+fn collect(analyses: &[Analysis]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = analyses
+        .iter()
+        .flat_map(checks::findings)
+        .map(Finding::new)
+        .collect();
+    sort(&mut findings);
     findings
 }
 
-fn module_path(dir: &Path, cwd: &Path, root: &Path) -> String {
-    let relative = sarif::relative(&cwd.join(dir), root);
-    let text = relative
-        .components()
-        .map(|component| component.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
-    if text.is_empty() {
-        ".".to_string()
-    } else {
-        text
-    }
-}
-
-/// What a finding is about: module, check, group, peer, direction and traffic.
-fn entry_of(module: &str, problem: &Problem) -> Entry {
-    let code = problem.code();
-    let check = code.strip_prefix(FAMILY).unwrap_or(code).to_string();
-    let (group, peer, traffic) = match problem {
-        Problem::OpenEgressFinding {
-            group,
-            peer,
-            traffic,
-        } => (group, peer.clone(), format!("egress {traffic}")),
-        Problem::OpenIngressFinding {
-            group,
-            peer,
-            traffic,
-            ..
-        } => (group, peer.clone(), format!("ingress {traffic}")),
-        Problem::HalfOpenPair {
-            direction,
-            group,
-            peer,
-            traffic,
-            ..
-        } => (group, peer.clone(), format!("{direction} {traffic}")),
-        Problem::MixedManagement { group } | Problem::UnattachedGroup { group } => {
-            (group, String::new(), String::new())
-        }
-        other => {
-            return Entry {
-                module: module.to_string(),
-                check,
-                group: other.to_string(),
-                peer: String::new(),
-                traffic: String::new(),
-            };
-        }
-    };
-    Entry {
-        module: module.to_string(),
-        check,
-        group: group.clone(),
-        peer,
-        traffic,
-    }
-}
-
-/// The checks of other scanners each check is equivalent to: checkov ids, then tfsec/trivy
-/// names and trivy's AVD ids.
-fn equivalents(check: &str) -> (&'static [&'static str], &'static [&'static str]) {
-    match check {
-        "open_egress" => (
-            &["CKV_AWS_382"],
-            &["aws-ec2-no-public-egress-sgr", "AVD-AWS-0104"],
-        ),
-        "open_ingress" => (
-            &["CKV_AWS_260"],
-            &["aws-ec2-no-public-ingress-sgr", "AVD-AWS-0107"],
-        ),
-        "open_ingress_admin" => (
-            &["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"],
-            &["aws-ec2-no-public-ingress-sgr", "AVD-AWS-0107"],
-        ),
-        "open_ingress_database" => (
-            &["CKV_AWS_277"],
-            &["aws-ec2-no-public-ingress-sgr", "AVD-AWS-0107"],
-        ),
-        "unattached_group" => (&["CKV2_AWS_5"], &[]),
-        _ => (&[], &[]),
-    }
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|finding| {
+        (
+            finding.diagnostic().path.clone(),
+            finding.diagnostic().line_column(),
+        )
+    });
 }
 
 /// One suppression comment.
@@ -458,17 +296,24 @@ impl Comments {
     /// The comment that accepts `finding`, if one does: a directive on, directly above or
     /// inside the rule, block or resource it points at.
     fn suppression(&mut self, finding: &Finding) -> Option<Suppression> {
-        let (file, _) = finding.diagnostic.source.as_ref()?;
-        let check = finding.check();
-        let (checkov, tfsec) = equivalents(check);
-        for scope in &finding.scopes {
+        let (file, _) = finding.diagnostic().source.as_ref()?;
+        let check = finding.found.check;
+        let traffic = finding.found.traffic.as_ref();
+        for scope in &finding.found.scopes {
             for directive in scope_directives(&file.text, scope.clone()) {
-                let matches = |id: &String| match directive.tool {
-                    Tool::Mutualsg => id == check,
-                    Tool::Checkov => checkov.contains(&id.as_str()),
-                    Tool::Tfsec | Tool::Trivy => tfsec
-                        .iter()
-                        .any(|name| name.eq_ignore_ascii_case(id) || id.ends_with(name)),
+                // Another scanner's id suppresses only the findings its check covers.
+                let matches = |id: &String| {
+                    let scanner = match directive.tool {
+                        Tool::Mutualsg => return id == check.id,
+                        Tool::Checkov => Scanner::Checkov,
+                        Tool::Tfsec => Scanner::Tfsec,
+                        Tool::Trivy => Scanner::Trivy,
+                    };
+                    check.equivalents.iter().any(|equivalent| {
+                        equivalent.scanner == scanner
+                            && equivalent.id.eq_ignore_ascii_case(id)
+                            && equivalent.covers.covers(traffic)
+                    })
                 };
                 if !directive.ids.iter().any(matches) {
                     continue;
@@ -543,7 +388,7 @@ fn scope_directives(text: &str, scope: Range<usize>) -> Vec<Directive> {
     found
 }
 
-fn read_baseline(path: &Path) -> Result<Vec<Entry>, Diagnostic> {
+fn read_baseline(path: &Path) -> Result<Vec<Identity>, Diagnostic> {
     let bad = |error: String| {
         Diagnostic::file(
             Problem::BadBaseline {
@@ -563,8 +408,12 @@ fn read_baseline(path: &Path) -> Result<Vec<Entry>, Diagnostic> {
 
 /// Marks the findings the baseline records (each entry matches one finding), and returns a
 /// warning per entry that matched none.
-fn apply_baseline(findings: &mut [Finding], entries: Vec<Entry>, path: &Path) -> Vec<Diagnostic> {
-    let mut left: HashMap<Entry, usize> = HashMap::new();
+fn apply_baseline(
+    findings: &mut [Finding],
+    entries: Vec<Identity>,
+    path: &Path,
+) -> Vec<Diagnostic> {
+    let mut left: HashMap<Identity, usize> = HashMap::new();
     for entry in entries {
         *left.entry(entry).or_default() += 1;
     }
@@ -572,14 +421,14 @@ fn apply_baseline(findings: &mut [Finding], entries: Vec<Entry>, path: &Path) ->
         if finding.suppressed.is_some() {
             continue;
         }
-        if let Some(count) = left.get_mut(&finding.entry)
+        if let Some(count) = left.get_mut(finding.identity())
             && *count > 0
         {
             *count -= 1;
             finding.baselined = true;
         }
     }
-    let mut stale: Vec<(Entry, usize)> = left.into_iter().filter(|(_, n)| *n > 0).collect();
+    let mut stale: Vec<(Identity, usize)> = left.into_iter().filter(|(_, n)| *n > 0).collect();
     stale.sort();
     stale
         .into_iter()
@@ -598,10 +447,10 @@ fn apply_baseline(findings: &mut [Finding], entries: Vec<Entry>, path: &Path) ->
 /// Writes every finding no comment suppresses, sorted, so the file changes only when the
 /// findings do.
 fn write_baseline(path: &Path, findings: &[Finding]) -> Result<(), Diagnostic> {
-    let mut entries: Vec<Entry> = findings
+    let mut entries: Vec<Identity> = findings
         .iter()
         .filter(|finding| finding.suppressed.is_none())
-        .map(|finding| finding.entry.clone())
+        .map(|finding| finding.identity().clone())
         .collect();
     entries.sort();
     let file = BaselineFile {
@@ -659,7 +508,7 @@ impl fmt::Display for Shown<'_> {
         } else if finding.baselined {
             write!(f, "[baseline] ")?;
         }
-        write!(f, "{}", finding.diagnostic)
+        write!(f, "{}", finding.diagnostic())
     }
 }
 
@@ -681,11 +530,11 @@ impl miette::Diagnostic for Shown<'_> {
     }
 
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        miette::Diagnostic::code(&self.finding.diagnostic)
+        miette::Diagnostic::code(self.finding.diagnostic())
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        let help = self.finding.diagnostic.problem.help();
+        let help = self.finding.diagnostic().problem.help();
         let text = match (self.status(), help) {
             (Some(status), Some(help)) => format!("{status}\n{help}"),
             (Some(status), None) => status,
@@ -696,15 +545,15 @@ impl miette::Diagnostic for Shown<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        miette::Diagnostic::source_code(&self.finding.diagnostic)
+        miette::Diagnostic::source_code(self.finding.diagnostic())
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        miette::Diagnostic::labels(&self.finding.diagnostic)
+        miette::Diagnostic::labels(self.finding.diagnostic())
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        miette::Diagnostic::related(&self.finding.diagnostic)
+        miette::Diagnostic::related(self.finding.diagnostic())
     }
 }
 
@@ -721,7 +570,7 @@ struct JsonFinding {
     suppressed: Option<Suppression>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     baseline: bool,
-    fingerprint: Entry,
+    fingerprint: Identity,
 }
 
 fn print(
@@ -756,14 +605,14 @@ fn print(
                 ))?);
             }
             for finding in findings {
-                let problem = report::diagnostic_problem(&finding.diagnostic);
+                let problem = report::diagnostic_problem(finding.diagnostic());
                 out.push(serde_json::to_value(JsonFinding {
                     problem,
                     check: finding.check(),
                     level: finding.level(strict),
                     suppressed: finding.suppressed.clone(),
                     baseline: finding.baselined,
-                    fingerprint: finding.entry.clone(),
+                    fingerprint: finding.identity().clone(),
                 })?);
             }
             for diagnostic in warnings {
@@ -782,7 +631,7 @@ fn print(
                 report::write_annotation(&mut stdout, &problem, "error")?;
             }
             for finding in findings {
-                let mut problem = report::diagnostic_problem(&finding.diagnostic);
+                let mut problem = report::diagnostic_problem(finding.diagnostic());
                 let level = if finding.fails(strict) {
                     "error"
                 } else {
@@ -802,9 +651,9 @@ fn print(
             let mut results: Vec<sarif::SarifResult> =
                 errors.iter().map(report::sarif_result).collect();
             for finding in findings {
-                let mut result = report::sarif_result(&finding.diagnostic);
+                let mut result = report::sarif_result(finding.diagnostic());
                 result.level = finding.level(strict);
-                result.fingerprint = Some(finding.entry.fingerprint());
+                result.fingerprint = Some(finding.identity().fingerprint());
                 if let Some(suppression) = &finding.suppressed {
                     result.suppression = Some((
                         "inSource",

@@ -13,9 +13,10 @@ use serde::Serialize;
 use crate::ExitStatus;
 use crate::commands::since::{self, Delta, Kind, ModuleDelta, Sides};
 use crate::diagnostics::Diagnostic;
-use crate::generate::connection::{CidrKind, Direction};
+use crate::generate::connection::CidrKind;
 use crate::inventory::Origin;
-use crate::inventory::flows::{self, Analysis, Endpoint, Flow, FlowFinding};
+use crate::inventory::checks::{self, Found, Subject};
+use crate::inventory::flows::{self, Analysis, Endpoint, Flow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
@@ -217,7 +218,7 @@ struct Drawing<'a> {
     /// The picture of a change since this revision, else of the whole tree.
     since: Option<&'a str>,
     /// With `since`: the findings the change introduces.
-    new_findings: &'a [Diagnostic],
+    new_findings: &'a [Found],
 }
 
 struct ModuleDrawing<'a> {
@@ -233,7 +234,7 @@ struct Node {
     endpoint: Endpoint,
     label: String,
     /// Findings about the group itself (inline and separate rules mixed).
-    findings: Vec<Diagnostic>,
+    findings: Vec<Found>,
 }
 
 impl Node {
@@ -251,7 +252,7 @@ struct Edge<'a> {
     /// The traffic, `(count/for_each)` for repeated rules, and the finding in a few words;
     /// in a change's picture, what changed.
     label: String,
-    finding: Option<Diagnostic>,
+    finding: Option<Found>,
     /// In a change's picture: how the flow changed, and what it allowed before and now.
     change: Option<(Kind, Vec<String>, Vec<String>)>,
 }
@@ -263,7 +264,7 @@ struct Selection<'a> {
     endpoints: BTreeSet<Endpoint>,
     edges: Vec<Delta<'a>>,
     /// Findings about groups themselves, by group.
-    group_findings: Vec<(Endpoint, Diagnostic)>,
+    group_findings: Vec<(Endpoint, Found)>,
 }
 
 impl<'a> Drawing<'a> {
@@ -309,7 +310,7 @@ impl<'a> Drawing<'a> {
         modules: &'a [ModuleDelta<'a>],
         context: bool,
         focus: Option<&Focus>,
-        new_findings: &'a [Diagnostic],
+        new_findings: &'a [Found],
     ) -> Self {
         let mut selections = Vec::new();
         for module in modules {
@@ -351,16 +352,15 @@ impl<'a> Drawing<'a> {
                 ))
             });
             // The group findings the change introduces, on the groups drawn.
-            let group_findings: Vec<(Endpoint, Diagnostic)> = sides
+            let group_findings: Vec<(Endpoint, Found)> = sides
                 .after
                 .iter()
                 .filter(|analysis| analysis.dir == dir)
                 .flat_map(group_findings)
                 .filter(|(_, finding)| {
-                    new_findings.iter().any(|new| {
-                        new.problem.to_string() == finding.problem.to_string()
-                            && new.path == finding.path
-                    })
+                    new_findings
+                        .iter()
+                        .any(|new| new.identity == finding.identity)
                 })
                 .collect();
             let mut endpoints = BTreeSet::new();
@@ -392,7 +392,7 @@ impl<'a> Drawing<'a> {
     fn laid_out(
         selections: Vec<Selection<'a>>,
         since: Option<&'a str>,
-        new_findings: &'a [Diagnostic],
+        new_findings: &'a [Found],
     ) -> Self {
         let mut ids = Ids::default();
         let modules = selections
@@ -613,7 +613,7 @@ impl<'a> Drawing<'a> {
                             continue;
                         };
                         let traffic = match kind {
-                            Kind::Added | Kind::Removed => edge_label(edge.flow),
+                            Kind::Added | Kind::Removed => edge_label(edge.flow, edge.analysis),
                             _ if edge.label.contains(": ") => format!(
                                 "{}: {} → {}",
                                 edge.flow.traffic.label(),
@@ -640,6 +640,7 @@ impl<'a> Drawing<'a> {
                     out.push("| new finding | where |".to_string());
                     out.push("|---|---|".to_string());
                     for finding in self.new_findings {
+                        let finding = &finding.diagnostic;
                         let place = match finding.line_column() {
                             Some((line, _)) => format!("{}:{line}", finding.path.display()),
                             None => finding.path.display().to_string(),
@@ -798,9 +799,9 @@ impl<'a> ModuleDrawing<'a> {
                 label: if change {
                     change_label(&delta)
                 } else {
-                    edge_label(delta.flow)
+                    edge_label(delta.flow, delta.analysis)
                 },
-                finding: delta.analysis.flow_finding(delta.flow),
+                finding: checks::flow_finding(delta.analysis, delta.flow),
                 change: change.then_some((delta.kind, delta.before, delta.after)),
             })
             .collect();
@@ -815,29 +816,17 @@ impl<'a> ModuleDrawing<'a> {
 
 /// The findings about a group itself, with the group: mixed rule management, attached to
 /// nothing.
-fn group_findings(analysis: &Analysis) -> Vec<(Endpoint, Diagnostic)> {
-    let mut findings: Vec<(Endpoint, Diagnostic)> = analysis
-        .mixed
-        .iter()
-        .map(|mixed| {
-            (
-                analysis.mixed_endpoint(mixed),
-                analysis.mixed_finding(mixed),
-            )
+fn group_findings(analysis: &Analysis) -> Vec<(Endpoint, Found)> {
+    checks::group_findings(analysis)
+        .into_iter()
+        .filter_map(|finding| {
+            let Subject::Group(index) = finding.subject else {
+                return None;
+            };
+            let group = &analysis.model.groups[index];
+            Some((Endpoint::Group(format!("{}.id", group.address)), finding))
         })
-        .collect();
-    findings.extend(
-        analysis
-            .model
-            .groups
-            .iter()
-            .enumerate()
-            .filter_map(|(index, group)| {
-                let finding = analysis.unattached_finding(index)?;
-                Some((Endpoint::Group(format!("{}.id", group.address)), finding))
-            }),
-    );
-    findings
+        .collect()
 }
 
 /// A flow of the whole tree, as the picture of a change holds it.
@@ -862,9 +851,9 @@ fn change_label(delta: &Delta) -> String {
         ""
     };
     match delta.kind {
-        Kind::Added => format!("+ {}", edge_label(delta.flow)),
-        Kind::Removed => format!("− {}", edge_label(delta.flow)),
-        Kind::Unchanged => edge_label(delta.flow),
+        Kind::Added => format!("+ {}", edge_label(delta.flow, delta.analysis)),
+        Kind::Removed => format!("− {}", edge_label(delta.flow, delta.analysis)),
+        Kind::Unchanged => edge_label(delta.flow, delta.analysis),
         kind if delta.peer => format!(
             "± {}: {} → {} ({}){repeated}",
             delta.flow.traffic.label(),
@@ -944,27 +933,14 @@ fn kind_name(endpoint: &Endpoint) -> &'static str {
 
 /// `443/tcp`, with `(count/for_each)` for repeated rules and the finding in a few words, so
 /// the diagram says what is wrong without colour too.
-fn edge_label(flow: &Flow) -> String {
+fn edge_label(flow: &Flow, analysis: &Analysis) -> String {
     let mut label = flow.traffic.label();
     if flow.repeated {
         label.push_str(" (count/for_each)");
     }
-    match &flow.finding {
-        Some(FlowFinding::OpenEgress) => label.push_str(" ⚠ open egress"),
-        Some(FlowFinding::OpenIngress(_)) => label.push_str(" ⚠ open ingress"),
-        Some(FlowFinding::HalfOpen {
-            missing,
-            unverified,
-        }) => {
-            label.push_str(match missing {
-                Direction::Ingress => " ⚠ no ingress",
-                Direction::Egress => " ⚠ no egress",
-            });
-            if unverified.is_some() {
-                label.push_str(" (unverified)");
-            }
-        }
-        None => {}
+    if let Some(finding) = checks::flow_finding(analysis, flow) {
+        label.push_str(" ⚠ ");
+        label.push_str(&finding.short);
     }
     label
 }
@@ -1017,7 +993,8 @@ struct JsonNewFinding {
 }
 
 impl JsonNewFinding {
-    fn new(diagnostic: &Diagnostic) -> Self {
+    fn new(finding: &Found) -> Self {
+        let diagnostic = &finding.diagnostic;
         JsonNewFinding {
             code: diagnostic.problem.code(),
             message: diagnostic.problem.to_string(),
@@ -1120,7 +1097,8 @@ struct JsonFinding {
 }
 
 impl JsonFinding {
-    fn new(diagnostic: &Diagnostic) -> Self {
+    fn new(finding: &Found) -> Self {
+        let diagnostic = &finding.diagnostic;
         JsonFinding {
             code: diagnostic.problem.code(),
             message: diagnostic.problem.to_string(),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
 use crate::generate::source::{Source, read_revision};
+use crate::inventory::checks::{self, Found};
 use crate::inventory::flows::{self, Analysis, Endpoint, Flow, FlowFinding, Traffic};
 
 /// Both sides of a change, analysed.
@@ -39,35 +40,24 @@ impl Sides {
         })
     }
 
-    /// The findings of the work tree that the tree at REV does not have: the same kind, in
-    /// the same module, about the same groups and traffic (where it is declared, and by which
-    /// resource, does not matter). Counted: a second identical finding is new.
-    pub fn new_findings(&self) -> Vec<Diagnostic> {
-        let mut known: BTreeMap<(PathBuf, &'static str, String), usize> = BTreeMap::new();
-        for analysis in &self.before {
-            for finding in analysis.findings() {
-                *known.entry(finding_key(analysis, &finding)).or_default() += 1;
-            }
-        }
-        let mut new = Vec::new();
-        for analysis in &self.after {
-            for finding in analysis.findings() {
-                match known.get_mut(&finding_key(analysis, &finding)) {
-                    Some(count) if *count > 0 => *count -= 1,
-                    _ => new.push(finding),
-                }
-            }
-        }
-        new
+    /// The findings of the work tree, each with whether it is new: the tree at REV has no
+    /// finding of the same identity (module, check, group, peer, traffic; where it is
+    /// declared, and by which resource, does not matter). Counted: a second identical
+    /// finding is new.
+    pub fn findings(&self) -> Vec<(Found, bool)> {
+        let before: Vec<Found> = self.before.iter().flat_map(checks::findings).collect();
+        let after: Vec<Found> = self.after.iter().flat_map(checks::findings).collect();
+        let new = checks::new_since(&before, &after);
+        after.into_iter().zip(new).collect()
     }
-}
 
-fn finding_key(analysis: &Analysis, finding: &Diagnostic) -> (PathBuf, &'static str, String) {
-    (
-        analysis.dir.clone(),
-        finding.problem.code(),
-        finding.problem.to_string(),
-    )
+    /// The findings of the work tree that the tree at REV does not have.
+    pub fn new_findings(&self) -> Vec<Found> {
+        self.findings()
+            .into_iter()
+            .filter_map(|(finding, new)| new.then_some(finding))
+            .collect()
+    }
 }
 
 /// What AWS allows between two ends: the connection, not the rules that write it. A

@@ -3,6 +3,7 @@
 //! `aws_vpc_security_group_{ingress,egress}_rule` resources, and inline `ingress`/`egress`
 //! blocks of `aws_security_group`. `migrate`, `graph` and `audit` all read rules from here.
 
+pub mod checks;
 pub mod flows;
 pub mod tree;
 
