@@ -298,3 +298,128 @@ fn every_check_has_a_fixture_that_fires_it_and_one_that_does_not() {
         }
     }
 }
+
+const OPEN_INGRESS_443: &str = r#"resource "aws_instance" "web" {
+  ami                    = "ami-123"
+  instance_type          = "t3.micro"
+  vpc_security_group_ids = [aws_security_group.web.id]
+}
+
+resource "aws_security_group" "web" {
+  name = "web"
+}
+
+DIRECTIVE
+resource "aws_security_group_rule" "https" {
+  type              = "ingress"
+  security_group_id = aws_security_group.web.id
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+"#;
+
+/// Every id tfsec has used for open ingress suppresses it, and what follows the id is the
+/// reason.
+#[test]
+fn legacy_tfsec_ids_suppress_with_their_reason() {
+    for (directive, reason) in [
+        (
+            "#tfsec:ignore:aws-vpc-no-public-ingress-sgr - the public load balancer",
+            "the public load balancer",
+        ),
+        (
+            "#tfsec:ignore:AWS006:the public load balancer",
+            "the public load balancer",
+        ),
+        (
+            "#tfsec:ignore:aws-vpc-no-public-ingress-sg",
+            "no reason given",
+        ),
+        (
+            "#tfsec:ignore:aws-ec2-no-public-ingress-sgr:exp:2099-01-01 public",
+            "public",
+        ),
+        ("#trivy:ignore:AVD-AWS-0107 public", "public"),
+    ] {
+        let dir = tree(&[("main.tf", &OPEN_INGRESS_443.replace("DIRECTIVE", directive))]);
+        let output = mutualsg(dir.path(), &["audit", "--format", "json", "."]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{directive}: {}",
+            text(&output.stdout)
+        );
+        let findings = json(&output);
+        assert_eq!(findings.len(), 1, "{directive}");
+        assert_eq!(findings[0]["suppressed"]["reason"], reason, "{directive}");
+    }
+}
+
+/// A checkov id suppresses only what its check covers: CKV_AWS_260 is port 80.
+#[test]
+fn a_checkov_id_suppresses_only_its_port() {
+    let text_of = |directive: &str| {
+        format!(
+            r#"resource "aws_lb" "public" {{
+  security_groups = [aws_security_group.lb.id]
+}}
+
+resource "aws_security_group" "lb" {{
+  {directive}
+  name = "lb"
+
+  ingress {{
+    protocol    = "tcp"
+    from_port   = 80
+    to_port     = 80
+    cidr_blocks = ["0.0.0.0/0"]
+  }}
+
+  ingress {{
+    protocol    = "tcp"
+    from_port   = 443
+    to_port     = 443
+    cidr_blocks = ["0.0.0.0/0"]
+  }}
+}}
+"#
+        )
+    };
+    let dir = tree(&[(
+        "main.tf",
+        &text_of("#checkov:skip=CKV_AWS_260:redirects to https"),
+    )]);
+    let output = mutualsg(dir.path(), &["audit", "--format", "json", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let findings = json(&output);
+    let suppressed: Vec<&str> = findings
+        .iter()
+        .map(|finding| {
+            let message = finding["message"].as_str().unwrap();
+            if finding["suppressed"].is_object() {
+                message
+            } else {
+                ""
+            }
+        })
+        .filter(|message| !message.is_empty())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{findings:#?}");
+    assert!(suppressed[0].contains("80/tcp"), "{suppressed:?}");
+}
+
+/// A baseline that cannot be written is an error, and the summary does not claim it was.
+#[test]
+fn a_baseline_that_cannot_be_written_is_not_claimed() {
+    let dir = case("open_egress");
+    let output = mutualsg(
+        &dir,
+        &["audit", "--write-baseline", "no/such/dir/b.json", "input"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("no/such/dir/b.json"), "{stderr}");
+    assert!(!stderr.contains("baseline written"), "{stderr}");
+}

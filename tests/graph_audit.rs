@@ -730,3 +730,35 @@ fn graph_focus_draws_one_group() {
     assert!(chart.contains("m1_web -->|\"5432/tcp\"| m1_db"), "{chart}");
     assert!(!chart.contains("batch"), "{chart}");
 }
+
+/// `audit --since REV` warns of no suppression whose finding already existed at REV: the
+/// comment still works, only the finding is not new.
+#[test]
+fn audit_since_keeps_quiet_about_suppressions_of_old_findings() {
+    let open = "resource \"aws_security_group\" \"web\" {}\n\n# mutualsg:ignore=open_egress the NAT forwards\nresource \"aws_security_group_rule\" \"web_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.web.id\n  cidr_blocks = [\"0.0.0.0/0\"]\n  protocol = \"-1\"\n  from_port = 0\n  to_port = 0\n}\n";
+    let dir = tree(&[("main.tf", open)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "suppressed open egress"],
+    );
+    let output = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "github"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(!stdout.contains("unmatched_suppression"), "{stdout}");
+    // A comment that suppresses nothing at all is still reported.
+    fs::write(
+        dir.path().join("main.tf"),
+        open.replace("open_egress the NAT", "half_open_pair the NAT"),
+    )
+    .unwrap();
+    let output = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "github"],
+    );
+    assert!(text(&output.stdout).contains("unmatched_suppression"));
+}

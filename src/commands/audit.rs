@@ -102,28 +102,39 @@ struct BaselineFile {
 /// 2 an error (a file that cannot be read is reported and costs only itself). With `since`,
 /// only the findings that the change since that git revision introduces.
 pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) -> ExitStatus {
-    let (analyses, mut errors, mut findings) = match &options.since {
+    // Each finding of the work tree, with whether it is new (all are, without `since`).
+    let (analyses, mut errors, found) = match &options.since {
         None => {
             let (analyses, errors) = flows::analyse_paths(paths, cwd);
-            let findings = collect(&analyses);
-            (analyses, errors, findings)
+            let found = analyses
+                .iter()
+                .flat_map(checks::findings)
+                .map(|found| (found, true))
+                .collect();
+            (analyses, errors, found)
         }
         Some(rev) => match Sides::read(rev, paths, cwd) {
             Ok(sides) => {
-                let mut findings: Vec<Finding> =
-                    sides.new_findings().into_iter().map(Finding::new).collect();
-                sort(&mut findings);
+                let found = sides.findings();
                 let mut errors = sides.errors_before;
                 errors.extend(sides.errors_after);
-                (sides.after, errors, findings)
+                (sides.after, errors, found)
             }
             Err(error) => (Vec::new(), vec![error], Vec::new()),
         },
     };
+    // Every finding is matched with its comments, so that a comment whose finding is not new
+    // still counts as used; only the new findings are reported.
     let mut comments = Comments::scan(&analyses);
-    for finding in &mut findings {
-        finding.suppressed = comments.suppression(finding);
+    let mut findings = Vec::new();
+    for (found, new) in found {
+        let mut finding = Finding::new(found);
+        finding.suppressed = comments.suppression(&finding);
+        if new {
+            findings.push(finding);
+        }
     }
+    sort(&mut findings);
     let mut warnings = comments.unmatched();
     if let Some(path) = &options.baseline {
         match read_baseline(path) {
@@ -131,16 +142,25 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
             Err(error) => errors.push(error),
         }
     }
-    if let Some(path) = &options.write_baseline
-        && let Err(error) = write_baseline(path, &findings)
-    {
-        errors.push(error);
+    let mut baseline_written = false;
+    if let Some(path) = &options.write_baseline {
+        match write_baseline(path, &findings) {
+            Ok(()) => baseline_written = true,
+            Err(error) => errors.push(error),
+        }
     }
     let audited = analyses
         .iter()
         .filter(|analysis| !analysis.endpoints().is_empty())
         .count();
-    let mut summary = summary(&findings, options, errors.len(), audited, &analyses);
+    let mut summary = summary(
+        &findings,
+        options,
+        errors.len(),
+        audited,
+        &analyses,
+        baseline_written,
+    );
     if let Some(rev) = &options.since {
         summary.push_str(&format!(" (findings new since {rev})"));
     }
@@ -159,17 +179,7 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
     status
 }
 
-/// Every finding of every module, in the order of the files and lines they point at.
-fn collect(analyses: &[Analysis]) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = analyses
-        .iter()
-        .flat_map(checks::findings)
-        .map(Finding::new)
-        .collect();
-    sort(&mut findings);
-    findings
-}
-
+/// In the order of the files and lines they point at.
 fn sort(findings: &mut [Finding]) {
     findings.sort_by_key(|finding| {
         (
@@ -241,7 +251,11 @@ fn directives(line: &str, offset: usize) -> Vec<Directive> {
                     let end = rest
                         .find(|c: char| c.is_whitespace() || c == ':')
                         .unwrap_or(rest.len());
-                    (vec![rest[..end].to_string()], String::new(), end)
+                    (
+                        vec![rest[..end].to_string()],
+                        scanner_reason(&rest[end..]),
+                        rest.trim_end().len(),
+                    )
                 }
             };
             let span = offset + start..offset + start + prefix.len() + len;
@@ -255,6 +269,18 @@ fn directives(line: &str, offset: usize) -> Vec<Directive> {
         }
     }
     found
+}
+
+/// The reason of a tfsec or trivy directive: what follows its id (`- reason`, `:reason`, or
+/// the words after it), without tfsec's expiry (`:exp:2026-01-01`).
+fn scanner_reason(after_id: &str) -> String {
+    let mut rest = after_id;
+    if let Some(expiry) = rest.strip_prefix(":exp:") {
+        rest = expiry.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-');
+    }
+    rest.trim_start_matches(|c: char| c == ':' || c == '-' || c.is_whitespace())
+        .trim_end()
+        .to_string()
 }
 
 /// The suppression comments of the files read, and which of them matched a finding.
@@ -680,6 +706,7 @@ fn summary(
     errors: usize,
     audited: usize,
     analyses: &[Analysis],
+    baseline_written: bool,
 ) -> String {
     let mut parts = Vec::new();
     if errors > 0 {
@@ -730,7 +757,9 @@ fn summary(
             count(unknown, "group", "groups")
         ));
     }
-    if let Some(path) = &options.write_baseline {
+    if let Some(path) = &options.write_baseline
+        && baseline_written
+    {
         parts.push(format!("baseline written to {}", path.display()));
     }
     parts.push(format!("{} audited", count(audited, "module", "modules")));
