@@ -3,8 +3,8 @@
 //! JSON or Markdown; one node per group and per address, one edge per flow, one box per
 //! module. Everything is sorted: the same tree always prints the same bytes.
 //!
-//! [`select`] chooses what to draw (the whole tree, one group, a change) and lays it out
-//! once; each renderer ([`mermaid`], [`dot`], [`json`], [`markdown`]) only writes it.
+//! `select.rs` chooses what to draw (the whole tree, one group, a change) and lays it out
+//! once; each renderer (`mermaid.rs`, `dot.rs`, `json.rs`, `markdown.rs`) only writes it.
 
 mod dot;
 mod json;
