@@ -20,7 +20,7 @@ use clap::ValueEnum;
 use crate::ExitStatus;
 use crate::commands::since::{self, Kind, Sides};
 use crate::diagnostics::Diagnostic;
-use crate::inventory::flows;
+use crate::inventory::tree;
 
 use select::{Drawing, Focus};
 
@@ -109,7 +109,7 @@ fn render(
 ) -> Result<(String, Vec<Diagnostic>), Diagnostic> {
     match &options.since {
         None => {
-            let (analyses, errors) = flows::analyse_paths(paths, cwd);
+            let (analyses, errors) = tree::analyse_paths(paths, cwd);
             let focus = match &options.focus {
                 Some(spec) => Some(Focus::resolve(spec, analyses.iter(), cwd)?),
                 None => None,
