@@ -4,6 +4,7 @@
 //! blocks of `aws_security_group`. `migrate`, `graph` and `audit` all read rules from here.
 
 pub mod checks;
+pub mod compare;
 pub mod flows;
 pub mod tree;
 

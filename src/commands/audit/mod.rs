@@ -14,9 +14,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
-use crate::commands::since::Sides;
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{self, Found, Identity};
+use crate::inventory::compare::Sides;
 use crate::inventory::flows::Analysis;
 use crate::inventory::tree;
 use crate::report::{Colors, Format};

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::ExitStatus;
-use crate::commands::since::{self, Kind, Sides};
 use crate::diagnostics::Diagnostic;
+use crate::inventory::compare::{self, Kind, Sides};
 use crate::inventory::tree;
 
 use select::{Drawing, Focus};
@@ -127,7 +127,7 @@ fn render(
                 )?),
                 None => None,
             };
-            let modules = since::compare(&sides.before, &sides.after);
+            let modules = compare::compare(&sides.before, &sides.after);
             let new_findings = sides.new_findings();
             let drawing = Drawing::change(
                 &sides,

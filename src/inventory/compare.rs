@@ -1,4 +1,4 @@
-//! `--since REV`: what a change does to the flows AWS allows, and which findings it
+//! Two trees compared (`graph --since REV`, `audit --since REV`): what a change does to the flows AWS allows, and which findings it
 //! introduces. The tree at REV is read from git's objects ([`read_revision`]) and the work
 //! tree as it is, both through the same analysis ([`tree::analyse_source`]); flows are then
 //! compared as connections (ends, protocol, ports, whether both halves allow it), never as
