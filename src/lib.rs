@@ -20,6 +20,7 @@ pub mod report;
 pub mod sarif;
 pub mod schema;
 pub mod syntax;
+pub mod workspace;
 
 use std::path::PathBuf;
 

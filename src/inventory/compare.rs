@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::source::{Source, read_revision};
 use crate::inventory::checks::{self, Found};
 use crate::inventory::flows::{Analysis, Endpoint, Flow, FlowFinding, Traffic};
 use crate::inventory::tree;
+use crate::workspace::source::{Source, read_revision};
 
 /// Both sides of a change, analysed.
 pub struct Sides {

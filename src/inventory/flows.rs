@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::discover::Module;
+use crate::workspace::discover::Module;
 
 use crate::inventory::{DeclaredRule, ModuleModel, Origin, RulePeer};
 

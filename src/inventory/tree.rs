@@ -23,12 +23,12 @@ use crate::config::ConfigFinder;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::generate::connection::{Direction, squeeze};
 use crate::generate::parse;
-use crate::generate::source::Source;
 use crate::inventory::RulePeer;
 use crate::inventory::flows::{
     self, Analysis, Attachment, Endpoint, FlowFinding, INTERNET, Traffic,
 };
 use crate::syntax::{Block, Body, ExprKind};
+use crate::workspace::source::Source;
 
 /// A group of the tree: the module (index into the analyses) and its address
 /// (`aws_security_group.web`).
