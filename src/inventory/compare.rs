@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
-use crate::inventory::checks::{self, Found};
+use crate::inventory::checks::{self, Finding};
 use crate::inventory::flows::{Analysis, Endpoint, Flow, FlowFinding, Traffic};
 use crate::inventory::tree;
 use crate::workspace::source::{Source, read_revision};
@@ -45,15 +45,15 @@ impl Sides {
     /// finding of the same identity (module, check, group, peer, traffic; where it is
     /// declared, and by which resource, does not matter). Counted: a second identical
     /// finding is new.
-    pub fn findings(&self) -> Vec<(Found, bool)> {
-        let before: Vec<Found> = self.before.iter().flat_map(checks::findings).collect();
-        let after: Vec<Found> = self.after.iter().flat_map(checks::findings).collect();
+    pub fn findings(&self) -> Vec<(Finding, bool)> {
+        let before: Vec<Finding> = self.before.iter().flat_map(checks::findings).collect();
+        let after: Vec<Finding> = self.after.iter().flat_map(checks::findings).collect();
         let new = checks::new_since(&before, &after);
         after.into_iter().zip(new).collect()
     }
 
     /// The findings of the work tree that the tree at REV does not have.
-    pub fn new_findings(&self) -> Vec<Found> {
+    pub fn new_findings(&self) -> Vec<Finding> {
         self.findings()
             .into_iter()
             .filter_map(|(finding, new)| new.then_some(finding))
@@ -65,16 +65,16 @@ impl Sides {
 /// half-open flow allows nothing, and is a connection of its own (what it lacks is part of
 /// it), so completing or breaking a pair is a change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Connection {
+pub struct Allowed {
     pub source: Endpoint,
     pub target: Endpoint,
     pub traffic: Traffic,
     pub missing: Option<Direction>,
 }
 
-impl Connection {
-    pub fn of(flow: &Flow) -> Connection {
-        Connection {
+impl Allowed {
+    pub fn of(flow: &Flow) -> Allowed {
+        Allowed {
             source: flow.source.clone(),
             target: flow.target.clone(),
             traffic: flow.traffic.clone(),
@@ -155,11 +155,11 @@ pub fn compare<'a>(before: &'a [Analysis], after: &'a [Analysis]) -> Vec<ModuleD
 }
 
 /// Each connection once, with the first flow that declares it.
-fn connections(analysis: Option<&Analysis>) -> BTreeMap<Connection, (&Flow, &Analysis)> {
+fn connections(analysis: Option<&Analysis>) -> BTreeMap<Allowed, (&Flow, &Analysis)> {
     let mut map = BTreeMap::new();
     if let Some(analysis) = analysis {
         for flow in &analysis.flows {
-            map.entry(Connection::of(flow)).or_insert((flow, analysis));
+            map.entry(Allowed::of(flow)).or_insert((flow, analysis));
         }
     }
     map
@@ -185,19 +185,19 @@ fn compare_module<'a>(
         .filter(|(connection, _)| old.contains_key(*connection))
         .map(|(_, &found)| delta(Kind::Unchanged, found))
         .collect();
-    let removed: Vec<(&Connection, (&Flow, &Analysis))> = old
+    let removed: Vec<(&Allowed, (&Flow, &Analysis))> = old
         .iter()
         .filter(|(connection, _)| !new.contains_key(*connection))
         .map(|(connection, &found)| (connection, found))
         .collect();
-    let added: Vec<(&Connection, (&Flow, &Analysis))> = new
+    let added: Vec<(&Allowed, (&Flow, &Analysis))> = new
         .iter()
         .filter(|(connection, _)| !old.contains_key(*connection))
         .map(|(connection, &found)| (connection, found))
         .collect();
 
     // Between the same two ends, what was allowed and what is: one edge, from → to.
-    let ends = |connection: &Connection| (connection.source.clone(), connection.target.clone());
+    let ends = |connection: &Allowed| (connection.source.clone(), connection.target.clone());
     let removed_ends: BTreeSet<(Endpoint, Endpoint)> = removed
         .iter()
         .map(|(connection, _)| ends(connection))
@@ -208,21 +208,20 @@ fn compare_module<'a>(
         .collect();
     let mut deltas = Vec::new();
     for pair in removed_ends.intersection(&added_ends) {
-        let was: Vec<&Connection> = removed
+        let was: Vec<&Allowed> = removed
             .iter()
             .filter(|(connection, _)| ends(connection) == *pair)
             .map(|(connection, _)| *connection)
             .collect();
-        let now: Vec<(&Connection, (&Flow, &Analysis))> = added
+        let now: Vec<(&Allowed, (&Flow, &Analysis))> = added
             .iter()
             .filter(|(connection, _)| ends(connection) == *pair)
             .copied()
             .collect();
         let was_traffic: Vec<&Traffic> = was.iter().map(|c| &c.traffic).collect();
         let now_traffic: Vec<&Traffic> = now.iter().map(|(c, _)| &c.traffic).collect();
-        let allowing =
-            |connections: &[&Connection]| connections.iter().all(|c| c.missing.is_none());
-        let now_connections: Vec<&Connection> = now.iter().map(|(c, _)| *c).collect();
+        let allowing = |connections: &[&Allowed]| connections.iter().all(|c| c.missing.is_none());
+        let now_connections: Vec<&Allowed> = now.iter().map(|(c, _)| *c).collect();
         let same_state = allowing(&was) == allowing(&now_connections);
         let wider = was_traffic
             .iter()
@@ -245,7 +244,7 @@ fn compare_module<'a>(
             ..delta(kind, now[0].1)
         });
     }
-    let paired = |connection: &Connection| {
+    let paired = |connection: &Allowed| {
         let pair = ends(connection);
         removed_ends.contains(&pair) && added_ends.contains(&pair)
     };
@@ -312,7 +311,7 @@ fn compare_module<'a>(
 }
 
 /// `443/tcp`, with what a half-open connection lacks.
-fn connection_label(connection: &Connection) -> String {
+fn connection_label(connection: &Allowed) -> String {
     let mut label = connection.traffic.label();
     match connection.missing {
         Some(Direction::Ingress) => label.push_str(" ⚠ no ingress"),
@@ -323,7 +322,7 @@ fn connection_label(connection: &Connection) -> String {
 }
 
 /// For a flow between a group and an address: the group and which way the address is.
-fn address_side(connection: &Connection) -> Option<(Endpoint, bool, CidrKindKey)> {
+fn address_side(connection: &Allowed) -> Option<(Endpoint, bool, CidrKindKey)> {
     match (&connection.source, &connection.target) {
         (Endpoint::Group(_), Endpoint::Address { kind, .. }) => {
             Some((connection.source.clone(), true, CidrKindKey::of(*kind)))
@@ -349,7 +348,7 @@ impl CidrKindKey {
     }
 }
 
-fn address_of(connection: &Connection) -> String {
+fn address_of(connection: &Allowed) -> String {
     match (&connection.source, &connection.target) {
         (address @ Endpoint::Address { .. }, _) | (_, address @ Endpoint::Address { .. }) => {
             address.label()

@@ -94,13 +94,13 @@ impl Severity {
 /// How a check judges a module.
 pub enum Detect {
     /// One flow at a time: at most one check fires on a flow.
-    Flow(fn(&Analysis, &Flow) -> Option<Finding>),
+    Flow(fn(&Analysis, &Flow) -> Option<Detected>),
     /// One declared group at a time (an index into the model's groups).
-    Group(fn(&Analysis, usize) -> Option<Finding>),
+    Group(fn(&Analysis, usize) -> Option<Detected>),
 }
 
 /// What a check reports about one flow or group, before it is placed in the tree.
-pub struct Finding {
+pub struct Detected {
     pub diagnostic: Diagnostic,
     pub group: String,
     pub peer: String,
@@ -171,7 +171,7 @@ impl Covers {
 
 /// A finding of the tree: what a check found, in which module.
 #[derive(Debug, Clone)]
-pub struct Found {
+pub struct Finding {
     pub check: &'static Check,
     pub diagnostic: Diagnostic,
     pub identity: Identity,
@@ -253,7 +253,7 @@ pub fn by_id(id: &str) -> Option<&'static Check> {
 }
 
 /// The finding of a flow of `analysis`, if a check has one.
-pub fn flow_finding(analysis: &Analysis, flow: &Flow) -> Option<Found> {
+pub fn flow_finding(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
     let index = analysis
         .flows
         .iter()
@@ -262,7 +262,7 @@ pub fn flow_finding(analysis: &Analysis, flow: &Flow) -> Option<Found> {
 }
 
 /// The finding of the flow at `index`, if a check has one.
-fn judge_flow(analysis: &Analysis, index: usize) -> Option<Found> {
+fn judge_flow(analysis: &Analysis, index: usize) -> Option<Finding> {
     let flow = &analysis.flows[index];
     REGISTRY.iter().find_map(|check| match check.detect {
         Detect::Flow(detect) => {
@@ -280,7 +280,7 @@ fn judge_flow(analysis: &Analysis, index: usize) -> Option<Found> {
 }
 
 /// The findings about groups of the module, check by check in registry order.
-pub fn group_findings(analysis: &Analysis) -> Vec<Found> {
+pub fn group_findings(analysis: &Analysis) -> Vec<Finding> {
     let mut found = Vec::new();
     for (position, check) in REGISTRY.iter().enumerate() {
         let Detect::Group(detect) = check.detect else {
@@ -303,8 +303,8 @@ pub fn group_findings(analysis: &Analysis) -> Vec<Found> {
 }
 
 /// Every finding of a module, in the order of the files and lines they point at.
-pub fn findings(analysis: &Analysis) -> Vec<Found> {
-    let mut found: Vec<Found> = (0..analysis.flows.len())
+pub fn findings(analysis: &Analysis) -> Vec<Finding> {
+    let mut found: Vec<Finding> = (0..analysis.flows.len())
         .filter_map(|index| judge_flow(analysis, index))
         .collect();
     found.extend(group_findings(analysis));
@@ -321,15 +321,15 @@ pub fn findings(analysis: &Analysis) -> Vec<Found> {
 fn place(
     check: &'static Check,
     analysis: &Analysis,
-    finding: Finding,
+    finding: Detected,
     subject: Subject,
     order: (usize, usize),
-) -> Found {
+) -> Finding {
     let traffic = match subject {
         Subject::Flow(index) => Some(analysis.flows[index].traffic.clone()),
         Subject::Group(_) => None,
     };
-    Found {
+    Finding {
         check,
         identity: Identity {
             module: analysis.module.clone(),
@@ -400,7 +400,7 @@ fn open_ingress_finding(
     analysis: &Analysis,
     flow: &Flow,
     what: &str,
-) -> Finding {
+) -> Detected {
     let rule = &analysis.model.rules[flow.rules[0]];
     let (group, peer, traffic) = (
         flow.target.label(),
@@ -415,7 +415,7 @@ fn open_ingress_finding(
         check.fix.to_string(),
         false,
     );
-    Finding {
+    Detected {
         diagnostic: Diagnostic::at(problem, &rule.file, rule.span.clone()),
         group,
         peer,
@@ -428,7 +428,7 @@ fn open_ingress_finding(
 
 /// For each finding of `after`, whether it is new: `before` has no finding of the same
 /// identity left to match it (counted, so a second identical finding is new).
-pub fn new_since(before: &[Found], after: &[Found]) -> Vec<bool> {
+pub fn new_since(before: &[Finding], after: &[Finding]) -> Vec<bool> {
     let mut known: HashMap<&Identity, usize> = HashMap::new();
     for finding in before {
         *known.entry(&finding.identity).or_default() += 1;
