@@ -591,4 +591,21 @@ mod tests {
             assert!(!check.finds.is_empty() && !check.why.is_empty() && !check.fix.is_empty());
         }
     }
+
+    /// The documentation's table names every check and every id of other scanners.
+    #[test]
+    fn the_table_names_every_check_and_equivalent() {
+        let table = markdown_table();
+        println!("{table}");
+        for check in REGISTRY {
+            assert!(table.contains(&format!("| `{}` |", check.id)));
+            for equivalent in check.equivalents {
+                assert!(
+                    table.contains(&format!("`{}`", equivalent.id)),
+                    "{}",
+                    equivalent.id
+                );
+            }
+        }
+    }
 }
