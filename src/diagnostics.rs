@@ -366,84 +366,27 @@ pub enum Problem {
         "{group} is managed by aws_vpc_security_group_rules_exclusive, which removes the generated rules"
     )]
     ExclusiveRules { group: String },
-    #[error("egress from {group} to {peer} ({traffic}) is open to the whole internet")]
-    OpenEgressFinding {
-        group: String,
-        peer: String,
-        traffic: String,
+    /// A finding of `mutualsg audit`: one of the checks of [`crate::inventory::checks`],
+    /// which gives its code, message, label and hint.
+    #[error("{message}")]
+    Finding {
+        code: &'static str,
+        message: String,
+        label: &'static str,
+        help: String,
+        /// The tree cannot tell for sure: listed, never failing (unless `--strict`).
+        unverified: bool,
     },
-    #[error("{}", half_open_message(*.direction, .group, .peer, .traffic, .unverified.as_deref()))]
-    HalfOpenPair {
-        /// The direction of the rule that is there.
-        direction: crate::schema::Direction,
-        /// The rule's group.
-        group: String,
-        /// The other group, which lacks the matching rule.
-        peer: String,
-        traffic: String,
-        /// Why the tree cannot tell for sure, when it cannot: listed, never failing
-        /// (unless `--strict`).
-        unverified: Option<String>,
-    },
-    #[error("{}", open_ingress_message(*.kind, .group, .peer, .traffic))]
-    OpenIngressFinding {
-        group: String,
-        peer: String,
-        traffic: String,
-        kind: crate::schema::IngressKind,
-    },
-    #[error("{group} is attached to nothing in this tree")]
-    UnattachedGroup { group: String },
     #[error("`{directive}` suppresses nothing here")]
     UnmatchedSuppression { directive: String },
     #[error("baseline entry matches no finding any more: {entry}")]
     StaleBaseline { entry: String },
     #[error("cannot read baseline {path}: {error}")]
     BadBaseline { path: String, error: String },
-    #[error("{group} has inline `ingress`/`egress` blocks and separate rule resources")]
-    MixedManagement { group: String },
     #[error("{0}")]
     Git(String),
     #[error("{0}")]
     Focus(String),
-}
-
-/// `ingress on A from 0.0.0.0/0 (22/tcp) opens SSH/RDP to the whole internet`.
-fn open_ingress_message(
-    kind: crate::schema::IngressKind,
-    group: &str,
-    peer: &str,
-    traffic: &str,
-) -> String {
-    use crate::schema::IngressKind;
-    let what = match kind {
-        IngressKind::Admin => "opens an administration port (SSH 22, RDP 3389) to",
-        IngressKind::Database => "opens a database port to",
-        IngressKind::Other => "is open to",
-    };
-    format!("ingress on {group} from {peer} ({traffic}) {what} the whole internet")
-}
-
-/// `egress from A to B (443/tcp) has no ingress rule on B that allows it`, or the reverse.
-fn half_open_message(
-    direction: crate::schema::Direction,
-    group: &str,
-    peer: &str,
-    traffic: &str,
-    unverified: Option<&str>,
-) -> String {
-    use crate::schema::Direction;
-    let (toward, missing) = match direction {
-        Direction::Egress => ("to", "ingress"),
-        Direction::Ingress => ("from", "egress"),
-    };
-    let claim = format!(
-        "{direction} on {group} {toward} {peer} ({traffic}) has no {missing} rule on {peer}, or on a group attached with it, that allows it"
-    );
-    match unverified {
-        None => claim,
-        Some(why) => format!("unverified: {claim}, as far as this tree shows: {why}"),
-    }
 }
 
 impl Problem {
@@ -468,8 +411,8 @@ impl Problem {
     pub fn is_note(&self) -> bool {
         matches!(
             self,
-            Problem::HalfOpenPair {
-                unverified: Some(_),
+            Problem::Finding {
+                unverified: true,
                 ..
             }
         )
@@ -478,14 +421,7 @@ impl Problem {
     /// Findings of `mutualsg audit`: the input is valid Terraform, but the rules it declares
     /// are unsafe or broken. They fail an audit (exit 1), never `generate` or `check`.
     pub fn is_finding(&self) -> bool {
-        matches!(
-            self,
-            Problem::OpenEgressFinding { .. }
-                | Problem::OpenIngressFinding { .. }
-                | Problem::HalfOpenPair { .. }
-                | Problem::MixedManagement { .. }
-                | Problem::UnattachedGroup { .. }
-        )
+        matches!(self, Problem::Finding { .. })
     }
 
     /// A stable code, for searching the README and for machine-readable output.
@@ -558,19 +494,7 @@ impl Problem {
             Problem::TooManyRules { .. } => "mutualsg::too_many_rules",
             Problem::InlineRules { .. } => "mutualsg::inline_rules",
             Problem::ExclusiveRules { .. } => "mutualsg::exclusive_rules",
-            Problem::OpenEgressFinding { .. } => "mutualsg::audit::open_egress",
-            Problem::HalfOpenPair { .. } => "mutualsg::audit::half_open_pair",
-            Problem::MixedManagement { .. } => "mutualsg::audit::mixed_management",
-            Problem::OpenIngressFinding {
-                kind: crate::schema::IngressKind::Admin,
-                ..
-            } => "mutualsg::audit::open_ingress_admin",
-            Problem::OpenIngressFinding {
-                kind: crate::schema::IngressKind::Database,
-                ..
-            } => "mutualsg::audit::open_ingress_database",
-            Problem::OpenIngressFinding { .. } => "mutualsg::audit::open_ingress",
-            Problem::UnattachedGroup { .. } => "mutualsg::audit::unattached_group",
+            Problem::Finding { code, .. } => code,
             Problem::UnmatchedSuppression { .. } => "mutualsg::audit::unmatched_suppression",
             Problem::StaleBaseline { .. } => "mutualsg::audit::stale_baseline",
             Problem::BadBaseline { .. } => "mutualsg::audit::bad_baseline",
@@ -635,15 +559,7 @@ impl Problem {
             Problem::TerraformTooOld { .. } => "this constraint",
             Problem::TooManyRules { .. } => "the connection past the limit",
             Problem::InlineRules { .. } | Problem::ExclusiveRules { .. } => "declared here",
-            Problem::OpenEgressFinding { .. } => "open to the internet",
-            Problem::HalfOpenPair {
-                direction: crate::schema::Direction::Egress,
-                ..
-            } => "no ingress rule allows this",
-            Problem::HalfOpenPair { .. } => "no egress rule allows this",
-            Problem::MixedManagement { .. } => "has inline rules",
-            Problem::OpenIngressFinding { .. } => "open to the internet",
-            Problem::UnattachedGroup { .. } => "attached to nothing",
+            Problem::Finding { label, .. } => label,
             Problem::UnmatchedSuppression { .. } => "suppresses nothing",
             _ => "here",
         }
@@ -732,17 +648,7 @@ impl Problem {
             Problem::TooManyRules { .. } => "ask AWS for a higher rules-per-group quota, or split the group; applies fail with RulesPerSecurityGroupLimitExceeded".into(),
             Problem::InlineRules { .. } => "move the inline rules into mutual_rules or separate rule resources: the AWS provider documents that inline and separate rules overwrite each other".into(),
             Problem::ExclusiveRules { .. } => "drop aws_vpc_security_group_rules_exclusive for this group, or list the generated rules in it".into(),
-            Problem::OpenEgressFinding { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group; write connections in mutual_rules to get both halves".into(),
-            Problem::HalfOpenPair { direction, peer, .. } => {
-                let missing = match direction {
-                    crate::schema::Direction::Egress => "ingress",
-                    crate::schema::Direction::Ingress => "egress",
-                };
-                format!("AWS lets the traffic through only when a group on the sending interface allows it out and a group on the receiving interface allows it in: add the {missing} rule on {peer}, or write the connection once in mutual_rules; if nothing uses it, delete this rule")
-            }
-            Problem::MixedManagement { .. } => "keep one way: move the inline blocks into mutual_rules or separate rule resources; the AWS provider documents that inline and separate rules overwrite each other".into(),
-            Problem::OpenIngressFinding { .. } => "admit the addresses that need it (a CIDR block, a prefix list, or a security group such as a load balancer's); reach administration ports through SSM Session Manager or a bastion".into(),
-            Problem::UnattachedGroup { .. } => "no instance, launch template, service, function, database, load balancer or module call of this tree lists it: delete it, or attach it".into(),
+            Problem::Finding { help, .. } => help.clone(),
             Problem::UnmatchedSuppression { .. } => "put the comment on or directly above the rule, block or resource the finding points at, or remove it".into(),
             Problem::StaleBaseline { .. } => "the finding was fixed or moved: rewrite the baseline with `mutualsg audit --write-baseline FILE`".into(),
             Problem::BadBaseline { .. } => "write it with `mutualsg audit --write-baseline FILE`".into(),

@@ -3,9 +3,11 @@
 //!
 //! Three families, each below the next: [`syntax`] owns the HCL parser and its typed tree;
 //! [`generate`] is the pipeline (discover → parse → validate → name → render → write, check
-//! or diff); [`inventory`] is every rule of a tree, which the [`commands`] (`graph`, `audit`,
-//! `migrate`) read. [`diagnostics`] and [`config`] serve all; [`cli`] and [`report`] are the
-//! face: argv, output formats, the exit status.
+//! or diff); [`inventory`] is every rule of a tree, with the audit checks' catalogue
+//! ([`inventory::checks`]) and the comparison of two trees ([`inventory::compare`]), which
+//! the [`commands`] (`graph`, `audit`, `migrate`, `suggest`) read. [`diagnostics`] and
+//! [`config`] serve all; [`cli`] and [`report`] are the face: argv, output formats, the exit
+//! status.
 
 pub mod cli;
 pub mod commands;
@@ -18,6 +20,7 @@ pub mod report;
 pub mod sarif;
 pub mod schema;
 pub mod syntax;
+pub mod workspace;
 
 use std::path::PathBuf;
 
@@ -40,8 +43,10 @@ pub enum Mode {
 pub enum ExitStatus {
     /// 0: everything up to date (or written).
     Success,
-    /// 1: `check` found drifted or stale files (or `generate --exit-code` changed some).
-    Drift,
+    /// 1: the input is fine and the tree is not: `check` found drifted or stale files
+    /// (`generate --exit-code` changed some), `audit` failing findings, `suggest
+    /// --exit-code` rules the logs would break.
+    Failure,
     /// 2: an error in the input or on the filesystem.
     Error,
 }
@@ -50,7 +55,7 @@ impl ExitStatus {
     pub fn code(self) -> i32 {
         match self {
             ExitStatus::Success => 0,
-            ExitStatus::Drift => 1,
+            ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
         }
     }
@@ -74,7 +79,7 @@ impl Outcome {
         if self.errors() > 0 {
             ExitStatus::Error
         } else if changes_fail && !self.changes.is_empty() {
-            ExitStatus::Drift
+            ExitStatus::Failure
         } else {
             ExitStatus::Success
         }

@@ -33,3 +33,34 @@ pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
         .collect();
     dir_or_dot(&normal)
 }
+
+/// The git work tree's top level above `dir`: the first directory holding `.git`.
+pub fn git_top_level(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.ancestors()
+        .find(|candidate| candidate.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// `path` relative to `root`, both made absolute and without `.`/`..`.
+pub fn relative(path: &Path, root: &Path) -> PathBuf {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| lexical(path));
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| lexical(root));
+    path.strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or(path)
+}
+
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}

@@ -3,7 +3,9 @@
 //! outside git), suppressions as SARIF suppressions.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::paths::{git_top_level, relative};
 
 use serde_json::{Value, json};
 
@@ -117,53 +119,19 @@ fn rank(level: &str) -> u8 {
     }
 }
 
-/// What a kind of result is about, in one line.
+/// What a kind of result is about, in one line: an audit check's summary from the
+/// catalogue (`generate`'s own open-egress warning shares its summary), else the few other
+/// codes SARIF carries.
 fn description(rule: &str) -> &'static str {
-    match rule.rsplit("::").next().unwrap_or(rule) {
-        "open_egress" => "Egress to the whole internet (0.0.0.0/0 or ::/0)",
-        "open_ingress" => "Ingress from the whole internet (0.0.0.0/0 or ::/0)",
-        "open_ingress_admin" => "SSH (22) or RDP (3389) open to the whole internet",
-        "open_ingress_database" => "A database port open to the whole internet",
-        "half_open_pair" => {
-            "A rule between two groups whose other half nothing in the tree declares"
-        }
-        "mixed_management" => "A group managed both by inline blocks and by separate rules",
-        "unattached_group" => "A security group that nothing in the tree attaches",
+    let name = rule.rsplit("::").next().unwrap_or(rule);
+    if let Some(check) = crate::inventory::checks::by_id(name) {
+        return check.summary;
+    }
+    match name {
         "unmatched_suppression" => "A mutualsg:ignore comment that suppresses nothing",
         "stale_baseline" => "A baseline entry that matches no finding",
         _ => "A problem mutualsg reports",
     }
-}
-
-/// The git work tree's top level above `dir`: the first directory holding `.git`.
-pub fn git_top_level(dir: &Path) -> Option<PathBuf> {
-    let dir = std::fs::canonicalize(dir).ok()?;
-    dir.ancestors()
-        .find(|candidate| candidate.join(".git").exists())
-        .map(Path::to_path_buf)
-}
-
-/// `path` relative to `root`, both made absolute and without `.`/`..`.
-pub fn relative(path: &Path, root: &Path) -> PathBuf {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| lexical(path));
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| lexical(root));
-    path.strip_prefix(&root)
-        .map(Path::to_path_buf)
-        .unwrap_or(path)
-}
-
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// A relative URI reference: `/` separators, reserved and non-ASCII bytes percent-encoded.

@@ -43,6 +43,16 @@ pub enum Direction {
     Ingress,
 }
 
+impl Direction {
+    /// The other direction: the half a rule in this one needs across.
+    pub fn opposite(self) -> Direction {
+        match self {
+            Direction::Egress => Direction::Ingress,
+            Direction::Ingress => Direction::Egress,
+        }
+    }
+}
+
 impl fmt::Display for Direction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -50,15 +60,4 @@ impl fmt::Display for Direction {
             Direction::Ingress => "ingress",
         })
     }
-}
-
-/// What ingress from the internet opens (`mutualsg audit`'s three open-ingress checks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum IngressKind {
-    /// Administration: SSH (22) or RDP (3389), all traffic included.
-    Admin,
-    /// A database port: 1433, 1521, 3306, 5432, 6379, 27017.
-    Database,
-    /// Anything else.
-    Other,
 }

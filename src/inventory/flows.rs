@@ -8,18 +8,12 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::config::ConfigFinder;
-use crate::diagnostics::{Diagnostic, Problem};
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::discover::Module;
-use crate::generate::source::Source;
-use crate::schema::IngressKind;
-use rayon::prelude::*;
+use crate::workspace::discover::Module;
 
-use crate::inventory::tree::{Attachment, Tree, Verdict};
-use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
+use crate::inventory::{DeclaredRule, ModuleModel, Origin, RulePeer};
 
 /// The whole internet, IPv4 and IPv6: egress there is what a locked-down group never needs,
 /// and a rule to or from there reaches every group too.
@@ -316,7 +310,7 @@ impl Traffic {
         has_ports(&self.protocol) && self.range().is_none()
     }
 
-    fn range(&self) -> Option<(i64, i64)> {
+    pub(crate) fn range(&self) -> Option<(i64, i64)> {
         Some((self.from_port.parse().ok()?, self.to_port.parse().ok()?))
     }
 }
@@ -340,38 +334,14 @@ fn icmp_label(protocol: &str, icmp_type: &str, code: &str) -> String {
 pub enum FlowFinding {
     /// Egress to `0.0.0.0/0` or `::/0`.
     OpenEgress,
-    /// Ingress from `0.0.0.0/0` or `::/0`.
-    OpenIngress(IngressKind),
+    /// Ingress from `0.0.0.0/0` or `::/0` (which ports it opens, the checks judge).
+    OpenIngress,
     /// A group-to-group half that no rule on the other side allows; the missing direction,
     /// and why the tree cannot tell for sure, when it cannot.
     HalfOpen {
         missing: Direction,
         unverified: Option<String>,
     },
-}
-
-/// SSH and RDP.
-const ADMIN_PORTS: [i64; 2] = [22, 3389];
-/// SQL Server, Oracle, MySQL, PostgreSQL, Redis, MongoDB.
-const DATABASE_PORTS: [i64; 6] = [1433, 1521, 3306, 5432, 6379, 27017];
-
-/// The kind of ingress from the internet a rule's traffic opens: all traffic holds the
-/// administration ports; ports given as expressions are not guessed at.
-pub fn ingress_kind(traffic: &Traffic) -> IngressKind {
-    let holds = |ports: &[i64]| match traffic.protocol.as_str() {
-        "-1" => true,
-        "tcp" | "udp" => traffic
-            .range()
-            .is_some_and(|(from, to)| ports.iter().any(|port| (from..=to).contains(port))),
-        _ => false,
-    };
-    if holds(&ADMIN_PORTS) {
-        IngressKind::Admin
-    } else if holds(&DATABASE_PORTS) {
-        IngressKind::Database
-    } else {
-        IngressKind::Other
-    }
 }
 
 /// One allowed (or half-allowed) connection: the rules that declare it, one or two.
@@ -389,26 +359,29 @@ pub struct Flow {
     pub finding: Option<FlowFinding>,
 }
 
-/// A group managed both by inline blocks and by separate rule resources.
-#[derive(Debug, Clone)]
-pub struct MixedGroup {
-    /// Index into [`ModuleModel::groups`].
-    pub group: usize,
-    /// The first separate rule on it, index into [`ModuleModel::rules`].
-    pub separate_rule: usize,
+/// Whether a group is attached to anything, as the whole tree shows
+/// ([`crate::inventory::tree`] judges it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    Attached,
+    Unattached,
+    /// Cannot be known from this tree: why.
+    Unknown(String),
 }
 
 /// A module's flows and findings.
 pub struct Analysis {
     pub model: ModuleModel,
     pub dir: PathBuf,
+    /// The module directory, relative to the git top level (else the current directory),
+    /// `/`-separated, `.` for the top: how a finding's identity names its module.
+    pub module: String,
     /// The module's source files (the inventory reads only those that can matter).
     pub sources: Vec<PathBuf>,
     /// For each of [`ModuleModel::groups`]: whether the tree attaches it.
     pub attachments: Vec<Attachment>,
     /// Sorted by source, target, traffic: output never depends on declaration order.
     pub flows: Vec<Flow>,
-    pub mixed: Vec<MixedGroup>,
 }
 
 impl Analysis {
@@ -427,199 +400,21 @@ impl Analysis {
         }
         endpoints
     }
-
-    /// The endpoint of a mixed group, for drawing its finding on it.
-    pub fn mixed_endpoint(&self, mixed: &MixedGroup) -> Endpoint {
-        Endpoint::Group(format!("{}.id", self.model.groups[mixed.group].address))
-    }
-
-    /// Every finding as a located diagnostic, in the order of the files and lines they
-    /// point at, as a reader goes through them.
-    pub fn findings(&self) -> Vec<Diagnostic> {
-        let mut findings: Vec<Diagnostic> = self
-            .flows
-            .iter()
-            .filter_map(|flow| self.flow_finding(flow))
-            .collect();
-        findings.extend(self.mixed.iter().map(|mixed| self.mixed_finding(mixed)));
-        findings.extend(
-            (0..self.model.groups.len()).filter_map(|group| self.unattached_finding(group)),
-        );
-        findings.sort_by_key(|finding| (finding.path.clone(), finding.line_column()));
-        findings
-    }
-
-    /// The diagnostic of a flow's finding, at the rule that has it.
-    pub fn flow_finding(&self, flow: &Flow) -> Option<Diagnostic> {
-        let rule = &self.model.rules[flow.rules[0]];
-        let problem = match flow.finding.as_ref()? {
-            FlowFinding::OpenEgress => Problem::OpenEgressFinding {
-                group: flow.source.label(),
-                peer: flow.target.label(),
-                traffic: flow.traffic.label(),
-            },
-            FlowFinding::OpenIngress(kind) => Problem::OpenIngressFinding {
-                group: flow.target.label(),
-                peer: flow.source.label(),
-                traffic: flow.traffic.label(),
-                kind: *kind,
-            },
-            FlowFinding::HalfOpen {
-                missing,
-                unverified,
-            } => {
-                let (group, peer) = match missing {
-                    Direction::Ingress => (&flow.source, &flow.target),
-                    Direction::Egress => (&flow.target, &flow.source),
-                };
-                Problem::HalfOpenPair {
-                    direction: rule.direction,
-                    group: group.label(),
-                    peer: peer.label(),
-                    traffic: flow.traffic.label(),
-                    unverified: unverified.clone(),
-                }
-            }
-        };
-        Some(Diagnostic::at(problem, &rule.file, rule.span.clone()))
-    }
-
-    /// The diagnostic of a group nothing in the tree attaches, at its declaration.
-    pub fn unattached_finding(&self, group: usize) -> Option<Diagnostic> {
-        if self.attachments.get(group) != Some(&Attachment::Unattached) {
-            return None;
-        }
-        let decl = &self.model.groups[group];
-        let problem = Problem::UnattachedGroup {
-            group: decl.address.clone(),
-        };
-        Some(Diagnostic::at(problem, &decl.file, decl.span.clone()))
-    }
-
-    /// The diagnostic of a mixed group, at its declaration, noting a separate rule.
-    pub fn mixed_finding(&self, mixed: &MixedGroup) -> Diagnostic {
-        let group = &self.model.groups[mixed.group];
-        let rule = &self.model.rules[mixed.separate_rule];
-        let problem = Problem::MixedManagement {
-            group: group.address.clone(),
-        };
-        Diagnostic::at(problem, &group.file, group.span.clone()).with_note(
-            "a separate rule for the same group",
-            &rule.file,
-            rule.span.clone(),
-        )
-    }
-}
-
-/// Reads and analyses every module under `paths`, then judges what only the whole tree
-/// shows (halves completed by groups attached together or in other modules, groups attached
-/// to nothing). A file that cannot be read is reported and costs only itself: the rest of its
-/// module is analysed.
-pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagnostic>) {
-    analyse_source(&Source::Disk, paths, cwd)
-}
-
-/// [`analyse_paths`], over the files of `source` (the work tree, or a tree read from git).
-pub fn analyse_source(
-    source: &Source,
-    paths: &[PathBuf],
-    cwd: &Path,
-) -> (Vec<Analysis>, Vec<Diagnostic>) {
-    let (modules, mut errors) = source.discover(paths, cwd);
-    let mut configs = ConfigFinder::new(cwd);
-    let configs: Vec<_> = modules
-        .iter()
-        .map(|module| configs.config_in(&module.dir, source))
-        .collect();
-    let read: Vec<_> = modules
-        .par_iter()
-        .zip(configs.into_par_iter())
-        .map(|(module, config)| match config {
-            Ok(config) => {
-                let (model, errors) = inventory::read_lenient(source, module, &config);
-                (Some(analyse(module, model)), errors)
-            }
-            Err(error) => (None, vec![error]),
-        })
-        .collect();
-    let mut analyses = Vec::new();
-    for (analysis, mut found) in read {
-        errors.append(&mut found);
-        analyses.extend(analysis);
-    }
-    judge_tree(&mut analyses);
-    (analyses, errors)
-}
-
-/// Re-judges every half-open flow across the tree, and finds the groups attached to nothing.
-fn judge_tree(analyses: &mut [Analysis]) {
-    let mut verdicts = Vec::new();
-    let mut attachments = Vec::new();
-    {
-        let mut tree = Tree::new(analyses);
-        for (module, analysis) in analyses.iter().enumerate() {
-            for (index, flow) in analysis.flows.iter().enumerate() {
-                let Some(FlowFinding::HalfOpen { .. }) = flow.finding else {
-                    continue;
-                };
-                let rule = &analysis.model.rules[flow.rules[0]];
-                let peer = match rule.direction {
-                    Direction::Egress => flow.target.clone(),
-                    Direction::Ingress => flow.source.clone(),
-                };
-                let Endpoint::Group(peer) = peer else {
-                    continue;
-                };
-                let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
-                verdicts.push((module, index, verdict));
-            }
-            let groups: Vec<Attachment> = analysis
-                .model
-                .groups
-                .iter()
-                .map(|group| tree.attachment(module, &group.address))
-                .collect();
-            attachments.push(groups);
-        }
-    }
-    for (module, index, verdict) in verdicts {
-        let flow = &mut analyses[module].flows[index];
-        flow.finding = match (flow.finding.take(), verdict) {
-            (_, Verdict::Complete) => None,
-            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Missing) => {
-                Some(FlowFinding::HalfOpen {
-                    missing,
-                    unverified: None,
-                })
-            }
-            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Unverified(why)) => {
-                Some(FlowFinding::HalfOpen {
-                    missing,
-                    unverified: Some(why),
-                })
-            }
-            (finding, _) => finding,
-        };
-    }
-    for (analysis, groups) in analyses.iter_mut().zip(attachments) {
-        analysis.attachments = groups;
-    }
 }
 
 /// A module's flows and findings.
-pub fn analyse(module: &Module, model: ModuleModel) -> Analysis {
+pub fn analyse(module: &Module, model: ModuleModel, name: String) -> Analysis {
     let mut flows = group_flows(&model.rules);
     flows.extend(address_flows(&model.rules));
     flows.sort_by(|a, b| flow_order(a).cmp(&flow_order(b)));
-    let mixed = mixed_groups(&model);
     let attachments = vec![Attachment::Attached; model.groups.len()];
     Analysis {
         model,
         dir: module.dir.clone(),
+        module: name,
         sources: module.sources.clone(),
         attachments,
         flows,
-        mixed,
     }
 }
 
@@ -731,19 +526,12 @@ fn group_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
             half.traffic.covered_by(across.map(|other| &other.traffic))
         };
         let finding = (!half.exempt && !allowed()).then_some(FlowFinding::HalfOpen {
-            missing: opposite(half.direction),
+            missing: half.direction.opposite(),
             unverified: None,
         });
         flows.push(flow_of(rules, &[half], finding));
     }
     flows
-}
-
-fn opposite(direction: Direction) -> Direction {
-    match direction {
-        Direction::Egress => Direction::Ingress,
-        Direction::Ingress => Direction::Egress,
-    }
 }
 
 fn flow_of(rules: &[DeclaredRule], halves: &[&Half], finding: Option<FlowFinding>) -> Flow {
@@ -778,11 +566,7 @@ fn address_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
             let open = INTERNET.contains(&value.as_str());
             let traffic = Traffic::of(rule);
             let (source, target, finding) = match rule.direction {
-                Direction::Ingress => (
-                    address,
-                    group,
-                    open.then(|| FlowFinding::OpenIngress(ingress_kind(&traffic))),
-                ),
+                Direction::Ingress => (address, group, open.then_some(FlowFinding::OpenIngress)),
                 Direction::Egress => (group, address, open.then_some(FlowFinding::OpenEgress)),
             };
             flows.push(Flow {
@@ -797,28 +581,6 @@ fn address_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
         }
     }
     flows
-}
-
-/// Groups with inline `ingress`/`egress` blocks that also get separate rules (hand-written
-/// or generated): the AWS provider documents that the two overwrite each other.
-fn mixed_groups(model: &ModuleModel) -> Vec<MixedGroup> {
-    let mut mixed = Vec::new();
-    for (index, group) in model.groups.iter().enumerate() {
-        if !group.has_inline_rules {
-            continue;
-        }
-        let id = format!("{}.id", group.address);
-        let separate = model.rules.iter().position(|rule| {
-            group_key(&rule.group) == id && !matches!(rule.origin, Origin::Inline { .. })
-        });
-        if let Some(separate_rule) = separate {
-            mixed.push(MixedGroup {
-                group: index,
-                separate_rule,
-            });
-        }
-    }
-    mixed
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! `--since REV`: what a change does to the flows AWS allows, and which findings it
+//! Two trees compared (`graph --since REV`, `audit --since REV`): what a change does to the flows AWS allows, and which findings it
 //! introduces. The tree at REV is read from git's objects ([`read_revision`]) and the work
-//! tree as it is, both through the same analysis ([`flows::analyse_source`]); flows are then
+//! tree as it is, both through the same analysis ([`tree::analyse_source`]); flows are then
 //! compared as connections (ends, protocol, ports, whether both halves allow it), never as
 //! the resources that declare them, so moving a hand-written pair into `mutual_rules`, or
 //! renaming a rule, changes nothing.
@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::source::{Source, read_revision};
-use crate::inventory::flows::{self, Analysis, Endpoint, Flow, FlowFinding, Traffic};
+use crate::inventory::checks::{self, Finding};
+use crate::inventory::flows::{Analysis, Endpoint, Flow, FlowFinding, Traffic};
+use crate::inventory::tree;
+use crate::workspace::source::{Source, read_revision};
 
 /// Both sides of a change, analysed.
 pub struct Sides {
@@ -28,8 +30,8 @@ impl Sides {
     /// Reads the tree at `rev` and the work tree, under the same `paths`.
     pub fn read(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<Sides, Diagnostic> {
         let old = read_revision(rev, cwd)?;
-        let (before, errors_before) = flows::analyse_source(&old, paths, cwd);
-        let (after, errors_after) = flows::analyse_source(&Source::Disk, paths, cwd);
+        let (before, errors_before) = tree::analyse_source(&old, paths, cwd);
+        let (after, errors_after) = tree::analyse_source(&Source::Disk, paths, cwd);
         Ok(Sides {
             rev: rev.to_string(),
             before,
@@ -39,51 +41,40 @@ impl Sides {
         })
     }
 
-    /// The findings of the work tree that the tree at REV does not have: the same kind, in
-    /// the same module, about the same groups and traffic (where it is declared, and by which
-    /// resource, does not matter). Counted: a second identical finding is new.
-    pub fn new_findings(&self) -> Vec<Diagnostic> {
-        let mut known: BTreeMap<(PathBuf, &'static str, String), usize> = BTreeMap::new();
-        for analysis in &self.before {
-            for finding in analysis.findings() {
-                *known.entry(finding_key(analysis, &finding)).or_default() += 1;
-            }
-        }
-        let mut new = Vec::new();
-        for analysis in &self.after {
-            for finding in analysis.findings() {
-                match known.get_mut(&finding_key(analysis, &finding)) {
-                    Some(count) if *count > 0 => *count -= 1,
-                    _ => new.push(finding),
-                }
-            }
-        }
-        new
+    /// The findings of the work tree, each with whether it is new: the tree at REV has no
+    /// finding of the same identity (module, check, group, peer, traffic; where it is
+    /// declared, and by which resource, does not matter). Counted: a second identical
+    /// finding is new.
+    pub fn findings(&self) -> Vec<(Finding, bool)> {
+        let before: Vec<Finding> = self.before.iter().flat_map(checks::findings).collect();
+        let after: Vec<Finding> = self.after.iter().flat_map(checks::findings).collect();
+        let new = checks::new_since(&before, &after);
+        after.into_iter().zip(new).collect()
     }
-}
 
-fn finding_key(analysis: &Analysis, finding: &Diagnostic) -> (PathBuf, &'static str, String) {
-    (
-        analysis.dir.clone(),
-        finding.problem.code(),
-        finding.problem.to_string(),
-    )
+    /// The findings of the work tree that the tree at REV does not have.
+    pub fn new_findings(&self) -> Vec<Finding> {
+        self.findings()
+            .into_iter()
+            .filter_map(|(finding, new)| new.then_some(finding))
+            .collect()
+    }
 }
 
 /// What AWS allows between two ends: the connection, not the rules that write it. A
 /// half-open flow allows nothing, and is a connection of its own (what it lacks is part of
 /// it), so completing or breaking a pair is a change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Connection {
+pub struct Allowed {
     pub source: Endpoint,
     pub target: Endpoint,
     pub traffic: Traffic,
     pub missing: Option<Direction>,
 }
 
-impl Connection {
-    pub fn of(flow: &Flow) -> Connection {
-        Connection {
+impl Allowed {
+    pub fn of(flow: &Flow) -> Allowed {
+        Allowed {
             source: flow.source.clone(),
             target: flow.target.clone(),
             traffic: flow.traffic.clone(),
@@ -164,11 +155,11 @@ pub fn compare<'a>(before: &'a [Analysis], after: &'a [Analysis]) -> Vec<ModuleD
 }
 
 /// Each connection once, with the first flow that declares it.
-fn connections(analysis: Option<&Analysis>) -> BTreeMap<Connection, (&Flow, &Analysis)> {
+fn connections(analysis: Option<&Analysis>) -> BTreeMap<Allowed, (&Flow, &Analysis)> {
     let mut map = BTreeMap::new();
     if let Some(analysis) = analysis {
         for flow in &analysis.flows {
-            map.entry(Connection::of(flow)).or_insert((flow, analysis));
+            map.entry(Allowed::of(flow)).or_insert((flow, analysis));
         }
     }
     map
@@ -194,19 +185,19 @@ fn compare_module<'a>(
         .filter(|(connection, _)| old.contains_key(*connection))
         .map(|(_, &found)| delta(Kind::Unchanged, found))
         .collect();
-    let removed: Vec<(&Connection, (&Flow, &Analysis))> = old
+    let removed: Vec<(&Allowed, (&Flow, &Analysis))> = old
         .iter()
         .filter(|(connection, _)| !new.contains_key(*connection))
         .map(|(connection, &found)| (connection, found))
         .collect();
-    let added: Vec<(&Connection, (&Flow, &Analysis))> = new
+    let added: Vec<(&Allowed, (&Flow, &Analysis))> = new
         .iter()
         .filter(|(connection, _)| !old.contains_key(*connection))
         .map(|(connection, &found)| (connection, found))
         .collect();
 
     // Between the same two ends, what was allowed and what is: one edge, from → to.
-    let ends = |connection: &Connection| (connection.source.clone(), connection.target.clone());
+    let ends = |connection: &Allowed| (connection.source.clone(), connection.target.clone());
     let removed_ends: BTreeSet<(Endpoint, Endpoint)> = removed
         .iter()
         .map(|(connection, _)| ends(connection))
@@ -217,21 +208,20 @@ fn compare_module<'a>(
         .collect();
     let mut deltas = Vec::new();
     for pair in removed_ends.intersection(&added_ends) {
-        let was: Vec<&Connection> = removed
+        let was: Vec<&Allowed> = removed
             .iter()
             .filter(|(connection, _)| ends(connection) == *pair)
             .map(|(connection, _)| *connection)
             .collect();
-        let now: Vec<(&Connection, (&Flow, &Analysis))> = added
+        let now: Vec<(&Allowed, (&Flow, &Analysis))> = added
             .iter()
             .filter(|(connection, _)| ends(connection) == *pair)
             .copied()
             .collect();
         let was_traffic: Vec<&Traffic> = was.iter().map(|c| &c.traffic).collect();
         let now_traffic: Vec<&Traffic> = now.iter().map(|(c, _)| &c.traffic).collect();
-        let allowing =
-            |connections: &[&Connection]| connections.iter().all(|c| c.missing.is_none());
-        let now_connections: Vec<&Connection> = now.iter().map(|(c, _)| *c).collect();
+        let allowing = |connections: &[&Allowed]| connections.iter().all(|c| c.missing.is_none());
+        let now_connections: Vec<&Allowed> = now.iter().map(|(c, _)| *c).collect();
         let same_state = allowing(&was) == allowing(&now_connections);
         let wider = was_traffic
             .iter()
@@ -254,7 +244,7 @@ fn compare_module<'a>(
             ..delta(kind, now[0].1)
         });
     }
-    let paired = |connection: &Connection| {
+    let paired = |connection: &Allowed| {
         let pair = ends(connection);
         removed_ends.contains(&pair) && added_ends.contains(&pair)
     };
@@ -321,7 +311,7 @@ fn compare_module<'a>(
 }
 
 /// `443/tcp`, with what a half-open connection lacks.
-fn connection_label(connection: &Connection) -> String {
+fn connection_label(connection: &Allowed) -> String {
     let mut label = connection.traffic.label();
     match connection.missing {
         Some(Direction::Ingress) => label.push_str(" ⚠ no ingress"),
@@ -332,7 +322,7 @@ fn connection_label(connection: &Connection) -> String {
 }
 
 /// For a flow between a group and an address: the group and which way the address is.
-fn address_side(connection: &Connection) -> Option<(Endpoint, bool, CidrKindKey)> {
+fn address_side(connection: &Allowed) -> Option<(Endpoint, bool, CidrKindKey)> {
     match (&connection.source, &connection.target) {
         (Endpoint::Group(_), Endpoint::Address { kind, .. }) => {
             Some((connection.source.clone(), true, CidrKindKey::of(*kind)))
@@ -358,7 +348,7 @@ impl CidrKindKey {
     }
 }
 
-fn address_of(connection: &Connection) -> String {
+fn address_of(connection: &Allowed) -> String {
     match (&connection.source, &connection.target) {
         (address @ Endpoint::Address { .. }, _) | (_, address @ Endpoint::Address { .. }) => {
             address.label()

@@ -1,0 +1,289 @@
+//! Suppression comments: `# mutualsg:ignore=CHECK[,CHECK] reason`, and the comments of
+//! checkov (`checkov:skip=ID:reason`), tfsec (`tfsec:ignore:ID`) and trivy
+//! (`trivy:ignore:ID`) for the findings their checks cover, on, directly above or inside
+//! the rule, block or resource a finding points at.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::inventory::checks::{FAMILY, Finding, Scanner};
+use crate::inventory::flows::Analysis;
+
+/// A comment that accepts a finding.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Suppression {
+    /// The comment's directive: `mutualsg:ignore=open_egress`, `checkov:skip=CKV_AWS_382`,
+    /// `tfsec:ignore:aws-ec2-no-public-egress-sgr`, `trivy:ignore:AVD-AWS-0104`.
+    pub(super) by: String,
+    pub(super) reason: String,
+}
+
+/// One suppression comment.
+#[derive(Debug, Clone)]
+struct Directive {
+    tool: Tool,
+    /// The checks or the other tool's ids it names.
+    ids: Vec<String>,
+    reason: String,
+    /// The directive's text, as written.
+    text: String,
+    span: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Mutualsg,
+    Checkov,
+    Tfsec,
+    Trivy,
+}
+
+const PREFIXES: [(&str, Tool); 4] = [
+    ("mutualsg:ignore=", Tool::Mutualsg),
+    ("checkov:skip=", Tool::Checkov),
+    ("tfsec:ignore:", Tool::Tfsec),
+    ("trivy:ignore:", Tool::Trivy),
+];
+
+/// The directives of one line of comment text (`line` starts at byte `offset` of the file).
+fn directives(line: &str, offset: usize) -> Vec<Directive> {
+    let Some(comment) = line.find('#').or_else(|| line.find("//")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (prefix, tool) in PREFIXES {
+        let mut from = comment;
+        while let Some(at) = line[from..].find(prefix) {
+            let start = from + at;
+            let rest = &line[start + prefix.len()..];
+            from = start + prefix.len();
+            let (ids, reason, len) = match tool {
+                Tool::Mutualsg => {
+                    let ids_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                    let reason = rest[ids_end..].trim();
+                    let ids = rest[..ids_end]
+                        .split(',')
+                        .filter(|id| !id.is_empty())
+                        .map(|id| id.strip_prefix(FAMILY).unwrap_or(id).to_string())
+                        .collect();
+                    (ids, reason.to_string(), rest.trim_end().len())
+                }
+                Tool::Checkov => {
+                    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                    let word = &rest[..end];
+                    let (ids, reason) = word.split_once(':').unwrap_or((word, ""));
+                    let reason = format!("{reason}{}", &rest[end..]).trim().to_string();
+                    let ids = ids.split(',').map(str::to_string).collect();
+                    (ids, reason, rest.trim_end().len())
+                }
+                Tool::Tfsec | Tool::Trivy => {
+                    let end = rest
+                        .find(|c: char| c.is_whitespace() || c == ':')
+                        .unwrap_or(rest.len());
+                    (
+                        vec![rest[..end].to_string()],
+                        scanner_reason(&rest[end..]),
+                        rest.trim_end().len(),
+                    )
+                }
+            };
+            let span = offset + start..offset + start + prefix.len() + len;
+            found.push(Directive {
+                tool,
+                ids,
+                reason,
+                text: line[start..start + prefix.len() + len].to_string(),
+                span,
+            });
+        }
+    }
+    found
+}
+
+/// The reason of a tfsec or trivy directive: what follows its id (`- reason`, `:reason`, or
+/// the words after it), without tfsec's expiry (`:exp:2026-01-01`).
+fn scanner_reason(after_id: &str) -> String {
+    let mut rest = after_id;
+    if let Some(expiry) = rest.strip_prefix(":exp:") {
+        rest = expiry.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-');
+    }
+    rest.trim_start_matches(|c: char| c == ':' || c == '-' || c.is_whitespace())
+        .trim_end()
+        .to_string()
+}
+
+/// The suppression comments of the files read, and which of them matched a finding.
+pub(super) struct Comments {
+    /// `mutualsg:ignore` directives, by file path and start offset.
+    own: BTreeMap<(PathBuf, usize), (Arc<SourceFile>, Directive)>,
+    used: HashSet<(PathBuf, usize)>,
+}
+
+impl Comments {
+    pub(super) fn scan(analyses: &[Analysis]) -> Comments {
+        let mut own = BTreeMap::new();
+        for analysis in analyses {
+            for parsed in &analysis.model.files {
+                let text = &parsed.file.text;
+                if !text.contains("mutualsg:ignore") {
+                    continue;
+                }
+                let mut offset = 0;
+                for line in text.split_inclusive('\n') {
+                    for directive in directives(line, offset) {
+                        if directive.tool == Tool::Mutualsg {
+                            own.insert(
+                                (parsed.file.path.clone(), directive.span.start),
+                                (Arc::clone(&parsed.file), directive),
+                            );
+                        }
+                    }
+                    offset += line.len();
+                }
+            }
+        }
+        Comments {
+            own,
+            used: HashSet::new(),
+        }
+    }
+
+    /// The comment that accepts `finding`, if one does: a directive on, directly above or
+    /// inside the rule, block or resource it points at.
+    pub(super) fn suppression(&mut self, finding: &Finding) -> Option<Suppression> {
+        let (file, _) = finding.diagnostic.source.as_ref()?;
+        let check = finding.check;
+        let traffic = finding.traffic.as_ref();
+        for scope in &finding.scopes {
+            for directive in scope_directives(&file.text, scope.clone()) {
+                // Another scanner's id suppresses only the findings its check covers.
+                let matches = |id: &String| {
+                    let scanner = match directive.tool {
+                        Tool::Mutualsg => return id == check.id,
+                        Tool::Checkov => Scanner::Checkov,
+                        Tool::Tfsec => Scanner::Tfsec,
+                        Tool::Trivy => Scanner::Trivy,
+                    };
+                    check.equivalents.iter().any(|equivalent| {
+                        equivalent.scanner == scanner
+                            && equivalent.id.eq_ignore_ascii_case(id)
+                            && equivalent.covers.covers(traffic)
+                    })
+                };
+                if !directive.ids.iter().any(matches) {
+                    continue;
+                }
+                if directive.tool == Tool::Mutualsg {
+                    self.used.insert((file.path.clone(), directive.span.start));
+                }
+                let reason = if directive.reason.is_empty() {
+                    "no reason given".to_string()
+                } else {
+                    directive.reason.clone()
+                };
+                let by = match directive.tool {
+                    Tool::Checkov => format!("checkov:skip={}", directive.ids.join(",")),
+                    _ => directive
+                        .text
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                };
+                return Some(Suppression { by, reason });
+            }
+        }
+        None
+    }
+
+    /// A warning per `mutualsg:ignore` comment that suppressed nothing.
+    pub(super) fn unmatched(&self) -> Vec<Diagnostic> {
+        self.own
+            .iter()
+            .filter(|(key, _)| !self.used.contains(key))
+            .map(|(_, (file, directive))| {
+                Diagnostic::at(
+                    Problem::UnmatchedSuppression {
+                        directive: directive.text.clone(),
+                    },
+                    file,
+                    directive.span.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The directives of the comment lines directly above `scope` and of the lines it covers.
+fn scope_directives(text: &str, scope: Range<usize>) -> Vec<Directive> {
+    let start = scope.start.min(text.len());
+    let end = scope.end.clamp(start, text.len());
+    let first_line = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let last_line = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let mut found = Vec::new();
+    // Upwards, while the lines are comments.
+    let mut above = first_line;
+    while above > 0 {
+        let line_start = text[..above - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..above];
+        let trimmed = line.trim_start();
+        if !(trimmed.starts_with('#') || trimmed.starts_with("//")) {
+            break;
+        }
+        found.extend(directives(line, line_start));
+        above = line_start;
+    }
+    let mut offset = first_line;
+    for line in text[first_line..last_line].split_inclusive('\n') {
+        if line.contains("ignore") || line.contains("skip=") {
+            found.extend(directives(line, offset));
+        }
+        offset += line.len();
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_are_read_from_comments() {
+        let found = directives(
+            "  # mutualsg:ignore=open_egress,half_open_pair NAT needs it\n",
+            0,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].ids, ["open_egress", "half_open_pair"]);
+        assert_eq!(found[0].reason, "NAT needs it");
+        let found = directives("#checkov:skip=CKV_AWS_382:egress to pypi", 10);
+        assert_eq!(found[0].ids, ["CKV_AWS_382"]);
+        assert_eq!(found[0].reason, "egress to pypi");
+        assert_eq!(found[0].span, 11..50);
+        let found = directives(
+            "  #tfsec:ignore:aws-ec2-no-public-egress-sgr:exp:2026-01-01",
+            0,
+        );
+        assert_eq!(found[0].ids, ["aws-ec2-no-public-egress-sgr"]);
+        let found = directives("// trivy:ignore:AVD-AWS-0104", 0);
+        assert_eq!(found[0].tool, Tool::Trivy);
+        assert!(directives("description = \"mutualsg:ignore=x\"", 0).is_empty());
+    }
+
+    #[test]
+    fn comments_directly_above_count_and_a_blank_line_stops_them() {
+        let text = "# mutualsg:ignore=a far\n\n# mutualsg:ignore=b near\nresource \"x\" \"y\" {\n  # checkov:skip=C:in\n}\n";
+        let start = text.find("resource").unwrap();
+        let end = text.len() - 1;
+        let found: Vec<Vec<String>> = scope_directives(text, start..end)
+            .into_iter()
+            .map(|directive| directive.ids)
+            .collect();
+        assert_eq!(found, [vec!["b".to_string()], vec!["C".to_string()]]);
+    }
+}
