@@ -572,3 +572,52 @@ fn audit_since_keeps_quiet_about_suppressions_of_old_findings() {
     );
     assert!(text(&output.stdout).contains("unmatched_suppression"));
 }
+/// A group that only `mutual_rules` names is attached to nothing: connections are rules.
+#[test]
+fn a_group_named_only_in_mutual_rules_is_unattached() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"resource "aws_instance" "app" {
+  ami                    = "ami-123"
+  instance_type          = "t3.micro"
+  vpc_security_group_ids = [aws_security_group.app.id]
+}
+
+resource "aws_security_group" "app" {
+  name = "app"
+}
+
+resource "aws_security_group" "orphan" {
+  name = "orphan"
+}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.app.id
+      target_sg_id     = aws_security_group.orphan.id
+      destination_port = 443
+      description      = "app to orphan"
+    },
+  ]
+}
+"#,
+    )]);
+    assert_eq!(
+        mutualsg(dir.path(), &["generate", "."]).status.code(),
+        Some(0)
+    );
+    let findings = json(&mutualsg(dir.path(), &["audit", "--format", "json", "."]));
+    let unattached: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|finding| finding["check"] == "unattached_group")
+        .collect();
+    assert_eq!(unattached.len(), 1, "{findings:#?}");
+    assert!(
+        unattached[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aws_security_group.orphan")
+    );
+}
+

@@ -226,9 +226,16 @@ impl<'a> Tree<'a> {
                                 }
                             }
                         }
+                        // A local holding a group uses it; `mutual_rules` holds connections,
+                        // which are rules, not attachments.
                         "locals" => {
-                            for name in group_refs(&file.text[block.span.clone()]) {
-                                self.used.insert((module, name));
+                            for attribute in &block.body.attributes {
+                                if attribute.name.text == parse::LOCAL_NAME {
+                                    continue;
+                                }
+                                for name in group_refs(&file.text[attribute.span()]) {
+                                    self.used.insert((module, name));
+                                }
                             }
                         }
                         "output" if self.callers.contains_key(&module) => {
