@@ -32,8 +32,8 @@ pub enum Command {
     /// Move a repo onto mutual_rules with moved/import/removed blocks, so Terraform destroys
     /// nothing: prints the diff (exit 0, or 2 on error); `--write` applies it.
     Migrate(MigrateArgs),
-    /// Print the allowed flows between groups and addresses as a Mermaid, DOT or JSON graph
-    /// (exit 0, or 2 on error).
+    /// Print the allowed flows between groups and addresses as a Mermaid, DOT, JSON or Markdown
+    /// graph (exit 0, or 2 on error).
     Graph(GraphArgs),
     /// Report open egress and ingress, half-open rule pairs, groups managed both inline and
     /// by separate rules, and groups attached to nothing (exit 0 none failing, 1 findings

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Draws, shows and re-checks the labelled sample behind the README's audit precision.
+"""Draws, shows and re-checks the labelled sample behind the audit precision of docs/audit.md.
 
     benches/audit-precision/draw.py draw  [--seed 17] [--per-check 40] > sample.tsv
     benches/audit-precision/draw.py show  sample.tsv      # each finding's source, to label
     benches/audit-precision/draw.py check labels.tsv      # re-run, precision per check
 
-The repositories are those of the corpus list (benches/corpus/repos.tsv on the `corpus`
-branch: REPOS, default /work/wt-corpus/benches/corpus/repos.tsv), checked out at the listed
+The repositories are those of the corpus list (REPOS, default benches/corpus/repos.tsv),
+checked out at the listed
 commit under CORPUS_DIR (default /tmp/corpus/<owner>+<name>/, as benches/corpus/checkout.sh
 leaves them). Nothing is fetched and no repository file is copied into the project: the
 sample names repository, commit, path and line.
@@ -30,7 +30,7 @@ from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-REPOS = os.environ.get("REPOS", "/work/wt-corpus/benches/corpus/repos.tsv")
+REPOS = os.environ.get("REPOS", os.path.join(ROOT, "benches/corpus/repos.tsv"))
 CORPUS = os.environ.get("CORPUS_DIR", "/tmp/corpus")
 BIN = os.environ.get("MUTUALSG", os.path.join(ROOT, "target/release/mutualsg"))
 FIELDS = ["check", "repo", "commit", "path", "line", "message"]
