@@ -40,10 +40,7 @@ pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> i
                 }
             }
         }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &problems(outcome))?;
-            writeln!(stdout)?;
-        }
+        Format::Json => write_json(&mut stdout, &problems(outcome))?,
         Format::Github => write_github(&mut stdout, outcome)?,
         Format::Sarif => {
             let results: Vec<crate::sarif::SarifResult> = outcome
@@ -52,9 +49,7 @@ pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> i
                 .map(change_result)
                 .chain(outcome.diagnostics.iter().map(sarif_result))
                 .collect();
-            let log = crate::sarif::log(&results, &crate::current_dir());
-            serde_json::to_writer_pretty(&mut stdout, &log)?;
-            writeln!(stdout)?;
+            write_sarif(&mut stdout, &results, &crate::current_dir())?;
         }
     }
     stdout.flush()?;
@@ -69,13 +64,14 @@ pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> i
         )?;
     }
     if format == Format::Human {
-        let handler = report_handler(colors.stderr);
-        for diagnostic in &outcome.diagnostics {
-            let mut text = String::new();
-            if handler.render_report(&mut text, diagnostic).is_ok() {
-                write!(stderr, "{text}")?;
-            }
-        }
+        write_reports(
+            &mut stderr,
+            outcome
+                .diagnostics
+                .iter()
+                .map(|d| d as &dyn miette::Diagnostic),
+            colors.stderr,
+        )?;
     }
     writeln!(stderr, "{}", summary(outcome, mode))
 }
@@ -292,21 +288,14 @@ pub fn print_diagnostics(
     colors: Colors,
 ) -> io::Result<()> {
     match format {
-        Format::Human => {
-            let handler = report_handler(colors.stderr);
-            let mut stderr = io::stderr().lock();
-            for diagnostic in diagnostics {
-                let mut text = String::new();
-                if handler.render_report(&mut text, diagnostic).is_ok() {
-                    write!(stderr, "{text}")?;
-                }
-            }
-        }
+        Format::Human => write_reports(
+            &mut io::stderr().lock(),
+            diagnostics.iter().map(|d| d as &dyn miette::Diagnostic),
+            colors.stderr,
+        )?,
         Format::Json => {
             let problems: Vec<Problem> = diagnostics.iter().map(diagnostic_problem).collect();
-            let mut stdout = io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &problems)?;
-            writeln!(stdout)?;
+            write_json(&mut io::stdout().lock(), &problems)?;
         }
         Format::Github => {
             let mut stdout = io::stdout().lock();
@@ -323,13 +312,43 @@ pub fn print_diagnostics(
         Format::Sarif => {
             let results: Vec<crate::sarif::SarifResult> =
                 diagnostics.iter().map(sarif_result).collect();
-            let log = crate::sarif::log(&results, &crate::current_dir());
-            let mut stdout = io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &log)?;
-            writeln!(stdout)?;
+            write_sarif(&mut io::stdout().lock(), &results, &crate::current_dir())?;
         }
     }
     Ok(())
+}
+
+/// The emitters every command's output goes through, one per format.
+///
+/// People: each diagnostic as a located miette report.
+pub(crate) fn write_reports<'a>(
+    out: &mut impl Write,
+    diagnostics: impl IntoIterator<Item = &'a dyn miette::Diagnostic>,
+    color: bool,
+) -> io::Result<()> {
+    let handler = report_handler(color);
+    for diagnostic in diagnostics {
+        let mut text = String::new();
+        if handler.render_report(&mut text, diagnostic).is_ok() {
+            write!(out, "{text}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Machines: one pretty-printed JSON value and a newline.
+pub(crate) fn write_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// Code scanning: the SARIF log of `results`.
+pub(crate) fn write_sarif(
+    out: &mut impl Write,
+    results: &[crate::sarif::SarifResult],
+    cwd: &std::path::Path,
+) -> io::Result<()> {
+    write_json(out, &crate::sarif::log(results, cwd))
 }
 
 /// A diagnostic as a SARIF result: errors and findings `error`, warnings `warning`.

@@ -2,7 +2,7 @@
 //! each), JSON, GitHub annotations and SARIF.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use serde::Serialize;
@@ -128,18 +128,16 @@ pub(super) fn print(
     let strict = options.strict;
     match options.format {
         Format::Human => {
-            report::print_diagnostics(errors, Format::Human, colors)?;
-            let handler = report::report_handler(colors.stderr);
-            let mut stderr = io::stderr().lock();
-            for finding in findings {
-                let mut text = String::new();
-                let shown = Shown { finding, strict };
-                if handler.render_report(&mut text, &shown).is_ok() {
-                    write!(stderr, "{text}")?;
-                }
-            }
-            drop(stderr);
-            report::print_diagnostics(warnings, Format::Human, colors)?;
+            let shown: Vec<Shown> = findings
+                .iter()
+                .map(|finding| Shown { finding, strict })
+                .collect();
+            let reports = errors
+                .iter()
+                .map(|d| d as &dyn miette::Diagnostic)
+                .chain(shown.iter().map(|d| d as &dyn miette::Diagnostic))
+                .chain(warnings.iter().map(|d| d as &dyn miette::Diagnostic));
+            report::write_reports(&mut io::stderr().lock(), reports, colors.stderr)?;
         }
         Format::Json => {
             let mut out: Vec<serde_json::Value> = Vec::new();
@@ -164,9 +162,7 @@ pub(super) fn print(
                     diagnostic,
                 ))?);
             }
-            let mut stdout = io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &out)?;
-            writeln!(stdout)?;
+            report::write_json(&mut io::stdout().lock(), &out)?;
         }
         Format::Github => {
             let mut stdout = io::stdout().lock();
@@ -209,9 +205,7 @@ pub(super) fn print(
                 results.push(result);
             }
             results.extend(warnings.iter().map(report::sarif_result));
-            let mut stdout = io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &sarif::log(&results, cwd))?;
-            writeln!(stdout)?;
+            report::write_sarif(&mut io::stdout().lock(), &results, cwd)?;
         }
     }
     Ok(())
