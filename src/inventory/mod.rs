@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod flows;
+pub mod renames;
 pub mod tree;
 
 use std::ops::Range;
@@ -84,6 +85,10 @@ pub struct DeclaredRule {
     pub description: Option<String>,
     /// Declared with `count` or `for_each`: one declaration, several rules.
     pub repeated: bool,
+    /// The `count` expression's text, layout squeezed out (a generated rule's: the `count`
+    /// its `enabled` condition writes): two halves under the same condition exist together,
+    /// so they are judged as a pair.
+    pub count: Option<String>,
     /// The `for_each` expression's text, layout squeezed out, for reading `each.value`.
     pub for_each: Option<String>,
     pub file: Arc<SourceFile>,
@@ -268,6 +273,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 description: rule.description.map(|d| d.text.clone()),
                 // `enabled = <expr>` is a `count`, as for a hand-written rule.
                 repeated: matches!(c.enabled, Enabled::When(_)),
+                count: c.enabled.count().map(|count| squeeze(&count)),
                 for_each: None,
                 file: Arc::clone(file),
                 span: c.span.clone(),
@@ -331,6 +337,9 @@ impl BlockReader<'_> {
             to_port: text("to_port").unwrap_or_default(),
             description: self.get(body, "description").map(|value| value.text),
             repeated: self.repeated(),
+            count: self
+                .get(&self.block.body, "count")
+                .map(|value| squeeze(&value.text)),
             for_each: self
                 .get(&self.block.body, "for_each")
                 .map(|value| squeeze(&value.text)),
@@ -460,6 +469,7 @@ impl BlockReader<'_> {
             rule.block_span = block.span.clone();
             rule.parent_span = Some(self.block.span.clone());
             rule.repeated = false;
+            rule.count = None;
             rules.push(rule);
         }
         rules

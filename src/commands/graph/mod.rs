@@ -127,7 +127,7 @@ fn render(
                 )?),
                 None => None,
             };
-            let modules = since::compare(&sides.before, &sides.after);
+            let modules = since::compare(&sides);
             let new_findings = sides.new_findings();
             let drawing = Drawing::change(
                 &sides,
@@ -147,6 +147,8 @@ fn change_color(kind: Kind) -> &'static str {
     match kind {
         Kind::Added => ADDED_COLOR,
         Kind::Removed => REMOVED_COLOR,
+        Kind::Fixed => ADDED_COLOR,
+        Kind::Broken => REMOVED_COLOR,
         Kind::Widened | Kind::Narrowed | Kind::Changed => CHANGED_COLOR,
         Kind::Unchanged => UNCHANGED_COLOR,
     }
