@@ -23,7 +23,7 @@ STAGES = [
     ("write (output::apply)", r"mutualsg::generate::output::apply"),
     ("config lookup", r"ConfigFinder::config_for"),
     ("discover: walkdir", r"walkdir::"),
-    ("discover: read_module, stat", r"mutualsg::generate::discover::"),
+    ("discover: read_module, stat", r"mutualsg::workspace::discover::"),
     ("report", r"mutualsg::report::|mutualsg::cli::print"),
     ("read + prefilter (generate_module)", r"mutualsg::generate_module|read_source"),
     ("run: other", r"mutualsg::run"),

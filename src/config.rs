@@ -9,10 +9,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::source::Source;
+use crate::workspace::source::Source;
 
 /// The config file's name.
-pub const CONFIG_FILE: &str = ".mutualsg.toml";
+pub use crate::workspace::CONFIG_FILE;
 
 /// Which resources the generated file declares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -3,9 +3,11 @@
 //!
 //! Three families, each below the next: [`syntax`] owns the HCL parser and its typed tree;
 //! [`generate`] is the pipeline (discover → parse → validate → name → render → write, check
-//! or diff); [`inventory`] is every rule of a tree, which the [`commands`] (`graph`, `audit`,
-//! `migrate`) read. [`diagnostics`] and [`config`] serve all; [`cli`] and [`report`] are the
-//! face: argv, output formats, the exit status.
+//! or diff); [`inventory`] is every rule of a tree, with the audit checks' catalogue
+//! ([`inventory::checks`]) and the comparison of two trees ([`inventory::compare`]), which
+//! the [`commands`] (`graph`, `audit`, `migrate`, `suggest`) read. [`diagnostics`] and
+//! [`config`] serve all; [`cli`] and [`report`] are the face: argv, output formats, the exit
+//! status.
 
 pub mod cli;
 pub mod commands;
@@ -18,6 +20,7 @@ pub mod report;
 pub mod sarif;
 pub mod schema;
 pub mod syntax;
+pub mod workspace;
 
 use std::path::PathBuf;
 

@@ -1,12 +1,17 @@
-//! `mutualsg audit` beyond its goldens: `--strict`, the baseline, SARIF, a broken file that
-//! costs only itself. The goldens themselves are in tests/graph_audit.rs.
+//! `mutualsg audit`: its goldens (every case under `fixtures/audit/` has
+//! `expected/{exit-code,stderr}`, the human format, and `expected/audit.{json,github}`, the
+//! stdout of the other formats; `MUTUALSG_BLESS=1 cargo test` rewrites them), and beyond
+//! them `--strict`, the baseline, SARIF, `--since`, suppressions, a broken file that costs
+//! only itself, and the catalogue's fixtures.
 
 mod common;
+mod goldens;
 
 use std::fs;
 use std::path::Path;
 
 use common::*;
+use goldens::{assert_no_failures, cases, compare, git};
 
 fn case(name: &str) -> std::path::PathBuf {
     fixtures().join("audit").join(name)
@@ -435,4 +440,136 @@ fn a_baseline_that_cannot_be_written_is_not_claimed() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("no/such/dir/b.json"), "{stderr}");
     assert!(!stderr.contains("baseline written"), "{stderr}");
+}
+
+#[test]
+fn audit_cases() {
+    let mut failures = Vec::new();
+    for case in cases("audit") {
+        let human = mutualsg(&case, &["audit", "input"]);
+        let code = human.status.code().unwrap();
+        assert!(
+            human.stdout.is_empty(),
+            "{}: human audit printed on stdout",
+            case.display()
+        );
+        compare(
+            &case,
+            "exit-code",
+            format!("{code}\n").as_bytes(),
+            &mut failures,
+        );
+        compare(&case, "stderr", &human.stderr, &mut failures);
+        for (format, file) in [("json", "audit.json"), ("github", "audit.github")] {
+            let output = mutualsg(&case, &["audit", "--format", format, "input"]);
+            assert_eq!(
+                output.status.code(),
+                Some(code),
+                "{}: audit --format {format} exits otherwise",
+                case.display()
+            );
+            compare(&case, file, &output.stdout, &mut failures);
+        }
+    }
+    assert_no_failures(failures);
+}
+
+#[test]
+fn audit_exit_codes_say_what_was_found() {
+    let code = |case: &str| {
+        let dir = fixtures()
+            .join("audit")
+            .join(case)
+            .join("expected/exit-code");
+        text(&fs::read(dir).unwrap()).trim().to_string()
+    };
+    assert_eq!(code("clean"), "0");
+    assert_eq!(code("open_egress"), "1");
+    assert_eq!(code("half_open_pair"), "1");
+    assert_eq!(code("mixed_management"), "1");
+    assert_eq!(code("error_and_finding"), "2");
+}
+
+/// `audit --since` reports only what the change introduces, in every format; the old
+/// finding is left out, and a revision git does not know is an error.
+#[test]
+fn audit_since_reports_only_new_findings() {
+    let old_open = "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_security_group\" \"db\" {}\n\nresource \"aws_security_group_rule\" \"web_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.web.id\n  cidr_blocks = [\"0.0.0.0/0\"]\n  protocol = \"-1\"\n  from_port = 0\n  to_port = 0\n}\n";
+    let half_open = "\nresource \"aws_security_group_rule\" \"db_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.db.id\n  source_security_group_id = aws_security_group.web.id\n  protocol = \"tcp\"\n  from_port = 8080\n  to_port = 8080\n}\n";
+    let dir = tree(&[("main.tf", old_open)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "open egress, from the past"],
+    );
+    // Unchanged: no new finding, exit 0, though the tree has one.
+    let output = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(mutualsg(dir.path(), &["audit"]).status.code(), Some(1));
+    // A rename of the old rule is no new finding either; the new half-open rule is.
+    let renamed = old_open.replace("\"web_out\"", "\"web_egress\"");
+    fs::write(dir.path().join("main.tf"), format!("{renamed}{half_open}")).unwrap();
+    let human = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
+    assert_eq!(human.status.code(), Some(1));
+    let stderr = text(&human.stderr);
+    assert!(stderr.contains("half_open_pair"), "{stderr}");
+    assert!(!stderr.contains("open_egress"), "{stderr}");
+    let json = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "json"],
+    );
+    assert_eq!(json.status.code(), Some(1));
+    let problems: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["code"], "mutualsg::audit::half_open_pair");
+    let github = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "github"],
+    );
+    assert_eq!(github.status.code(), Some(1));
+    assert_eq!(
+        text(&github.stdout)
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .count(),
+        1
+    );
+    let unknown = mutualsg(dir.path(), &["audit", "--since", "no-such-branch"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no revision `no-such-branch`"));
+    let graph = mutualsg(dir.path(), &["graph", "--since", "no-such-branch"]);
+    assert_eq!(graph.status.code(), Some(2));
+}
+
+/// `audit --since REV` warns of no suppression whose finding already existed at REV: the
+/// comment still works, only the finding is not new.
+#[test]
+fn audit_since_keeps_quiet_about_suppressions_of_old_findings() {
+    let open = "resource \"aws_security_group\" \"web\" {}\n\n# mutualsg:ignore=open_egress the NAT forwards\nresource \"aws_security_group_rule\" \"web_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.web.id\n  cidr_blocks = [\"0.0.0.0/0\"]\n  protocol = \"-1\"\n  from_port = 0\n  to_port = 0\n}\n";
+    let dir = tree(&[("main.tf", open)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "suppressed open egress"],
+    );
+    let output = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "github"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(!stdout.contains("unmatched_suppression"), "{stdout}");
+    // A comment that suppresses nothing at all is still reported.
+    fs::write(
+        dir.path().join("main.tf"),
+        open.replace("open_egress the NAT", "half_open_pair the NAT"),
+    )
+    .unwrap();
+    let output = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "github"],
+    );
+    assert!(text(&output.stdout).contains("unmatched_suppression"));
 }

@@ -3,7 +3,6 @@
 //! [`render`] HCL text; [`output`] write, check or diff; [`lint`] warnings beside it.
 
 pub mod connection;
-pub mod discover;
 /// Expression text as `terraform fmt` prints it (exposed for its oracle tests).
 pub mod hclfmt;
 pub mod lint;
@@ -12,8 +11,11 @@ pub mod naming;
 pub mod output;
 pub mod parse;
 pub mod render;
-pub mod source;
 pub mod validate;
+
+// Discovery and file sources moved below the families (`crate::workspace`); the old paths
+// stay valid for the stages that name them.
+pub use crate::workspace::{discover, source};
 
 use std::fs;
 use std::sync::LazyLock;

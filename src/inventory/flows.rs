@@ -8,17 +8,12 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::config::ConfigFinder;
-use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::discover::Module;
-use crate::generate::source::Source;
-use rayon::prelude::*;
+use crate::workspace::discover::Module;
 
-use crate::inventory::tree::{Attachment, Tree, Verdict};
-use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
+use crate::inventory::{DeclaredRule, ModuleModel, Origin, RulePeer};
 
 /// The whole internet, IPv4 and IPv6: egress there is what a locked-down group never needs,
 /// and a rule to or from there reaches every group too.
@@ -371,6 +366,16 @@ pub struct Flow {
     pub finding: Option<FlowFinding>,
 }
 
+/// Whether a group is attached to anything, as the whole tree shows
+/// ([`crate::inventory::tree`] judges it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    Attached,
+    Unattached,
+    /// Cannot be known from this tree: why.
+    Unknown(String),
+}
+
 /// A module's flows and findings.
 pub struct Analysis {
     pub model: ModuleModel,
@@ -404,103 +409,6 @@ impl Analysis {
     }
 }
 
-/// Reads and analyses every module under `paths`, then judges what only the whole tree
-/// shows (halves completed by groups attached together or in other modules, groups attached
-/// to nothing). A file that cannot be read is reported and costs only itself: the rest of its
-/// module is analysed.
-pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagnostic>) {
-    analyse_source(&Source::Disk, paths, cwd)
-}
-
-/// [`analyse_paths`], over the files of `source` (the work tree, or a tree read from git).
-pub fn analyse_source(
-    source: &Source,
-    paths: &[PathBuf],
-    cwd: &Path,
-) -> (Vec<Analysis>, Vec<Diagnostic>) {
-    let (modules, mut errors) = source.discover(paths, cwd);
-    let root = crate::paths::git_top_level(cwd).unwrap_or_else(|| cwd.to_path_buf());
-    let mut configs = ConfigFinder::new(cwd);
-    let configs: Vec<_> = modules
-        .iter()
-        .map(|module| configs.config_in(&module.dir, source))
-        .collect();
-    let read: Vec<_> = modules
-        .par_iter()
-        .zip(configs.into_par_iter())
-        .map(|(module, config)| match config {
-            Ok(config) => {
-                let (model, errors) = inventory::read_lenient(source, module, &config);
-                let name = module_name(&module.dir, cwd, &root);
-                (Some(analyse(module, model, name)), errors)
-            }
-            Err(error) => (None, vec![error]),
-        })
-        .collect();
-    let mut analyses = Vec::new();
-    for (analysis, mut found) in read {
-        errors.append(&mut found);
-        analyses.extend(analysis);
-    }
-    judge_tree(&mut analyses);
-    (analyses, errors)
-}
-
-/// Re-judges every half-open flow across the tree, and finds the groups attached to nothing.
-fn judge_tree(analyses: &mut [Analysis]) {
-    let mut verdicts = Vec::new();
-    let mut attachments = Vec::new();
-    {
-        let mut tree = Tree::new(analyses);
-        for (module, analysis) in analyses.iter().enumerate() {
-            for (index, flow) in analysis.flows.iter().enumerate() {
-                let Some(FlowFinding::HalfOpen { .. }) = flow.finding else {
-                    continue;
-                };
-                let rule = &analysis.model.rules[flow.rules[0]];
-                let peer = match rule.direction {
-                    Direction::Egress => flow.target.clone(),
-                    Direction::Ingress => flow.source.clone(),
-                };
-                let Endpoint::Group(peer) = peer else {
-                    continue;
-                };
-                let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
-                verdicts.push((module, index, verdict));
-            }
-            let groups: Vec<Attachment> = analysis
-                .model
-                .groups
-                .iter()
-                .map(|group| tree.attachment(module, &group.address))
-                .collect();
-            attachments.push(groups);
-        }
-    }
-    for (module, index, verdict) in verdicts {
-        let flow = &mut analyses[module].flows[index];
-        flow.finding = match (flow.finding.take(), verdict) {
-            (_, Verdict::Complete) => None,
-            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Missing) => {
-                Some(FlowFinding::HalfOpen {
-                    missing,
-                    unverified: None,
-                })
-            }
-            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Unverified(why)) => {
-                Some(FlowFinding::HalfOpen {
-                    missing,
-                    unverified: Some(why),
-                })
-            }
-            (finding, _) => finding,
-        };
-    }
-    for (analysis, groups) in analyses.iter_mut().zip(attachments) {
-        analysis.attachments = groups;
-    }
-}
-
 /// A module's flows and findings.
 pub fn analyse(module: &Module, model: ModuleModel, name: String) -> Analysis {
     let mut flows = group_flows(&model.rules);
@@ -514,22 +422,6 @@ pub fn analyse(module: &Module, model: ModuleModel, name: String) -> Analysis {
         sources: module.sources.clone(),
         attachments,
         flows,
-    }
-}
-
-/// A module directory as a finding's identity names it: relative to `root` (the git top
-/// level, else the current directory), `/`-separated, `.` for the top.
-fn module_name(dir: &Path, cwd: &Path, root: &Path) -> String {
-    let relative = crate::paths::relative(&cwd.join(dir), root);
-    let text = relative
-        .components()
-        .map(|component| component.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
-    if text.is_empty() {
-        ".".to_string()
-    } else {
-        text
     }
 }
 

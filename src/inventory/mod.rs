@@ -4,6 +4,7 @@
 //! blocks of `aws_security_group`. `migrate`, `graph` and `audit` all read rules from here.
 
 pub mod checks;
+pub mod compare;
 pub mod flows;
 pub mod renames;
 pub mod tree;
@@ -16,12 +17,12 @@ use memchr::memmem::Finder;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
-use crate::generate::discover::Module;
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
 use crate::generate::parse::{self, LOCAL_NAME, Literal, Value};
-use crate::generate::source::Source;
 use crate::syntax::{Block, Body};
+use crate::workspace::discover::Module;
+use crate::workspace::source::Source;
 
 /// Everything a module declares about its security-group rules.
 pub struct ModuleModel {

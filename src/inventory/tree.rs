@@ -9,17 +9,26 @@
 //! the receiving interface allows it in. A half of a connection is therefore completed by a
 //! rule on any group attached beside its peer, and a pair is complete only when every set of
 //! groups attached together that holds the one side is completed by the other.
+//!
+//! [`analyse_paths`] is the tree-wide analysis: every module's flows
+//! ([`crate::inventory::flows`], per module), then what only the whole tree shows.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diagnostics::SourceFile;
+use rayon::prelude::*;
+
+use crate::config::ConfigFinder;
+use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::generate::connection::{Direction, squeeze};
 use crate::generate::parse;
 use crate::inventory::RulePeer;
-use crate::inventory::flows::{Analysis, INTERNET, Traffic};
+use crate::inventory::flows::{
+    self, Analysis, Attachment, Endpoint, FlowFinding, INTERNET, Traffic,
+};
 use crate::syntax::{Block, Body, ExprKind};
+use crate::workspace::source::Source;
 
 /// A group of the tree: the module (index into the analyses) and its address
 /// (`aws_security_group.web`).
@@ -76,15 +85,6 @@ pub enum Verdict {
     Missing,
     /// The tree cannot tell: why.
     Unverified(String),
-}
-
-/// Whether a group is attached to anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attachment {
-    Attached,
-    Unattached,
-    /// Cannot be known from this tree: why.
-    Unknown(String),
 }
 
 pub struct Tree<'a> {
@@ -862,6 +862,119 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Reads and analyses every module under `paths`, then judges what only the whole tree
+/// shows (halves completed by groups attached together or in other modules, groups attached
+/// to nothing). A file that cannot be read is reported and costs only itself: the rest of its
+/// module is analysed.
+pub fn analyse_paths(paths: &[PathBuf], cwd: &Path) -> (Vec<Analysis>, Vec<Diagnostic>) {
+    analyse_source(&Source::Disk, paths, cwd)
+}
+
+/// [`analyse_paths`], over the files of `source` (the work tree, or a tree read from git).
+pub fn analyse_source(
+    source: &Source,
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> (Vec<Analysis>, Vec<Diagnostic>) {
+    let (modules, mut errors) = source.discover(paths, cwd);
+    let root = crate::paths::git_top_level(cwd).unwrap_or_else(|| cwd.to_path_buf());
+    let mut configs = ConfigFinder::new(cwd);
+    let configs: Vec<_> = modules
+        .iter()
+        .map(|module| configs.config_in(&module.dir, source))
+        .collect();
+    let read: Vec<_> = modules
+        .par_iter()
+        .zip(configs.into_par_iter())
+        .map(|(module, config)| match config {
+            Ok(config) => {
+                let (model, errors) = crate::inventory::read_lenient(source, module, &config);
+                let name = module_name(&module.dir, cwd, &root);
+                (Some(flows::analyse(module, model, name)), errors)
+            }
+            Err(error) => (None, vec![error]),
+        })
+        .collect();
+    let mut analyses = Vec::new();
+    for (analysis, mut found) in read {
+        errors.append(&mut found);
+        analyses.extend(analysis);
+    }
+    judge_tree(&mut analyses);
+    (analyses, errors)
+}
+
+/// Re-judges every half-open flow across the tree, and finds the groups attached to nothing.
+fn judge_tree(analyses: &mut [Analysis]) {
+    let mut verdicts = Vec::new();
+    let mut attachments = Vec::new();
+    {
+        let mut tree = Tree::new(analyses);
+        for (module, analysis) in analyses.iter().enumerate() {
+            for (index, flow) in analysis.flows.iter().enumerate() {
+                let Some(FlowFinding::HalfOpen { .. }) = flow.finding else {
+                    continue;
+                };
+                let rule = &analysis.model.rules[flow.rules[0]];
+                let peer = match rule.direction {
+                    Direction::Egress => flow.target.clone(),
+                    Direction::Ingress => flow.source.clone(),
+                };
+                let Endpoint::Group(peer) = peer else {
+                    continue;
+                };
+                let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
+                verdicts.push((module, index, verdict));
+            }
+            let groups: Vec<Attachment> = analysis
+                .model
+                .groups
+                .iter()
+                .map(|group| tree.attachment(module, &group.address))
+                .collect();
+            attachments.push(groups);
+        }
+    }
+    for (module, index, verdict) in verdicts {
+        let flow = &mut analyses[module].flows[index];
+        flow.finding = match (flow.finding.take(), verdict) {
+            (_, Verdict::Complete) => None,
+            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Missing) => {
+                Some(FlowFinding::HalfOpen {
+                    missing,
+                    unverified: None,
+                })
+            }
+            (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Unverified(why)) => {
+                Some(FlowFinding::HalfOpen {
+                    missing,
+                    unverified: Some(why),
+                })
+            }
+            (finding, _) => finding,
+        };
+    }
+    for (analysis, groups) in analyses.iter_mut().zip(attachments) {
+        analysis.attachments = groups;
+    }
+}
+
+/// A module directory as a finding's identity names it: relative to `root` (the git top
+/// level, else the current directory), `/`-separated, `.` for the top.
+fn module_name(dir: &Path, cwd: &Path, root: &Path) -> String {
+    let relative = crate::paths::relative(&cwd.join(dir), root);
+    let text = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    if text.is_empty() {
+        ".".to_string()
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]

@@ -14,10 +14,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
-use crate::commands::since::Sides;
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{self, Found, Identity};
-use crate::inventory::flows::{self, Analysis};
+use crate::inventory::compare::Sides;
+use crate::inventory::flows::Analysis;
+use crate::inventory::tree;
 use crate::report::{Colors, Format};
 
 use suppressions::{Comments, Suppression};
@@ -89,7 +90,7 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
     // Each finding of the work tree, with whether it is new (all are, without `since`).
     let (analyses, mut errors, found) = match &options.since {
         None => {
-            let (analyses, errors) = flows::analyse_paths(paths, cwd);
+            let (analyses, errors) = tree::analyse_paths(paths, cwd);
             let found = analyses
                 .iter()
                 .flat_map(checks::findings)
@@ -222,7 +223,7 @@ fn summary(
     let unknown = analyses
         .iter()
         .flat_map(|analysis| &analysis.attachments)
-        .filter(|attachment| matches!(attachment, crate::inventory::tree::Attachment::Unknown(_)))
+        .filter(|attachment| matches!(attachment, crate::inventory::flows::Attachment::Unknown(_)))
         .count();
     if unknown > 0 {
         parts.push(format!(

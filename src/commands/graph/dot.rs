@@ -2,7 +2,7 @@
 
 use super::select::Drawing;
 use super::{FINDING_COLOR, change_color};
-use crate::commands::since::Kind;
+use crate::inventory::compare::Kind;
 
 impl Drawing<'_> {
     pub(super) fn dot(&self) -> String {

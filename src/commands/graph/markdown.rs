@@ -4,7 +4,7 @@
 use super::MARKDOWN_MARKER;
 use super::select::Drawing;
 use super::select::{Edge, ModuleDrawing, edge_label};
-use crate::commands::since::Kind;
+use crate::inventory::compare::Kind;
 
 impl Drawing<'_> {
     /// A pull-request comment: a marker line (so CI finds and updates its own comment), a

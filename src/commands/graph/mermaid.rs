@@ -5,7 +5,7 @@ use super::select::{Edge, Node};
 use super::{
     ADDED_COLOR, CHANGED_COLOR, FINDING_COLOR, REMOVED_COLOR, UNCHANGED_COLOR, change_color,
 };
-use crate::commands::since::Kind;
+use crate::inventory::compare::Kind;
 
 impl Drawing<'_> {
     pub(super) fn mermaid(&self) -> String {

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::ExitStatus;
-use crate::commands::since::{self, Kind, Sides};
 use crate::diagnostics::Diagnostic;
-use crate::inventory::flows;
+use crate::inventory::compare::{self, Kind, Sides};
+use crate::inventory::tree;
 
 use select::{Drawing, Focus};
 
@@ -109,7 +109,7 @@ fn render(
 ) -> Result<(String, Vec<Diagnostic>), Diagnostic> {
     match &options.since {
         None => {
-            let (analyses, errors) = flows::analyse_paths(paths, cwd);
+            let (analyses, errors) = tree::analyse_paths(paths, cwd);
             let focus = match &options.focus {
                 Some(spec) => Some(Focus::resolve(spec, analyses.iter(), cwd)?),
                 None => None,
@@ -127,7 +127,7 @@ fn render(
                 )?),
                 None => None,
             };
-            let modules = since::compare(&sides);
+            let modules = compare::compare(&sides);
             let new_findings = sides.new_findings();
             let drawing = Drawing::change(
                 &sides,

@@ -5,10 +5,10 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{CHANGE_LEGEND, GraphFormat, LEGEND};
-use crate::commands::since::{Delta, Kind, ModuleDelta, Sides};
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::CidrKind;
 use crate::inventory::checks::{self, Found, Subject};
+use crate::inventory::compare::{Delta, Kind, ModuleDelta, Sides};
 use crate::inventory::flows::{self, Analysis, Endpoint, Flow};
 
 /// `--focus`: one group of one module.

@@ -1,5 +1,5 @@
 //! The observed connections against the tree's rules, read through the same model as
-//! `graph` and `audit` ([`crate::inventory::flows::analyse_paths`]): what would break once egress is
+//! `graph` and `audit` ([`crate::inventory::tree::analyse_paths`]): what would break once egress is
 //! closed, and which rules saw no traffic.
 //!
 //! A rule's group and group peers are tied to `sg-` ids through the state: the expression
@@ -60,7 +60,7 @@ pub struct Tree {
 }
 
 pub fn read(paths: &[PathBuf], cwd: &Path, state: Option<&StateNames>) -> Tree {
-    let (analyses, errors) = flows::analyse_paths(paths, cwd);
+    let (analyses, errors) = crate::inventory::tree::analyse_paths(paths, cwd);
     let owners = owners(&analyses, state);
     let mut rules = Vec::new();
     let mut not_judged = 0;

@@ -5,8 +5,7 @@
 
 use super::{Check, Covers, Detect, Equivalent, Finding, Scanner, sources};
 use crate::diagnostics::Diagnostic;
-use crate::inventory::flows::Analysis;
-use crate::inventory::tree::Attachment;
+use crate::inventory::flows::{Analysis, Attachment};
 
 pub static CHECK: Check = Check {
     id: "unattached_group",

@@ -7,10 +7,10 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::config::CONFIG_FILE;
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::generate::discover::{self, Module};
 use crate::paths::display_path;
+use crate::workspace::CONFIG_FILE;
+use crate::workspace::discover::{self, Module};
 
 /// The files a run reads.
 #[derive(Debug, Default)]

@@ -1,6 +1,6 @@
-//! `--since REV`: what a change does to the flows AWS allows, and which findings it
+//! Two trees compared (`graph --since REV`, `audit --since REV`): what a change does to the flows AWS allows, and which findings it
 //! introduces. The tree at REV is read from git's objects ([`read_revision`]) and the work
-//! tree as it is, both through the same analysis ([`flows::analyse_source`]); flows are then
+//! tree as it is, both through the same analysis ([`tree::analyse_source`]); flows are then
 //! compared as connections (ends, protocol, ports, whether both halves allow it), never as
 //! the resources that declare them, so moving a hand-written pair into `mutual_rules`, or
 //! renaming a rule, changes nothing.
@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
-use crate::generate::source::{Source, read_revision};
 use crate::inventory::checks::{self, Found};
-use crate::inventory::flows::{self, Analysis, Endpoint, Flow, FlowFinding, Traffic};
+use crate::inventory::flows::{Analysis, Endpoint, Flow, FlowFinding, Traffic};
 use crate::inventory::renames::{self, Moves, Names};
+use crate::inventory::tree;
+use crate::workspace::source::{Source, read_revision};
 
 /// Both sides of a change, analysed.
 pub struct Sides {
@@ -34,8 +35,8 @@ impl Sides {
     /// Reads the tree at `rev` and the work tree, under the same `paths`.
     pub fn read(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<Sides, Diagnostic> {
         let old = read_revision(rev, cwd)?;
-        let (before, errors_before) = flows::analyse_source(&old, paths, cwd);
-        let (after, errors_after) = flows::analyse_source(&Source::Disk, paths, cwd);
+        let (before, errors_before) = tree::analyse_source(&old, paths, cwd);
+        let (after, errors_after) = tree::analyse_source(&Source::Disk, paths, cwd);
         Ok(Sides::of(rev, before, after, errors_before, errors_after))
     }
 

@@ -1,69 +1,23 @@
-//! Golden tests of `mutualsg graph` and `mutualsg audit`, and the real renderers.
+//! Golden tests of `mutualsg graph`, and the real renderers.
 //!
 //! Every case under `fixtures/graph/` is an `input/` tree and `expected/graph.{mmd,dot,json}`:
-//! what `mutualsg graph --format F input` prints, run from the case directory. Every case
-//! under `fixtures/audit/` has `expected/{exit-code,stderr}` (human format) and
-//! `expected/audit.{json,github}` (stdout of the other formats). `MUTUALSG_BLESS=1 cargo
-//! test` rewrites them, and the README's graph; review with `git diff`.
+//! what `mutualsg graph --format F input` prints, run from the case directory.
+//! `MUTUALSG_BLESS=1 cargo test` rewrites them, and the README's graph; review with
+//! `git diff`. `audit`'s goldens are in tests/audit.rs.
 //!
 //! The DOT goldens are rendered by Graphviz's `dot`, the Mermaid ones by mermaid-cli's
 //! `mmdc` (`MUTUALSG_MMDC`, else `PATH`); each test is skipped with a message when its tool
 //! is missing, unless `MUTUALSG_REQUIRE_GRAPHVIZ=1` / `MUTUALSG_REQUIRE_MERMAID=1` (CI).
 
 mod common;
+mod goldens;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-
-/// The case directories of one kind.
-fn cases(kind: &str) -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = fs::read_dir(fixtures().join(kind))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.join("input").is_dir())
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty(), "no cases under fixtures/{kind}");
-    cases
-}
-
-/// Compares `actual` with the case's `expected/NAME`, or rewrites it when blessing.
-fn compare(case: &Path, name: &str, actual: &[u8], failures: &mut Vec<String>) {
-    let path = case.join("expected").join(name);
-    if blessing() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, actual).unwrap();
-        return;
-    }
-    let Ok(expected) = fs::read(&path) else {
-        failures.push(format!(
-            "{}: missing (bless with MUTUALSG_BLESS=1)",
-            path.display()
-        ));
-        return;
-    };
-    if expected != actual {
-        failures.push(format!(
-            "{} differs\n{}",
-            path.display(),
-            similar::TextDiff::from_lines(text(&expected).as_str(), text(actual).as_str())
-                .unified_diff()
-                .header("expected", "actual")
-        ));
-    }
-}
-
-fn assert_no_failures(failures: Vec<String>) {
-    assert!(
-        failures.is_empty(),
-        "{} golden mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
+use goldens::{assert_no_failures, cases, compare, git};
 
 const GRAPH_FORMATS: [(&str, &str); 3] = [
     ("mermaid", "graph.mmd"),
@@ -94,54 +48,6 @@ fn graph_cases() {
         }
     }
     assert_no_failures(failures);
-}
-
-#[test]
-fn audit_cases() {
-    let mut failures = Vec::new();
-    for case in cases("audit") {
-        let human = mutualsg(&case, &["audit", "input"]);
-        let code = human.status.code().unwrap();
-        assert!(
-            human.stdout.is_empty(),
-            "{}: human audit printed on stdout",
-            case.display()
-        );
-        compare(
-            &case,
-            "exit-code",
-            format!("{code}\n").as_bytes(),
-            &mut failures,
-        );
-        compare(&case, "stderr", &human.stderr, &mut failures);
-        for (format, file) in [("json", "audit.json"), ("github", "audit.github")] {
-            let output = mutualsg(&case, &["audit", "--format", format, "input"]);
-            assert_eq!(
-                output.status.code(),
-                Some(code),
-                "{}: audit --format {format} exits otherwise",
-                case.display()
-            );
-            compare(&case, file, &output.stdout, &mut failures);
-        }
-    }
-    assert_no_failures(failures);
-}
-
-#[test]
-fn audit_exit_codes_say_what_was_found() {
-    let code = |case: &str| {
-        let dir = fixtures()
-            .join("audit")
-            .join(case)
-            .join("expected/exit-code");
-        text(&fs::read(dir).unwrap()).trim().to_string()
-    };
-    assert_eq!(code("clean"), "0");
-    assert_eq!(code("open_egress"), "1");
-    assert_eq!(code("half_open_pair"), "1");
-    assert_eq!(code("mixed_management"), "1");
-    assert_eq!(code("error_and_finding"), "2");
 }
 
 /// Every finding of `audit` is drawn by `graph`, and only those: the two read one analysis.
@@ -436,35 +342,6 @@ fn since_cases() -> Vec<PathBuf> {
     cases
 }
 
-/// Runs `git ARGS` in `dir`, isolated from the machine's git configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args([
-            "-c",
-            "user.name=mutualsg",
-            "-c",
-            "user.email=mutualsg@example.com",
-        ])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
 /// A new repository with `from` committed as `input/`, then `input/` replaced by `to` in
 /// the work tree (not committed).
 fn since_repo(from: &Path, to: &Path) -> assert_fs::TempDir {
@@ -662,58 +539,6 @@ fn graph_since_reads_a_revision_and_touches_neither_work_tree_nor_index() {
     assert_eq!(read_tree(&dir.path().join("app")), work_tree);
 }
 
-/// `audit --since` reports only what the change introduces, in every format; the old
-/// finding is left out, and a revision git does not know is an error.
-#[test]
-fn audit_since_reports_only_new_findings() {
-    let old_open = "resource \"aws_security_group\" \"web\" {}\n\nresource \"aws_security_group\" \"db\" {}\n\nresource \"aws_security_group_rule\" \"web_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.web.id\n  cidr_blocks = [\"0.0.0.0/0\"]\n  protocol = \"-1\"\n  from_port = 0\n  to_port = 0\n}\n";
-    let half_open = "\nresource \"aws_security_group_rule\" \"db_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.db.id\n  source_security_group_id = aws_security_group.web.id\n  protocol = \"tcp\"\n  from_port = 8080\n  to_port = 8080\n}\n";
-    let dir = tree(&[("main.tf", old_open)]);
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(
-        dir.path(),
-        &["commit", "-q", "-m", "open egress, from the past"],
-    );
-    // Unchanged: no new finding, exit 0, though the tree has one.
-    let output = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(mutualsg(dir.path(), &["audit"]).status.code(), Some(1));
-    // A rename of the old rule is no new finding either; the new half-open rule is.
-    let renamed = old_open.replace("\"web_out\"", "\"web_egress\"");
-    fs::write(dir.path().join("main.tf"), format!("{renamed}{half_open}")).unwrap();
-    let human = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
-    assert_eq!(human.status.code(), Some(1));
-    let stderr = text(&human.stderr);
-    assert!(stderr.contains("half_open_pair"), "{stderr}");
-    assert!(!stderr.contains("open_egress"), "{stderr}");
-    let json = mutualsg(
-        dir.path(),
-        &["audit", "--since", "HEAD", "--format", "json"],
-    );
-    assert_eq!(json.status.code(), Some(1));
-    let problems: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0]["code"], "mutualsg::audit::half_open_pair");
-    let github = mutualsg(
-        dir.path(),
-        &["audit", "--since", "HEAD", "--format", "github"],
-    );
-    assert_eq!(github.status.code(), Some(1));
-    assert_eq!(
-        text(&github.stdout)
-            .lines()
-            .filter(|l| l.starts_with("::error"))
-            .count(),
-        1
-    );
-    let unknown = mutualsg(dir.path(), &["audit", "--since", "no-such-branch"]);
-    assert_eq!(unknown.status.code(), Some(2));
-    assert!(text(&unknown.stderr).contains("no revision `no-such-branch`"));
-    let graph = mutualsg(dir.path(), &["graph", "--since", "no-such-branch"]);
-    assert_eq!(graph.status.code(), Some(2));
-}
-
 /// `--focus` names one group; where several modules have it, `DIR:ADDRESS` says which, and
 /// a name that is no group is an error that says so.
 #[test]
@@ -736,36 +561,4 @@ fn graph_focus_draws_one_group() {
     assert!(!chart.contains("\"a\""), "{chart}");
     assert!(chart.contains("m1_web -->|\"5432/tcp\"| m1_db"), "{chart}");
     assert!(!chart.contains("batch"), "{chart}");
-}
-
-/// `audit --since REV` warns of no suppression whose finding already existed at REV: the
-/// comment still works, only the finding is not new.
-#[test]
-fn audit_since_keeps_quiet_about_suppressions_of_old_findings() {
-    let open = "resource \"aws_security_group\" \"web\" {}\n\n# mutualsg:ignore=open_egress the NAT forwards\nresource \"aws_security_group_rule\" \"web_out\" {\n  type = \"egress\"\n  security_group_id = aws_security_group.web.id\n  cidr_blocks = [\"0.0.0.0/0\"]\n  protocol = \"-1\"\n  from_port = 0\n  to_port = 0\n}\n";
-    let dir = tree(&[("main.tf", open)]);
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(
-        dir.path(),
-        &["commit", "-q", "-m", "suppressed open egress"],
-    );
-    let output = mutualsg(
-        dir.path(),
-        &["audit", "--since", "HEAD", "--format", "github"],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let stdout = text(&output.stdout);
-    assert!(!stdout.contains("unmatched_suppression"), "{stdout}");
-    // A comment that suppresses nothing at all is still reported.
-    fs::write(
-        dir.path().join("main.tf"),
-        open.replace("open_egress the NAT", "half_open_pair the NAT"),
-    )
-    .unwrap();
-    let output = mutualsg(
-        dir.path(),
-        &["audit", "--since", "HEAD", "--format", "github"],
-    );
-    assert!(text(&output.stdout).contains("unmatched_suppression"));
 }

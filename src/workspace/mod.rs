@@ -1,0 +1,10 @@
+//! The files of a tree, below every family: which directories are modules and which of
+//! their files matter ([`discover`]), and where the files come from, the disk or a git
+//! revision ([`source`]). Configuration, `generate` and the inventory all read through it.
+
+pub mod discover;
+pub mod source;
+
+/// The configuration file a module directory (or one above it) may hold; read by
+/// [`crate::config`], and carried with the `.tf` files of a git revision.
+pub const CONFIG_FILE: &str = ".mutualsg.toml";

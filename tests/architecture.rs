@@ -1,0 +1,293 @@
+//! The module graph, made from the code: every `crate::` path a source file names (comments
+//! and test modules left out), drawn one node per module (two levels inside the families).
+//! docs/architecture.md holds it as DOT and docs/modules.svg as a picture; this test keeps
+//! both current (`MUTUALSG_BLESS=1` rewrites them, the SVG with Graphviz's `dot`) and fails
+//! on an import circle other than the ones listed here.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Modules drawn two levels deep (`inventory::checks`); the others are one node each.
+const FAMILIES: [&str; 5] = ["commands", "generate", "inventory", "syntax", "workspace"];
+
+/// Circles that remain, each with why: `generate` and its stages use the crate root's
+/// `Mode`, `Outcome` and `current_dir`, and `Outcome` holds `generate::output::Change`
+/// (moving them into `generate` is left to the pipeline's owners).
+const KNOWN_CIRCLES: [&[&str]; 1] =
+    [&["crate", "generate", "generate::output", "generate::render"]];
+
+/// The module a source file is: `src/inventory/checks/open_egress.rs` → `inventory::checks::open_egress`.
+fn module_of(path: &Path, src: &Path) -> Vec<String> {
+    let relative = path.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The node a module is drawn as.
+fn node(parts: &[String]) -> String {
+    match parts.first() {
+        None => "crate".to_string(),
+        Some(first) if FAMILIES.contains(&first.as_str()) && parts.len() > 1 => {
+            format!("{first}::{}", parts[1])
+        }
+        Some(first) => first.clone(),
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The code of a file without comments and without its `#[cfg(test)]` module.
+fn code(text: &str) -> String {
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+    text.lines()
+        .map(|line| match line.find("//") {
+            Some(at) if !line[..at].contains('"') => &line[..at],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The path at the start of `text`: `inventory::checks::Found` → `[inventory, checks, Found]`.
+fn path_at(text: &str) -> Vec<String> {
+    let path: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    path.split("::")
+        .filter(|part| !part.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every path named after `crate::`, a group `crate::{a::X, b}` read as its members.
+fn crate_paths(text: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0usize;
+            let mut start = 0;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        found.push(path_at(group[start..i].trim()));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.push(path_at(group[start..i].trim()));
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            found.push(path_at(rest));
+        }
+    }
+    found
+}
+
+/// Which node names which, from `crate::` paths (the longest prefix that is a module).
+fn edges(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|path| module_of(path, src)).collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in &files {
+        let me = module_of(path, src);
+        let from = node(&me);
+        edges.entry(from.clone()).or_default();
+        let text = code(&fs::read_to_string(path).unwrap());
+        let mut named = crate_paths(&text);
+        if me.is_empty() {
+            // The crate root names its modules without `crate::` (`use generate::output::…`).
+            for line in text.lines() {
+                let line = line.trim_start().trim_start_matches("pub ");
+                if let Some(rest) = line.strip_prefix("use ") {
+                    named.push(path_at(rest));
+                }
+            }
+        }
+        for mut target in named {
+            while !target.is_empty() && !modules.contains(&target) {
+                target.pop();
+            }
+            let to = node(&target);
+            if to != from {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    edges
+}
+
+/// The strongly connected components with more than one node (Tarjan).
+fn circles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct State<'a> {
+        edges: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'a>(state: &mut State<'a>, node: &'a str) {
+        let next = state.index.len();
+        state.index.insert(node, next);
+        state.low.insert(node, next);
+        state.stack.push(node);
+        for target in state.edges.get(node).into_iter().flatten() {
+            if !state.index.contains_key(target.as_str()) {
+                visit(state, target);
+                let low = state.low[node].min(state.low[target.as_str()]);
+                state.low.insert(node, low);
+            } else if state.stack.contains(&target.as_str()) {
+                let low = state.low[node].min(state.index[target.as_str()]);
+                state.low.insert(node, low);
+            }
+        }
+        if state.low[node] == state.index[node] {
+            let mut component = Vec::new();
+            while let Some(top) = state.stack.pop() {
+                component.push(top.to_string());
+                if top == node {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.sort();
+                state.found.push(component);
+            }
+        }
+    }
+    let mut state = State {
+        edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        found: Vec::new(),
+    };
+    for node in edges.keys() {
+        if !state.index.contains_key(node.as_str()) {
+            visit(&mut state, node);
+        }
+    }
+    state.found.sort();
+    state.found
+}
+
+/// The graph as DOT: a box per family, an edge per import.
+fn dot(edges: &BTreeMap<String, BTreeSet<String>>) -> String {
+    let id = |name: &str| format!("\"{name}\"");
+    let mut lines = vec![
+        "digraph modules {".to_string(),
+        "  rankdir=BT;".to_string(),
+        "  node [shape=box, fontname=\"Helvetica\", fontsize=10];".to_string(),
+    ];
+    let nodes: BTreeSet<&String> = edges
+        .iter()
+        .flat_map(|(from, to)| std::iter::once(from).chain(to))
+        .collect();
+    for family in FAMILIES {
+        let members: Vec<&&String> = nodes
+            .iter()
+            .filter(|name| name.starts_with(&format!("{family}::")) || name.as_str() == family)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        lines.push(format!("  subgraph \"cluster_{family}\" {{"));
+        lines.push(format!("    label=\"{family}\";"));
+        for member in members {
+            lines.push(format!("    {};", id(member)));
+        }
+        lines.push("  }".to_string());
+    }
+    for (from, targets) in edges {
+        for to in targets {
+            lines.push(format!("  {} -> {};", id(from), id(to)));
+        }
+    }
+    lines.push("}".to_string());
+    lines.join("\n") + "\n"
+}
+
+/// Where the ```dot block of docs/architecture.md is.
+fn documented_span(text: &str) -> Option<std::ops::Range<usize>> {
+    let start = text.find("```dot\n")? + "```dot\n".len();
+    let end = start + text[start..].find("```")?;
+    Some(start..end)
+}
+
+/// The ```dot block of docs/architecture.md.
+fn documented(text: &str) -> Option<&str> {
+    documented_span(text).map(|span| &text[span])
+}
+
+#[test]
+fn no_import_circle_but_the_known_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = circles(&edges(&root.join("src")));
+    let known: Vec<Vec<String>> = KNOWN_CIRCLES
+        .iter()
+        .map(|circle| circle.iter().map(|name| name.to_string()).collect())
+        .collect();
+    assert_eq!(found, known, "import circles between modules");
+}
+
+#[test]
+fn the_module_graph_in_docs_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let graph = dot(&edges(&root.join("src")));
+    let doc_path = root.join("docs/architecture.md");
+    let doc = fs::read_to_string(&doc_path).unwrap_or_default();
+    if common::blessing() {
+        let span = documented_span(&doc).expect("docs/architecture.md has a ```dot block");
+        let rewritten = format!("{}{graph}{}", &doc[..span.start], &doc[span.end..]);
+        fs::write(&doc_path, rewritten).unwrap();
+        let svg = Command::new("dot")
+            .args(["-Tsvg", "-o"])
+            .arg(root.join("docs/modules.svg"))
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(graph.as_bytes())?;
+                child.wait()
+            })
+            .expect("Graphviz's dot renders docs/modules.svg");
+        assert!(svg.success());
+        return;
+    }
+    assert_eq!(
+        documented(&doc),
+        Some(graph.as_str()),
+        "docs/architecture.md's module graph differs from the code; bless with MUTUALSG_BLESS=1 cargo test --test architecture"
+    );
+}
