@@ -44,8 +44,10 @@ pub enum Mode {
 pub enum ExitStatus {
     /// 0: everything up to date (or written).
     Success,
-    /// 1: `check` found drifted or stale files (or `generate --exit-code` changed some).
-    Drift,
+    /// 1: the input is fine and the tree is not: `check` found drifted or stale files
+    /// (`generate --exit-code` changed some), `audit` failing findings, `suggest
+    /// --exit-code` rules the logs would break.
+    Failure,
     /// 2: an error in the input or on the filesystem.
     Error,
 }
@@ -54,7 +56,7 @@ impl ExitStatus {
     pub fn code(self) -> i32 {
         match self {
             ExitStatus::Success => 0,
-            ExitStatus::Drift => 1,
+            ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
         }
     }
@@ -78,7 +80,7 @@ impl Outcome {
         if self.errors() > 0 {
             ExitStatus::Error
         } else if changes_fail && !self.changes.is_empty() {
-            ExitStatus::Drift
+            ExitStatus::Failure
         } else {
             ExitStatus::Success
         }

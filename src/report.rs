@@ -163,7 +163,7 @@ fn write_diff(out: &mut impl Write, diff: &str, color: bool) -> io::Result<()> {
 
 /// One problem for machines: a drifted or stale file, or a diagnostic.
 #[derive(Debug, Serialize)]
-pub struct Problem {
+pub struct ProblemRecord {
     /// `drift`, `stale`, `error`, `warning`, or `finding` (from `audit`).
     pub kind: &'static str,
     pub path: String,
@@ -180,13 +180,13 @@ pub struct Problem {
     pub diff: Option<String>,
 }
 
-pub fn problems(outcome: &Outcome) -> Vec<Problem> {
+pub fn problems(outcome: &Outcome) -> Vec<ProblemRecord> {
     let changes = outcome.changes.iter().map(change_problem);
     let diagnostics = outcome.diagnostics.iter().map(diagnostic_problem);
     changes.chain(diagnostics).collect()
 }
 
-fn change_problem(change: &Change) -> Problem {
+fn change_problem(change: &Change) -> ProblemRecord {
     let (kind, message) = match change.kind() {
         ChangeKind::Delete => (
             "stale",
@@ -201,7 +201,7 @@ fn change_problem(change: &Change) -> Problem {
             "generated file is out of date; run `mutualsg generate`",
         ),
     };
-    Problem {
+    ProblemRecord {
         kind,
         path: change.path.display().to_string(),
         line: 1,
@@ -213,9 +213,9 @@ fn change_problem(change: &Change) -> Problem {
     }
 }
 
-pub(crate) fn diagnostic_problem(diagnostic: &Diagnostic) -> Problem {
+pub(crate) fn diagnostic_problem(diagnostic: &Diagnostic) -> ProblemRecord {
     let (line, column) = diagnostic.line_column().unwrap_or((1, 1));
-    Problem {
+    ProblemRecord {
         kind: if diagnostic.problem.is_finding() {
             "finding"
         } else if diagnostic.problem.is_warning() {
@@ -260,7 +260,7 @@ fn write_github(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
 /// `notice` for what is listed only.
 pub(crate) fn write_annotation(
     out: &mut impl Write,
-    problem: &Problem,
+    problem: &ProblemRecord,
     level: &str,
 ) -> io::Result<()> {
     let title = problem.code.unwrap_or("mutualsg");
@@ -294,7 +294,7 @@ pub fn print_diagnostics(
             colors.stderr,
         )?,
         Format::Json => {
-            let problems: Vec<Problem> = diagnostics.iter().map(diagnostic_problem).collect();
+            let problems: Vec<ProblemRecord> = diagnostics.iter().map(diagnostic_problem).collect();
             write_json(&mut io::stdout().lock(), &problems)?;
         }
         Format::Github => {

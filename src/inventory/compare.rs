@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
-use crate::inventory::checks::{self, Found};
+use crate::inventory::checks::{self, Finding};
 use crate::inventory::flows::{Analysis, Endpoint, Flow, FlowFinding, Traffic};
 use crate::inventory::renames::{self, Moves, Names};
 use crate::inventory::tree;
@@ -66,12 +66,12 @@ impl Sides {
     /// finding of the same identity (module, check, group, peer, traffic; where it is
     /// declared, and by which resource, does not matter). Counted: a second identical
     /// finding is new.
-    pub fn findings(&self) -> Vec<(Found, bool)> {
-        let before: Vec<Found> = named_findings(&self.before, &self.names_before)
+    pub fn findings(&self) -> Vec<(Finding, bool)> {
+        let before: Vec<Finding> = named_findings(&self.before, &self.names_before)
             .into_iter()
             .map(|(_, named)| named)
             .collect();
-        let (after, named_after): (Vec<Found>, Vec<Found>) =
+        let (after, named_after): (Vec<Finding>, Vec<Finding>) =
             named_findings(&self.after, &self.names_after)
                 .into_iter()
                 .unzip();
@@ -80,7 +80,7 @@ impl Sides {
     }
 
     /// The findings of the work tree that the tree at REV does not have.
-    pub fn new_findings(&self) -> Vec<Found> {
+    pub fn new_findings(&self) -> Vec<Finding> {
         self.findings()
             .into_iter()
             .filter_map(|(finding, new)| new.then_some(finding))
@@ -90,7 +90,7 @@ impl Sides {
 
 /// Every finding of `analyses`, as found and with its identity's groups by the names both
 /// sides agree on.
-fn named_findings(analyses: &[Analysis], names: &[Names]) -> Vec<(Found, Found)> {
+fn named_findings(analyses: &[Analysis], names: &[Names]) -> Vec<(Finding, Finding)> {
     let mut found = Vec::new();
     for (analysis, names) in analyses.iter().zip(names) {
         for finding in checks::findings(analysis) {
@@ -111,17 +111,17 @@ fn named_findings(analyses: &[Analysis], names: &[Names]) -> Vec<(Found, Found)>
 /// half-open flow allows nothing, and is a connection of its own (what it lacks is part of
 /// it), so completing or breaking a pair is a change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Connection {
+pub struct Allowed {
     pub source: Endpoint,
     pub target: Endpoint,
     pub traffic: Traffic,
     pub missing: Option<Direction>,
 }
 
-impl Connection {
+impl Allowed {
     /// The connection a flow allows, its groups by the names both sides agree on.
-    pub fn of(flow: &Flow, names: &Names) -> Connection {
-        Connection {
+    pub fn of(flow: &Flow, names: &Names) -> Allowed {
+        Allowed {
             source: names.endpoint(&flow.source),
             target: names.endpoint(&flow.target),
             traffic: flow.traffic.clone(),
@@ -211,11 +211,11 @@ pub fn compare(sides: &Sides) -> Vec<ModuleDelta<'_>> {
 }
 
 /// Each connection once, with the first flow that declares it.
-fn connections<'a>(side: Option<Side<'a>>) -> BTreeMap<Connection, (&'a Flow, &'a Analysis)> {
+fn connections<'a>(side: Option<Side<'a>>) -> BTreeMap<Allowed, (&'a Flow, &'a Analysis)> {
     let mut map = BTreeMap::new();
     if let Some((analysis, names)) = side {
         for flow in &analysis.flows {
-            map.entry(Connection::of(flow, names))
+            map.entry(Allowed::of(flow, names))
                 .or_insert((flow, analysis));
         }
     }
@@ -238,19 +238,19 @@ fn compare_module<'a>(dir: &Path, old: Option<Side<'a>>, new: Option<Side<'a>>) 
         .filter(|(connection, _)| old.contains_key(*connection))
         .map(|(_, &found)| delta(Kind::Unchanged, found))
         .collect();
-    let removed: Vec<(&Connection, (&Flow, &Analysis))> = old
+    let removed: Vec<(&Allowed, (&Flow, &Analysis))> = old
         .iter()
         .filter(|(connection, _)| !new.contains_key(*connection))
         .map(|(connection, &found)| (connection, found))
         .collect();
-    let added: Vec<(&Connection, (&Flow, &Analysis))> = new
+    let added: Vec<(&Allowed, (&Flow, &Analysis))> = new
         .iter()
         .filter(|(connection, _)| !old.contains_key(*connection))
         .map(|(connection, &found)| (connection, found))
         .collect();
 
     // Between the same two ends, what was allowed and what is: one edge, from → to.
-    let ends = |connection: &Connection| (connection.source.clone(), connection.target.clone());
+    let ends = |connection: &Allowed| (connection.source.clone(), connection.target.clone());
     let removed_ends: BTreeSet<(Endpoint, Endpoint)> = removed
         .iter()
         .map(|(connection, _)| ends(connection))
@@ -261,21 +261,20 @@ fn compare_module<'a>(dir: &Path, old: Option<Side<'a>>, new: Option<Side<'a>>) 
         .collect();
     let mut deltas = Vec::new();
     for pair in removed_ends.intersection(&added_ends) {
-        let was: Vec<&Connection> = removed
+        let was: Vec<&Allowed> = removed
             .iter()
             .filter(|(connection, _)| ends(connection) == *pair)
             .map(|(connection, _)| *connection)
             .collect();
-        let now: Vec<(&Connection, (&Flow, &Analysis))> = added
+        let now: Vec<(&Allowed, (&Flow, &Analysis))> = added
             .iter()
             .filter(|(connection, _)| ends(connection) == *pair)
             .copied()
             .collect();
         let was_traffic: Vec<&Traffic> = was.iter().map(|c| &c.traffic).collect();
         let now_traffic: Vec<&Traffic> = now.iter().map(|(c, _)| &c.traffic).collect();
-        let allowing =
-            |connections: &[&Connection]| connections.iter().all(|c| c.missing.is_none());
-        let now_connections: Vec<&Connection> = now.iter().map(|(c, _)| *c).collect();
+        let allowing = |connections: &[&Allowed]| connections.iter().all(|c| c.missing.is_none());
+        let now_connections: Vec<&Allowed> = now.iter().map(|(c, _)| *c).collect();
         let (allowed_then, allowed_now) = (allowing(&was), allowing(&now_connections));
         let wider = was_traffic
             .iter()
@@ -302,7 +301,7 @@ fn compare_module<'a>(dir: &Path, old: Option<Side<'a>>, new: Option<Side<'a>>) 
             ..delta(kind, now[0].1)
         });
     }
-    let paired = |connection: &Connection| {
+    let paired = |connection: &Allowed| {
         let pair = ends(connection);
         removed_ends.contains(&pair) && added_ends.contains(&pair)
     };
@@ -369,7 +368,7 @@ fn compare_module<'a>(dir: &Path, old: Option<Side<'a>>, new: Option<Side<'a>>) 
 }
 
 /// `443/tcp`, with what a half-open connection lacks.
-fn connection_label(connection: &Connection) -> String {
+fn connection_label(connection: &Allowed) -> String {
     let mut label = connection.traffic.label();
     match connection.missing {
         Some(Direction::Ingress) => label.push_str(" ⚠ no ingress"),
@@ -380,7 +379,7 @@ fn connection_label(connection: &Connection) -> String {
 }
 
 /// For a flow between a group and an address: the group and which way the address is.
-fn address_side(connection: &Connection) -> Option<(Endpoint, bool, CidrKindKey)> {
+fn address_side(connection: &Allowed) -> Option<(Endpoint, bool, CidrKindKey)> {
     match (&connection.source, &connection.target) {
         (Endpoint::Group(_), Endpoint::Address { kind, .. }) => {
             Some((connection.source.clone(), true, CidrKindKey::of(*kind)))
@@ -406,7 +405,7 @@ impl CidrKindKey {
     }
 }
 
-fn address_of(connection: &Connection) -> String {
+fn address_of(connection: &Allowed) -> String {
     match (&connection.source, &connection.target) {
         (address @ Endpoint::Address { .. }, _) | (_, address @ Endpoint::Address { .. }) => {
             address.label()

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::Finding;
+use super::Decided;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::inventory::checks::Identity;
 
@@ -38,7 +38,7 @@ pub(super) fn read(path: &Path) -> Result<Vec<Identity>, Diagnostic> {
 /// Marks the findings the baseline records (each entry matches one finding), and returns a
 /// warning per entry that matched none.
 pub(super) fn apply(
-    findings: &mut [Finding],
+    findings: &mut [Decided],
     entries: Vec<Identity>,
     path: &Path,
 ) -> Vec<Diagnostic> {
@@ -75,7 +75,7 @@ pub(super) fn apply(
 
 /// Writes every finding no comment suppresses, sorted, so the file changes only when the
 /// findings do.
-pub(super) fn write(path: &Path, findings: &[Finding]) -> Result<(), Diagnostic> {
+pub(super) fn write(path: &Path, findings: &[Decided]) -> Result<(), Diagnostic> {
     let mut entries: Vec<Identity> = findings
         .iter()
         .filter(|finding| finding.suppressed.is_none())

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
 use crate::diagnostics::Diagnostic;
-use crate::inventory::checks::{self, Found, Identity};
+use crate::inventory::checks::{self, Finding, Identity};
 use crate::inventory::compare::Sides;
 use crate::inventory::flows::Analysis;
 use crate::inventory::tree;
@@ -37,15 +37,15 @@ pub struct Options {
 }
 
 /// One finding and what was decided about it.
-struct Finding {
-    found: Found,
+struct Decided {
+    found: Finding,
     suppressed: Option<Suppression>,
     baselined: bool,
 }
 
-impl Finding {
-    fn new(found: Found) -> Finding {
-        Finding {
+impl Decided {
+    fn new(found: Finding) -> Decided {
+        Decided {
             found,
             suppressed: None,
             baselined: false,
@@ -113,7 +113,7 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
     let mut comments = Comments::scan(&analyses);
     let mut findings = Vec::new();
     for (found, new) in found {
-        let mut finding = Finding::new(found);
+        let mut finding = Decided::new(found);
         finding.suppressed = comments.suppression(&finding.found);
         if new {
             findings.push(finding);
@@ -153,8 +153,7 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
     let status = if !errors.is_empty() {
         ExitStatus::Error
     } else if failing && options.write_baseline.is_none() {
-        // Exit 1, as `check` exits on drift: the input is fine, the tree is not.
-        ExitStatus::Drift
+        ExitStatus::Failure
     } else {
         ExitStatus::Success
     };
@@ -165,7 +164,7 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
 }
 
 /// In the order of the files and lines they point at.
-fn sort(findings: &mut [Finding]) {
+fn sort(findings: &mut [Decided]) {
     findings.sort_by_key(|finding| {
         (
             finding.diagnostic().path.clone(),
@@ -175,7 +174,7 @@ fn sort(findings: &mut [Finding]) {
 }
 /// `mutualsg: 3 findings fail (1 open egress, 2 half-open pairs), 1 unverified, …`.
 fn summary(
-    findings: &[Finding],
+    findings: &[Decided],
     options: &Options,
     errors: usize,
     audited: usize,
@@ -186,7 +185,7 @@ fn summary(
     if errors > 0 {
         parts.push(count(errors, "error", "errors"));
     }
-    let failing: Vec<&Finding> = findings
+    let failing: Vec<&Decided> = findings
         .iter()
         .filter(|finding| finding.fails(options.strict))
         .collect();
@@ -207,7 +206,7 @@ fn summary(
             kinds.join(", ")
         ));
     }
-    let listed = |keep: &dyn Fn(&Finding) -> bool| findings.iter().filter(|f| keep(f)).count();
+    let listed = |keep: &dyn Fn(&Decided) -> bool| findings.iter().filter(|f| keep(f)).count();
     let unverified = listed(&|f| f.unverified() && f.suppressed.is_none() && !f.baselined);
     if unverified > 0 && !options.strict {
         parts.push(format!("{unverified} unverified (listed, not failing)"));

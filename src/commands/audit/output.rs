@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::suppressions::Suppression;
-use super::{Finding, Options};
+use super::{Decided, Options};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{FAMILY, Identity};
 use crate::report::{self, Colors, Format};
@@ -17,7 +17,7 @@ use crate::sarif;
 /// A finding as printed for people: its status in the message, and never an error once
 /// accepted.
 struct Shown<'a> {
-    finding: &'a Finding,
+    finding: &'a Decided,
     strict: bool,
 }
 
@@ -105,7 +105,7 @@ impl miette::Diagnostic for Shown<'_> {
 #[derive(Serialize)]
 struct JsonFinding {
     #[serde(flatten)]
-    problem: report::Problem,
+    problem: report::ProblemRecord,
     /// The check without its family: `open_egress`.
     check: &'static str,
     /// `error` (fails the run) or `note` (unverified: listed, failing only with --strict).
@@ -118,7 +118,7 @@ struct JsonFinding {
 }
 
 pub(super) fn print(
-    findings: &[Finding],
+    findings: &[Decided],
     errors: &[Diagnostic],
     warnings: &[Diagnostic],
     options: &Options,

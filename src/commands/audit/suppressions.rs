@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::inventory::checks::{FAMILY, Found, Scanner};
+use crate::inventory::checks::{FAMILY, Finding, Scanner};
 use crate::inventory::flows::Analysis;
 
 /// A comment that accepts a finding.
@@ -155,7 +155,7 @@ impl Comments {
 
     /// The comment that accepts `finding`, if one does: a directive on, directly above or
     /// inside the rule, block or resource it points at.
-    pub(super) fn suppression(&mut self, finding: &Found) -> Option<Suppression> {
+    pub(super) fn suppression(&mut self, finding: &Finding) -> Option<Suppression> {
         let (file, _) = finding.diagnostic.source.as_ref()?;
         let check = finding.check;
         let traffic = finding.traffic.as_ref();

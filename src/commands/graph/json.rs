@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::select::{Edge, ModuleDrawing, Node, kind_name};
 use crate::inventory::Origin;
-use crate::inventory::checks::Found;
+use crate::inventory::checks::Finding;
 use crate::inventory::flows::Analysis;
 
 impl Drawing<'_> {
@@ -60,7 +60,7 @@ pub(super) struct JsonNewFinding {
 }
 
 impl JsonNewFinding {
-    pub(super) fn new(finding: &Found) -> Self {
+    pub(super) fn new(finding: &Finding) -> Self {
         let diagnostic = &finding.diagnostic;
         JsonNewFinding {
             code: diagnostic.problem.code(),
@@ -164,7 +164,7 @@ pub(super) struct JsonFinding {
 }
 
 impl JsonFinding {
-    pub(super) fn new(finding: &Found) -> Self {
+    pub(super) fn new(finding: &Finding) -> Self {
         let diagnostic = &finding.diagnostic;
         JsonFinding {
             code: diagnostic.problem.code(),

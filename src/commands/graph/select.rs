@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{CHANGE_LEGEND, GraphFormat, LEGEND};
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::CidrKind;
-use crate::inventory::checks::{self, Found, Subject};
+use crate::inventory::checks::{self, Finding, Subject};
 use crate::inventory::compare::{Delta, Kind, ModuleDelta, Sides};
 use crate::inventory::flows::{self, Analysis, Endpoint, Flow};
 
@@ -92,7 +92,7 @@ pub(super) struct Drawing<'a> {
     /// The picture of a change since this revision, else of the whole tree.
     pub(super) since: Option<&'a str>,
     /// With `since`: the findings the change introduces.
-    pub(super) new_findings: &'a [Found],
+    pub(super) new_findings: &'a [Finding],
     /// With `since`: both sides, for what their group expressions name.
     pub(super) sides: Option<&'a Sides>,
 }
@@ -110,7 +110,7 @@ pub(super) struct Node {
     pub(super) endpoint: Endpoint,
     pub(super) label: String,
     /// Findings about the group itself (inline and separate rules mixed).
-    pub(super) findings: Vec<Found>,
+    pub(super) findings: Vec<Finding>,
 }
 
 impl Node {
@@ -128,7 +128,7 @@ pub(super) struct Edge<'a> {
     /// The traffic, `(count/for_each)` for repeated rules, and the finding in a few words;
     /// in a change's picture, what changed.
     pub(super) label: String,
-    pub(super) finding: Option<Found>,
+    pub(super) finding: Option<Finding>,
     /// In a change's picture: how the flow changed, and what it allowed before and now.
     pub(super) change: Option<(Kind, Vec<String>, Vec<String>)>,
 }
@@ -140,7 +140,7 @@ pub(super) struct Selection<'a> {
     pub(super) endpoints: BTreeSet<Endpoint>,
     pub(super) edges: Vec<Delta<'a>>,
     /// Findings about groups themselves, by group.
-    pub(super) group_findings: Vec<(Endpoint, Found)>,
+    pub(super) group_findings: Vec<(Endpoint, Finding)>,
 }
 
 impl<'a> Drawing<'a> {
@@ -186,7 +186,7 @@ impl<'a> Drawing<'a> {
         modules: &'a [ModuleDelta<'a>],
         context: bool,
         focus: Option<&Focus>,
-        new_findings: &'a [Found],
+        new_findings: &'a [Finding],
     ) -> Self {
         let mut selections = Vec::new();
         for module in modules {
@@ -228,7 +228,7 @@ impl<'a> Drawing<'a> {
                 ))
             });
             // The group findings the change introduces, on the groups drawn.
-            let group_findings: Vec<(Endpoint, Found)> = sides
+            let group_findings: Vec<(Endpoint, Finding)> = sides
                 .after
                 .iter()
                 .filter(|analysis| analysis.dir == dir)
@@ -270,7 +270,7 @@ impl<'a> Drawing<'a> {
     pub(super) fn laid_out(
         selections: Vec<Selection<'a>>,
         since: Option<&'a str>,
-        new_findings: &'a [Found],
+        new_findings: &'a [Finding],
     ) -> Self {
         let mut ids = Ids::default();
         let modules = selections
@@ -383,7 +383,7 @@ impl<'a> ModuleDrawing<'a> {
 
 /// The findings about a group itself, with the group: mixed rule management, attached to
 /// nothing.
-pub(super) fn group_findings(analysis: &Analysis) -> Vec<(Endpoint, Found)> {
+pub(super) fn group_findings(analysis: &Analysis) -> Vec<(Endpoint, Finding)> {
     checks::group_findings(analysis)
         .into_iter()
         .filter_map(|finding| {

@@ -71,7 +71,7 @@ pub fn finish(
     if !tree_errors.is_empty() {
         ExitStatus::Error
     } else if args.exit_code && breaks {
-        ExitStatus::Drift
+        ExitStatus::Failure
     } else {
         ExitStatus::Success
     }

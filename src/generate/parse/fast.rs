@@ -1,11 +1,11 @@
 //! A reader for the shape `mutual_rules` nearly always has: a list (or map) of objects whose
 //! values are strings, integers, booleans, `null`, references and lists or objects of those.
 //! It reads each byte once and builds no syntax tree: a 23 MB list in a few tens of
-//! milliseconds, where hcl-edit takes a second and half a gigabyte.
+//! milliseconds, where building the full syntax tree takes far longer and far more memory.
 //!
-//! It answers only where it is sure that hcl-edit would read the same: anything else (a
+//! It answers only where it is sure that the full parser ([`crate::syntax`]) would read the same: anything else (a
 //! function call, an operator, an escape in a string, a comment block, a duplicate key, any
-//! error) makes it give up, and the file is read by hcl-edit alone, so results and
+//! error) makes it give up, and the file is read by the full parser alone, so results and
 //! diagnostics are the same either way (a test compares both readers on every fixture).
 
 use std::ops::Range;
@@ -22,7 +22,7 @@ pub struct Found {
 
 /// Every `mutual_rules = [...]` (or `{...}`) that starts a line of `text`, read; `None` when
 /// there is none or one is beyond this reader. Whether each is an attribute of a `locals`
-/// block (and not, say, text in a heredoc) is for the caller to confirm with hcl-edit.
+/// block (and not, say, text in a heredoc) is for the caller to confirm with the full parser.
 pub fn read(text: &str) -> Option<Vec<Found>> {
     let mut found = Vec::new();
     for key_start in memchr::memmem::find_iter(text.as_bytes(), LOCAL_NAME) {
@@ -40,7 +40,7 @@ pub fn read(text: &str) -> Option<Vec<Found>> {
     (!found.is_empty()).then_some(found)
 }
 
-/// `text` with the inside of each value span turned to spaces: what hcl-edit parses to check
+/// `text` with the inside of each value span turned to spaces: what the full parser parses to check
 /// the spans, in a fraction of the time the whole list would take it. Offsets are unchanged.
 pub fn blank(text: &str, spans: impl IntoIterator<Item = Range<usize>>) -> String {
     let mut bytes = text.as_bytes().to_vec();
@@ -52,7 +52,7 @@ pub fn blank(text: &str, spans: impl IntoIterator<Item = Range<usize>>) -> Strin
     String::from_utf8(bytes).expect("blanking whole characters keeps UTF-8")
 }
 
-/// Nesting past this is left to hcl-edit, which reports its own limit.
+/// Nesting past this is left to the full parser, which reports its own limit.
 const MAX_DEPTH: usize = 32;
 
 struct Reader<'a> {
@@ -139,7 +139,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Spaces, line endings and line comments; `None` at a comment block or a carriage
-    /// return that ends no line (hcl-edit reads that as a space, Terraform rejects it).
+    /// return that ends no line (the full parser reads that as a space, Terraform rejects it).
     fn skip_blank(&mut self) -> Option<()> {
         loop {
             match self.peek() {
@@ -214,7 +214,7 @@ impl<'a> Reader<'a> {
             keys.push(key);
             entry(reader, key, span)
         })?;
-        // hcl-edit rejects some keys given twice, with its own message: leave them all to it.
+        // The full parser rejects some keys given twice, with its own message: leave them all to it.
         keys.sort_unstable();
         keys.windows(2).all(|pair| pair[0] != pair[1]).then_some(())
     }
@@ -247,7 +247,7 @@ impl<'a> Reader<'a> {
             self.skip_spaces();
             entry(self, key, key_span)?;
             self.skip_spaces();
-            // What may end an item: hcl-edit's list, and nothing that would continue the value
+            // What may end an item: the full parser's list, and nothing that would continue the value
             // (an operator, a traversal, a call).
             match self.peek()? {
                 b'}' => break,
@@ -351,7 +351,7 @@ impl<'a> Reader<'a> {
         self.text[start..self.at].parse().ok()
     }
 
-    /// An ASCII identifier (a Unicode one is left to hcl-edit).
+    /// An ASCII identifier (a Unicode one is left to the full parser).
     fn ident(&mut self) -> Option<&'a str> {
         let start = self.at;
         if !matches!(self.peek()?, b'a'..=b'z' | b'A'..=b'Z' | b'_') {

@@ -3,7 +3,7 @@
 //! ingress both allow it; the flows ([`crate::inventory::flows`]) pair the halves, and the
 //! whole tree ([`crate::inventory::tree`]) judges what a module alone cannot.
 
-use super::{Check, Detect, Finding};
+use super::{Check, Detect, Detected};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::flows::{Analysis, Flow, FlowFinding};
 use crate::schema::Direction;
@@ -21,7 +21,7 @@ pub static CHECK: Check = Check {
     detect: Detect::Flow(detect),
 };
 
-fn detect(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
+fn detect(analysis: &Analysis, flow: &Flow) -> Option<Detected> {
     let Some(FlowFinding::HalfOpen {
         missing,
         unverified,
@@ -59,7 +59,7 @@ fn detect(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
     if unverified.is_some() {
         short.push_str(" (unverified)");
     }
-    Some(Finding {
+    Some(Detected {
         diagnostic: Diagnostic::at(problem, &rule.file, rule.span.clone()),
         group,
         peer,

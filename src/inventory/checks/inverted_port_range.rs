@@ -2,7 +2,7 @@
 //! rejects it (`InvalidParameterValue`), so the rule allows nothing: the flows leave it out,
 //! and this check points at it.
 
-use super::{Check, Detect, Finding};
+use super::{Check, Detect, Detected};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::flows::{Analysis, Traffic};
 
@@ -19,7 +19,7 @@ pub static CHECK: Check = Check {
     detect: Detect::Rule(detect),
 };
 
-fn detect(analysis: &Analysis, index: usize) -> Option<Finding> {
+fn detect(analysis: &Analysis, index: usize) -> Option<Detected> {
     let rule = &analysis.model.rules[index];
     let traffic = Traffic::of(rule);
     if !traffic.is_inverted() {
@@ -33,7 +33,7 @@ fn detect(analysis: &Analysis, index: usize) -> Option<Finding> {
     );
     let help = format!("{}: from_port = {to}, to_port = {from}", CHECK.fix);
     let problem = super::problem(&CHECK, message, "an inverted port range", help, false);
-    Some(Finding {
+    Some(Detected {
         diagnostic: Diagnostic::at(problem, &rule.file, rule.span.clone()),
         group,
         peer: String::new(),

@@ -1,6 +1,6 @@
 //! `mixed_management`: a group managed both by inline blocks and by separate rules.
 
-use super::{Check, Detect, Finding, sources};
+use super::{Check, Detect, Detected, sources};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::Origin;
 use crate::inventory::flows::{Analysis, group_key};
@@ -21,7 +21,7 @@ pub static CHECK: Check = Check {
     detect: Detect::Group(detect),
 };
 
-fn detect(analysis: &Analysis, index: usize) -> Option<Finding> {
+fn detect(analysis: &Analysis, index: usize) -> Option<Detected> {
     let model = &analysis.model;
     let group = &model.groups[index];
     if !group.has_inline_rules {
@@ -47,7 +47,7 @@ fn detect(analysis: &Analysis, index: usize) -> Option<Finding> {
         &rule.file,
         rule.span.clone(),
     );
-    Some(Finding {
+    Some(Detected {
         diagnostic,
         group: group.address.clone(),
         peer: String::new(),

@@ -96,16 +96,16 @@ impl Severity {
 /// How a check judges a module.
 pub enum Detect {
     /// One flow at a time: at most one check fires on a flow.
-    Flow(fn(&Analysis, &Flow) -> Option<Finding>),
+    Flow(fn(&Analysis, &Flow) -> Option<Detected>),
     /// One declared group at a time (an index into the model's groups).
-    Group(fn(&Analysis, usize) -> Option<Finding>),
+    Group(fn(&Analysis, usize) -> Option<Detected>),
     /// One declared rule at a time (an index into the model's rules): what is wrong with a
     /// rule that allows nothing, so has no flow.
-    Rule(fn(&Analysis, usize) -> Option<Finding>),
+    Rule(fn(&Analysis, usize) -> Option<Detected>),
 }
 
 /// What a check reports about one flow or group, before it is placed in the tree.
-pub struct Finding {
+pub struct Detected {
     pub diagnostic: Diagnostic,
     pub group: String,
     pub peer: String,
@@ -176,7 +176,7 @@ impl Covers {
 
 /// A finding of the tree: what a check found, in which module.
 #[derive(Debug, Clone)]
-pub struct Found {
+pub struct Finding {
     pub check: &'static Check,
     pub diagnostic: Diagnostic,
     pub identity: Identity,
@@ -260,7 +260,7 @@ pub fn by_id(id: &str) -> Option<&'static Check> {
 }
 
 /// The finding of a flow of `analysis`, if a check has one.
-pub fn flow_finding(analysis: &Analysis, flow: &Flow) -> Option<Found> {
+pub fn flow_finding(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
     let index = analysis
         .flows
         .iter()
@@ -269,7 +269,7 @@ pub fn flow_finding(analysis: &Analysis, flow: &Flow) -> Option<Found> {
 }
 
 /// The finding of the flow at `index`, if a check has one.
-fn judge_flow(analysis: &Analysis, index: usize) -> Option<Found> {
+fn judge_flow(analysis: &Analysis, index: usize) -> Option<Finding> {
     let flow = &analysis.flows[index];
     REGISTRY.iter().find_map(|check| match check.detect {
         Detect::Flow(detect) => {
@@ -287,7 +287,7 @@ fn judge_flow(analysis: &Analysis, index: usize) -> Option<Found> {
 }
 
 /// The findings about groups of the module, check by check in registry order.
-pub fn group_findings(analysis: &Analysis) -> Vec<Found> {
+pub fn group_findings(analysis: &Analysis) -> Vec<Finding> {
     let mut found = Vec::new();
     for (position, check) in REGISTRY.iter().enumerate() {
         let Detect::Group(detect) = check.detect else {
@@ -310,7 +310,7 @@ pub fn group_findings(analysis: &Analysis) -> Vec<Found> {
 }
 
 /// The findings about rules of the module that draw no flow, check by check.
-fn rule_findings(analysis: &Analysis) -> Vec<Found> {
+fn rule_findings(analysis: &Analysis) -> Vec<Finding> {
     let mut found = Vec::new();
     for (position, check) in REGISTRY.iter().enumerate() {
         let Detect::Rule(detect) = check.detect else {
@@ -327,8 +327,8 @@ fn rule_findings(analysis: &Analysis) -> Vec<Found> {
 }
 
 /// Every finding of a module, in the order of the files and lines they point at.
-pub fn findings(analysis: &Analysis) -> Vec<Found> {
-    let mut found: Vec<Found> = (0..analysis.flows.len())
+pub fn findings(analysis: &Analysis) -> Vec<Finding> {
+    let mut found: Vec<Finding> = (0..analysis.flows.len())
         .filter_map(|index| judge_flow(analysis, index))
         .collect();
     found.extend(group_findings(analysis));
@@ -346,16 +346,16 @@ pub fn findings(analysis: &Analysis) -> Vec<Found> {
 fn place(
     check: &'static Check,
     analysis: &Analysis,
-    finding: Finding,
+    finding: Detected,
     subject: Subject,
     order: (usize, usize),
-) -> Found {
+) -> Finding {
     let traffic = match subject {
         Subject::Flow(index) => Some(analysis.flows[index].traffic.clone()),
         Subject::Group(_) => None,
         Subject::Rule(index) => Some(Traffic::of(&analysis.model.rules[index])),
     };
-    Found {
+    Finding {
         check,
         identity: Identity {
             module: analysis.module.clone(),
@@ -426,7 +426,7 @@ fn open_ingress_finding(
     analysis: &Analysis,
     flow: &Flow,
     what: &str,
-) -> Finding {
+) -> Detected {
     let rule = &analysis.model.rules[flow.rules[0]];
     let (group, peer, traffic) = (
         flow.target.label(),
@@ -441,7 +441,7 @@ fn open_ingress_finding(
         check.fix.to_string(),
         false,
     );
-    Finding {
+    Detected {
         diagnostic: Diagnostic::at(problem, &rule.file, rule.span.clone()),
         group,
         peer,
@@ -454,7 +454,7 @@ fn open_ingress_finding(
 
 /// For each finding of `after`, whether it is new: `before` has no finding of the same
 /// identity left to match it (counted, so a second identical finding is new).
-pub fn new_since(before: &[Found], after: &[Found]) -> Vec<bool> {
+pub fn new_since(before: &[Finding], after: &[Finding]) -> Vec<bool> {
     let mut known: HashMap<&Identity, usize> = HashMap::new();
     for finding in before {
         *known.entry(&finding.identity).or_default() += 1;
@@ -615,6 +615,23 @@ mod tests {
             assert!(REGISTRY[..i].iter().all(|other| other.id != check.id));
             assert_eq!(by_id(check.code), Some(*check));
             assert!(!check.finds.is_empty() && !check.why.is_empty() && !check.fix.is_empty());
+        }
+    }
+
+    /// The documentation's table names every check and every id of other scanners.
+    #[test]
+    fn the_table_names_every_check_and_equivalent() {
+        let table = markdown_table();
+        println!("{table}");
+        for check in REGISTRY {
+            assert!(table.contains(&format!("| `{}` |", check.id)));
+            for equivalent in check.equivalents {
+                assert!(
+                    table.contains(&format!("`{}`", equivalent.id)),
+                    "{}",
+                    equivalent.id
+                );
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `open_egress`: egress to the whole internet.
 
-use super::{Check, Covers, Detect, Equivalent, Finding, sources};
+use super::{Check, Covers, Detect, Detected, Equivalent, sources};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::flows::{Analysis, Flow, FlowFinding};
 
@@ -46,7 +46,7 @@ const EQUIVALENTS: [Equivalent; 13] = [
     super::trivy("no-public-egress-sgr", Covers::Every, sources::TRIVY_EGRESS),
 ];
 
-fn detect(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
+fn detect(analysis: &Analysis, flow: &Flow) -> Option<Detected> {
     if flow.finding != Some(FlowFinding::OpenEgress) {
         return None;
     }
@@ -65,7 +65,7 @@ fn detect(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
         CHECK.fix.to_string(),
         false,
     );
-    Some(Finding {
+    Some(Detected {
         diagnostic: Diagnostic::at(problem, &rule.file, rule.span.clone()),
         group,
         peer,

@@ -1,7 +1,7 @@
 //! `open_ingress`: ingress from the whole internet on ports that are neither administration
 //! nor database ports (a web server's 443, say: often meant, so often suppressed).
 
-use super::{Check, Detect, Finding};
+use super::{Check, Detect, Detected};
 use crate::inventory::flows::{Analysis, Flow};
 
 pub static CHECK: Check = Check {
@@ -17,7 +17,7 @@ pub static CHECK: Check = Check {
     detect: Detect::Flow(detect),
 };
 
-fn detect(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
+fn detect(analysis: &Analysis, flow: &Flow) -> Option<Detected> {
     if !super::is_open_ingress(flow)
         || super::open_ingress_admin::opens(&flow.traffic)
         || super::open_ingress_database::opens(&flow.traffic)

@@ -1,6 +1,6 @@
 //! `open_ingress_admin`: SSH or RDP open to the whole internet.
 
-use super::{Check, Detect, Finding};
+use super::{Check, Detect, Detected};
 use crate::inventory::flows::{Analysis, Flow, Traffic};
 
 pub static CHECK: Check = Check {
@@ -25,7 +25,7 @@ pub(super) fn opens(traffic: &Traffic) -> bool {
     super::holds(traffic, &PORTS)
 }
 
-fn detect(analysis: &Analysis, flow: &Flow) -> Option<Finding> {
+fn detect(analysis: &Analysis, flow: &Flow) -> Option<Detected> {
     if !super::is_open_ingress(flow) || !opens(&flow.traffic) {
         return None;
     }

@@ -3,7 +3,7 @@
 //! instance, launch template, service, function, database, load balancer or module call
 //! listing it. Rules naming it (`mutual_rules` connections included) are not attachments.
 
-use super::{Check, Covers, Detect, Equivalent, Finding, Scanner, sources};
+use super::{Check, Covers, Detect, Detected, Equivalent, Scanner, sources};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::flows::{Analysis, Attachment};
 
@@ -25,7 +25,7 @@ pub static CHECK: Check = Check {
     detect: Detect::Group(detect),
 };
 
-fn detect(analysis: &Analysis, index: usize) -> Option<Finding> {
+fn detect(analysis: &Analysis, index: usize) -> Option<Detected> {
     if analysis.attachments.get(index) != Some(&Attachment::Unattached) {
         return None;
     }
@@ -38,7 +38,7 @@ fn detect(analysis: &Analysis, index: usize) -> Option<Finding> {
         CHECK.fix.to_string(),
         false,
     );
-    Some(Finding {
+    Some(Detected {
         diagnostic: Diagnostic::at(problem, &group.file, group.span.clone()),
         group: group.address.clone(),
         peer: String::new(),
