@@ -460,7 +460,11 @@ fn audit_cases() {
             &mut failures,
         );
         compare(&case, "stderr", &human.stderr, &mut failures);
-        for (format, file) in [("json", "audit.json"), ("github", "audit.github")] {
+        for (format, file) in [
+            ("json", "audit.json"),
+            ("github", "audit.github"),
+            ("markdown", "audit.md"),
+        ] {
             let output = mutualsg(&case, &["audit", "--format", format, "input"]);
             assert_eq!(
                 output.status.code(),
