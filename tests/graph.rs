@@ -421,6 +421,7 @@ fn graph_since_cases_show_what_they_say() {
         ("moved_group", &[], 0),
         ("moved_chain", &[], 0),
         ("rules_moved", &[], 0),
+        ("interpolation_unwrapped", &[], 0),
         ("peer_same_group", &[], 0),
         ("peer_other_group", &["added", "removed"], 1),
         ("context", &["added", "unchanged", "unchanged"], 0),
