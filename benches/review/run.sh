@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reruns `mutualsg graph --since PARENT --format markdown` on every change of changes.tsv:
 # clones each repository once (from the mirrors under /work/.mirror, or GitHub), checks the
-# commit out, and prints one tab-separated line per change: repository, commit, the
+# commit out (sparse: the .tf/.tofu files), and prints one tab-separated line per change
+# (results.tsv holds the last run): repository, commit, the
 # comment's summary line, its size in characters, its rows, and the seconds it took.
 # Usage: [ONLY=REGEX] benches/review/run.sh [MUTUALSG_BINARY] [CLONES_DIR]
 set -euo pipefail
