@@ -120,9 +120,10 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub paths: PathArgs,
 
-    /// How to report findings: for people, as JSON, as GitHub Actions annotations, or SARIF.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// How to report findings: for people, as JSON, as GitHub Actions annotations, SARIF, or
+    /// a pull-request comment in Markdown.
+    #[arg(long, value_enum, default_value_t = crate::commands::audit::AuditFormat::Human)]
+    pub format: crate::commands::audit::AuditFormat,
 
     /// Fail on unverified findings too (halves whose other side the tree cannot show).
     #[arg(long)]

@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod comment;
 pub mod config;
 pub mod diagnostics;
 pub mod generate;

@@ -266,11 +266,16 @@ fn docs_carry_the_catalogue_and_every_code() {
     }
     // The codes about audit's own inputs, as the source spells them.
     let diagnostics = fs::read_to_string(root.join("src/diagnostics.rs")).unwrap();
-    let codes: Vec<&str> = diagnostics
+    let mut codes: Vec<&str> = diagnostics
         .split('"')
         .filter(|part| part.starts_with("mutualsg::audit::"))
         .collect();
     assert!(codes.len() >= 3, "{codes:?}");
+    codes.extend(
+        mutualsg::inventory::checks::REGISTRY
+            .iter()
+            .map(|check| check.id),
+    );
     for code in codes {
         assert!(page.contains(code), "docs/audit.md does not mention {code}");
     }
@@ -459,7 +464,11 @@ fn audit_cases() {
             &mut failures,
         );
         compare(&case, "stderr", &human.stderr, &mut failures);
-        for (format, file) in [("json", "audit.json"), ("github", "audit.github")] {
+        for (format, file) in [
+            ("json", "audit.json"),
+            ("github", "audit.github"),
+            ("markdown", "audit.md"),
+        ] {
             let output = mutualsg(&case, &["audit", "--format", format, "input"]);
             assert_eq!(
                 output.status.code(),

@@ -16,6 +16,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use assert_cmd::cargo::CommandCargoExt;
+
 use common::*;
 use goldens::{assert_no_failures, cases, compare, git};
 
@@ -405,7 +407,23 @@ fn graph_since_cases_show_what_they_say() {
         ("peer_widened", &["widened"], 1),
         ("migrated_pair", &[], 0),
         ("renamed", &[], 0),
-        ("half_open", &["changed"], 1),
+        ("half_open", &["broken"], 1),
+        ("count_broken", &["broken"], 1),
+        (
+            "addresses_folded",
+            &[
+                "added", "added", "added", "added", "added", "added", "added", "added", "added",
+                "added", "added", "added", "added", "added", "added",
+            ],
+            0,
+        ),
+        ("inverted_fixed", &["fixed"], 0),
+        ("moved_group", &[], 0),
+        ("moved_chain", &[], 0),
+        ("rules_moved", &[], 0),
+        ("interpolation_unwrapped", &[], 0),
+        ("peer_same_group", &[], 0),
+        ("peer_other_group", &["added", "removed"], 1),
         ("context", &["added", "unchanged", "unchanged"], 0),
         ("focus", &["added", "unchanged", "unchanged"], 0),
         ("count_group", &[], 0),
@@ -554,4 +572,135 @@ fn graph_focus_draws_one_group() {
     assert!(!chart.contains("\"a\""), "{chart}");
     assert!(chart.contains("m1_web -->|\"5432/tcp\"| m1_db"), "{chart}");
     assert!(!chart.contains("batch"), "{chart}");
+}
+
+/// A change's comment links every rule to its line at the head commit when CI names the
+/// server, the repository and the commit; a closed flow's rule (of the base revision) is
+/// named without a link.
+#[test]
+fn graph_since_markdown_links_rules_at_the_head_commit() {
+    let case = fixtures().join("graph/since/protocol_changed");
+    let repo = since_repo(&case.join("before"), &case.join("after"));
+    fs::write(
+        repo.path().join("input/extra.tf"),
+        "resource \"aws_security_group_rule\" \"web_https\" {\n  type              = \"ingress\"\n  security_group_id = aws_security_group.web.id\n  protocol          = \"tcp\"\n  from_port         = 443\n  to_port           = 443\n  cidr_blocks       = [\"10.0.0.0/8\"]\n}\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("mutualsg")
+        .unwrap()
+        .current_dir(repo.path().join("input"))
+        .env("NO_COLOR", "1")
+        .env("GITHUB_SERVER_URL", "https://github.example.com/")
+        .env("GITHUB_REPOSITORY", "acme/infra")
+        .env("GITHUB_SHA", "merge0000")
+        .env("MUTUALSG_HEAD_SHA", "0123abcd")
+        .args(["graph", "--since", "HEAD", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let comment = text(&output.stdout);
+    // Shown relative to where it ran, linked relative to the repository's top.
+    assert!(
+        comment.contains(
+            "[`extra.tf:1`](https://github.example.com/acme/infra/blob/0123abcd/input/extra.tf#L1)"
+        ),
+        "{comment}"
+    );
+    let without_head = Command::cargo_bin("mutualsg")
+        .unwrap()
+        .current_dir(repo.path())
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "acme/infra")
+        .env("GITHUB_SHA", "merge0000")
+        .env_remove("MUTUALSG_HEAD_SHA")
+        .args(["graph", "--since", "HEAD", "--format", "markdown", "input"])
+        .output()
+        .unwrap();
+    let comment = text(&without_head.stdout);
+    assert!(
+        comment.contains("(https://github.com/acme/infra/blob/merge0000/input/extra.tf#L1)"),
+        "{comment}"
+    );
+    let local = mutualsg(
+        repo.path(),
+        &["graph", "--since", "HEAD", "--format", "markdown", "input"],
+    );
+    let comment = text(&local.stdout);
+    assert!(comment.contains("| `input/extra.tf:1` |"), "{comment}");
+    assert!(!comment.contains("](http"), "{comment}");
+}
+
+/// Whatever the change, the comment fits a GitHub comment: a change that breaks 40 pairs and
+/// opens 3,000 flows keeps its summary and every broken row (the most severe), leaves out
+/// the rest, and says how many and how to see them.
+#[test]
+fn graph_since_markdown_stays_under_githubs_limit_on_a_huge_change() {
+    let pair = |n: usize, ingress: bool| {
+        let mut text = format!(
+            "resource \"aws_security_group\" \"app{n}\" {{}}\n\nresource \"aws_security_group\" \"db{n}\" {{}}\n\nresource \"aws_security_group_rule\" \"out{n}\" {{\n  type                     = \"egress\"\n  security_group_id        = aws_security_group.app{n}.id\n  source_security_group_id = aws_security_group.db{n}.id\n  protocol                 = \"tcp\"\n  from_port                = 5432\n  to_port                  = 5432\n}}\n"
+        );
+        if ingress {
+            text.push_str(&format!("\nresource \"aws_security_group_rule\" \"in{n}\" {{\n  type                     = \"ingress\"\n  security_group_id        = aws_security_group.db{n}.id\n  source_security_group_id = aws_security_group.app{n}.id\n  protocol                 = \"tcp\"\n  from_port                = 5432\n  to_port                  = 5432\n}}\n"));
+        }
+        text
+    };
+    let before: String = (0..40).map(|n| pair(n, true)).collect();
+    let mut after: String = (0..40).map(|n| pair(n, false)).collect();
+    for n in 0..3_000 {
+        after.push_str(&format!(
+            "\nresource \"aws_security_group_rule\" \"open{n}\" {{\n  type              = \"ingress\"\n  security_group_id = aws_security_group.app{}.id\n  protocol          = \"tcp\"\n  from_port         = {}\n  to_port           = {}\n  cidr_blocks       = [\"10.{}.{}.0/24\"]\n}}\n",
+            n % 40,
+            1000 + n,
+            1000 + n,
+            n / 250,
+            n % 250
+        ));
+    }
+    let from = assert_fs::TempDir::new().unwrap();
+    let to = assert_fs::TempDir::new().unwrap();
+    fs::write(from.path().join("main.tf"), before).unwrap();
+    fs::write(to.path().join("main.tf"), after).unwrap();
+    let repo = since_repo(from.path(), to.path());
+    let output = mutualsg(
+        repo.path(),
+        &["graph", "--since", "HEAD", "--format", "markdown", "input"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let comment = text(&output.stdout);
+    assert!(
+        comment.chars().count() < 65_536,
+        "{} characters",
+        comment.chars().count()
+    );
+    assert!(
+        comment.contains("**40 broken, 3000 opened; 40 new findings.**"),
+        "{}",
+        &comment[..400]
+    );
+    let broken = comment
+        .lines()
+        .filter(|line| line.contains("⚠ no ingress"))
+        .count();
+    assert_eq!(broken, 40);
+    let rows = comment
+        .lines()
+        .filter(|line| {
+            line.starts_with("| ") && !line.starts_with("| from") && !line.starts_with("| check")
+        })
+        .count();
+    let opened = comment
+        .lines()
+        .filter(|line| line.starts_with("| `10."))
+        .count();
+    assert!(opened > 100, "{opened} opened rows shown");
+    assert_eq!(rows, 40 + 40 + opened, "broken, new findings, opened");
+    let left_out = 3_000 - opened;
+    assert!(
+        comment.contains(&format!(
+            "**{left_out} more rows left out** to keep this comment under GitHub's 65536-character limit; `mutualsg graph --since HEAD --format json` lists them all."
+        )),
+        "{}",
+        &comment[comment.len() - 600..]
+    );
+    assert!(!comment.contains("```mermaid"));
 }

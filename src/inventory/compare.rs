@@ -12,6 +12,7 @@ use crate::diagnostics::Diagnostic;
 use crate::generate::connection::{CidrKind, Direction};
 use crate::inventory::checks::{self, Finding};
 use crate::inventory::flows::{Analysis, Endpoint, Flow, FlowFinding, Traffic};
+use crate::inventory::renames::{self, Moves, Names};
 use crate::inventory::tree;
 use crate::workspace::source::{Source, read_revision};
 
@@ -24,6 +25,10 @@ pub struct Sides {
     pub errors_before: Vec<Diagnostic>,
     /// Errors reading the work tree.
     pub errors_after: Vec<Diagnostic>,
+    /// What the groups of each module of `before` are called now (the work tree's `moved`
+    /// blocks applied), and of `after`: a refactor compares equal.
+    pub names_before: Vec<Names>,
+    pub names_after: Vec<Names>,
 }
 
 impl Sides {
@@ -32,13 +37,29 @@ impl Sides {
         let old = read_revision(rev, cwd)?;
         let (before, errors_before) = tree::analyse_source(&old, paths, cwd);
         let (after, errors_after) = tree::analyse_source(&Source::Disk, paths, cwd);
-        Ok(Sides {
+        Ok(Sides::of(rev, before, after, errors_before, errors_after))
+    }
+
+    /// Both sides, named alike.
+    pub fn of(
+        rev: &str,
+        before: Vec<Analysis>,
+        after: Vec<Analysis>,
+        errors_before: Vec<Diagnostic>,
+        errors_after: Vec<Diagnostic>,
+    ) -> Sides {
+        let moves = Moves::of(&after);
+        let names_before = renames::names(&before, Some(&moves));
+        let names_after = renames::names(&after, None);
+        Sides {
             rev: rev.to_string(),
             before,
             after,
             errors_before,
             errors_after,
-        })
+            names_before,
+            names_after,
+        }
     }
 
     /// The findings of the work tree, each with whether it is new: the tree at REV has no
@@ -46,9 +67,15 @@ impl Sides {
     /// declared, and by which resource, does not matter). Counted: a second identical
     /// finding is new.
     pub fn findings(&self) -> Vec<(Finding, bool)> {
-        let before: Vec<Finding> = self.before.iter().flat_map(checks::findings).collect();
-        let after: Vec<Finding> = self.after.iter().flat_map(checks::findings).collect();
-        let new = checks::new_since(&before, &after);
+        let before: Vec<Finding> = named_findings(&self.before, &self.names_before)
+            .into_iter()
+            .map(|(_, named)| named)
+            .collect();
+        let (after, named_after): (Vec<Finding>, Vec<Finding>) =
+            named_findings(&self.after, &self.names_after)
+                .into_iter()
+                .unzip();
+        let new = checks::new_since(&before, &named_after);
         after.into_iter().zip(new).collect()
     }
 
@@ -59,6 +86,25 @@ impl Sides {
             .filter_map(|(finding, new)| new.then_some(finding))
             .collect()
     }
+}
+
+/// Every finding of `analyses`, as found and with its identity's groups by the names both
+/// sides agree on.
+fn named_findings(analyses: &[Analysis], names: &[Names]) -> Vec<(Finding, Finding)> {
+    let mut found = Vec::new();
+    for (analysis, names) in analyses.iter().zip(names) {
+        for finding in checks::findings(analysis) {
+            let mut named = finding.clone();
+            let identity = &mut named.identity;
+            for part in [&mut identity.group, &mut identity.peer] {
+                if let Some(name) = names.get(part) {
+                    *part = name.to_string();
+                }
+            }
+            found.push((finding, named));
+        }
+    }
+    found
 }
 
 /// What AWS allows between two ends: the connection, not the rules that write it. A
@@ -73,10 +119,11 @@ pub struct Allowed {
 }
 
 impl Allowed {
-    pub fn of(flow: &Flow) -> Allowed {
+    /// The connection a flow allows, its groups by the names both sides agree on.
+    pub fn of(flow: &Flow, names: &Names) -> Allowed {
         Allowed {
-            source: flow.source.clone(),
-            target: flow.target.clone(),
+            source: names.endpoint(&flow.source),
+            target: names.endpoint(&flow.target),
             traffic: flow.traffic.clone(),
             missing: match flow.finding {
                 Some(FlowFinding::HalfOpen { missing, .. }) => Some(missing),
@@ -95,6 +142,10 @@ pub enum Kind {
     Widened,
     /// Between the same ends, what was allowed covers all that is now.
     Narrowed,
+    /// Between the same ends, a pair that lacked a half has both now: the traffic flows.
+    Fixed,
+    /// Between the same ends, a pair that had both halves lacks one now: it flows no more.
+    Broken,
     /// Between the same ends, something else; or the same traffic to another address.
     Changed,
     /// Shown for context only.
@@ -108,6 +159,8 @@ impl Kind {
             Kind::Removed => "removed",
             Kind::Widened => "widened",
             Kind::Narrowed => "narrowed",
+            Kind::Fixed => "fixed",
+            Kind::Broken => "broken",
             Kind::Changed => "changed",
             Kind::Unchanged => "unchanged",
         }
@@ -139,15 +192,18 @@ pub struct ModuleDelta<'a> {
     pub unchanged: Vec<Delta<'a>>,
 }
 
+/// A module of one side, with the names of its groups.
+type Side<'a> = (&'a Analysis, &'a Names);
+
 /// Every module's change, in directory order; modules with no change are kept (with their
 /// unchanged flows) so that `--focus` can draw a group that did not change.
-pub fn compare<'a>(before: &'a [Analysis], after: &'a [Analysis]) -> Vec<ModuleDelta<'a>> {
-    let mut dirs: BTreeMap<&Path, (Option<&Analysis>, Option<&Analysis>)> = BTreeMap::new();
-    for analysis in before {
-        dirs.entry(&analysis.dir).or_default().0 = Some(analysis);
+pub fn compare(sides: &Sides) -> Vec<ModuleDelta<'_>> {
+    let mut dirs: BTreeMap<&Path, (Option<Side>, Option<Side>)> = BTreeMap::new();
+    for side in sides.before.iter().zip(&sides.names_before) {
+        dirs.entry(&side.0.dir).or_default().0 = Some(side);
     }
-    for analysis in after {
-        dirs.entry(&analysis.dir).or_default().1 = Some(analysis);
+    for side in sides.after.iter().zip(&sides.names_after) {
+        dirs.entry(&side.0.dir).or_default().1 = Some(side);
     }
     dirs.into_iter()
         .map(|(dir, (old, new))| compare_module(dir, old, new))
@@ -155,21 +211,18 @@ pub fn compare<'a>(before: &'a [Analysis], after: &'a [Analysis]) -> Vec<ModuleD
 }
 
 /// Each connection once, with the first flow that declares it.
-fn connections(analysis: Option<&Analysis>) -> BTreeMap<Allowed, (&Flow, &Analysis)> {
+fn connections<'a>(side: Option<Side<'a>>) -> BTreeMap<Allowed, (&'a Flow, &'a Analysis)> {
     let mut map = BTreeMap::new();
-    if let Some(analysis) = analysis {
+    if let Some((analysis, names)) = side {
         for flow in &analysis.flows {
-            map.entry(Allowed::of(flow)).or_insert((flow, analysis));
+            map.entry(Allowed::of(flow, names))
+                .or_insert((flow, analysis));
         }
     }
     map
 }
 
-fn compare_module<'a>(
-    dir: &Path,
-    old: Option<&'a Analysis>,
-    new: Option<&'a Analysis>,
-) -> ModuleDelta<'a> {
+fn compare_module<'a>(dir: &Path, old: Option<Side<'a>>, new: Option<Side<'a>>) -> ModuleDelta<'a> {
     let old = connections(old);
     let new = connections(new);
     let delta = |kind, (flow, analysis): (&'a Flow, &'a Analysis)| Delta {
@@ -222,16 +275,20 @@ fn compare_module<'a>(
         let now_traffic: Vec<&Traffic> = now.iter().map(|(c, _)| &c.traffic).collect();
         let allowing = |connections: &[&Allowed]| connections.iter().all(|c| c.missing.is_none());
         let now_connections: Vec<&Allowed> = now.iter().map(|(c, _)| *c).collect();
-        let same_state = allowing(&was) == allowing(&now_connections);
+        let (allowed_then, allowed_now) = (allowing(&was), allowing(&now_connections));
         let wider = was_traffic
             .iter()
             .all(|traffic| traffic.covered_by(now_traffic.iter().copied()));
         let narrower = now_traffic
             .iter()
             .all(|traffic| traffic.covered_by(was_traffic.iter().copied()));
-        let kind = match (same_state, wider, narrower) {
+        let none_then = was.iter().all(|c| c.missing.is_some());
+        let none_now = now_connections.iter().all(|c| c.missing.is_some());
+        let kind = match (allowed_then == allowed_now, wider, narrower) {
             (true, true, false) => Kind::Widened,
             (true, false, true) => Kind::Narrowed,
+            (false, ..) if none_then && allowed_now => Kind::Fixed,
+            (false, ..) if allowed_then && none_now => Kind::Broken,
             _ => Kind::Changed,
         };
         deltas.push(Delta {

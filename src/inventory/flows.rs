@@ -310,6 +310,13 @@ impl Traffic {
         has_ports(&self.protocol) && self.range().is_none()
     }
 
+    /// A TCP or UDP range whose first port is above its last: AWS rejects the rule, so it
+    /// allows nothing.
+    pub fn is_inverted(&self) -> bool {
+        matches!(self.protocol.as_str(), "tcp" | "udp")
+            && self.range().is_some_and(|(from, to)| from > to)
+    }
+
     pub(crate) fn range(&self) -> Option<(i64, i64)> {
         Some((self.from_port.parse().ok()?, self.to_port.parse().ok()?))
     }
@@ -440,9 +447,12 @@ struct Half {
     /// flow rather than here.
     peer: Option<String>,
     traffic: Traffic,
-    /// Never reported: a self rule is not a pair, and what a `count`/`for_each` rule
-    /// expands to is known only at plan time.
+    /// Never reported: a self rule is not a pair, and what a `for_each` rule expands to is
+    /// known only at plan time.
     exempt: bool,
+    /// The rule's `count` condition: it exists exactly when the halves under the same
+    /// condition do.
+    count: Option<String>,
 }
 
 impl Half {
@@ -452,6 +462,12 @@ impl Half {
         other.direction != self.direction
             && other.group.as_str() == self.peer.as_deref().unwrap_or_default()
             && other.peer.as_ref().is_none_or(|peer| *peer == self.group)
+    }
+
+    /// Whether `other` exists whenever this half does: it is unconditional, or under the
+    /// same `count` condition.
+    fn exists_with(&self, other: &Half) -> bool {
+        other.count.is_none() || other.count == self.count
     }
 
     /// `(source, target)` of the flow a half with a group peer declares.
@@ -469,6 +485,10 @@ impl Half {
 fn halves(rules: &[DeclaredRule]) -> Vec<Half> {
     let mut halves = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
+        let traffic = Traffic::of(rule);
+        if traffic.is_inverted() {
+            continue;
+        }
         let group = rule_group_key(rule, &rule.group);
         for peer in &rule.peers {
             let peer = match peer {
@@ -480,10 +500,13 @@ fn halves(rules: &[DeclaredRule]) -> Vec<Half> {
             halves.push(Half {
                 rule: index,
                 direction: rule.direction,
-                exempt: peer.as_ref() == Some(&group) || rule.repeated,
+                // What a `for_each` expands to only a plan knows; a `count` is judged
+                // against the halves under the same condition (or none).
+                exempt: peer.as_ref() == Some(&group) || (rule.repeated && rule.count.is_none()),
                 group: group.clone(),
                 peer,
-                traffic: Traffic::of(rule),
+                traffic: traffic.clone(),
+                count: rule.count.clone(),
             });
         }
     }
@@ -512,6 +535,7 @@ fn group_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
                     && is_generated(ingress) == generated_pass
                     && egress.faces(ingress)
                     && ingress.traffic == egress.traffic
+                    && (egress.exists_with(ingress) || ingress.exists_with(egress))
             });
             if let Some(i) = mate {
                 paired[e] = true;
@@ -521,8 +545,13 @@ fn group_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
         }
     }
     for (half, _) in halves.iter().zip(&paired).filter(|(_, paired)| !**paired) {
+        // A counted half is completed only by what exists whenever it does; an
+        // unconditional one by any rule across (which condition holds only a plan knows).
         let allowed = || {
-            let across = halves.iter().filter(|other| half.faces(other));
+            let across = halves
+                .iter()
+                .filter(|other| half.faces(other))
+                .filter(|other| half.count.is_none() || half.exists_with(other));
             half.traffic.covered_by(across.map(|other| &other.traffic))
         };
         let finding = (!half.exempt && !allowed()).then_some(FlowFinding::HalfOpen {
@@ -565,6 +594,9 @@ fn address_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
             let group = Endpoint::Group(rule_group_key(rule, &rule.group));
             let open = INTERNET.contains(&value.as_str());
             let traffic = Traffic::of(rule);
+            if traffic.is_inverted() {
+                continue;
+            }
             let (source, target, finding) = match rule.direction {
                 Direction::Ingress => (address, group, open.then_some(FlowFinding::OpenIngress)),
                 Direction::Egress => (group, address, open.then_some(FlowFinding::OpenEgress)),

@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod compare;
 pub mod flows;
+pub mod renames;
 pub mod tree;
 
 use std::ops::Range;
@@ -85,6 +86,10 @@ pub struct DeclaredRule {
     pub description: Option<String>,
     /// Declared with `count` or `for_each`: one declaration, several rules.
     pub repeated: bool,
+    /// The `count` expression's text, layout squeezed out (a generated rule's: the `count`
+    /// its `enabled` condition writes): two halves under the same condition exist together,
+    /// so they are judged as a pair.
+    pub count: Option<String>,
     /// The `for_each` expression's text, layout squeezed out, for reading `each.value`.
     pub for_each: Option<String>,
     pub file: Arc<SourceFile>,
@@ -239,7 +244,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
         }
         for rule in connection.connection.rules() {
             let peers = match rule.peer {
-                Peer::Group(group) => vec![RulePeer::Group(squeeze(&group.text))],
+                Peer::Group(group) => vec![RulePeer::Group(expression(&group.text))],
                 Peer::SelfGroup => vec![RulePeer::SelfGroup],
                 Peer::Addresses(lists) => lists
                     .iter()
@@ -253,7 +258,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                             .collect(),
                         Items::Expr(expr) => vec![RulePeer::Address {
                             kind: list.kind,
-                            value: squeeze(&expr.text),
+                            value: expression(&expr.text),
                         }],
                     })
                     .collect(),
@@ -264,7 +269,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                     name: connection.name.clone(),
                 },
                 direction: rule.direction,
-                group: squeeze(&rule.group.text),
+                group: expression(&rule.group.text),
                 peers,
                 protocol: c.protocol.to_string(),
                 from_port: c.ports.from.to_string(),
@@ -272,6 +277,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 description: rule.description.map(|d| d.text.clone()),
                 // `enabled = <expr>` is a `count`, as for a hand-written rule.
                 repeated: matches!(c.enabled, Enabled::When(_)),
+                count: c.enabled.count().map(|count| expression(&count)),
                 for_each: None,
                 file: Arc::clone(file),
                 span: c.span.clone(),
@@ -335,9 +341,12 @@ impl BlockReader<'_> {
             to_port: text("to_port").unwrap_or_default(),
             description: self.get(body, "description").map(|value| value.text),
             repeated: self.repeated(),
+            count: self
+                .get(&self.block.body, "count")
+                .map(|value| expression(&value.text)),
             for_each: self
                 .get(&self.block.body, "for_each")
-                .map(|value| squeeze(&value.text)),
+                .map(|value| expression(&value.text)),
             file: Arc::clone(self.file),
             span: self.header_span(),
             block_span: self.block.span.clone(),
@@ -359,13 +368,13 @@ impl BlockReader<'_> {
         };
         let group = self
             .get(body, "security_group_id")
-            .map(|value| squeeze(&value.text))?;
+            .map(|value| expression(&value.text))?;
         let mut peers = Vec::new();
         if self.get(body, "self").and_then(|value| value.literal) == Some(Literal::Bool(true)) {
             peers.push(RulePeer::SelfGroup);
         }
         if let Some(peer) = self.get(body, "source_security_group_id") {
-            peers.push(RulePeer::Group(squeeze(&peer.text)));
+            peers.push(RulePeer::Group(expression(&peer.text)));
         }
         peers.extend(self.address_lists(body));
         let origin = Origin::Resource {
@@ -378,11 +387,11 @@ impl BlockReader<'_> {
         let body = &self.block.body;
         let group = self
             .get(body, "security_group_id")
-            .map(|value| squeeze(&value.text))
+            .map(|value| expression(&value.text))
             .unwrap_or_default();
         let mut peers = Vec::new();
         if let Some(peer) = self.get(body, "referenced_security_group_id") {
-            let peer = squeeze(&peer.text);
+            let peer = expression(&peer.text);
             peers.push(if peer == group {
                 RulePeer::SelfGroup
             } else {
@@ -424,7 +433,7 @@ impl BlockReader<'_> {
                 }
                 _ => peers.push(RulePeer::Address {
                     kind,
-                    value: squeeze(&value.text),
+                    value: expression(&value.text),
                 }),
             }
         }
@@ -451,9 +460,9 @@ impl BlockReader<'_> {
                     Some(Literal::List(items)) => peers.extend(
                         items
                             .iter()
-                            .map(|item| RulePeer::Group(squeeze(&item.text))),
+                            .map(|item| RulePeer::Group(expression(&item.text))),
                     ),
-                    _ => peers.push(RulePeer::Group(squeeze(&groups.text))),
+                    _ => peers.push(RulePeer::Group(expression(&groups.text))),
                 }
             }
             let origin = Origin::Inline {
@@ -464,6 +473,7 @@ impl BlockReader<'_> {
             rule.block_span = block.span.clone();
             rule.parent_span = Some(self.block.span.clone());
             rule.repeated = false;
+            rule.count = None;
             rules.push(rule);
         }
         rules
@@ -475,7 +485,7 @@ fn scalar_text(value: &Value) -> String {
     match &value.literal {
         Some(Literal::String(text)) => text.clone(),
         Some(Literal::Int(number)) => number.to_string(),
-        _ => squeeze(&value.text),
+        _ => expression(&value.text),
     }
 }
 
@@ -486,4 +496,40 @@ pub fn canonical_protocol(text: &str) -> String {
 
 fn unquote(text: &str) -> String {
     text.trim().trim_matches('"').to_string()
+}
+
+/// An expression's text as Terraform reads it: layout squeezed out, and a string that is one
+/// interpolation (`"${var.x}"`, Terraform 0.11's spelling, which `terraform fmt` rewrites)
+/// as the expression itself, so that the rewrite changes nothing.
+fn expression(text: &str) -> String {
+    let text = squeeze(text);
+    match text
+        .strip_prefix("\"${")
+        .and_then(|rest| rest.strip_suffix("}\""))
+    {
+        Some(inner) if !inner.contains("${") && !inner.contains("%{") && !inner.contains('"') => {
+            inner.to_string()
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expression;
+
+    #[test]
+    fn one_interpolation_is_its_expression() {
+        assert_eq!(expression("\"${var.ips}\""), "var.ips");
+        assert_eq!(
+            expression("\"${aws_security_group.a.id}\""),
+            "aws_security_group.a.id"
+        );
+        assert_eq!(expression("\"${var.a}-${var.b}\""), "\"${var.a}-${var.b}\"");
+        assert_eq!(
+            expression("\"${lookup(var.m, \"k\")}\""),
+            "\"${lookup(var.m,\"k\")}\""
+        );
+        assert_eq!(expression("var.x [0]"), "var.x[0]");
+    }
 }

@@ -19,13 +19,28 @@ use crate::inventory::checks::{self, Finding, Identity};
 use crate::inventory::compare::Sides;
 use crate::inventory::flows::Analysis;
 use crate::inventory::tree;
-use crate::report::{Colors, Format};
+use crate::report::Colors;
+
+/// How `audit` prints its findings: the shared report formats, and a pull-request comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// Located reports for people, on stderr.
+    Human,
+    /// One JSON array on stdout.
+    Json,
+    /// GitHub Actions annotations.
+    Github,
+    /// One SARIF 2.1.0 log, for GitHub code scanning.
+    Sarif,
+    /// A pull-request comment: the summary, then a table per status, failing first.
+    Markdown,
+}
 
 use suppressions::{Comments, Suppression};
 
 /// How `audit` was asked to run.
 pub struct Options {
-    pub format: Format,
+    pub format: AuditFormat,
     /// Unverified findings fail too.
     pub strict: bool,
     /// Findings recorded here do not fail; entries that match nothing are reported.
@@ -158,8 +173,10 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
         ExitStatus::Success
     };
     // A closed pipe is not worth a panic.
-    let _ = output::print(&findings, &errors, &warnings, options, cwd, colors)
-        .and_then(|()| writeln!(io::stderr(), "{summary}"));
+    let _ = output::print(
+        &findings, &errors, &warnings, options, cwd, colors, &summary,
+    )
+    .and_then(|()| writeln!(io::stderr(), "{summary}"));
     status
 }
 

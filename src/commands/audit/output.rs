@@ -2,16 +2,17 @@
 //! each), JSON, GitHub annotations and SARIF.
 
 use std::fmt;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::suppressions::Suppression;
-use super::{Decided, Options};
+use super::{AuditFormat, Decided, Options};
+use crate::comment::{self, Comment, Links, Table, cell, code};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{FAMILY, Identity};
-use crate::report::{self, Colors, Format};
+use crate::report::{self, Colors};
 use crate::sarif;
 
 /// A finding as printed for people: its status in the message, and never an error once
@@ -124,10 +125,22 @@ pub(super) fn print(
     options: &Options,
     cwd: &Path,
     colors: Colors,
+    summary: &str,
 ) -> io::Result<()> {
     let strict = options.strict;
     match options.format {
-        Format::Human => {
+        AuditFormat::Markdown => {
+            let text = markdown(
+                findings,
+                errors,
+                warnings,
+                options,
+                summary,
+                &Links::from_env(cwd),
+            );
+            io::stdout().lock().write_all(text.as_bytes())?;
+        }
+        AuditFormat::Human => {
             let shown: Vec<Shown> = findings
                 .iter()
                 .map(|finding| Shown { finding, strict })
@@ -139,7 +152,7 @@ pub(super) fn print(
                 .chain(warnings.iter().map(|d| d as &dyn miette::Diagnostic));
             report::write_reports(&mut io::stderr().lock(), reports, colors.stderr)?;
         }
-        Format::Json => {
+        AuditFormat::Json => {
             let mut out: Vec<serde_json::Value> = Vec::new();
             for diagnostic in errors {
                 out.push(serde_json::to_value(report::diagnostic_problem(
@@ -164,7 +177,7 @@ pub(super) fn print(
             }
             report::write_json(&mut io::stdout().lock(), &out)?;
         }
-        Format::Github => {
+        AuditFormat::Github => {
             let mut stdout = io::stdout().lock();
             for diagnostic in errors {
                 let problem = report::diagnostic_problem(diagnostic);
@@ -187,7 +200,7 @@ pub(super) fn print(
                 report::write_annotation(&mut stdout, &problem, "warning")?;
             }
         }
-        Format::Sarif => {
+        AuditFormat::Sarif => {
             let mut results: Vec<sarif::SarifResult> =
                 errors.iter().map(report::sarif_result).collect();
             for finding in findings {
@@ -209,4 +222,103 @@ pub(super) fn print(
         }
     }
     Ok(())
+}
+
+/// The first line of `--format markdown`, by which a CI job finds its own comment again.
+pub const MARKDOWN_MARKER: &str = "<!-- mutualsg audit -->";
+
+/// A pull-request comment: the summary, then a table per status in the style of `graph
+/// --since`'s (errors, failing, unverified, suppressed or in the baseline, warnings), every
+/// row linking its rule; under GitHub's size limit.
+fn markdown(
+    findings: &[Decided],
+    errors: &[Diagnostic],
+    warnings: &[Diagnostic],
+    options: &Options,
+    summary: &str,
+    links: &Links,
+) -> String {
+    let strict = options.strict;
+    let heading = match &options.since {
+        Some(rev) => format!(
+            "### Security-group audit: new since `{}`",
+            rev.replace('`', "'")
+        ),
+        None => "### Security-group audit".to_string(),
+    };
+    let place = |diagnostic: &Diagnostic| match diagnostic.line_column() {
+        Some((line, _)) => links.place(&diagnostic.path, line, true),
+        None => code(&diagnostic.path.display().to_string()),
+    };
+    let row = |id: &str, diagnostic: &Diagnostic, status: Option<String>| {
+        let mut text = diagnostic.problem.to_string();
+        if let Some(status) = status {
+            text.push_str(&format!(" ({status})"));
+        }
+        format!(
+            "| {} | {} | {} |",
+            code(id),
+            cell(&comment::clip(&text, 400)),
+            place(diagnostic)
+        )
+    };
+    let problems = |diagnostics: &[Diagnostic]| -> Vec<String> {
+        diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let code_text = diagnostic.problem.code();
+                row(
+                    code_text.strip_prefix(FAMILY).unwrap_or(code_text),
+                    diagnostic,
+                    None,
+                )
+            })
+            .collect()
+    };
+    let findings_where = |keep: &dyn Fn(&Decided) -> bool| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|finding| keep(finding))
+            .map(|finding| {
+                let status = (Shown { finding, strict }).status();
+                row(finding.check(), finding.diagnostic(), status)
+            })
+            .collect()
+    };
+    let columns = vec!["check", "finding", "rule"];
+    let table = |heading: &str, rows: Vec<String>| Table {
+        heading: heading.to_string(),
+        columns: columns.clone(),
+        rows,
+    };
+    let quiet = |finding: &Decided| finding.suppressed.is_some() || finding.baselined;
+    let tables = vec![
+        table("#### ⚠ Errors: what could not be read", problems(errors)),
+        table(
+            "#### ⚠ Failing",
+            findings_where(&|finding| finding.fails(strict)),
+        ),
+        table(
+            "#### Unverified: listed, not failing (`--strict` fails them)",
+            findings_where(&|finding| !finding.fails(strict) && !quiet(finding)),
+        ),
+        table(
+            "#### Suppressed or in the baseline",
+            findings_where(&|finding| !finding.fails(strict) && quiet(finding)),
+        ),
+        table("#### Warnings", problems(warnings)),
+    ];
+    let summary = summary.strip_prefix("mutualsg: ").unwrap_or(summary);
+    Comment {
+        head: vec![
+            MARKDOWN_MARKER.to_string(),
+            heading,
+            String::new(),
+            format!("**{}.**", cell(summary)),
+        ],
+        tables,
+        tail: None,
+        see_all: "mutualsg audit --format json".to_string(),
+    }
+    .render(comment::BUDGET)
 }

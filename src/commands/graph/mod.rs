@@ -52,7 +52,7 @@ const LEGEND: &str =
     "solid: generated from mutual_rules · dashed: hand-written · red: finding (mutualsg audit)";
 
 /// The legend of a change's picture.
-const CHANGE_LEGEND: &str = "green: added · red, dashed: removed · amber: widened, narrowed or changed (from → to) · grey: unchanged";
+const CHANGE_LEGEND: &str = "green: added or fixed · red: removed (dashed) or broken · amber: widened, narrowed or changed (from → to) · grey: unchanged";
 
 /// The colour of findings, readable on light and dark backgrounds.
 const FINDING_COLOR: &str = "#d32f2f";
@@ -115,7 +115,7 @@ fn render(
                 None => None,
             };
             let drawing = Drawing::whole(&analyses, focus.as_ref());
-            Ok((drawing.text(format), errors))
+            Ok((drawing.text(format, cwd), errors))
         }
         Some(rev) => {
             let sides = Sides::read(rev, paths, cwd)?;
@@ -127,7 +127,7 @@ fn render(
                 )?),
                 None => None,
             };
-            let modules = compare::compare(&sides.before, &sides.after);
+            let modules = compare::compare(&sides);
             let new_findings = sides.new_findings();
             let drawing = Drawing::change(
                 &sides,
@@ -138,7 +138,7 @@ fn render(
             );
             let mut errors = sides.errors_before.clone();
             errors.extend(sides.errors_after.iter().cloned());
-            Ok((drawing.text(format), errors))
+            Ok((drawing.text(format, cwd), errors))
         }
     }
 }
@@ -147,6 +147,8 @@ fn change_color(kind: Kind) -> &'static str {
     match kind {
         Kind::Added => ADDED_COLOR,
         Kind::Removed => REMOVED_COLOR,
+        Kind::Fixed => ADDED_COLOR,
+        Kind::Broken => REMOVED_COLOR,
         Kind::Widened | Kind::Narrowed | Kind::Changed => CHANGED_COLOR,
         Kind::Unchanged => UNCHANGED_COLOR,
     }

@@ -93,6 +93,8 @@ pub(super) struct Drawing<'a> {
     pub(super) since: Option<&'a str>,
     /// With `since`: the findings the change introduces.
     pub(super) new_findings: &'a [Finding],
+    /// With `since`: both sides, for what their group expressions name.
+    pub(super) sides: Option<&'a Sides>,
 }
 
 pub(super) struct ModuleDrawing<'a> {
@@ -260,7 +262,9 @@ impl<'a> Drawing<'a> {
                 group_findings,
             });
         }
-        Drawing::laid_out(selections, Some(&sides.rev), new_findings)
+        let mut drawing = Drawing::laid_out(selections, Some(&sides.rev), new_findings);
+        drawing.sides = Some(sides);
+        drawing
     }
 
     pub(super) fn laid_out(
@@ -285,15 +289,17 @@ impl<'a> Drawing<'a> {
             modules,
             since,
             new_findings,
+            sides: None,
         }
     }
 
-    pub(super) fn text(&self, format: GraphFormat) -> String {
+    /// The drawing in `format`; Markdown links rules to files under `cwd`'s repository.
+    pub(super) fn text(&self, format: GraphFormat, cwd: &Path) -> String {
         match format {
             GraphFormat::Mermaid => self.mermaid(),
             GraphFormat::Dot => self.dot(),
             GraphFormat::Json => self.json(),
-            GraphFormat::Markdown => self.markdown(),
+            GraphFormat::Markdown => self.markdown(&crate::comment::Links::from_env(cwd)),
         }
     }
 

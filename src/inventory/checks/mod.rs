@@ -8,6 +8,7 @@
 //! `fixtures/checks/<id>/` (one tree that fires it, one that does not).
 
 mod half_open_pair;
+mod inverted_port_range;
 mod mixed_management;
 mod open_egress;
 mod open_ingress;
@@ -26,7 +27,8 @@ use crate::inventory::DeclaredRule;
 use crate::inventory::flows::{Analysis, Flow, FlowFinding, Traffic};
 
 /// Every check, in the order their findings are listed when two point at the same place.
-pub static REGISTRY: [&Check; 7] = [
+pub static REGISTRY: [&Check; 8] = [
+    &inverted_port_range::CHECK,
     &open_egress::CHECK,
     &open_ingress_admin::CHECK,
     &open_ingress_database::CHECK,
@@ -97,6 +99,9 @@ pub enum Detect {
     Flow(fn(&Analysis, &Flow) -> Option<Detected>),
     /// One declared group at a time (an index into the model's groups).
     Group(fn(&Analysis, usize) -> Option<Detected>),
+    /// One declared rule at a time (an index into the model's rules): what is wrong with a
+    /// rule that allows nothing, so has no flow.
+    Rule(fn(&Analysis, usize) -> Option<Detected>),
 }
 
 /// What a check reports about one flow or group, before it is placed in the tree.
@@ -195,6 +200,8 @@ pub enum Subject {
     Flow(usize),
     /// An index into the module's groups.
     Group(usize),
+    /// An index into the module's rules.
+    Rule(usize),
 }
 
 /// A finding's identity: what it is about, not where it is written. The baseline records
@@ -275,7 +282,7 @@ fn judge_flow(analysis: &Analysis, index: usize) -> Option<Finding> {
                 (0, index),
             ))
         }
-        Detect::Group(_) => None,
+        Detect::Group(_) | Detect::Rule(_) => None,
     })
 }
 
@@ -302,12 +309,30 @@ pub fn group_findings(analysis: &Analysis) -> Vec<Finding> {
     found
 }
 
+/// The findings about rules of the module that draw no flow, check by check.
+fn rule_findings(analysis: &Analysis) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for (position, check) in REGISTRY.iter().enumerate() {
+        let Detect::Rule(detect) = check.detect else {
+            continue;
+        };
+        for rule in 0..analysis.model.rules.len() {
+            if let Some(finding) = detect(analysis, rule) {
+                let order = (1 + REGISTRY.len() + position, rule);
+                found.push(place(check, analysis, finding, Subject::Rule(rule), order));
+            }
+        }
+    }
+    found
+}
+
 /// Every finding of a module, in the order of the files and lines they point at.
 pub fn findings(analysis: &Analysis) -> Vec<Finding> {
     let mut found: Vec<Finding> = (0..analysis.flows.len())
         .filter_map(|index| judge_flow(analysis, index))
         .collect();
     found.extend(group_findings(analysis));
+    found.extend(rule_findings(analysis));
     found.sort_by_key(|finding| {
         (
             finding.diagnostic.path.clone(),
@@ -328,6 +353,7 @@ fn place(
     let traffic = match subject {
         Subject::Flow(index) => Some(analysis.flows[index].traffic.clone()),
         Subject::Group(_) => None,
+        Subject::Rule(index) => Some(Traffic::of(&analysis.model.rules[index])),
     };
     Finding {
         check,
