@@ -27,9 +27,9 @@ pub const DEFAULT_FIELDS: [&str; 14] = [
     "log-status",
 ];
 
-/// Every field AWS documents (versions 2 to 8); a header naming another field is still read
+/// Every field AWS documents (versions 2 to 10); a header naming another field is still read
 /// (AWS adds fields), but a format string with one is probably a typo and is refused.
-pub const KNOWN_FIELDS: [&str; 40] = [
+pub const KNOWN_FIELDS: [&str; 42] = [
     "version",
     "account-id",
     "interface-id",
@@ -70,6 +70,8 @@ pub const KNOWN_FIELDS: [&str; 40] = [
     "ecs-task-arn",
     "ecs-task-id",
     "reject-reason",
+    "resource-id",
+    "encryption-status",
 ];
 
 /// The fields a record must have to be of use: who talked to whom, how, and whether it was
@@ -84,6 +86,8 @@ pub struct Format {
     pub fields: Vec<String>,
     pub count: usize,
     interface: Option<usize>,
+    vpc: Option<usize>,
+    subnet: Option<usize>,
     src: usize,
     dst: usize,
     srcport: usize,
@@ -116,6 +120,8 @@ impl Format {
         Ok(Format {
             count: fields.len(),
             interface: at("interface-id"),
+            vpc: at("vpc-id"),
+            subnet: at("subnet-id"),
             src: need("srcaddr"),
             dst: need("dstaddr"),
             srcport: need("srcport"),
@@ -245,8 +251,11 @@ impl Format {
             None | Some("-") => None,
             Some(other) => return Err(format!("flow-direction `{other}`")),
         };
+        let text = |at: Option<usize>| at.map(|at| fields[at]).filter(|value| *value != "-");
         Ok(Record {
-            interface: self.interface.map(|at| fields[at]).filter(|id| *id != "-"),
+            interface: text(self.interface),
+            vpc: text(self.vpc),
+            subnet: text(self.subnet),
             src: address(self.src, "srcaddr")?,
             dst: address(self.dst, "dstaddr")?,
             srcport: port(self.srcport, "srcport")?,
@@ -283,6 +292,8 @@ pub enum FlowDirection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record<'a> {
     pub interface: Option<&'a str>,
+    pub vpc: Option<&'a str>,
+    pub subnet: Option<&'a str>,
     pub src: IpAddr,
     pub dst: IpAddr,
     pub srcport: u16,

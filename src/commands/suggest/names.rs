@@ -28,6 +28,7 @@ impl Namer<'_> {
         match side {
             Side::Group(id) => self.group(id),
             Side::Address(address) => address.to_string(),
+            Side::Subnet(id, (address, bits)) => format!("{address}/{bits} ({id})"),
         }
     }
 
@@ -49,8 +50,8 @@ impl Namer<'_> {
     }
 
     /// Who an address is, for the egress report: its interface's groups, else the interface.
-    pub fn address_owner(&self, address: &IpAddr) -> String {
-        match self.interfaces.of(address) {
+    pub fn address_owner(&self, vpc: u16, address: &IpAddr) -> String {
+        match self.interfaces.of(vpc, address) {
             Some(interface) if !interface.groups.is_empty() => interface
                 .groups
                 .iter()
