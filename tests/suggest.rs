@@ -485,6 +485,7 @@ fn athena_sql_in_duckdb_agrees_with_the_streaming_reader() {
         let all = [
             "interface_id",
             "flow_direction",
+            "vpc_id",
             "srcaddr",
             "dstaddr",
             "srcport",

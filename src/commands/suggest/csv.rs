@@ -53,7 +53,7 @@ pub fn read(
     let protocol = need("protocol")?;
     let action = need("action")?;
     let records = need("records")?;
-    let (interface, direction) = (at("interface_id"), at("flow_direction"));
+    let (interface, direction, vpc) = (at("interface_id"), at("flow_direction"), at("vpc_id"));
     let (packets, bytes, first, last) = (at("packets"), at("bytes"), at("first"), at("last"));
     let (syn, synack) = (at("syn"), at("synack"));
     table.summary.tcp_flags = syn.is_some();
@@ -91,9 +91,16 @@ pub fn read(
                     _ => None,
                 });
                 table.summary.records += stats.records;
-                key.vpc = interface
-                    .and_then(|id| interfaces.by_id(id))
-                    .map_or(0, |i| interfaces.vpc_index(&i.vpc));
+                // The row's VPC: its `vpc_id`, else its interface's.
+                key.vpc = vpc
+                    .and_then(|i| row.get(i))
+                    .map(|vpc| interfaces.vpc_index(vpc))
+                    .filter(|index| *index != 0)
+                    .or_else(|| {
+                        let interface = interfaces.by_id(interface?)?;
+                        Some(interfaces.vpc_index(&interface.vpc))
+                    })
+                    .unwrap_or(0);
                 if !interfaces.counts(key.vpc, &key.src, &key.dst, interface, direction) {
                     stats.records = 0;
                     stats.packets = 0;
