@@ -29,6 +29,8 @@ pub enum Side {
     Address(IpAddr),
     /// The block of a subnet (its id) that holds addresses whose interfaces are gone.
     Subnet(String, (IpAddr, u8)),
+    /// An AWS service's addresses, by the service's name (`pkt-*-aws-service`).
+    Service(String),
 }
 
 /// A connection at the level of rules: groups (or addresses), protocol, server port.
@@ -131,6 +133,7 @@ pub fn group(opened: &BTreeMap<Opened, (FlowStats, Evidence)>, resolver: &Resolv
                     return Ok(Some(Side::Subnet(id.to_string(), network)));
                 }
                 Owner::Gone { interface } => return Err(Err(interface.map(str::to_string))),
+                Owner::Service(service) => return Ok(Some(Side::Service(service.to_string()))),
                 Owner::Outside => return Ok(Some(Side::Address(*address))),
             };
             match interface.groups.as_slice() {
@@ -216,10 +219,12 @@ mod tests {
     fn group_of(flows: &[(&str, &str)]) -> Grouped {
         let interfaces = interfaces();
         let seen = FxHashMap::default();
+        let services = FxHashMap::default();
         let resolver = Resolver {
             interfaces: &interfaces,
             seen: &seen,
             vpc_cidrs: &[],
+            services: &services,
         };
         group(&opened(flows), &resolver)
     }

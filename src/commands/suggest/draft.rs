@@ -48,8 +48,27 @@ pub fn indicator(protocol: u8, port: Option<u16>) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Peer {
-    Group { id: String },
-    Addresses { ipv6: bool, cidrs: Vec<String> },
+    Group {
+        id: String,
+    },
+    Addresses {
+        ipv6: bool,
+        cidrs: Vec<String>,
+    },
+    /// An AWS service (`pkt-*-aws-service`): S3 and DynamoDB by their managed prefix list,
+    /// any other by name only (its addresses change: left out of the list).
+    Service {
+        name: String,
+    },
+}
+
+/// The services with a managed prefix list (`com.amazonaws.REGION.s3`, `...dynamodb`).
+fn prefix_list(service: &str) -> Option<&'static str> {
+    match service {
+        "S3" => Some("s3"),
+        "DYNAMODB" => Some("dynamodb"),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,13 +157,37 @@ pub fn drafts<'a>(
                     aggregated_from: None,
                     flag: None,
                 }),
+                (Side::Group(group), Side::Service(name))
+                | (Side::Service(name), Side::Group(group)) => {
+                    let service = Peer::Service { name: name.clone() };
+                    let group = Peer::Group { id: group.clone() };
+                    let (source, target) = if matches!(source, Side::Group(_)) {
+                        (group, service)
+                    } else {
+                        (service, group)
+                    };
+                    connections.push(DraftConnection {
+                        source,
+                        target,
+                        protocol,
+                        ports: range,
+                        records: stats.records,
+                        bytes: stats.bytes,
+                        first: stats.first,
+                        last: stats.last,
+                        aggregated_from: None,
+                        flag: prefix_list(name).is_none().then_some("AWS service"),
+                    });
+                }
                 (Side::Group(group), other) | (other, Side::Group(group)) => {
                     let (network, subnet) = match other {
                         Side::Address(address) => {
                             ((*address, if address.is_ipv4() { 32 } else { 128 }), false)
                         }
                         Side::Subnet(_, network) => (*network, true),
-                        Side::Group(_) => unreachable!("both groups are matched above"),
+                        Side::Group(_) | Side::Service(_) => {
+                            unreachable!("groups and services are matched above")
+                        }
                     };
                     let from_address = !matches!(source, Side::Group(_));
                     let key = (
@@ -212,6 +255,7 @@ pub fn drafts<'a>(
                 let label = |peer: &Peer| match peer {
                     Peer::Group { id } => (0, namer.group(id)),
                     Peer::Addresses { ipv6, cidrs } => (1 + u8::from(*ipv6), cidrs.join(",")),
+                    Peer::Service { name } => (3, name.clone()),
                 };
                 (label(&c.source), label(&c.target), c.protocol, c.ports)
             });
@@ -336,7 +380,8 @@ fn merge_ports(by_port: &BTreeMap<Option<u16>, FlowStats>) -> Vec<(Option<(u16, 
 }
 
 /// The draft as HCL that `terraform fmt` leaves alone: a `locals` block with the list.
-pub fn render(draft: &Draft, namer: &Namer) -> String {
+pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
+    let mut lists: Vec<&str> = Vec::new();
     let module = draft.module.as_deref();
     let mut text = String::new();
     let where_ = match module {
@@ -400,6 +445,16 @@ pub fn render(draft: &Draft, namer: &Namer) -> String {
                     let list: Vec<String> = cidrs.iter().map(|c| format!("\"{c}\"")).collect();
                     attributes.push((format!("{side}_{key}"), format!("[{}]", list.join(", "))));
                 }
+                Peer::Service { name } => {
+                    let list = prefix_list(name).unwrap_or_default();
+                    if !lists.contains(&list) {
+                        lists.push(list);
+                    }
+                    attributes.push((
+                        format!("{side}_prefix_list_ids"),
+                        format!("[data.aws_ec2_managed_prefix_list.{list}.id]"),
+                    ));
+                }
             }
         }
         match (connection.protocol, connection.ports) {
@@ -435,6 +490,20 @@ pub fn render(draft: &Draft, namer: &Namer) -> String {
         text.push_str("    },\n");
     }
     text.push_str("  ]\n}\n");
+    for list in lists {
+        // The prefix list AWS manages for the service in the region the records name.
+        let name = match region {
+            Some(region) => format!("\"com.amazonaws.{region}.{list}\""),
+            None => format!("\"com.amazonaws.${{data.aws_region.current.name}}.{list}\""),
+        };
+        if region.is_none() && !text.contains("data \"aws_region\" \"current\"") {
+            text.push_str("\ndata \"aws_region\" \"current\" {}\n");
+        }
+        let _ = write!(
+            text,
+            "\ndata \"aws_ec2_managed_prefix_list\" \"{list}\" {{\n  name = {name}\n}}\n"
+        );
+    }
     for half in &draft.halves {
         render_half(&mut text, half, module, namer);
     }
@@ -445,6 +514,7 @@ fn peer_label(peer: &Peer, namer: &Namer) -> String {
     match peer {
         Peer::Group { id } => namer.group(id),
         Peer::Addresses { cidrs, .. } => cidrs.join(", "),
+        Peer::Service { name } => format!("AWS service {name}"),
     }
 }
 
@@ -466,6 +536,7 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
             .trim_matches('"')
             .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
         Peer::Addresses { .. } => "addresses".to_string(),
+        Peer::Service { name } => name.to_ascii_lowercase(),
     };
     let (from, to) = connection.ports.unwrap_or((0, 0));
     let protocol = protocol_name(connection.protocol);
@@ -502,6 +573,10 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
             let list: Vec<String> = cidrs.iter().map(|c| format!("\"{c}\"")).collect();
             format!("[{}]", list.join(", "))
         }
+        Peer::Service { name } => format!(
+            "[data.aws_ec2_managed_prefix_list.{}.id]",
+            prefix_list(name).unwrap_or_default()
+        ),
     };
     let mut attributes: Vec<(&str, String)> = Vec::new();
     if half.resource_type == "aws_security_group_rule" {
@@ -519,6 +594,7 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
                 },
                 group_expression(other),
             )),
+            Peer::Service { .. } => attributes.push(("prefix_list_ids", group_expression(other))),
         }
         attributes.push(("protocol", format!("\"{protocol}\"")));
         attributes.push(("from_port", from.to_string()));

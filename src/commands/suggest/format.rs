@@ -101,6 +101,11 @@ pub struct Format {
     status: Option<usize>,
     tcp_flags: Option<usize>,
     direction: Option<usize>,
+    pkt_src: Option<usize>,
+    pkt_dst: Option<usize>,
+    src_service: Option<usize>,
+    dst_service: Option<usize>,
+    region: Option<usize>,
 }
 
 impl Format {
@@ -135,6 +140,11 @@ impl Format {
             status: at("log-status"),
             tcp_flags: at("tcp-flags"),
             direction: at("flow-direction"),
+            pkt_src: at("pkt-srcaddr"),
+            pkt_dst: at("pkt-dstaddr"),
+            src_service: at("pkt-src-aws-service"),
+            dst_service: at("pkt-dst-aws-service"),
+            region: at("region"),
             fields,
         })
     }
@@ -268,6 +278,11 @@ impl Format {
             accepted,
             tcp_flags,
             direction,
+            pkt_src: self.pkt_src.and_then(|at| fields[at].parse().ok()),
+            pkt_dst: self.pkt_dst.and_then(|at| fields[at].parse().ok()),
+            src_service: text(self.src_service),
+            dst_service: text(self.dst_service),
+            region: text(self.region),
         })
     }
 }
@@ -305,6 +320,15 @@ pub struct Record<'a> {
     pub end: u64,
     pub accepted: bool,
     pub tcp_flags: Option<u16>,
+    /// The packet's own addresses (`pkt-srcaddr`, `pkt-dstaddr`): at a NAT gateway or a
+    /// transit gateway's interface they differ from `srcaddr`/`dstaddr`, which name the
+    /// interface in between.
+    pub pkt_src: Option<IpAddr>,
+    pub pkt_dst: Option<IpAddr>,
+    /// `pkt-src-aws-service`, `pkt-dst-aws-service`: `S3`, `DYNAMODB`, `EC2`, ...
+    pub src_service: Option<&'a str>,
+    pub dst_service: Option<&'a str>,
+    pub region: Option<&'a str>,
     pub direction: Option<FlowDirection>,
 }
 

@@ -314,6 +314,7 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
         interfaces: &interfaces,
         seen: &table.seen,
         vpc_cidrs: &vpc,
+        services: &table.services,
     };
     let decisions = opener::decide(&table);
     let mut grouped = connections::group(&decisions.opened, &resolver);
@@ -372,6 +373,7 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
     });
 
     let max_cidrs = args.max_cidrs.map(usize::from);
+    let region = table.region.as_deref();
     let mut drafts = draft::drafts(drafted, max_cidrs, &namer);
     for (connection, stats, rule, missing) in halves {
         let Some(one) = draft::drafts([(connection, stats)], max_cidrs, &namer).pop() else {
@@ -412,7 +414,7 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
     let mut drafts_out = Vec::new();
     let mut namer_hcl = Vec::new();
     for d in drafts {
-        let hcl = draft::render(&d, &namer);
+        let hcl = draft::render(&d, &namer, region);
         namer_hcl.push(hcl.clone());
         let dir = tree.as_ref().and_then(|tree| {
             d.connections

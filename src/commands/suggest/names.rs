@@ -29,6 +29,7 @@ impl Namer<'_> {
             Side::Group(id) => self.group(id),
             Side::Address(address) => address.to_string(),
             Side::Subnet(id, (address, bits)) => format!("{address}/{bits} ({id})"),
+            Side::Service(service) => format!("AWS service {service}"),
         }
     }
 

@@ -47,6 +47,10 @@ pub struct FlowTable {
     pub flows: FxHashMap<FlowKey, FlowStats>,
     /// Addresses of no known interface, by (VPC, address), where a record was logged.
     pub seen: FxHashMap<(u16, IpAddr), Seen>,
+    /// Addresses of AWS services (`pkt-*-aws-service`): the service's name.
+    pub services: FxHashMap<IpAddr, String>,
+    /// The first `region` a record named.
+    pub region: Option<String>,
     pub summary: ReadSummary,
 }
 
@@ -104,6 +108,10 @@ impl FlowTable {
         for (key, seen) in other.seen {
             self.seen.entry(key).or_insert(seen);
         }
+        for (address, service) in other.services {
+            self.services.entry(address).or_insert(service);
+        }
+        self.region = self.region.take().or(other.region);
         let (a, b) = (&mut self.summary, other.summary);
         a.files += b.files;
         a.file_bytes += b.file_bytes;
@@ -116,6 +124,26 @@ impl FlowTable {
     }
 
     fn record(&mut self, record: &Record, interfaces: &Interfaces) {
+        // The packet's own addresses, where the format has them: a NAT gateway's or a transit
+        // gateway's interface is in between, not an end.
+        let record = &Record {
+            src: record.pkt_src.unwrap_or(record.src),
+            dst: record.pkt_dst.unwrap_or(record.dst),
+            ..record.clone()
+        };
+        for (address, service) in [
+            (record.src, record.src_service),
+            (record.dst, record.dst_service),
+        ] {
+            if let Some(service) = service.filter(|s| *s != "-") {
+                self.services
+                    .entry(address)
+                    .or_insert_with(|| service.to_string());
+            }
+        }
+        if self.region.is_none() {
+            self.region = record.region.map(str::to_string);
+        }
         // The record's VPC: its `vpc-id`, else its interface's.
         let vpc = record
             .vpc

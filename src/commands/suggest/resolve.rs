@@ -28,6 +28,8 @@ pub enum Owner<'a> {
         /// The interface that logged it, when one did.
         interface: Option<&'a str>,
     },
+    /// An address of an AWS service (`pkt-*-aws-service`): `S3`, `DYNAMODB`, `EC2`, ...
+    Service(&'a str),
     Outside,
 }
 
@@ -35,6 +37,7 @@ pub struct Resolver<'a> {
     pub interfaces: &'a Interfaces,
     pub seen: &'a FxHashMap<(u16, IpAddr), Seen>,
     pub vpc_cidrs: &'a [(IpAddr, u8)],
+    pub services: &'a FxHashMap<IpAddr, String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -65,7 +68,10 @@ impl<'a> Resolver<'a> {
                 interface: Some(&seen.interface),
             },
             None if in_vpc => Owner::Gone { interface: None },
-            None => Owner::Outside,
+            None => match self.services.get(address) {
+                Some(service) => Owner::Service(service),
+                None => Owner::Outside,
+            },
         }
     }
 
