@@ -4,7 +4,8 @@
 //! Athena query, run by DuckDB on the same records, reduces them to what the streaming reader
 //! finds. Golden cases under `fixtures/suggest/<case>/`: `args` (one argument a line, run in
 //! a copy of the generated data with the case's `input/` over it) and `expected/{stdout,
-//! stderr,exit-code}`. `MUTUALSG_BLESS=1 cargo test` rewrites them.
+//! stderr,exit-code}`, and `requires` for a case that needs the `parquet` feature (`parquet`) or
+//! its absence (`!parquet`). `MUTUALSG_BLESS=1 cargo test` rewrites them.
 
 mod common;
 
@@ -574,6 +575,15 @@ fn golden_cases() -> Vec<PathBuf> {
 fn golden_cases_of_every_section_and_malformed_input() {
     let mut failures = Vec::new();
     for case in golden_cases() {
+        // `requires`: `parquet` (read only with the feature) or `!parquet` (the reason shown
+        // without it).
+        if let Ok(requires) = fs::read_to_string(case.join("requires")) {
+            let wanted = !requires.trim().starts_with('!');
+            if wanted != cfg!(feature = "parquet") {
+                eprintln!("skipping {}: {}", case.display(), requires.trim());
+                continue;
+            }
+        }
         let dir = workspace();
         if case.join("input").is_dir() {
             copy_tree(&case.join("input"), dir.path());

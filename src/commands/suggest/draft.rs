@@ -632,6 +632,24 @@ mod tests {
     }
 
     #[test]
+    fn aggregation_never_reaches_a_private_range() {
+        let networks = |list: &[&str]| -> BTreeSet<(IpAddr, u8)> {
+            list.iter().map(|a| (a.parse().unwrap(), 32)).collect()
+        };
+        let all = networks(&["198.51.100.10", "198.51.100.11", "203.0.113.5", "10.0.0.7"]);
+        // Without --max-cidrs every address stays.
+        assert_eq!(aggregate(all.clone(), None).len(), 4);
+        let blocks = aggregate(all.clone(), Some(3));
+        let shown: Vec<String> = blocks.iter().map(|(a, b)| format!("{a}/{b}")).collect();
+        assert_eq!(shown, ["198.51.100.10/31", "203.0.113.5/32", "10.0.0.7/32"]);
+        // One block would hold 10.0.0.0/8 (and more): the merge is not made.
+        let blocks = aggregate(all, Some(1));
+        assert!(blocks.iter().all(|(_, bits)| *bits >= 8));
+        assert!(blocks.len() > 1);
+        assert!(blocks.contains(&("10.0.0.7".parse().unwrap(), 32)));
+    }
+
+    #[test]
     fn only_long_runs_merge() {
         let by_port: BTreeMap<Option<u16>, FlowStats> =
             [80, 443, 444, 445, 8000, 8001, 8002, 8003, 8005]

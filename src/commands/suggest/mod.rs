@@ -20,6 +20,8 @@ pub mod interfaces;
 pub mod names;
 pub mod opener;
 pub mod output;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod read;
 pub mod resolve;
 pub mod state;

@@ -123,7 +123,25 @@ impl FlowTable {
         self
     }
 
-    fn record(&mut self, record: &Record, interfaces: &Interfaces) {
+    /// Counts a line that could not be read, and remembers the first of each file.
+    pub fn malformed(&mut self, path: &str, line: u64, reason: String) {
+        self.summary.malformed += 1;
+        let kept = self
+            .summary
+            .malformed_lines
+            .iter()
+            .filter(|m| m.path == path)
+            .count();
+        if kept < MALFORMED_KEPT {
+            self.summary.malformed_lines.push(Malformed {
+                path: path.to_string(),
+                line,
+                reason,
+            });
+        }
+    }
+
+    pub fn record(&mut self, record: &Record, interfaces: &Interfaces) {
         // The packet's own addresses, where the format has them: a NAT gateway's or a transit
         // gateway's interface is in between, not an end.
         let record = &Record {
@@ -268,6 +286,10 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
             });
         }
     };
+    if is_parquet(path) {
+        read_parquet(path, &mut table, interfaces);
+        return table;
+    }
     let mut reader = match open(path) {
         Ok((reader, size)) => {
             table.summary.file_bytes = size;
@@ -307,6 +329,17 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
         let format = match &format {
             Some(format) => format,
             None => {
+                if line.trim_start().starts_with(['{', '[']) {
+                    malformed(
+                        &mut table,
+                        number,
+                        "JSON, not flow-log records (from `aws logs filter-log-events`? \
+                         write the events' messages one a line: \
+                         jq -r '.events[].message')"
+                            .to_string(),
+                    );
+                    return table;
+                }
                 // The first line: a header names the fields, else the given or default format.
                 match Format::from_header(line) {
                     Some(Ok(header)) => {
@@ -342,6 +375,31 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
         spare = fields.into_iter().map(|_| "").collect();
     }
     table
+}
+
+/// Whether the file starts with Parquet's magic bytes.
+fn is_parquet(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"PAR1")
+}
+
+#[cfg(feature = "parquet")]
+fn read_parquet(path: &Path, table: &mut FlowTable, interfaces: &Interfaces) {
+    table.summary.file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    super::parquet::read(path, table, interfaces);
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet(path: &Path, table: &mut FlowTable, _: &Interfaces) {
+    table.malformed(
+        &path.display().to_string(),
+        0,
+        "a Parquet file: this mutualsg was built without the `parquet` feature \
+         (cargo install mutualsg --features parquet), or deliver the flow log as text"
+            .to_string(),
+    );
 }
 
 /// The file as lines, decompressed when it starts with gzip's magic bytes; and its size.
