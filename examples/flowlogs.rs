@@ -29,7 +29,10 @@
 //! root and `modules/monitoring`), `DIR/expected-connections.txt` (one line per connection
 //! of the draft: `MODULE: SOURCE -> TARGET TRAFFIC`), `DIR/manifest.txt` (records, bytes).
 //! Long-lived connections: each of `--concurrent` slots per edge holds one connection for
-//! `--lifetime` windows, then opens a new one from a new ephemeral port.
+//! `--lifetime` windows, then opens a new one from a new ephemeral port, drawn from
+//! `--cardinality` ports (32768 and up): with `--lifetime 1` and the whole range, nearly every
+//! connection is a new five-tuple, as behind busy clients. `manifest.txt` counts the distinct
+//! five-tuples written (`five_tuples=`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -54,6 +57,10 @@ struct Args {
     /// Windows a connection lives.
     #[arg(long, default_value_t = 3)]
     lifetime: u64,
+    /// Ephemeral ports a client draws from (1–32767, from 32768 up): with `--lifetime 1`,
+    /// the number of distinct five-tuples grows with it.
+    #[arg(long, default_value_t = 28_000, value_parser = clap::value_parser!(u64).range(1..=32_767))]
+    cardinality: u64,
     #[arg(long, default_value_t = 60)]
     windows_per_file: u64,
     /// S3 files as plain text instead of gzip.
@@ -311,7 +318,10 @@ fn edges() -> Vec<Edge> {
     let mut out = vec![
         Edge {
             clients: internet_clients,
-            expected: Some(": 0.0.0.0/0 -> alb 443/tcp"),
+            // Every client listed: a draft never widens an address.
+            expected: Some(
+                ": 203.0.113.100/32,203.0.113.101/32,203.0.113.102/32,203.0.113.103/32,203.0.113.104/32,203.0.113.105/32,203.0.113.106/32,203.0.113.107/32,203.0.113.108/32,203.0.113.109/32,203.0.113.110/32,203.0.113.111/32,203.0.113.112/32,203.0.113.113/32,203.0.113.114/32,203.0.113.115/32,203.0.113.116/32,203.0.113.117/32,203.0.113.118/32,203.0.113.119/32 -> alb 443/tcp",
+            ),
             ..edge(&[], &albs, 6, &[443])
         },
         Edge {
@@ -440,6 +450,8 @@ struct Writers {
     windows_per_file: u64,
     open: Vec<(Log, u64, Box<dyn Write>)>,
     records: u64,
+    /// Hashes of the distinct five-tuples written.
+    five_tuples: std::collections::HashSet<u64>,
 }
 
 impl Writers {
@@ -492,6 +504,10 @@ impl Writers {
     }
 
     fn write(&mut self, rec: &Rec) {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let tuple = (rec.src, rec.dst, rec.srcport, rec.dstport, rec.protocol);
+        self.five_tuples
+            .insert(BuildHasherDefault::<DefaultHasher>::default().hash_one(tuple));
         let start = START + rec.window * 60;
         let end = start + 60;
         let action = if rec.accepted { "ACCEPT" } else { "REJECT" };
@@ -617,6 +633,7 @@ fn main() {
         windows_per_file: args.windows_per_file.max(1),
         open: Vec::new(),
         records: 0,
+        five_tuples: Default::default(),
     };
     let nat = interface_of(NAT_IP).unwrap();
     let idle = interface_of("10.0.1.51").unwrap();
@@ -646,7 +663,7 @@ fn main() {
                 } else {
                     (
                         edge.client_port
-                            .unwrap_or(32768 + (rng.next() % 28_000) as u16),
+                            .unwrap_or(32768 + (rng.next() % args.cardinality) as u16),
                         port,
                     )
                 };
@@ -758,10 +775,15 @@ fn main() {
     for (_, _, writer) in writers.open.drain(..) {
         drop(writer);
     }
-    write_side_files(&args.out, &edges, writers.records);
+    write_side_files(
+        &args.out,
+        &edges,
+        writers.records,
+        writers.five_tuples.len() as u64,
+    );
 }
 
-fn write_side_files(out: &Path, edges: &[Edge], records: u64) {
+fn write_side_files(out: &Path, edges: &[Edge], records: u64, five_tuples: u64) {
     fs::write(
         out.join("log-format.txt"),
         DATA_FIELDS
@@ -875,7 +897,7 @@ fn write_side_files(out: &Path, edges: &[Edge], records: u64) {
     }
     fs::write(
         out.join("manifest.txt"),
-        format!("records={records}\nfile_bytes={bytes}\n"),
+        format!("records={records}\nfile_bytes={bytes}\nfive_tuples={five_tuples}\n"),
     )
     .unwrap();
 }

@@ -4,7 +4,10 @@
 //! downloaded as CSV, is what `--flows-csv` reads.
 //!
 //! The rows are grouped by interface as well as by flow, so that the reader can count each
-//! flow's traffic at one interface only, exactly as it does when it reads the records. The
+//! flow's traffic at one interface only, exactly as it does when it reads the records. As
+//! the reader does, the client's port is folded away (written 65535, an ephemeral port)
+//! where the ports' classes tell the server and the record's TCP flags do not say
+//! otherwise, so the result has a row per connection, not per client port. The
 //! SQL is plain: `count`, `sum`, `min`, `max`, `CASE` and `%` (bit tests on `tcp_flags`
 //! without `bitwise_and`, which not every engine spells the same way).
 
@@ -27,12 +30,49 @@ pub fn sql(table: &str, format: &Format) -> String {
     if format.has("flow-direction") {
         keys.push(column("flow-direction"));
     }
-    for field in [
-        "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "action",
-    ] {
-        keys.push(column(field));
+    // VPCs may reuse addresses: the reader looks each address up in its record's VPC.
+    if format.has("vpc-id") {
+        keys.push(column("vpc-id"));
     }
+    // The port classes of `flow::port_class`; a record's SYN (2 without 16) or SYN-ACK (16).
+    let class = |port: &str| {
+        format!("(CASE WHEN {port} < 1024 THEN 0 WHEN {port} < 32768 THEN 1 ELSE 2 END)")
+    };
+    let (srcport, dstport) = (column("srcport"), column("dstport"));
+    let (syn, synack) = if format.has("tcp-flags") {
+        let flags = column("tcp-flags");
+        (
+            format!(" AND NOT coalesce({flags} % 4 >= 2 AND {flags} % 32 < 16, false)"),
+            format!(" AND NOT coalesce({flags} % 32 >= 16, false)"),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    let ported = format!("{} IN (6, 17)", column("protocol"));
+    let folded = |own: &str, other: &str, contradicted: &str| {
+        format!(
+            "CASE WHEN {ported} AND {} > {}{contradicted} THEN 65535 ELSE {own} END",
+            class(own),
+            class(other)
+        )
+    };
+    let mut grouped = keys.clone();
     let mut select: Vec<String> = keys.clone();
+    for field in ["srcaddr", "dstaddr"] {
+        grouped.push(column(field));
+        select.push(column(field));
+    }
+    let src_folded = folded(&srcport, &dstport, &synack);
+    let dst_folded = folded(&dstport, &srcport, &syn);
+    select.push(format!("{src_folded} AS srcport"));
+    select.push(format!("{dst_folded} AS dstport"));
+    grouped.push(src_folded);
+    grouped.push(dst_folded);
+    for field in ["protocol", "action"] {
+        grouped.push(column(field));
+        select.push(column(field));
+    }
+    keys = grouped;
     select.push("count(*) AS records".to_string());
     for (field, name, function) in [
         ("packets", "packets", "sum"),
@@ -64,10 +104,13 @@ pub fn sql(table: &str, format: &Format) -> String {
         "-- mutualsg suggest --athena-sql: flow-log records reduced to flows. Run it in Athena,\n\
          -- download the result as CSV, and pass it to `mutualsg suggest --flows-csv FILE`.\n\
          -- Add a partition filter (the days of your window) to the WHERE clause.\n\
-         SELECT\n  {}\nFROM {table}\nWHERE {filter}\nGROUP BY\n  {}\nORDER BY\n  {}\n",
+         SELECT\n  {}\nFROM {table}\nWHERE {filter}\nGROUP BY\n  {}\nORDER BY {}\n",
         indent(&select),
         indent(&keys),
-        indent(&keys)
+        (1..=keys.len())
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 

@@ -53,7 +53,7 @@ pub fn read(
     let protocol = need("protocol")?;
     let action = need("action")?;
     let records = need("records")?;
-    let (interface, direction) = (at("interface_id"), at("flow_direction"));
+    let (interface, direction, vpc) = (at("interface_id"), at("flow_direction"), at("vpc_id"));
     let (packets, bytes, first, last) = (at("packets"), at("bytes"), at("first"), at("last"));
     let (syn, synack) = (at("syn"), at("synack"));
     table.summary.tcp_flags = syn.is_some();
@@ -81,7 +81,7 @@ pub fn read(
             [src, dst, srcport, dstport, protocol, action, records],
             [packets, bytes, first, last, syn, synack],
         ) {
-            Ok((key, mut stats)) => {
+            Ok((mut key, mut stats)) => {
                 let interface = interface
                     .map(|i| row.get(i).map_or("", String::as_str))
                     .filter(|i| !i.is_empty());
@@ -91,7 +91,17 @@ pub fn read(
                     _ => None,
                 });
                 table.summary.records += stats.records;
-                if !interfaces.counts(&key.src, &key.dst, interface, direction) {
+                // The row's VPC: its `vpc_id`, else its interface's.
+                key.vpc = vpc
+                    .and_then(|i| row.get(i))
+                    .map(|vpc| interfaces.vpc_index(vpc))
+                    .filter(|index| *index != 0)
+                    .or_else(|| {
+                        let interface = interfaces.by_id(interface?)?;
+                        Some(interfaces.vpc_index(&interface.vpc))
+                    })
+                    .unwrap_or(0);
+                if !interfaces.counts(key.vpc, &key.src, &key.dst, interface, direction) {
                     stats.records = 0;
                     stats.packets = 0;
                     stats.bytes = 0;
@@ -139,22 +149,25 @@ fn row_of(
             Some(text) => number(text, name),
         }
     };
+    let accepted = match get(action, "action")? {
+        "ACCEPT" => true,
+        "REJECT" => false,
+        other => return Err(format!("action `{other}`")),
+    };
     let key = FlowKey {
+        vpc: 0,
         src: address(src, "srcaddr")?,
         dst: address(dst, "dstaddr")?,
         srcport: number(get(srcport, "srcport")?, "srcport")?,
         dstport: number(get(dstport, "dstport")?, "dstport")?,
         protocol: number(get(protocol, "protocol")?, "protocol")?,
-        accepted: match get(action, "action")? {
-            "ACCEPT" => true,
-            "REJECT" => false,
-            other => return Err(format!("action `{other}`")),
-        },
     };
     let [packets, bytes, first, last, syn, synack] = optional;
     let first = optional_number(first, "first")?;
+    let records = number(get(records, "records")?, "records")?;
     let stats = FlowStats {
-        records: number(get(records, "records")?, "records")?,
+        records,
+        rejected: if accepted { 0 } else { records },
         packets: optional_number(packets, "packets")?,
         bytes: optional_number(bytes, "bytes")?,
         first: if first == 0 { u64::MAX } else { first },
@@ -175,7 +188,9 @@ mod tests {
                    \"eni-1\",\"10.0.0.1\",\"10.0.0.2\",\"40000\",\"443\",\"6\",\"ACCEPT\",\"3\",\"900\"\n\
                    \"eni-1\",\"10.0.0.1\",\"nope\",\"40000\",\"443\",\"6\",\"ACCEPT\",\"3\",\"900\"\n";
         let table = read(csv.as_bytes(), "f.csv", &Interfaces::default()).unwrap();
-        assert_eq!(table.flows.len(), 1);
+        // 443 serves 40000: folded into its connection as it is read.
+        assert_eq!(table.opened.len(), 1);
+        assert!(table.flows.is_empty());
         assert_eq!(table.summary.malformed_lines[0].line, 3);
         assert!(read("\"a\"\n".as_bytes(), "f.csv", &Interfaces::default()).is_err());
     }

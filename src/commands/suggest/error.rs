@@ -46,7 +46,7 @@ pub enum SuggestError {
     FlowsCsv { path: PathBuf, message: String },
 
     #[error(
-        "no flow-log record could be read from {files} file(s) ({malformed} malformed line(s))"
+        "no flow-log record could be read from {files} file(s) ({malformed} malformed line(s)){reasons}"
     )]
     #[diagnostic(
         code(mutualsg::suggest::nothing_read),
@@ -54,7 +54,21 @@ pub enum SuggestError {
             "files without a header line (CloudWatch Logs exports) need the flow log's format: --log-format '${{version}} ${{account-id}} ...'"
         )
     )]
-    NothingRead { files: usize, malformed: u64 },
+    NothingRead {
+        files: usize,
+        malformed: u64,
+        /// The first located reasons of each file, one a line.
+        reasons: String,
+    },
+
+    #[error("{}: {message}", path.display())]
+    #[diagnostic(
+        code(mutualsg::suggest::subnets),
+        help(
+            "pass the JSON of `aws ec2 describe-subnets --output json` (the whole document, with its Subnets list)"
+        )
+    )]
+    Subnets { path: PathBuf, message: String },
 
     #[error("--athena-sql: `{table}` is not a table name")]
     #[diagnostic(
@@ -62,4 +76,33 @@ pub enum SuggestError {
         help("letters, digits and `_`, optionally `database.table`")
     )]
     AthenaTable { table: String },
+}
+
+/// The first reasons shown per file when nothing could be read.
+const REASONS_PER_FILE: usize = 3;
+
+impl SuggestError {
+    /// Nothing could be read: the error, with the first located reasons of each file.
+    pub fn nothing_read(summary: &super::read::ReadSummary) -> SuggestError {
+        let mut reasons = String::new();
+        let mut shown: Vec<(&str, usize)> = Vec::new();
+        for line in &summary.malformed_lines {
+            let count = match shown.iter_mut().find(|(path, _)| *path == line.path) {
+                Some((_, count)) => count,
+                None => {
+                    shown.push((&line.path, 0));
+                    &mut shown.last_mut().expect("just pushed").1
+                }
+            };
+            *count += 1;
+            if *count <= REASONS_PER_FILE {
+                reasons.push_str(&format!("\n  {}:{}: {}", line.path, line.line, line.reason));
+            }
+        }
+        SuggestError::NothingRead {
+            files: summary.files,
+            malformed: summary.malformed,
+            reasons,
+        }
+    }
 }

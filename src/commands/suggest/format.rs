@@ -27,9 +27,9 @@ pub const DEFAULT_FIELDS: [&str; 14] = [
     "log-status",
 ];
 
-/// Every field AWS documents (versions 2 to 8); a header naming another field is still read
+/// Every field AWS documents (versions 2 to 10); a header naming another field is still read
 /// (AWS adds fields), but a format string with one is probably a typo and is refused.
-pub const KNOWN_FIELDS: [&str; 40] = [
+pub const KNOWN_FIELDS: [&str; 42] = [
     "version",
     "account-id",
     "interface-id",
@@ -70,6 +70,8 @@ pub const KNOWN_FIELDS: [&str; 40] = [
     "ecs-task-arn",
     "ecs-task-id",
     "reject-reason",
+    "resource-id",
+    "encryption-status",
 ];
 
 /// The fields a record must have to be of use: who talked to whom, how, and whether it was
@@ -84,6 +86,8 @@ pub struct Format {
     pub fields: Vec<String>,
     pub count: usize,
     interface: Option<usize>,
+    vpc: Option<usize>,
+    subnet: Option<usize>,
     src: usize,
     dst: usize,
     srcport: usize,
@@ -97,6 +101,11 @@ pub struct Format {
     status: Option<usize>,
     tcp_flags: Option<usize>,
     direction: Option<usize>,
+    pkt_src: Option<usize>,
+    pkt_dst: Option<usize>,
+    src_service: Option<usize>,
+    dst_service: Option<usize>,
+    region: Option<usize>,
 }
 
 impl Format {
@@ -116,6 +125,8 @@ impl Format {
         Ok(Format {
             count: fields.len(),
             interface: at("interface-id"),
+            vpc: at("vpc-id"),
+            subnet: at("subnet-id"),
             src: need("srcaddr"),
             dst: need("dstaddr"),
             srcport: need("srcport"),
@@ -129,6 +140,11 @@ impl Format {
             status: at("log-status"),
             tcp_flags: at("tcp-flags"),
             direction: at("flow-direction"),
+            pkt_src: at("pkt-srcaddr"),
+            pkt_dst: at("pkt-dstaddr"),
+            src_service: at("pkt-src-aws-service"),
+            dst_service: at("pkt-dst-aws-service"),
+            region: at("region"),
             fields,
         })
     }
@@ -245,8 +261,11 @@ impl Format {
             None | Some("-") => None,
             Some(other) => return Err(format!("flow-direction `{other}`")),
         };
+        let text = |at: Option<usize>| at.map(|at| fields[at]).filter(|value| *value != "-");
         Ok(Record {
-            interface: self.interface.map(|at| fields[at]).filter(|id| *id != "-"),
+            interface: text(self.interface),
+            vpc: text(self.vpc),
+            subnet: text(self.subnet),
             src: address(self.src, "srcaddr")?,
             dst: address(self.dst, "dstaddr")?,
             srcport: port(self.srcport, "srcport")?,
@@ -259,6 +278,11 @@ impl Format {
             accepted,
             tcp_flags,
             direction,
+            pkt_src: self.pkt_src.and_then(|at| fields[at].parse().ok()),
+            pkt_dst: self.pkt_dst.and_then(|at| fields[at].parse().ok()),
+            src_service: text(self.src_service),
+            dst_service: text(self.dst_service),
+            region: text(self.region),
         })
     }
 }
@@ -283,6 +307,8 @@ pub enum FlowDirection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record<'a> {
     pub interface: Option<&'a str>,
+    pub vpc: Option<&'a str>,
+    pub subnet: Option<&'a str>,
     pub src: IpAddr,
     pub dst: IpAddr,
     pub srcport: u16,
@@ -294,6 +320,15 @@ pub struct Record<'a> {
     pub end: u64,
     pub accepted: bool,
     pub tcp_flags: Option<u16>,
+    /// The packet's own addresses (`pkt-srcaddr`, `pkt-dstaddr`): at a NAT gateway or a
+    /// transit gateway's interface they differ from `srcaddr`/`dstaddr`, which name the
+    /// interface in between.
+    pub pkt_src: Option<IpAddr>,
+    pub pkt_dst: Option<IpAddr>,
+    /// `pkt-src-aws-service`, `pkt-dst-aws-service`: `S3`, `DYNAMODB`, `EC2`, ...
+    pub src_service: Option<&'a str>,
+    pub dst_service: Option<&'a str>,
+    pub region: Option<&'a str>,
     pub direction: Option<FlowDirection>,
 }
 

@@ -2,9 +2,10 @@
 //! a `mutual_rules` draft, beside the rules the tree already has.
 //!
 //! The trip, one file per stage: [`format`] a line into a record; [`read`] files (gzip,
-//! headers, all cores) into a table of distinct flows, or [`csv`] the table from the
-//! [`athena`] query's result; [`interfaces`] and [`state`] name the addresses' groups;
-//! [`opener`] turns each flow to run from the side that opened it; [`connections`] puts
+//! headers, all cores) into a table of connections (client ports folded away as records
+//! are read, [`flow`]), or [`csv`] the table from the [`athena`] query's result;
+//! [`interfaces`] and [`state`] name the addresses' groups, [`resolve`] within each record's
+//! VPC; [`opener`] turns each flow to run from the side that opened it; [`connections`] puts
 //! each on its groups; [`draft`] writes the `mutual_rules`; [`tree`] holds them against the
 //! tree's rules; [`output`] prints the report.
 
@@ -13,12 +14,16 @@ pub mod connections;
 pub mod csv;
 pub mod draft;
 pub mod error;
+pub mod flow;
 pub mod format;
 pub mod interfaces;
 pub mod names;
 pub mod opener;
 pub mod output;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod read;
+pub mod resolve;
 pub mod state;
 pub mod tree;
 
@@ -29,13 +34,15 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use connections::{Connection, UndecidedGroup};
+use connections::{Connection, GoneFlow, UndecidedGroup};
 use error::SuggestError;
+use flow::FlowStats;
 use format::Format;
 use interfaces::Interfaces;
 use names::Namer;
 use opener::Undecided;
-use read::{FlowStats, ReadSummary};
+use read::ReadSummary;
+use resolve::{Owner, Resolver};
 use state::StateNames;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,15 +68,28 @@ pub struct SuggestArgs {
     pub flows_csv: Option<PathBuf>,
 
     /// `aws ec2 describe-network-interfaces` JSON: interfaces, their addresses and groups.
+    /// Repeatable: other VPCs, and older snapshots (give them first: for an interface two
+    /// files list, the later file's is taken).
     #[arg(long, value_name = "FILE")]
     pub interfaces: Vec<PathBuf>,
+
+    /// `aws ec2 describe-subnets` JSON (repeatable): an address whose interface is gone is
+    /// drafted as its subnet's block instead of being left out.
+    #[arg(long, value_name = "FILE")]
+    pub subnets: Vec<PathBuf>,
+
+    /// Aggregate each rule's public addresses into at most N CIDR blocks (never a block
+    /// holding a private range). Default: every address listed as it is.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_cidrs: Option<u16>,
 
     /// `terraform show -json` output: names groups by Terraform address instead of id.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 
     /// The VPC's CIDR blocks (repeatable): traffic to addresses outside them and outside
-    /// every known interface leaves the VPC. Default: outside every known interface.
+    /// every known interface leaves the VPC; an address inside them that no interface or
+    /// subnet names is reported, never drafted. Default: outside every known interface.
     #[arg(long = "vpc-cidr", value_name = "CIDR")]
     pub vpc_cidr: Vec<String>,
 
@@ -122,6 +142,18 @@ pub struct Break {
     pub last: String,
 }
 
+/// A connection rejected at either interface: it never worked, so nothing needs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Blocked {
+    pub source: String,
+    pub target: String,
+    pub traffic: String,
+    pub records: u64,
+    pub rejected_records: u64,
+    pub first: String,
+    pub last: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct DraftOut {
     pub module: Option<String>,
@@ -129,6 +161,7 @@ pub struct DraftOut {
     pub dir: Option<String>,
     pub hcl: String,
     pub connections: Vec<draft::DraftConnection>,
+    pub halves: Vec<draft::HalfInTree>,
 }
 
 #[derive(Debug, Serialize)]
@@ -142,6 +175,10 @@ pub struct Report {
     /// Flows with an end on an interface without groups (NAT gateways, ...).
     pub without_group: u64,
     pub drafts: Vec<DraftOut>,
+    /// Rejected (at either interface): never drafted, never "would break".
+    pub blocked: Vec<Blocked>,
+    /// With an end in the VPC that no interface or subnet names: never drafted.
+    pub gone: Vec<GoneFlow>,
     pub undecided: Vec<Undecided>,
     pub undecided_groups: Vec<UndecidedGroup>,
     /// With PATH only.
@@ -149,17 +186,6 @@ pub struct Report {
     pub unused_rules: Option<Vec<tree::Unused>>,
     pub rules_not_judged: Option<usize>,
     pub egress: Vec<Egress>,
-}
-
-/// IRC (6660–6669, 6697), SMTP (25, 465, 587), DNS (53: the Amazon resolver's queries are
-/// not in flow logs, so a recorded one went to another server).
-fn indicator(protocol: u8, port: Option<u16>) -> Option<&'static str> {
-    match (protocol, port?) {
-        (6, 6660..=6669 | 6697) => Some("IRC"),
-        (6, 25 | 465 | 587) => Some("SMTP"),
-        (6 | 17, 53) => Some("DNS"),
-        _ => None,
-    }
 }
 
 /// The command: reads the inputs, prints the report, returns the exit status.
@@ -221,6 +247,18 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
                 message,
             })?;
     }
+    for path in &args.subnets {
+        let text = std::fs::read_to_string(path).map_err(|error| SuggestError::Subnets {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        interfaces
+            .add_subnets_json(&text)
+            .map_err(|message| SuggestError::Subnets {
+                path: path.clone(),
+                message,
+            })?;
+    }
     let state = match &args.state {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|error| SuggestError::State {
@@ -268,17 +306,20 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
         }
     };
     if table.summary.records == 0 && table.summary.nodata == 0 {
-        return Err(SuggestError::NothingRead {
-            files: table.summary.files,
-            malformed: table.summary.malformed,
-        });
+        return Err(SuggestError::nothing_read(&table.summary));
     }
     let namer = Namer {
         state: state.as_ref(),
         interfaces: &interfaces,
     };
-    let decisions = opener::decide(&table.flows);
-    let mut grouped = connections::group(&decisions.opened, &interfaces);
+    let resolver = Resolver {
+        interfaces: &interfaces,
+        seen: &table.seen,
+        vpc_cidrs: &vpc,
+        services: &table.services,
+    };
+    let decisions = opener::decide(&table);
+    let mut grouped = connections::group(&decisions.opened, &resolver);
     for undecided in &mut grouped.undecided {
         for candidate in &mut undecided.candidates {
             *candidate = namer.group(candidate);
@@ -287,26 +328,31 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
     let tree = (!args.paths.is_empty()).then(|| tree::read(&args.paths, cwd, state.as_ref()));
 
     let accepted = grouped.connections.iter().filter(|(c, _)| c.accepted);
+    let mut halves: Vec<(&Connection, &FlowStats, &tree::Resolved, &'static str)> = Vec::new();
     let (breaks, drafted): (Option<Vec<Break>>, Vec<(&Connection, &FlowStats)>) = match &tree {
         Some(tree) => {
             let mut breaks = Vec::new();
             let mut drafted = Vec::new();
             for (connection, stats) in accepted {
-                if let Some(missing) = tree.missing(connection) {
-                    breaks.push(Break {
-                        source: namer.side(&connection.source),
-                        target: namer.side(&connection.target),
-                        traffic: names::traffic_label(
-                            connection.protocol,
-                            connection.port.map(|p| (p, p)),
-                        ),
-                        missing,
-                        records: stats.records,
-                        bytes: stats.bytes,
-                        first: names::time(stats.first),
-                        last: names::time(stats.last),
-                    });
-                    drafted.push((connection, stats));
+                let Some(missing) = tree.missing(connection) else {
+                    continue;
+                };
+                breaks.push(Break {
+                    source: namer.side(&connection.source),
+                    target: namer.side(&connection.target),
+                    traffic: names::traffic_label(
+                        connection.protocol,
+                        connection.port.map(|p| (p, p)),
+                    ),
+                    missing,
+                    records: stats.records,
+                    bytes: stats.bytes,
+                    first: names::time(stats.first),
+                    last: names::time(stats.last),
+                });
+                match tree.hand_written_half(connection, missing) {
+                    Some(rule) => halves.push((connection, stats, rule, missing)),
+                    None => drafted.push((connection, stats)),
                 }
             }
             (Some(breaks), drafted)
@@ -328,15 +374,54 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
             .collect::<Vec<_>>()
     });
 
-    let drafts = draft::drafts(drafted, &namer);
+    let max_cidrs = args.max_cidrs.map(usize::from);
+    let region = table.region.as_deref();
+    let mut drafts = draft::drafts(drafted, max_cidrs, &namer);
+    for (connection, stats, rule, missing) in halves {
+        let Some(one) = draft::drafts([(connection, stats)], max_cidrs, &namer).pop() else {
+            continue;
+        };
+        let Some(drafted) = one.connections.into_iter().next() else {
+            continue;
+        };
+        let resource_type = match rule.resource_type() {
+            "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
+                format!("aws_vpc_security_group_{missing}_rule")
+            }
+            _ => "aws_security_group_rule".to_string(),
+        };
+        let half = draft::HalfInTree {
+            connection: drafted,
+            missing,
+            present: rule.origin.clone(),
+            path: rule.path.clone(),
+            line: rule.line,
+            resource_type,
+            dir: Path::new(&rule.path)
+                .parent()
+                .map(|dir| dir.display().to_string())
+                .filter(|dir| !dir.is_empty())
+                .unwrap_or_else(|| ".".to_string()),
+        };
+        match drafts.iter_mut().find(|d| d.module == one.module) {
+            Some(existing) => existing.halves.push(half),
+            None => drafts.push(draft::Draft {
+                module: one.module,
+                connections: Vec::new(),
+                halves: vec![half],
+            }),
+        }
+    }
+    drafts.sort_by(|a, b| a.module.cmp(&b.module));
     let mut drafts_out = Vec::new();
     let mut namer_hcl = Vec::new();
     for d in drafts {
-        let hcl = draft::render(&d, &namer);
+        let hcl = draft::render(&d, &namer, region);
         namer_hcl.push(hcl.clone());
         let dir = tree.as_ref().and_then(|tree| {
             d.connections
                 .iter()
+                .chain(d.halves.iter().map(|h| &h.connection))
                 .find_map(|c| match (&c.source, &c.target) {
                     (draft::Peer::Group { id }, _) | (_, draft::Peer::Group { id }) => tree
                         .owners
@@ -351,22 +436,43 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
             dir,
             hcl,
             connections: d.connections,
+            halves: d.halves,
         });
     }
 
-    let egress = egress(&decisions.opened, &interfaces, &vpc, &namer);
-    let rejected = decisions.opened.keys().filter(|o| !o.accepted).count();
+    let blocked = grouped
+        .connections
+        .iter()
+        .filter(|(c, _)| !c.accepted)
+        .map(|(connection, stats)| Blocked {
+            source: namer.side(&connection.source),
+            target: namer.side(&connection.target),
+            traffic: names::traffic_label(connection.protocol, connection.port.map(|p| (p, p))),
+            records: stats.records,
+            rejected_records: stats.rejected,
+            first: names::time(stats.first),
+            last: names::time(stats.last),
+        })
+        .collect();
+    let egress = egress(&decisions.opened, &resolver, &vpc, &namer);
+    let rejected = decisions
+        .opened
+        .values()
+        .filter(|(stats, _)| !stats.accepted())
+        .count();
     let (rules_not_judged, tree_errors) = match tree {
         Some(tree) => (Some(tree.not_judged), tree.errors),
         None => (None, Vec::new()),
     };
     let report = Report {
-        flows: table.flows.len(),
+        flows: table.flows.len() + table.opened.len(),
         input: table.summary,
         opened: decisions.opened.len(),
         rejected,
         without_group: grouped.without_group,
         drafts: drafts_out,
+        blocked,
+        gone: grouped.gone,
         undecided: decisions.undecided,
         undecided_groups: grouped.undecided,
         breaks,
@@ -384,8 +490,8 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
 /// Flows opened from a known interface to an address outside every known interface and
 /// outside the VPC's blocks; port 53 to any address outside the known interfaces.
 fn egress(
-    opened: &std::collections::BTreeMap<opener::Opened, (FlowStats, opener::Evidence)>,
-    interfaces: &Interfaces,
+    opened: &std::collections::BTreeMap<flow::Opened, (FlowStats, opener::Evidence)>,
+    resolver: &Resolver,
     vpc: &[(IpAddr, u8)],
     namer: &Namer,
 ) -> Vec<Egress> {
@@ -394,19 +500,27 @@ fn egress(
         FlowStats,
     > = Default::default();
     for (flow, (stats, _)) in opened {
-        if interfaces.of(&flow.client).is_none() || interfaces.of(&flow.server).is_some() {
+        if resolver.interface(flow.vpc, &flow.client).is_none()
+            || !matches!(resolver.owner(flow.vpc, &flow.server), Owner::Outside)
+        {
             continue;
         }
         let inside = vpc
             .iter()
             .any(|network| tree::contains(*network, &flow.server));
-        let dns = indicator(flow.protocol, flow.port) == Some("DNS");
+        let dns = draft::indicator(flow.protocol, flow.port) == Some("DNS");
         if inside && !dns {
             continue;
         }
-        let source = namer.address_owner(&flow.client);
+        let source = namer.address_owner(flow.vpc, &flow.client);
         grouped
-            .entry((source, flow.server, flow.protocol, flow.port, flow.accepted))
+            .entry((
+                source,
+                flow.server,
+                flow.protocol,
+                flow.port,
+                stats.accepted(),
+            ))
             .or_default()
             .merge(stats);
     }
@@ -423,7 +537,7 @@ fn egress(
                 bytes: stats.bytes,
                 first: names::time(stats.first),
                 last: names::time(stats.last),
-                indicator: indicator(protocol, port),
+                indicator: draft::indicator(protocol, port),
             },
         )
         .collect()

@@ -28,6 +28,8 @@ impl Namer<'_> {
         match side {
             Side::Group(id) => self.group(id),
             Side::Address(address) => address.to_string(),
+            Side::Subnet(id, (address, bits)) => format!("{address}/{bits} ({id})"),
+            Side::Service(service) => format!("AWS service {service}"),
         }
     }
 
@@ -49,8 +51,8 @@ impl Namer<'_> {
     }
 
     /// Who an address is, for the egress report: its interface's groups, else the interface.
-    pub fn address_owner(&self, address: &IpAddr) -> String {
-        match self.interfaces.of(address) {
+    pub fn address_owner(&self, vpc: u16, address: &IpAddr) -> String {
+        match self.interfaces.of(vpc, address) {
             Some(interface) if !interface.groups.is_empty() => interface
                 .groups
                 .iter()

@@ -1,14 +1,16 @@
 //! Who opened each flow. The client gets the egress rule and the server the ingress rule,
 //! so every flow is turned around to run from the side that opened it.
 //!
-//! The evidence, in order: TCP flags (a SYN without ACK comes from the opener, a SYN-ACK
-//! from the server), where the format has `tcp-flags`; else the port pattern: a server
-//! port meets many client ports, a client port one server port, so the end whose
-//! (address, port) is in more flows is the server; else the ports' classes: a well-known
-//! port (< 1024) serves a registered (1024–32767) or ephemeral (≥ 32768, the Linux and
-//! Windows ranges both start there or above) one, a registered port serves an ephemeral
-//! one. Protocols without ports (ICMP, ESP, ...): a flow seen in one direction only was
-//! opened by its source. What none of these decides is listed as undecided.
+//! Most flows are decided as their records are read ([`super::flow::opened_by_source`]):
+//! the port classes, when they differ (a well-known port (< 1024) serves a registered
+//! (1024–32767) or ephemeral (≥ 32768) one, a registered port an ephemeral one) and no SYN
+//! says otherwise. The rest wait for every record; the evidence, in order: TCP flags (a SYN
+//! without ACK comes from the opener, a SYN-ACK from the server), where the format has
+//! `tcp-flags`; else the port pattern: a server port meets many client ports, a client port
+//! one server port, so the end whose (address, port) is in more flows is the server. The
+//! classes come before the pattern: a scanner's fixed source port meets many ports too.
+//! Protocols without ports (ICMP, ESP, ...): a flow seen in one direction only was opened
+//! by its source. What none of these decides is listed as undecided.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -16,29 +18,15 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::read::{FlowKey, FlowStats};
-
-/// TCP and UDP: the protocols whose security-group rules have ports.
-pub fn has_ports(protocol: u8) -> bool {
-    protocol == 6 || protocol == 17
-}
-
-/// A connection as opened: one per client address, server address, protocol and server
-/// port (client ports dropped).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Opened {
-    pub client: IpAddr,
-    pub server: IpAddr,
-    pub protocol: u8,
-    /// The server's port, for TCP and UDP.
-    pub port: Option<u16>,
-    pub accepted: bool,
-}
+use super::flow::{FlowStats, port_class};
+pub use super::flow::{Opened, has_ports};
+use super::read::FlowTable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
     Syn,
+    PortClass,
     PortPattern,
     OneWay,
 }
@@ -70,9 +58,9 @@ struct Conversation {
     backward: Option<FlowStats>,
 }
 
-pub fn decide(flows: &FxHashMap<FlowKey, FlowStats>) -> Decisions {
-    let mut conversations: FxHashMap<(End, End, u8, bool), Conversation> = FxHashMap::default();
-    for (key, stats) in flows {
+pub fn decide(table: &FlowTable) -> Decisions {
+    let mut conversations: FxHashMap<(End, End, u8, u16), Conversation> = FxHashMap::default();
+    for (key, stats) in &table.flows {
         let src = (key.src, key.srcport);
         let dst = (key.dst, key.dstport);
         let (low, high, forward) = if src <= dst {
@@ -81,7 +69,7 @@ pub fn decide(flows: &FxHashMap<FlowKey, FlowStats>) -> Decisions {
             (dst, src, false)
         };
         let conversation = conversations
-            .entry((low, high, key.protocol, key.accepted))
+            .entry((low, high, key.protocol, key.vpc))
             .or_default();
         let slot = if forward {
             &mut conversation.forward
@@ -98,7 +86,11 @@ pub fn decide(flows: &FxHashMap<FlowKey, FlowStats>) -> Decisions {
         }
     }
     let mut decisions = Decisions::default();
-    for ((low, high, protocol, accepted), conversation) in conversations {
+    // Where a SYN contradicted the port classes, the windows without it were folded the
+    // other way round as they were read: (vpc, server as folded client, client, client
+    // port) → the connection the SYN tells.
+    let mut turned: FxHashMap<Opened, Opened> = FxHashMap::default();
+    for ((low, high, protocol, vpc), conversation) in conversations {
         let mut stats = FlowStats::default();
         for side in [&conversation.forward, &conversation.backward]
             .into_iter()
@@ -107,13 +99,16 @@ pub fn decide(flows: &FxHashMap<FlowKey, FlowStats>) -> Decisions {
             stats.merge(side);
         }
         let verdict = if has_ports(protocol) {
-            let by_flags = syn_opener(&conversation);
-            by_flags
+            syn_opener(&conversation)
                 .map(|low_opened| (low_opened, Evidence::Syn))
                 .or_else(|| {
                     let fan = |end: End| fan_in.get(&(end, protocol)).copied().unwrap_or(0);
-                    port_pattern(low, high, fan(low), fan(high))
-                        .map(|low_opened| (low_opened, Evidence::PortPattern))
+                    port_class_opener(low, high)
+                        .map(|low_opened| (low_opened, Evidence::PortClass))
+                        .or_else(|| {
+                            port_pattern(fan(low), fan(high))
+                                .map(|low_opened| (low_opened, Evidence::PortPattern))
+                        })
                 })
         } else {
             match (&conversation.forward, &conversation.backward) {
@@ -134,7 +129,7 @@ pub fn decide(flows: &FxHashMap<FlowKey, FlowStats>) -> Decisions {
                 a: show(low),
                 b: show(high),
                 protocol,
-                accepted,
+                accepted: stats.accepted(),
                 records: stats.records,
                 bytes: stats.bytes,
                 reason: if has_ports(protocol) {
@@ -147,18 +142,36 @@ pub fn decide(flows: &FxHashMap<FlowKey, FlowStats>) -> Decisions {
         };
         let (client, server) = if low_opened { (low, high) } else { (high, low) };
         let opened = Opened {
+            vpc,
             client: client.0,
             server: server.0,
             protocol,
             port: has_ports(protocol).then_some(server.1),
-            accepted,
         };
+        if evidence == Evidence::Syn && port_class(client.1) < port_class(server.1) {
+            let folded = Opened {
+                vpc,
+                client: server.0,
+                server: client.0,
+                protocol,
+                port: Some(client.1),
+            };
+            turned.entry(folded).or_insert(opened);
+        }
         let entry = decisions
             .opened
             .entry(opened)
             .or_insert((FlowStats::default(), evidence));
         entry.0.merge(&stats);
         entry.1 = entry.1.min(evidence);
+    }
+    for (folded, stats) in &table.opened {
+        let opened = turned.get(folded).copied().unwrap_or(*folded);
+        let entry = decisions
+            .opened
+            .entry(opened)
+            .or_insert((FlowStats::default(), Evidence::PortClass));
+        entry.0.merge(stats);
     }
     decisions
         .undecided
@@ -180,39 +193,40 @@ fn syn_opener(conversation: &Conversation) -> Option<bool> {
     }
 }
 
-/// Whether the lower end is the client, by the ports: the end in more flows serves, else
-/// the end whose port is of a lower class.
-fn port_pattern(low: End, high: End, low_fan: u32, high_fan: u32) -> Option<bool> {
-    if high_fan > 1 && low_fan == 1 {
-        return Some(true);
-    }
-    if low_fan > 1 && high_fan == 1 {
-        return Some(false);
-    }
-    let class = |port: u16| match port {
-        0..=1023 => 0,
-        1024..=32767 => 1,
-        _ => 2,
-    };
-    match class(low.1).cmp(&class(high.1)) {
+/// Whether the lower end is the client, by the ports' classes: the higher class is the
+/// client's.
+fn port_class_opener(low: End, high: End) -> Option<bool> {
+    match port_class(low.1).cmp(&port_class(high.1)) {
         std::cmp::Ordering::Greater => Some(true),
         std::cmp::Ordering::Less => Some(false),
         std::cmp::Ordering::Equal => None,
     }
 }
 
+/// Whether the lower end is the client, by the port pattern: the end in more flows serves.
+fn port_pattern(low_fan: u32, high_fan: u32) -> Option<bool> {
+    if high_fan > 1 && low_fan == 1 {
+        return Some(true);
+    }
+    if low_fan > 1 && high_fan == 1 {
+        return Some(false);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::suggest::flow::FlowKey;
 
     fn key(src: &str, srcport: u16, dst: &str, dstport: u16, protocol: u8) -> FlowKey {
         FlowKey {
+            vpc: 0,
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
             srcport,
             dstport,
             protocol,
-            accepted: true,
         }
     }
 
@@ -228,64 +242,120 @@ mod tests {
         }
     }
 
+    fn table(flows: &[(FlowKey, FlowStats)]) -> FlowTable {
+        let mut table = FlowTable::default();
+        for (key, stats) in flows {
+            table.add(*key, stats);
+        }
+        table
+    }
+
     #[test]
     fn syn_decides_against_the_ports() {
-        // A server on a high port (8443) answering a client on a low one (1000): only the
-        // flags can tell.
-        let mut flows = FxHashMap::default();
-        flows.insert(
-            key("10.0.0.1", 1000, "10.0.0.2", 40000, 6),
-            stats(true, false),
-        );
-        flows.insert(
-            key("10.0.0.2", 40000, "10.0.0.1", 1000, 6),
-            stats(false, true),
-        );
-        let decisions = decide(&flows);
-        let (opened, (_, evidence)) = decisions.opened.iter().next().unwrap();
+        // A server on a high port (40000) answering a client on a low one (1000): only the
+        // flags can tell; the windows without a SYN, folded by their ports as they were
+        // read, join the connection the SYN tells.
+        let decisions = decide(&table(&[
+            (
+                key("10.0.0.1", 1000, "10.0.0.2", 40000, 6),
+                stats(true, false),
+            ),
+            (
+                key("10.0.0.2", 40000, "10.0.0.1", 1000, 6),
+                stats(false, true),
+            ),
+            (
+                key("10.0.0.1", 1000, "10.0.0.2", 40000, 6),
+                stats(false, false),
+            ),
+            (
+                key("10.0.0.2", 40000, "10.0.0.1", 1000, 6),
+                stats(false, false),
+            ),
+        ]));
+        assert_eq!(decisions.opened.len(), 1);
+        let (opened, (stats, evidence)) = decisions.opened.iter().next().unwrap();
         assert_eq!(opened.client.to_string(), "10.0.0.1");
         assert_eq!(opened.port, Some(40000));
+        assert_eq!(stats.records, 4);
         assert_eq!(*evidence, Evidence::Syn);
     }
 
     #[test]
-    fn fan_in_and_port_classes() {
-        let mut flows = FxHashMap::default();
+    fn classes_then_fan_in() {
+        let mut flows = Vec::new();
         for client_port in [40001, 40002, 40003] {
-            flows.insert(
-                key("10.0.0.1", client_port, "10.0.0.2", 5000, 17),
+            flows.push((
+                key("10.0.0.1", client_port, "10.0.0.2", 50000, 17),
                 stats(false, false),
-            );
-            flows.insert(
-                key("10.0.0.2", 5000, "10.0.0.1", client_port, 17),
+            ));
+            flows.push((
+                key("10.0.0.2", 50000, "10.0.0.1", client_port, 17),
                 stats(false, false),
-            );
+            ));
         }
         // Both ends in the same class and in one flow each: undecided.
-        flows.insert(
+        flows.push((
             key("10.0.0.3", 40000, "10.0.0.4", 50000, 17),
             stats(false, false),
-        );
-        let decisions = decide(&flows);
-        assert_eq!(decisions.opened.len(), 1);
-        let (opened, (stats, evidence)) = decisions.opened.iter().next().unwrap();
+        ));
+        // A scanner's fixed source port meets many ports, but 22 is the server's.
+        for port in [22, 23, 80] {
+            flows.push((
+                key("203.0.113.9", 51515, "10.0.0.5", port, 6),
+                stats(false, false),
+            ));
+            flows.push((
+                key("10.0.0.5", port, "203.0.113.9", 51515, 6),
+                stats(false, false),
+            ));
+        }
+        let decisions = decide(&table(&flows));
+        let servers: Vec<(String, Option<u16>, Evidence)> = decisions
+            .opened
+            .iter()
+            .map(|(o, (_, e))| (o.server.to_string(), o.port, *e))
+            .collect();
         assert_eq!(
-            (opened.server.to_string(), opened.port),
-            ("10.0.0.2".into(), Some(5000))
+            servers,
+            [
+                ("10.0.0.2".to_string(), Some(50000), Evidence::PortPattern),
+                ("10.0.0.5".to_string(), Some(22), Evidence::PortClass),
+                ("10.0.0.5".to_string(), Some(23), Evidence::PortClass),
+                ("10.0.0.5".to_string(), Some(80), Evidence::PortClass),
+            ]
         );
-        assert_eq!(stats.records, 6);
-        assert_eq!(*evidence, Evidence::PortPattern);
+        assert_eq!(decisions.opened.values().next().unwrap().0.records, 6);
         assert_eq!(decisions.undecided.len(), 1);
     }
 
     #[test]
     fn portless_protocols_one_way() {
-        let mut flows = FxHashMap::default();
-        flows.insert(key("10.0.0.1", 0, "10.0.0.2", 0, 50), stats(false, false));
-        flows.insert(key("10.0.0.3", 0, "10.0.0.4", 0, 1), stats(false, false));
-        flows.insert(key("10.0.0.4", 0, "10.0.0.3", 0, 1), stats(false, false));
-        let decisions = decide(&flows);
+        let decisions = decide(&table(&[
+            (key("10.0.0.1", 0, "10.0.0.2", 0, 50), stats(false, false)),
+            (key("10.0.0.3", 0, "10.0.0.4", 0, 1), stats(false, false)),
+            (key("10.0.0.4", 0, "10.0.0.3", 0, 1), stats(false, false)),
+        ]));
         assert_eq!(decisions.opened.len(), 1);
         assert_eq!(decisions.undecided.len(), 1);
+    }
+
+    #[test]
+    fn a_flow_rejected_anywhere_is_one_rejected_connection() {
+        // Accepted at the client's open egress, rejected at the server: one connection, and
+        // no reply of its own.
+        let rejected = FlowStats {
+            rejected: 1,
+            ..stats(false, false)
+        };
+        let decisions = decide(&table(&[
+            (
+                key("10.0.0.1", 45000, "10.0.0.2", 6379, 6),
+                stats(false, false),
+            ),
+            (key("10.0.0.1", 45000, "10.0.0.2", 6379, 6), rejected),
+        ]));
+        assert_eq!(decisions.opened.len(), 1);
+        assert!(!decisions.opened.values().next().unwrap().0.accepted());
     }
 }

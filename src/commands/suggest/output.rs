@@ -102,24 +102,78 @@ fn summary(report: &Report) -> String {
     ));
     let undecided = report.undecided.len() + report.undecided_groups.len();
     parts.push(format!("{undecided} undecided"));
-    let drafted: usize = report.drafts.iter().map(|d| d.connections.len()).sum();
-    parts.push(format!("{drafted} drafted"));
+    parts.push(format!("{} drafted", drafted(report)));
+    if !report.gone.is_empty() {
+        parts.push(format!("{} with an interface gone", report.gone.len()));
+    }
     if let Some(breaks) = &report.breaks {
         parts.push(format!("{} would break", breaks.len()));
     }
     format!("mutualsg suggest: {}", parts.join(", "))
 }
 
+/// Connections drafted: in the lists, and as halves beside hand-written rules (flagged
+/// ones are left out).
+fn drafted(report: &Report) -> usize {
+    report
+        .drafts
+        .iter()
+        .map(|d| d.connections.iter().filter(|c| c.flag.is_none()).count() + d.halves.len())
+        .sum()
+}
+
 fn human(report: &Report) -> String {
     let mut out = String::new();
-    let drafted: usize = report.drafts.iter().map(|d| d.connections.len()).sum();
-    let _ = writeln!(out, "## Draft mutual_rules: {drafted} connections");
+    let _ = writeln!(
+        out,
+        "## Draft mutual_rules: {} connections",
+        drafted(report)
+    );
     for draft in &report.drafts {
         out.push('\n');
         if let Some(dir) = &draft.dir {
             let _ = writeln!(out, "# in {dir}");
         }
         out.push_str(&draft.hcl);
+    }
+    if !report.gone.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Interface gone (not drafted: give the snapshot that lists it to --interfaces, or --subnets): {}",
+            report.gone.len()
+        );
+        for g in &report.gone {
+            let port = g.port.map_or_else(String::new, |p| format!("{p}/"));
+            let _ = writeln!(
+                out,
+                "{} -> {} {port}{}: {} is on no known interface{}; {} records, {}, {} to {}",
+                g.client,
+                g.server,
+                protocol_name(g.protocol),
+                g.address,
+                g.interface
+                    .as_ref()
+                    .map_or_else(String::new, |i| format!(" (logged at {i})")),
+                g.records,
+                bytes(g.bytes),
+                super::names::time(g.first),
+                super::names::time(g.last),
+            );
+        }
+    }
+    if !report.blocked.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Already blocked (rejected, not drafted): {}",
+            report.blocked.len()
+        );
+        for b in &report.blocked {
+            let _ = writeln!(
+                out,
+                "{} -> {} {}: {} of its records rejected; {} records, {} to {}",
+                b.source, b.target, b.traffic, b.rejected_records, b.records, b.first, b.last
+            );
+        }
     }
     if let Some(breaks) = &report.breaks {
         let _ = writeln!(

@@ -1,7 +1,9 @@
 //! Flow-log files into one [`FlowTable`]: every file read on its own core (rayon), gzip
-//! decoded on the fly, one line at a time, so memory grows with the number of distinct
-//! flows, never with the number of records. A malformed line is counted and remembered
-//! with its file and line; it stops nothing.
+//! decoded on the fly, one line at a time. A record whose opener its ports tell (a server
+//! port of a lower class than the client's) is folded at once into its connection, client
+//! port dropped, so memory grows with the number of connections, not with client ports;
+//! only flows whose two ports are of one class keep both until every record is read. A
+//! malformed line is counted and remembered with its file and line; it stops nothing.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -13,71 +15,10 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::format::{Format, Parsed, Record};
+pub use super::flow::{FlowKey, FlowStats, Opened};
+use super::flow::{has_ports, opened_by_source, syn_flags};
+use super::format::{FlowDirection, Format, Parsed, Record};
 use super::interfaces::Interfaces;
-
-/// A flow in one direction, as the records name it: AWS aggregates a flow's packets per
-/// interface and window, so several records (windows, the two interfaces) share a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FlowKey {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub srcport: u16,
-    pub dstport: u16,
-    pub protocol: u8,
-    pub accepted: bool,
-}
-
-/// What the records of one flow add up to. Traffic is counted once, at one interface
-/// ([`Interfaces::counts`]); times and TCP flags are taken from every record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowStats {
-    pub records: u64,
-    pub packets: u64,
-    pub bytes: u64,
-    /// Start of the first window and end of the last, Unix seconds.
-    pub first: u64,
-    pub last: u64,
-    /// A SYN without ACK was seen: this direction's source opened the connection.
-    pub syn: bool,
-    /// A SYN-ACK was seen: this direction's destination opened it.
-    pub synack: bool,
-}
-
-impl Default for FlowStats {
-    fn default() -> Self {
-        FlowStats {
-            records: 0,
-            packets: 0,
-            bytes: 0,
-            first: u64::MAX,
-            last: 0,
-            syn: false,
-            synack: false,
-        }
-    }
-}
-
-impl FlowStats {
-    pub fn merge(&mut self, other: &FlowStats) {
-        self.records += other.records;
-        self.packets += other.packets;
-        self.bytes += other.bytes;
-        self.first = self.first.min(other.first);
-        self.last = self.last.max(other.last);
-        self.syn |= other.syn;
-        self.synack |= other.synack;
-    }
-}
-
-/// `tcp-flags` is the OR of the flags of a window's packets. AWS records FIN (1), SYN (2),
-/// RST (4) and SYN-ACK (18) only: a SYN without the ACK bit is the opener's.
-pub fn syn_flags(flags: Option<u16>) -> (bool, bool) {
-    match flags {
-        Some(flags) => (flags & 2 != 0 && flags & 16 == 0, flags & 16 != 0),
-        None => (false, false),
-    }
-}
 
 /// A line that could not be read.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -90,9 +31,26 @@ pub struct Malformed {
 /// Remembered per file: the rest are counted only.
 const MALFORMED_KEPT: usize = 10;
 
+/// An address no interface has, seen as the own address of the interface that logged a
+/// record (an interface since replaced): that interface and its subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub interface: String,
+    pub subnet: Option<String>,
+}
+
 #[derive(Debug, Default)]
 pub struct FlowTable {
+    /// Connections whose opener each record told (client ports folded away).
+    pub opened: FxHashMap<Opened, FlowStats>,
+    /// Flows whose opener waits for every record: both ports kept.
     pub flows: FxHashMap<FlowKey, FlowStats>,
+    /// Addresses of no known interface, by (VPC, address), where a record was logged.
+    pub seen: FxHashMap<(u16, IpAddr), Seen>,
+    /// Addresses of AWS services (`pkt-*-aws-service`): the service's name.
+    pub services: FxHashMap<IpAddr, String>,
+    /// The first `region` a record named.
+    pub region: Option<String>,
     pub summary: ReadSummary,
 }
 
@@ -112,16 +70,48 @@ pub struct ReadSummary {
 
 impl FlowTable {
     pub fn add(&mut self, key: FlowKey, stats: &FlowStats) {
-        self.flows.entry(key).or_default().merge(stats);
+        let srcport_opened = if has_ports(key.protocol) {
+            opened_by_source(key.srcport, key.dstport, stats.syn, stats.synack)
+        } else {
+            None
+        };
+        match srcport_opened {
+            Some(source_opened) => {
+                let (client, server, port) = if source_opened {
+                    (key.src, key.dst, key.dstport)
+                } else {
+                    (key.dst, key.src, key.srcport)
+                };
+                let opened = Opened {
+                    vpc: key.vpc,
+                    client,
+                    server,
+                    protocol: key.protocol,
+                    port: Some(port),
+                };
+                self.opened.entry(opened).or_default().merge(stats);
+            }
+            None => self.flows.entry(key).or_default().merge(stats),
+        }
     }
 
     fn merge(mut self, mut other: FlowTable) -> FlowTable {
-        if other.flows.len() > self.flows.len() {
+        if other.flows.len() + other.opened.len() > self.flows.len() + self.opened.len() {
             std::mem::swap(&mut self, &mut other);
         }
         for (key, stats) in &other.flows {
-            self.add(*key, stats);
+            self.flows.entry(*key).or_default().merge(stats);
         }
+        for (key, stats) in &other.opened {
+            self.opened.entry(*key).or_default().merge(stats);
+        }
+        for (key, seen) in other.seen {
+            self.seen.entry(key).or_insert(seen);
+        }
+        for (address, service) in other.services {
+            self.services.entry(address).or_insert(service);
+        }
+        self.region = self.region.take().or(other.region);
         let (a, b) = (&mut self.summary, other.summary);
         a.files += b.files;
         a.file_bytes += b.file_bytes;
@@ -133,30 +123,107 @@ impl FlowTable {
         self
     }
 
-    fn record(&mut self, record: &Record, interfaces: &Interfaces) {
+    /// Counts a line that could not be read, and remembers the first of each file.
+    pub fn malformed(&mut self, path: &str, line: u64, reason: String) {
+        self.summary.malformed += 1;
+        let kept = self
+            .summary
+            .malformed_lines
+            .iter()
+            .filter(|m| m.path == path)
+            .count();
+        if kept < MALFORMED_KEPT {
+            self.summary.malformed_lines.push(Malformed {
+                path: path.to_string(),
+                line,
+                reason,
+            });
+        }
+    }
+
+    pub fn record(&mut self, record: &Record, interfaces: &Interfaces) {
+        // The packet's own addresses, where the format has them: a NAT gateway's or a transit
+        // gateway's interface is in between, not an end.
+        let record = &Record {
+            src: record.pkt_src.unwrap_or(record.src),
+            dst: record.pkt_dst.unwrap_or(record.dst),
+            ..record.clone()
+        };
+        for (address, service) in [
+            (record.src, record.src_service),
+            (record.dst, record.dst_service),
+        ] {
+            if let Some(service) = service.filter(|s| *s != "-") {
+                self.services
+                    .entry(address)
+                    .or_insert_with(|| service.to_string());
+            }
+        }
+        if self.region.is_none() {
+            self.region = record.region.map(str::to_string);
+        }
+        // The record's VPC: its `vpc-id`, else its interface's.
+        let vpc = record
+            .vpc
+            .map(|vpc| interfaces.vpc_index(vpc))
+            .filter(|index| *index != 0)
+            .or_else(|| {
+                let interface = interfaces.by_id(record.interface?)?;
+                Some(interfaces.vpc_index(&interface.vpc))
+            })
+            .unwrap_or(0);
+        let src_interface = interfaces.of(vpc, &record.src);
+        let dst_interface = interfaces.of(vpc, &record.dst);
+        let counted = Interfaces::counted(
+            src_interface,
+            dst_interface,
+            record.interface,
+            record.direction,
+        );
+        // An interface no file lists logged the record: one of its ends is its own address
+        // (a known interface forwards too: a NAT gateway logs the flows it translates).
+        if let Some(logged) = record
+            .interface
+            .filter(|logged| interfaces.by_id(logged).is_none())
+        {
+            let own = match (record.direction, src_interface, dst_interface) {
+                (Some(FlowDirection::Egress), None, _) => Some(record.src),
+                (Some(FlowDirection::Ingress), _, None) => Some(record.dst),
+                (None, None, Some(other)) if other.id != logged => Some(record.src),
+                (None, Some(other), None) if other.id != logged => Some(record.dst),
+                _ => None,
+            };
+            if let Some(own) = own {
+                self.seen.entry((vpc, own)).or_insert_with(|| Seen {
+                    interface: logged.to_string(),
+                    subnet: record.subnet.map(str::to_string),
+                });
+            }
+        }
+        let (syn, synack) = syn_flags(record.tcp_flags);
+        let stats = FlowStats {
+            records: u64::from(counted),
+            packets: if counted { record.packets } else { 0 },
+            bytes: if counted { record.bytes } else { 0 },
+            first: if record.start != 0 {
+                record.start
+            } else {
+                u64::MAX
+            },
+            last: record.end,
+            syn,
+            synack,
+            rejected: u64::from(!record.accepted),
+        };
         let key = FlowKey {
+            vpc,
             src: record.src,
             dst: record.dst,
             srcport: record.srcport,
             dstport: record.dstport,
             protocol: record.protocol,
-            accepted: record.accepted,
         };
-        let counted =
-            interfaces.counts(&record.src, &record.dst, record.interface, record.direction);
-        let (syn, synack) = syn_flags(record.tcp_flags);
-        let stats = self.flows.entry(key).or_default();
-        if counted {
-            stats.records += 1;
-            stats.packets += record.packets;
-            stats.bytes += record.bytes;
-        }
-        if record.start != 0 {
-            stats.first = stats.first.min(record.start);
-        }
-        stats.last = stats.last.max(record.end);
-        stats.syn |= syn;
-        stats.synack |= synack;
+        self.add(key, &stats);
     }
 }
 
@@ -219,6 +286,10 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
             });
         }
     };
+    if is_parquet(path) {
+        read_parquet(path, &mut table, interfaces);
+        return table;
+    }
     let mut reader = match open(path) {
         Ok((reader, size)) => {
             table.summary.file_bytes = size;
@@ -258,6 +329,17 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
         let format = match &format {
             Some(format) => format,
             None => {
+                if line.trim_start().starts_with(['{', '[']) {
+                    malformed(
+                        &mut table,
+                        number,
+                        "JSON, not flow-log records (from `aws logs filter-log-events`? \
+                         write the events' messages one a line: \
+                         jq -r '.events[].message')"
+                            .to_string(),
+                    );
+                    return table;
+                }
                 // The first line: a header names the fields, else the given or default format.
                 match Format::from_header(line) {
                     Some(Ok(header)) => {
@@ -293,6 +375,31 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
         spare = fields.into_iter().map(|_| "").collect();
     }
     table
+}
+
+/// Whether the file starts with Parquet's magic bytes.
+fn is_parquet(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"PAR1")
+}
+
+#[cfg(feature = "parquet")]
+fn read_parquet(path: &Path, table: &mut FlowTable, interfaces: &Interfaces) {
+    table.summary.file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    super::parquet::read(path, table, interfaces);
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet(path: &Path, table: &mut FlowTable, _: &Interfaces) {
+    table.malformed(
+        &path.display().to_string(),
+        0,
+        "a Parquet file: this mutualsg was built without the `parquet` feature \
+         (cargo install mutualsg --features parquet), or deliver the flow log as text"
+            .to_string(),
+    );
 }
 
 /// The file as lines, decompressed when it starts with gzip's magic bytes; and its size.

@@ -33,8 +33,22 @@ pub struct Resolved {
     pub path: String,
     pub line: usize,
     pub origin: String,
+    /// A rule resource written by hand (not generated, not an inline block).
+    pub hand_written: bool,
     /// The rule as written: group, peers and traffic.
     pub written: String,
+}
+
+impl Resolved {
+    /// `aws_security_group_rule`, `aws_vpc_security_group_ingress_rule`, ... (the origin's
+    /// resource type; empty for generated rules and inline blocks).
+    pub fn resource_type(&self) -> &str {
+        if self.hand_written {
+            self.origin.split('.').next().unwrap_or_default()
+        } else {
+            ""
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +178,7 @@ fn resolved(rule: &DeclaredRule, group: String, peers: Vec<ResolvedPeer>) -> Res
         to_port: rule.to_port.clone(),
         path: rule.file.path.display().to_string(),
         line,
+        hand_written: matches!(rule.origin, Origin::Resource { .. }),
         origin,
     }
 }
@@ -284,6 +299,9 @@ fn peer_matches(peer: &ResolvedPeer, other: &Side) -> bool {
     match (peer, other) {
         (ResolvedPeer::Group(id), Side::Group(other)) => id == other,
         (ResolvedPeer::Network(a, p), Side::Address(address)) => contains((*a, *p), address),
+        (ResolvedPeer::Network(a, p), Side::Subnet(_, (network, bits))) => {
+            p <= bits && contains((*a, *p), network)
+        }
         // The whole internet includes every group's addresses.
         (ResolvedPeer::Network(_, 0), Side::Group(_)) => true,
         _ => false,
@@ -342,6 +360,19 @@ impl Tree {
             (true, false) => Some("ingress"),
             (false, false) => Some("egress and ingress"),
         }
+    }
+
+    /// The hand-written rule resource that allows the half of `connection` that is not
+    /// `missing`, when only one half is missing.
+    pub fn hand_written_half(&self, connection: &Connection, missing: &str) -> Option<&Resolved> {
+        let present = match missing {
+            "egress" => Direction::Ingress,
+            "ingress" => Direction::Egress,
+            _ => return None,
+        };
+        let mut allowing = self.allowing(connection, present, true);
+        let rule = &self.rules[allowing.next()?];
+        rule.hand_written.then_some(rule)
     }
 
     /// Indices of the rules some accepted connection used (open egress included).
