@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostics;
+pub mod eval;
 pub mod generate;
 pub mod inventory;
 pub mod paths;
