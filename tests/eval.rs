@@ -23,17 +23,32 @@ fn json(expression: &str) -> String {
 
 #[test]
 fn literals_operators_templates_and_for_expressions() {
-    assert_eq!(json(r#"{ a = [1, 2.5, -1.5e1], "b c" = true ? "x" : "y" }"#), r#"{"a":[1,2.5,-15],"b c":"x"}"#);
-    assert_eq!(json(r#""${1 + 2 * 3}-%{ if 2 > 1 }big%{ else }small%{ endif }""#), r#""7-big""#);
-    assert_eq!(json(r#"[for k, v in { b = 2, a = 1 } : "${k}=${v}" if v > 0]"#), r#"["a=1","b=2"]"#);
-    assert_eq!(json(r#"{ for s in ["a", "bb", "cc"] : length(s) => s... }"#), r#"{"1":["a"],"2":["bb","cc"]}"#);
+    assert_eq!(
+        json(r#"{ a = [1, 2.5, -1.5e1], "b c" = true ? "x" : "y" }"#),
+        r#"{"a":[1,2.5,-15],"b c":"x"}"#
+    );
+    assert_eq!(
+        json(r#""${1 + 2 * 3}-%{ if 2 > 1 }big%{ else }small%{ endif }""#),
+        r#""7-big""#
+    );
+    assert_eq!(
+        json(r#"[for k, v in { b = 2, a = 1 } : "${k}=${v}" if v > 0]"#),
+        r#"["a=1","b=2"]"#
+    );
+    assert_eq!(
+        json(r#"{ for s in ["a", "bb", "cc"] : length(s) => s... }"#),
+        r#"{"1":["a"],"2":["bb","cc"]}"#
+    );
     assert_eq!(json(r#"[{ id = 1 }, { id = 2 }][*].id"#), "[1,2]");
     assert_eq!(json("true ? 1 : \"a\""), r#""1""#);
 }
 
 #[test]
 fn functions_compute_what_terraform_does() {
-    assert_eq!(json(r#"cidrsubnet("10.0.0.0/16", 8, 3)"#), r#""10.0.3.0/24""#);
+    assert_eq!(
+        json(r#"cidrsubnet("10.0.0.0/16", 8, 3)"#),
+        r#""10.0.3.0/24""#
+    );
     assert_eq!(json(r#"cidrhost("10.0.4.0/24", -2)"#), r#""10.0.4.254""#);
     assert_eq!(json(r#"format("%s-%03d", "web", 7)"#), r#""web-007""#);
     assert_eq!(json(r#"lookup({ a = 1 }, "b", null)"#), "null");
@@ -48,11 +63,26 @@ fn functions_compute_what_terraform_does() {
 
 #[test]
 fn what_only_a_plan_knows_is_unknown_and_so_is_what_is_built_from_it() {
-    assert_eq!(value_of(r#""${aws_security_group.db.id}-x""#), Value::Unknown);
-    assert_eq!(value_of(r#"upper(data.aws_vpc.main.cidr_block)"#), Value::Unknown);
-    assert_eq!(value_of(r#"aws_instance.x.private_ip == "10.0.0.1""#), Value::Unknown);
-    assert_eq!(value_of(r#"[for s in aws_subnet.all : s.id]"#), Value::Unknown);
-    assert_eq!(value_of(r#"try(aws_instance.x.id, "guess")"#), Value::Unknown);
+    assert_eq!(
+        value_of(r#""${aws_security_group.db.id}-x""#),
+        Value::Unknown
+    );
+    assert_eq!(
+        value_of(r#"upper(data.aws_vpc.main.cidr_block)"#),
+        Value::Unknown
+    );
+    assert_eq!(
+        value_of(r#"aws_instance.x.private_ip == "10.0.0.1""#),
+        Value::Unknown
+    );
+    assert_eq!(
+        value_of(r#"[for s in aws_subnet.all : s.id]"#),
+        Value::Unknown
+    );
+    assert_eq!(
+        value_of(r#"try(aws_instance.x.id, "guess")"#),
+        Value::Unknown
+    );
     // A known collection keeps its shape around an unknown element.
     assert_eq!(json(r#"length([aws_security_group.db.id, "b"])"#), "2");
     let merged = value_of(r#"merge({ a = "0.0.0.0/0" }, { b = aws_vpc.x.cidr_block })"#);
@@ -127,12 +157,17 @@ fn a_module_evaluates_locals_in_order_and_a_cycle_is_unknown() {
     let files = parsed(&[RULES_TF, LOCALS_TF]);
     let inputs = BTreeMap::from([(
         "cidrs".to_string(),
-        Value::List(vec![Value::string("10.1.0.0/16"), Value::string("10.2.0.0/16")]),
+        Value::List(vec![
+            Value::string("10.1.0.0/16"),
+            Value::string("10.2.0.0/16"),
+        ]),
     )]);
     let module = module(&files, &inputs);
     let locals = module.locals();
     assert_eq!(
-        locals["egress"].get("https").and_then(|https| https.get("cidr_ipv4")),
+        locals["egress"]
+            .get("https")
+            .and_then(|https| https.get("cidr_ipv4")),
         Some(&Value::string("0.0.0.0/0"))
     );
     assert_eq!(
@@ -153,7 +188,10 @@ fn for_each_and_count_expand_into_instances_with_their_scope() {
     let files = parsed(&[RULES_TF, LOCALS_TF]);
     let inputs = BTreeMap::from([(
         "cidrs".to_string(),
-        Value::List(vec![Value::string("10.1.0.0/16"), Value::string("10.2.0.0/16")]),
+        Value::List(vec![
+            Value::string("10.1.0.0/16"),
+            Value::string("10.2.0.0/16"),
+        ]),
     )]);
     let module = module(&files, &inputs);
     let (text, body) = &files[0];
@@ -162,7 +200,13 @@ fn for_each_and_count_expand_into_instances_with_their_scope() {
         panic!("known instances");
     };
     let keys: Vec<InstanceKey> = instances.iter().map(|i| i.key.clone()).collect();
-    assert_eq!(keys, [InstanceKey::Key("https".into()), InstanceKey::Key("ntp".into())]);
+    assert_eq!(
+        keys,
+        [
+            InstanceKey::Key("https".into()),
+            InstanceKey::Key("ntp".into())
+        ]
+    );
     let cidr = &egress.body.attribute("cidr_ipv4").unwrap().value;
     let cidrs: Vec<Value> = instances
         .iter()
