@@ -251,3 +251,63 @@ fn variables_come_from_tfvars_and_files_are_read_inside_the_tree_only() {
     let z = eval::eval(&body.attribute("z").unwrap().value, &scope).unwrap();
     assert_eq!(z, Value::Bool(false));
 }
+
+#[test]
+fn a_dynamic_block_iterates_with_its_iterator_bound() {
+    let files = parsed(&[r#"
+locals {
+  egress = [{ port = 443, cidr = "0.0.0.0/0" }, { port = 53, cidr = "10.0.0.0/8" }]
+}
+
+resource "aws_security_group" "app" {
+  dynamic "egress" {
+    for_each = local.egress
+    content {
+      from_port   = egress.value.port
+      cidr_blocks = [egress.value.cidr]
+    }
+  }
+  dynamic "ingress" {
+    for_each = toset(["a"])
+    iterator = rule
+    content {
+      description = "from ${rule.key}"
+    }
+  }
+  dynamic "ingress" {
+    for_each = data.aws_prefix_list.all.ids
+    content {}
+  }
+}
+"#]);
+    let module = module(&files, &BTreeMap::new());
+    let (text, body) = &files[0];
+    let group = &body.blocks[1];
+    let scope = module.scope(text);
+    let egress = &group.body.blocks[0];
+    let iterations = eval::dynamic_iterations(egress, &scope).expect("known");
+    let content = &egress.body.blocks[0].body;
+    let cidrs: Vec<Value> = iterations
+        .iter()
+        .map(|scope| eval::eval(&content.attribute("cidr_blocks").unwrap().value, scope).unwrap())
+        .collect();
+    assert_eq!(
+        cidrs,
+        [
+            Value::List(vec![Value::string("0.0.0.0/0")]),
+            Value::List(vec![Value::string("10.0.0.0/8")])
+        ]
+    );
+    let ingress = &group.body.blocks[1];
+    let iterations = eval::dynamic_iterations(ingress, &scope).expect("known");
+    let description = &ingress.body.blocks[0]
+        .body
+        .attribute("description")
+        .unwrap()
+        .value;
+    assert_eq!(
+        eval::eval(description, &iterations[0]).unwrap(),
+        Value::string("from a")
+    );
+    assert!(eval::dynamic_iterations(&group.body.blocks[2], &scope).is_none());
+}

@@ -40,6 +40,9 @@ pub struct Scope<'a> {
     pub count_index: Option<usize>,
     /// What `file()` and its kin may read, and `path.module`; `None`: they are unknown.
     pub files: Option<&'a Files>,
+    /// Names bound around the expression, innermost last: the iterator of a `dynamic` block
+    /// (`ingress.key`, `ingress.value`).
+    pub iterators: Vec<(String, Value)>,
 }
 
 impl<'a> Scope<'a> {
@@ -264,8 +267,21 @@ impl Evaluator<'_, '_> {
         depth
     }
 
+    /// A `for` variable or an iterator shadows the module's names.
+    fn is_bound(&self, name: &str) -> bool {
+        self.bound
+            .iter()
+            .chain(&self.scope.iterators)
+            .any(|(bound, _)| bound == name)
+    }
+
     fn variable(&self, name: &str, span: &Range<usize>) -> Evaluated {
-        if let Some((_, value)) = self.bound.iter().rev().find(|(bound, _)| bound == name) {
+        let bound = self
+            .bound
+            .iter()
+            .rev()
+            .chain(self.scope.iterators.iter().rev());
+        if let Some((_, value)) = bound.into_iter().find(|(bound, _)| bound == name) {
             return Ok(value.clone());
         }
         // `var`, `local`, `each`… alone are objects of their names; only their attributes are
@@ -308,9 +324,7 @@ impl Evaluator<'_, '_> {
         let mut steps = traversal.steps.as_slice();
         // `var.x`, `local.x`: read the one name, not a copy of every one.
         let mut value = match (&traversal.base.kind, steps.first()) {
-            (ExprKind::Variable(root), Some(Step::Attribute(name)))
-                if !self.bound.iter().any(|(bound, _)| bound == root) =>
-            {
+            (ExprKind::Variable(root), Some(Step::Attribute(name))) if !self.is_bound(root) => {
                 let found = match root.as_str() {
                     "var" => Some(self.scope.variables.map(|vars| vars.get(&name.text))),
                     "local" => Some(self.scope.locals.map(|locals| locals.get(&name.text))),

@@ -12,5 +12,7 @@ mod value;
 
 pub use expr::{EvalError, Evaluated, Scope, eval, eval_or_unknown};
 pub use files::Files;
-pub use module::{Instance, InstanceKey, Instances, Module, ModuleFile, root_inputs, tfvars};
+pub use module::{
+    Instance, InstanceKey, Instances, Module, ModuleFile, dynamic_iterations, root_inputs, tfvars,
+};
 pub use value::{Value, format_number};

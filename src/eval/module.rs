@@ -82,6 +82,7 @@ impl<'a> Module<'a> {
             each: None,
             count_index: None,
             files: self.access.as_ref(),
+            iterators: Vec::new(),
         }
     }
 
@@ -275,6 +276,34 @@ impl<'a> Module<'a> {
         }
         states.insert(name, LocalState::Done);
     }
+}
+
+/// The iterations of a `dynamic "ingress" { for_each = … content { … } }` block, evaluated in
+/// `scope` (the enclosing resource instance's): the iterator's name (`ingress`, or the
+/// `iterator` argument) and, per element, the scope of its `content` with
+/// `<iterator>.key` and `<iterator>.value` bound. `None` when the collection is unknown.
+pub fn dynamic_iterations<'s>(dynamic: &Block, scope: &Scope<'s>) -> Option<Vec<Scope<'s>>> {
+    let name = match dynamic.body.attribute("iterator") {
+        Some(iterator) => match &iterator.value.kind {
+            crate::syntax::ExprKind::Variable(name) => name.clone(),
+            _ => return None,
+        },
+        None => dynamic.label(0)?.to_string(),
+    };
+    let collection = eval(&dynamic.body.attribute("for_each")?.value, scope).ok()?;
+    let pairs = super::expr::iterate(&collection, &dynamic.span).ok()??;
+    Some(
+        pairs
+            .into_iter()
+            .map(|(key, value)| {
+                let mut inner = scope.clone();
+                let iterator =
+                    BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)]);
+                inner.iterators.push((name.clone(), Value::Map(iterator)));
+                inner
+            })
+            .collect(),
+    )
 }
 
 /// What `count` or `for_each` make of a block.
