@@ -51,8 +51,8 @@ pub(super) fn call(
         "formatlist" => call.formatlist(args),
         "join" => call.join(args),
         "split" => call.split(args),
-        "lower" => call.map_string(args, |text| text.to_lowercase()),
-        "upper" => call.map_string(args, |text| text.to_uppercase()),
+        "lower" => call.map_string(args, |text| simple_case(text, char::to_lowercase)),
+        "upper" => call.map_string(args, |text| simple_case(text, char::to_uppercase)),
         "trimspace" => call.map_string(args, |text| text.trim().to_string()),
         "replace" => call.replace(args),
         "substr" => call.substr(args),
@@ -77,6 +77,20 @@ pub(super) fn call(
         "fileexists" => call.fileexists(args, files),
         _ => Ok(Value::Unknown),
     }
+}
+
+/// Changes case one character at a time, as Go's `strings.ToUpper` does: a character whose
+/// mapping is longer than one character (`ß` to `SS`) stays as it is.
+fn simple_case<I: Iterator<Item = char>>(text: &str, change: fn(char) -> I) -> String {
+    text.chars()
+        .map(|c| {
+            let mut mapped = change(c);
+            match (mapped.next(), mapped.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 struct Call<'a> {
@@ -880,9 +894,7 @@ impl Call<'_> {
             Format::Json => serde_json::from_str::<serde_json::Value>(&text)
                 .map(|json| Value::from_json(&json))
                 .map_err(|e| self.fail(e)),
-            Format::Yaml => serde_norway::from_str::<serde_json::Value>(&text)
-                .map(|json| Value::from_json(&json))
-                .map_err(|e| self.fail(e)),
+            Format::Yaml => super::yaml::decode(&text).map_err(|e| self.fail(e)),
             Format::Csv => {
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)

@@ -9,6 +9,7 @@ mod functions;
 mod module;
 mod types;
 mod value;
+mod yaml;
 
 pub use expr::{EvalError, Evaluated, Scope, eval, eval_or_unknown};
 pub use files::Files;
