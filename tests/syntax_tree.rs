@@ -79,14 +79,31 @@ fn operators_conditionals_and_for_keep_their_parts() {
     let ExprKind::Operation(operation) = value("1 + 2 * 3").kind else {
         panic!("an operation");
     };
-    let Operation::Binary {
-        operator, right, ..
-    } = *operation
-    else {
+    let Operation::Binary { first, rest } = *operation else {
         panic!("binary");
     };
-    assert_eq!(operator, BinaryOperator::Add);
-    assert!(matches!(right.kind, ExprKind::Operation(_)));
+    assert_eq!(first.kind, ExprKind::Number(Some(1)));
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].0, BinaryOperator::Add);
+    assert!(
+        matches!(rest[0].1.kind, ExprKind::Operation(_)),
+        "2 * 3 binds tighter"
+    );
+    let ExprKind::Operation(chain) = value("1 - 2 + 3 * 4 - 5").kind else {
+        panic!("an operation");
+    };
+    let Operation::Binary { rest, .. } = *chain else {
+        panic!("binary");
+    };
+    let operators: Vec<BinaryOperator> = rest.iter().map(|(operator, _)| *operator).collect();
+    assert_eq!(
+        operators,
+        [
+            BinaryOperator::Subtract,
+            BinaryOperator::Add,
+            BinaryOperator::Subtract
+        ]
+    );
     let ExprKind::For(for_expr) =
         value(r#"{ for k, v in local.rules : k => v.cidr... if v.open }"#).kind
     else {
@@ -236,4 +253,25 @@ fn a_blank_line_ends_the_comments_above() {
         .map(|c| c.text.as_str())
         .collect();
     assert_eq!(above, [" near"]);
+}
+
+#[test]
+fn long_chains_and_deep_directives_never_overflow_the_stack() {
+    // Terraform reads both; the tree stays shallow for the first and refuses the second as
+    // too deep, the limit nested expressions have.
+    let chain = format!("x = 1{}\n", " + 1".repeat(100_000));
+    let body = body(&chain);
+    let text = chain.clone();
+    let value = mutualsg::eval::eval(
+        &body.attribute("x").unwrap().value,
+        &mutualsg::eval::Scope::new(&text),
+    );
+    assert_eq!(value, Ok(mutualsg::eval::Value::Number(100_001.0)));
+    let nested = format!(
+        "x = \"{}{}\"\n",
+        "%{ if true }".repeat(10_000),
+        "%{ endif }".repeat(10_000)
+    );
+    let error = syntax::parse(&nested).unwrap_err();
+    assert_eq!(error.kind, syntax::ErrorKind::TooDeep);
 }

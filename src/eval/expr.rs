@@ -553,14 +553,13 @@ impl Evaluator<'_, '_> {
                         .ok_or_else(|| error(span, "Invalid operand: a bool is required")),
                 }
             }
-            Operation::Binary {
-                operator,
-                left,
-                right,
-            } => {
-                let left = self.eval(left)?;
-                let right = self.eval(right)?;
-                binary(*operator, left, right, span)
+            Operation::Binary { first, rest } => {
+                let mut value = self.eval(first)?;
+                for (operator, operand) in rest {
+                    let right = self.eval(operand)?;
+                    value = binary(*operator, value, right, span)?;
+                }
+                Ok(value)
             }
         }
     }

@@ -558,27 +558,29 @@ impl<'a> Parser<'a> {
 
     /// Operators of precedence `min` and above, left to right (precedence climbing: the
     /// recursion is bounded by the number of levels, not by the length of the chain).
+    /// The chain is kept flat (`a + b - c` is `a` then `+ b`, `- c`), so that 100,000 `+ 1`
+    /// make a shallow tree: each operand binds tighter than the operators around it.
     fn binary(&mut self, newlines: bool, min: u8) -> Parsed<Expr> {
-        let mut left = self.unary(newlines)?;
+        let first = self.unary(newlines)?;
+        let mut rest = Vec::new();
         loop {
             self.skip(newlines)?;
             let Some((operator, level, length)) = self.binary_operator() else {
-                return Ok(left);
+                break;
             };
             if level < min {
-                return Ok(left);
+                break;
             }
             self.pos += length;
-            let right = self.binary(newlines, level + 1)?;
-            left = Expr {
-                span: left.span.start..right.span.end,
-                kind: ExprKind::Operation(Box::new(Operation::Binary {
-                    operator,
-                    left,
-                    right,
-                })),
-            };
+            rest.push((operator, self.binary(newlines, level + 1)?));
         }
+        Ok(match rest.last() {
+            None => first,
+            Some((_, last)) => Expr {
+                span: first.span.start..last.span.end,
+                kind: ExprKind::Operation(Box::new(Operation::Binary { first, rest })),
+            },
+        })
     }
 
     fn unary(&mut self, newlines: bool) -> Parsed<Expr> {
@@ -1195,6 +1197,12 @@ impl<'a> Parser<'a> {
         let Some(word) = self.ident() else {
             return Err(self.unexpected("Invalid template directive"));
         };
+        // The directives nest in the tree: bounded like nested expressions.
+        if matches!(word.text.as_str(), "if" | "for") && directives.len() >= MAX_DEPTH {
+            let mut error = self.error_at(open, "Nested too deeply");
+            error.kind = ErrorKind::TooDeep;
+            return Err(error);
+        }
         Ok(match word.text.as_str() {
             "if" => {
                 let condition = self.expr(true)?;

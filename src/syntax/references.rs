@@ -67,9 +67,9 @@ impl Expr {
             }
             ExprKind::Operation(operation) => match &**operation {
                 Operation::Unary { operand, .. } => operand.walk(visit),
-                Operation::Binary { left, right, .. } => {
-                    left.walk(visit);
-                    right.walk(visit);
+                Operation::Binary { first, rest } => {
+                    first.walk(visit);
+                    rest.iter().for_each(|(_, operand)| operand.walk(visit));
                 }
             },
             ExprKind::Conditional(parts) => parts.iter().for_each(|part| part.walk(visit)),
@@ -222,7 +222,9 @@ fn children(expr: &Expr) -> Vec<&Expr> {
         ExprKind::Parenthesis(inner) => vec![inner],
         ExprKind::Operation(operation) => match &**operation {
             Operation::Unary { operand, .. } => vec![operand],
-            Operation::Binary { left, right, .. } => vec![left, right],
+            Operation::Binary { first, rest } => std::iter::once(first)
+                .chain(rest.iter().map(|(_, operand)| operand))
+                .collect(),
         },
         ExprKind::Conditional(parts) => parts.iter().collect(),
         _ => Vec::new(),

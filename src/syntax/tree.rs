@@ -184,10 +184,12 @@ pub enum Operation {
         operator: UnaryOperator,
         operand: Expr,
     },
+    /// `a + b - c`: `first`, then each operator with its right operand, applied left to
+    /// right. Each operand binds tighter than the operators around it (`a + b * c` is `a`,
+    /// then `+ (b * c)`), so a long chain stays one level deep.
     Binary {
-        operator: BinaryOperator,
-        left: Expr,
-        right: Expr,
+        first: Expr,
+        rest: Vec<(BinaryOperator, Expr)>,
     },
 }
 
