@@ -55,6 +55,13 @@ fn a_traversal_keeps_its_root_and_every_step() {
         ["aws_security_group", "db"]
     );
     assert_eq!(value("var.x.*.id").as_reference().unwrap().steps.len(), 3);
+    let prefixed = value("resource.aws_security_group.db.id");
+    let prefixed = prefixed.as_reference().unwrap();
+    assert_eq!(prefixed.names().next(), Some("resource"));
+    assert_eq!(
+        prefixed.address().collect::<Vec<_>>(),
+        ["aws_security_group", "db", "id"]
+    );
 }
 
 #[test]

@@ -16,6 +16,15 @@ pub struct Reference<'a> {
 }
 
 impl<'a> Reference<'a> {
+    /// [`Self::names`] without Terraform's optional `resource.` prefix:
+    /// `resource.aws_security_group.x.id` and `aws_security_group.x.id` name one group.
+    pub fn address(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let prefixed = self.root == "resource"
+            && matches!(self.steps.first(), Some(Step::Attribute(_)))
+            && matches!(self.steps.get(1), Some(Step::Attribute(_)));
+        self.names().skip(usize::from(prefixed))
+    }
+
     /// The root and the attribute names that follow it, up to the first other step:
     /// `["aws_security_group", "db", "id"]`.
     pub fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
