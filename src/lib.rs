@@ -14,6 +14,7 @@ pub mod commands;
 pub mod comment;
 pub mod config;
 pub mod diagnostics;
+pub mod eval;
 pub mod generate;
 pub mod inventory;
 pub mod paths;

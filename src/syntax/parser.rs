@@ -14,15 +14,9 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::tree::{
-    Attribute, Block, Body, Expr, ExprKind, ForExpr, Ident, Label, ObjectItem, ObjectKey,
+    Attribute, BinaryOperator, Block, Body, Call, Expr, ExprKind, ForExpr, Heredoc, Ident, Label,
+    ObjectItem, ObjectKey, Operation, Step, TemplatePart, Traversal, UnaryOperator,
 };
-
-/// `k, v in coll` after a `for`.
-struct ForIntro {
-    key_name: Option<Ident>,
-    value_name: Ident,
-    collection: Expr,
-}
 
 /// Expressions nested deeper than this are refused, so that input like 100,000 `[` cannot
 /// overflow the stack. Terraform has no such limit; real code nests a handful of levels.
@@ -47,9 +41,9 @@ pub enum ErrorKind {
 
 type Parsed<T> = Result<T, SyntaxError>;
 
-/// Parses a whole file. `invalid_utf8`: the offsets of bytes that were not UTF-8 (ascending),
-/// which Terraform accepts inside comments only.
-pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<Body> {
+/// Parses a whole file, and gives its comments' spans too. `invalid_utf8`: the offsets of bytes
+/// that were not UTF-8 (ascending), which Terraform accepts inside comments only.
+pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<(Body, Vec<Range<usize>>)> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
@@ -70,7 +64,7 @@ pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<Body> {
         .find(|&at| at < stopped && !parser.comments.iter().any(|comment| comment.contains(&at)));
     match outside {
         Some(at) => Err(parser.error_at(at, "Invalid character encoding")),
-        None => parsed,
+        None => parsed.map(|body| (body, parser.comments)),
     }
 }
 
@@ -81,6 +75,154 @@ struct Parser<'a> {
     depth: usize,
     /// Every comment's span, in order (kept for the bytes that are not UTF-8).
     comments: Vec<Range<usize>>,
+}
+
+/// After `for` in an expression or a template directive: `k, v in coll`.
+struct ForIntro {
+    key_var: Option<Ident>,
+    value_var: Ident,
+    collection: Expr,
+}
+
+/// A template as read, before its directives are nested.
+enum Token {
+    Literal(String),
+    /// `${…}` or `%{…}`; `~` after the opening or before the closing brace.
+    Part {
+        piece: Piece,
+        strip_before: bool,
+        strip_after: bool,
+    },
+}
+
+enum Piece {
+    Interpolation(Expr),
+    If(Expr),
+    Else,
+    EndIf,
+    For(ForIntro),
+    EndFor,
+}
+
+/// `<<-`: removes from the first token of each line the fewest leading spaces of any line
+/// (a line of spaces only is not counted), as Terraform does.
+fn flush_indentation(tokens: &mut [Token]) {
+    let mut fewest = usize::MAX;
+    let mut adjust = Vec::new();
+    let mut line_start = true;
+    for (at, token) in tokens.iter().enumerate() {
+        if line_start {
+            line_start = false;
+            let spaces = match token {
+                Token::Literal(text) => {
+                    let trimmed = text.trim_start();
+                    if trimmed.is_empty() && text.ends_with('\n') {
+                        usize::MAX
+                    } else {
+                        adjust.push(at);
+                        text[..text.len() - trimmed.len()].chars().count()
+                    }
+                }
+                Token::Part { .. } => 0,
+            };
+            fewest = fewest.min(spaces);
+        }
+        if let Token::Literal(text) = token {
+            line_start = text.ends_with('\n');
+        }
+    }
+    if fewest == usize::MAX {
+        return;
+    }
+    for at in adjust {
+        if let Token::Literal(text) = &mut tokens[at] {
+            let cut = text
+                .char_indices()
+                .nth(fewest)
+                .map_or(text.len(), |(byte, _)| byte);
+            text.replace_range(..cut, "");
+        }
+    }
+}
+
+/// Applies the `~` strip markers and nests the directives (the parser has checked that they
+/// pair up).
+fn template_parts(mut tokens: Vec<Token>) -> Vec<TemplatePart> {
+    for at in 0..tokens.len() {
+        let Token::Part {
+            strip_before,
+            strip_after,
+            ..
+        } = tokens[at]
+        else {
+            continue;
+        };
+        if strip_before
+            && at > 0
+            && let Token::Literal(text) = &mut tokens[at - 1]
+        {
+            text.truncate(text.trim_end().len());
+        }
+        if strip_after && let Some(Token::Literal(text)) = tokens.get_mut(at + 1) {
+            let cut = text.len() - text.trim_start().len();
+            text.replace_range(..cut, "");
+        }
+    }
+    // The parts being filled, and the directives open around them.
+    let mut current: Vec<TemplatePart> = Vec::new();
+    let mut open: Vec<(Piece, Option<Vec<TemplatePart>>, Vec<TemplatePart>)> = Vec::new();
+    for token in tokens {
+        let piece = match token {
+            Token::Literal(text) => {
+                if let Some(TemplatePart::Literal(last)) = current.last_mut() {
+                    last.push_str(&text);
+                } else if !text.is_empty() {
+                    current.push(TemplatePart::Literal(text));
+                }
+                continue;
+            }
+            Token::Part { piece, .. } => piece,
+        };
+        match piece {
+            Piece::Interpolation(expr) => current.push(TemplatePart::Interpolation(expr)),
+            piece @ (Piece::If(_) | Piece::For(_)) => {
+                open.push((piece, None, std::mem::take(&mut current)));
+            }
+            Piece::Else => {
+                if let Some((_, then, _)) = open.last_mut() {
+                    *then = Some(std::mem::take(&mut current));
+                }
+            }
+            Piece::EndIf | Piece::EndFor => {
+                let Some((opening, then, outer)) = open.pop() else {
+                    continue;
+                };
+                let inner = std::mem::replace(&mut current, outer);
+                current.push(match opening {
+                    Piece::For(intro) => TemplatePart::For {
+                        key_var: intro.key_var,
+                        value_var: intro.value_var,
+                        collection: intro.collection,
+                        body: inner,
+                    },
+                    Piece::If(condition) => match then {
+                        Some(then) => TemplatePart::If {
+                            condition,
+                            then,
+                            otherwise: inner,
+                        },
+                        None => TemplatePart::If {
+                            condition,
+                            then: inner,
+                            otherwise: Vec::new(),
+                        },
+                    },
+                    _ => continue,
+                });
+            }
+        }
+    }
+    current
 }
 
 /// Where a template's directives stand: `%{ if }` may take one `%{ else }`.
@@ -392,41 +534,53 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// A binary operator here: its precedence (0 binds loosest) and length.
-    fn binary_operator(&self) -> Option<(u8, usize)> {
+    /// A binary operator here: which, its precedence (0 binds loosest) and length.
+    fn binary_operator(&self) -> Option<(BinaryOperator, u8, usize)> {
+        use BinaryOperator as B;
         let two = (self.peek()?, self.at(1));
         Some(match two {
-            (b'|', Some(b'|')) => (0, 2),
-            (b'&', Some(b'&')) => (1, 2),
-            (b'=' | b'!', Some(b'=')) => (2, 2),
-            (b'<' | b'>', Some(b'=')) => (3, 2),
-            (b'<' | b'>', _) => (3, 1),
-            (b'+' | b'-', _) => (4, 1),
-            (b'*' | b'%', _) => (5, 1),
-            (b'/', next) if !matches!(next, Some(b'/' | b'*')) => (5, 1),
+            (b'|', Some(b'|')) => (B::Or, 0, 2),
+            (b'&', Some(b'&')) => (B::And, 1, 2),
+            (b'=', Some(b'=')) => (B::Equal, 2, 2),
+            (b'!', Some(b'=')) => (B::NotEqual, 2, 2),
+            (b'<', Some(b'=')) => (B::LessOrEqual, 3, 2),
+            (b'>', Some(b'=')) => (B::GreaterOrEqual, 3, 2),
+            (b'<', _) => (B::Less, 3, 1),
+            (b'>', _) => (B::Greater, 3, 1),
+            (b'+', _) => (B::Add, 4, 1),
+            (b'-', _) => (B::Subtract, 4, 1),
+            (b'*', _) => (B::Multiply, 5, 1),
+            (b'%', _) => (B::Modulo, 5, 1),
+            (b'/', next) if !matches!(next, Some(b'/' | b'*')) => (B::Divide, 5, 1),
             _ => return None,
         })
     }
 
     /// Operators of precedence `min` and above, left to right (precedence climbing: the
     /// recursion is bounded by the number of levels, not by the length of the chain).
+    /// The chain is kept flat (`a + b - c` is `a` then `+ b`, `- c`), so that 100,000 `+ 1`
+    /// make a shallow tree: each operand binds tighter than the operators around it.
     fn binary(&mut self, newlines: bool, min: u8) -> Parsed<Expr> {
-        let mut left = self.unary(newlines)?;
+        let first = self.unary(newlines)?;
+        let mut rest = Vec::new();
         loop {
             self.skip(newlines)?;
-            let Some((level, length)) = self.binary_operator() else {
-                return Ok(left);
+            let Some((operator, level, length)) = self.binary_operator() else {
+                break;
             };
             if level < min {
-                return Ok(left);
+                break;
             }
             self.pos += length;
-            let right = self.binary(newlines, level + 1)?;
-            left = Expr {
-                span: left.span.start..right.span.end,
-                kind: ExprKind::Operation,
-            };
+            rest.push((operator, self.binary(newlines, level + 1)?));
         }
+        Ok(match rest.last() {
+            None => first,
+            Some((_, last)) => Expr {
+                span: first.span.start..last.span.end,
+                kind: ExprKind::Operation(Box::new(Operation::Binary { first, rest })),
+            },
+        })
     }
 
     fn unary(&mut self, newlines: bool) -> Parsed<Expr> {
@@ -442,14 +596,19 @@ impl<'a> Parser<'a> {
         let operand = self.unary(newlines);
         self.depth -= 1;
         let operand = operand?;
+        let span = start..operand.span.end;
         let kind = match operand.kind {
             ExprKind::Number(int) if negative => ExprKind::Number(int.and_then(i64::checked_neg)),
-            _ => ExprKind::Operation,
+            _ => ExprKind::Operation(Box::new(Operation::Unary {
+                operator: if negative {
+                    UnaryOperator::Negate
+                } else {
+                    UnaryOperator::Not
+                },
+                operand,
+            })),
         };
-        Ok(Expr {
-            span: start..operand.span.end,
-            kind,
-        })
+        Ok(Expr { span, kind })
     }
 
     fn term(&mut self, newlines: bool) -> Parsed<Expr> {
@@ -460,7 +619,7 @@ impl<'a> Parser<'a> {
             Some(b'0'..=b'9') => self.number()?,
             Some(b'(') => {
                 self.pos += 1;
-                self.expr(true)?;
+                let inner = self.expr(true)?;
                 self.skip(true)?;
                 if self.peek() != Some(b')') {
                     return Err(self.unexpected("Unbalanced parentheses"));
@@ -468,7 +627,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 Expr {
                     span: start..self.pos,
-                    kind: ExprKind::Parenthesis,
+                    kind: ExprKind::Parenthesis(Box::new(inner)),
                 }
             }
             Some(b'[') => self.tuple()?,
@@ -549,12 +708,16 @@ impl<'a> Parser<'a> {
                 kind,
             });
         }
+        let mut function = name;
         while self.looking_at("::") {
             self.pos += 2;
             self.skip(newlines)?;
-            if self.ident().is_none() {
+            let Some(part) = self.ident() else {
                 return Err(self.unexpected("Missing function name"));
-            }
+            };
+            function.text.push_str("::");
+            function.text.push_str(&part.text);
+            function.span.end = part.span.end;
             self.skip(newlines)?;
         }
         if self.peek() != Some(b'(') {
@@ -562,15 +725,18 @@ impl<'a> Parser<'a> {
         }
         let open = self.pos;
         self.pos += 1;
+        let mut args = Vec::new();
+        let mut expand_final = false;
         loop {
             self.skip(true)?;
             if self.peek() == Some(b')') {
                 break;
             }
-            self.expr(true)?;
+            args.push(self.expr(true)?);
             self.skip(true)?;
             if self.looking_at("...") {
                 self.pos += 3;
+                expand_final = true;
                 self.skip(true)?;
                 if self.peek() != Some(b')') {
                     return Err(self.unexpected("Missing closing parenthesis"));
@@ -587,47 +753,70 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         Ok(Expr {
             span: start..self.pos,
-            kind: ExprKind::Call,
+            kind: ExprKind::Call(Box::new(Call {
+                name: function,
+                args,
+                expand_final,
+            })),
         })
     }
 
     /// `.name`, `.0`, `.*`, `[index]` and `[*]` after a term.
     fn traversals(&mut self, base: Expr, newlines: bool) -> Parsed<Expr> {
         let mut end = base.span.end;
+        let mut steps = Vec::new();
         loop {
             let before = self.pos;
             self.skip(newlines)?;
+            let step_start = self.pos;
             match self.peek() {
                 Some(b'.') if self.at(1) != Some(b'.') => {
                     self.pos += 1;
                     // `var. name` and, where newlines are ignored, `var.` at a line's end.
                     self.skip(newlines)?;
                     match self.peek() {
-                        Some(b'*') => self.pos += 1,
+                        Some(b'*') => {
+                            self.pos += 1;
+                            steps.push(Step::Splat {
+                                full: false,
+                                span: step_start..self.pos,
+                            });
+                        }
                         Some(b'0'..=b'9') => {
                             // A legacy index is a number token: `a.0`, `a.5e3`; `a.0.1` is `a`
                             // and the number `0.1`, which Terraform refuses.
+                            let digits_start = self.pos;
                             self.digits();
+                            let digits_end = self.pos;
                             if self.fraction_follows() {
                                 return Err(self.error("Invalid legacy index syntax"));
                             }
-                            self.exponent();
+                            let exponent = self.exponent();
+                            let index = (!exponent)
+                                .then(|| self.text[digits_start..digits_end].parse().ok())
+                                .flatten();
+                            steps.push(Step::LegacyIndex {
+                                index,
+                                span: step_start..self.pos,
+                            });
                         }
                         _ => {
-                            if self.ident().is_none() {
+                            let Some(name) = self.ident() else {
                                 return Err(self.unexpected("Invalid attribute name"));
-                            }
+                            };
+                            steps.push(Step::Attribute(name));
                         }
                     }
                 }
                 Some(b'[') => {
                     self.pos += 1;
                     self.skip(true)?;
-                    if self.peek() == Some(b'*') {
+                    let key = if self.peek() == Some(b'*') {
                         self.pos += 1;
+                        None
                     } else {
-                        self.expr(true)?;
-                    }
+                        Some(self.expr(true)?)
+                    };
                     self.skip(true)?;
                     if self.peek() != Some(b']') {
                         // Terraform reports it where its recovery stops: at the `]` that
@@ -636,6 +825,11 @@ impl<'a> Parser<'a> {
                         return Err(self.error_at(at, "Missing close bracket on index"));
                     }
                     self.pos += 1;
+                    let span = step_start..self.pos;
+                    steps.push(match key {
+                        Some(key) => Step::Index { key, span },
+                        None => Step::Splat { full: true, span },
+                    });
                 }
                 _ => {
                     self.pos = before;
@@ -644,12 +838,12 @@ impl<'a> Parser<'a> {
             }
             end = self.pos;
         }
-        Ok(if end == base.span.end {
+        Ok(if steps.is_empty() {
             base
         } else {
             Expr {
                 span: base.span.start..end,
-                kind: ExprKind::Traversal,
+                kind: ExprKind::Traversal(Box::new(Traversal { base, steps })),
             }
         })
     }
@@ -739,10 +933,11 @@ impl<'a> Parser<'a> {
                 break;
             }
             let key_expr = self.expr(false)?;
-            let key = match key_expr.kind {
-                ExprKind::Variable(name) => ObjectKey::Ident(name),
-                ExprKind::String(value) => ObjectKey::String(value),
-                _ => ObjectKey::Expr,
+            let key_span = key_expr.span.clone();
+            let (key, key_expr) = match key_expr.kind {
+                ExprKind::Variable(name) => (ObjectKey::Ident(name), None),
+                ExprKind::String(value) => (ObjectKey::String(value), None),
+                _ => (ObjectKey::Expr, Some(key_expr)),
             };
             self.skip(false)?;
             match self.peek() {
@@ -755,7 +950,8 @@ impl<'a> Parser<'a> {
             let value = self.expr(false)?;
             items.push(ObjectItem {
                 key,
-                key_span: key_expr.span,
+                key_span,
+                key_expr,
                 value,
             });
             self.skip(false)?;
@@ -786,24 +982,25 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected(invalid));
         };
         self.skip(true)?;
-        let mut names = (None, first);
-        if self.peek() == Some(b',') {
+        let (key_var, value_var) = if self.peek() == Some(b',') {
             self.pos += 1;
             self.skip(true)?;
             let Some(second) = self.ident() else {
                 return Err(self.unexpected(invalid));
             };
-            names = (Some(names.1), second);
             self.skip(true)?;
-        }
+            (Some(first), second)
+        } else {
+            (None, first)
+        };
         if !self.keyword("in") {
             return Err(self.unexpected(invalid));
         }
         self.pos += 2;
         let collection = self.expr(true)?;
         Ok(ForIntro {
-            key_name: names.0,
-            value_name: names.1,
+            key_var,
+            value_var,
             collection,
         })
     }
@@ -819,21 +1016,23 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let first = self.expr(true)?;
         self.skip(true)?;
-        let (mut key, mut value, mut grouping) = (None, first, false);
-        if close == b'}' {
+        let mut grouping = false;
+        let (key, value) = if close == b'}' {
             if !self.looking_at("=>") {
                 return Err(self.unexpected(INVALID));
             }
             self.pos += 2;
-            key = Some(value);
-            value = self.expr(true)?;
+            let value = self.expr(true)?;
             self.skip(true)?;
             if self.looking_at("...") {
                 self.pos += 3;
                 grouping = true;
                 self.skip(true)?;
             }
-        }
+            (Some(first), value)
+        } else {
+            (None, first)
+        };
         let mut condition = None;
         if self.keyword("if") {
             self.pos += 2;
@@ -848,8 +1047,8 @@ impl<'a> Parser<'a> {
         Ok(Expr {
             span: open..self.pos,
             kind: ExprKind::For(Box::new(ForExpr {
-                key_name: intro.key_name,
-                value_name: intro.value_name,
+                key_var: intro.key_var,
+                value_var: intro.value_var,
                 collection: intro.collection,
                 key,
                 value,
@@ -865,7 +1064,9 @@ impl<'a> Parser<'a> {
     fn quoted(&mut self) -> Parsed<Expr> {
         let start = self.pos;
         self.pos += 1;
-        let mut literal = Some(String::new());
+        let mut literal = String::new();
+        // Only once a `${…}` or `%{…}` is seen.
+        let mut tokens = Vec::new();
         let mut directives = Vec::new();
         loop {
             let Some(byte) = self.peek() else {
@@ -877,35 +1078,40 @@ impl<'a> Parser<'a> {
                 // Where the line ends, which may be lines below the quote (a comment inside
                 // an interpolation), as Terraform reports it.
                 b'\n' | b'\r' => return Err(self.error("Invalid multi-line string")),
-                b'\\' => {
-                    let decoded = self.escape()?;
-                    if let Some(literal) = literal.as_mut() {
-                        literal.push(decoded);
-                    }
-                }
+                b'\\' => literal.push(self.escape()?),
                 // `$${` and `%%{` are written `${` and `%{`.
                 b'$' | b'%' if self.at(1) == Some(byte) && self.at(2) == Some(b'{') => {
                     self.pos += 3;
-                    if let Some(literal) = literal.as_mut() {
-                        literal.push(char::from(byte));
-                        literal.push('{');
-                    }
+                    literal.push(char::from(byte));
+                    literal.push('{');
                 }
-                b'$' | b'%' if self.template_part(&mut directives)? => literal = None,
+                b'$' | b'%' if self.at(1) == Some(b'{') => {
+                    let token = self.template_part(&mut directives)?;
+                    if !literal.is_empty() {
+                        tokens.push(Token::Literal(std::mem::take(&mut literal)));
+                    }
+                    tokens.push(token);
+                }
                 _ => {
                     let c = self.char_here().unwrap_or('\u{fffd}');
                     self.pos += c.len_utf8();
-                    if let Some(literal) = literal.as_mut() {
-                        literal.push(c);
-                    }
+                    literal.push(c);
                 }
             }
         }
         self.end_of_template(&directives)?;
         self.pos += 1;
+        let kind = if tokens.is_empty() {
+            ExprKind::String(literal)
+        } else {
+            if !literal.is_empty() {
+                tokens.push(Token::Literal(literal));
+            }
+            ExprKind::Template(template_parts(tokens))
+        };
         Ok(Expr {
             span: start..self.pos,
-            kind: literal.map_or(ExprKind::Template, ExprKind::String),
+            kind,
         })
     }
 
@@ -942,26 +1148,25 @@ impl<'a> Parser<'a> {
         Ok(c)
     }
 
-    /// `${…}` or `%{…}` here (not `$${`, `%%{`, nor a lone `$`): parses it and says so.
-    fn template_part(&mut self, directives: &mut Vec<(Directive, usize)>) -> Parsed<bool> {
-        if self.at(1) != Some(b'{') {
-            return Ok(false);
-        }
+    /// `${…}` or `%{…}` here (the caller has seen the `{`).
+    fn template_part(&mut self, directives: &mut Vec<(Directive, usize)>) -> Parsed<Token> {
         let open = self.pos;
         let interpolation = self.peek() == Some(b'$');
         self.pos += 2;
-        if self.peek() == Some(b'~') {
+        let strip_before = self.peek() == Some(b'~');
+        if strip_before {
             self.pos += 1;
         }
         self.enter()?;
-        if interpolation {
-            self.expr(true)?;
+        let piece = if interpolation {
+            Piece::Interpolation(self.expr(true)?)
         } else {
-            self.directive(open, directives)?;
-        }
+            self.directive(open, directives)?
+        };
         self.depth -= 1;
         self.skip(true)?;
-        if self.peek() == Some(b'~') {
+        let strip_after = self.peek() == Some(b'~');
+        if strip_after {
             self.pos += 1;
         }
         match self.peek() {
@@ -975,39 +1180,57 @@ impl<'a> Parser<'a> {
             }
             Some(_) => return Err(self.unexpected("Extra characters in template directive")),
         }
-        Ok(true)
+        Ok(Token::Part {
+            piece,
+            strip_before,
+            strip_after,
+        })
     }
 
     /// The inside of `%{ … }`: `if cond`, `else`, `endif`, `for k, v in coll`, `endfor`.
-    fn directive(&mut self, open: usize, directives: &mut Vec<(Directive, usize)>) -> Parsed<()> {
+    fn directive(
+        &mut self,
+        open: usize,
+        directives: &mut Vec<(Directive, usize)>,
+    ) -> Parsed<Piece> {
         self.skip(true)?;
         let Some(word) = self.ident() else {
             return Err(self.unexpected("Invalid template directive"));
         };
-        match word.text.as_str() {
+        // The directives nest in the tree: bounded like nested expressions.
+        if matches!(word.text.as_str(), "if" | "for") && directives.len() >= MAX_DEPTH {
+            let mut error = self.error_at(open, "Nested too deeply");
+            error.kind = ErrorKind::TooDeep;
+            return Err(error);
+        }
+        Ok(match word.text.as_str() {
             "if" => {
-                self.expr(true)?;
+                let condition = self.expr(true)?;
                 directives.push((Directive::If, open));
+                Piece::If(condition)
             }
             "else" => match directives.last_mut() {
-                Some((directive @ Directive::If, _)) => *directive = Directive::Else,
+                Some((directive @ Directive::If, _)) => {
+                    *directive = Directive::Else;
+                    Piece::Else
+                }
                 _ => return Err(self.error_at(open, "Unexpected else directive")),
             },
             "endif" => match directives.pop() {
-                Some((Directive::If | Directive::Else, _)) => {}
+                Some((Directive::If | Directive::Else, _)) => Piece::EndIf,
                 _ => return Err(self.error_at(open, "Unexpected endif directive")),
             },
             "for" => {
-                self.for_intro("Invalid 'for' directive")?;
+                let intro = self.for_intro("Invalid 'for' directive")?;
                 directives.push((Directive::For, open));
+                Piece::For(intro)
             }
             "endfor" => match directives.pop() {
-                Some((Directive::For, _)) => {}
+                Some((Directive::For, _)) => Piece::EndFor,
                 _ => return Err(self.error_at(open, "Unexpected endfor directive")),
             },
             _ => return Err(self.error_at(word.span.start, "Invalid template directive")),
-        }
-        Ok(())
+        })
     }
 
     fn end_of_template(&self, directives: &[(Directive, usize)]) -> Parsed<()> {
@@ -1022,7 +1245,8 @@ impl<'a> Parser<'a> {
     fn heredoc(&mut self) -> Parsed<Expr> {
         let start = self.pos;
         self.pos += 2;
-        if self.peek() == Some(b'-') {
+        let flush = self.peek() == Some(b'-');
+        if flush {
             self.pos += 1;
         }
         let Some(marker) = self.ident() else {
@@ -1033,30 +1257,58 @@ impl<'a> Parser<'a> {
         };
         self.pos += length;
         let mut directives = Vec::new();
+        // One literal per line at most, as Terraform's scanner gives them: the indentation
+        // of `<<-` is counted on the first token of each line.
+        let mut tokens = Vec::new();
         loop {
             // At the start of a line.
             if let Some(end) = self.heredoc_end(&marker.text) {
                 self.end_of_template(&directives)?;
                 self.pos = end;
+                if flush {
+                    flush_indentation(&mut tokens);
+                }
                 return Ok(Expr {
                     span: start..end,
-                    kind: ExprKind::Heredoc,
+                    kind: ExprKind::Heredoc(Box::new(Heredoc {
+                        marker: marker.text,
+                        flush,
+                        parts: template_parts(tokens),
+                    })),
                 });
             }
+            let mut literal_start = self.pos;
+            let mut literal = String::new();
             loop {
                 match self.peek() {
                     None => return Err(self.error("Unterminated template string")),
                     Some(b'\n') => {
                         self.pos += 1;
+                        literal.push_str(&self.text[literal_start..self.pos]);
+                        tokens.push(Token::Literal(literal));
                         break;
                     }
                     Some(b'\r') if self.at(1) != Some(b'\n') => {
                         return Err(self.error("Invalid character"));
                     }
-                    Some(b'$' | b'%') if self.at(1) == self.peek() && self.at(2) == Some(b'{') => {
+                    Some(byte @ (b'$' | b'%'))
+                        if self.at(1) == self.peek() && self.at(2) == Some(b'{') =>
+                    {
+                        literal.push_str(&self.text[literal_start..self.pos]);
+                        literal.push(char::from(byte));
+                        literal.push('{');
                         self.pos += 3;
+                        literal_start = self.pos;
                     }
-                    Some(b'$' | b'%') if self.template_part(&mut directives)? => {}
+                    Some(b'$' | b'%') if self.at(1) == Some(b'{') => {
+                        literal.push_str(&self.text[literal_start..self.pos]);
+                        if !literal.is_empty() {
+                            tokens.push(Token::Literal(std::mem::take(&mut literal)));
+                        }
+                        let token = self.template_part(&mut directives)?;
+                        tokens.push(token);
+                        literal_start = self.pos;
+                    }
                     Some(_) => self.pos += 1,
                 }
             }

@@ -1,7 +1,6 @@
-//! The typed tree the parser builds: bodies, blocks, attributes and the expressions the rest of
-//! the crate reads, each with its byte span in the file. Expressions the crate never looks
-//! inside (calls, operators, templates…) keep only their kind and span: their text is the
-//! file's, sliced by the span.
+//! The typed tree the parser builds: bodies, blocks, attributes and every expression with its
+//! parts (traversal steps, call arguments, operands, template parts, `for` clauses), each with
+//! its byte span in the file. Comments are in [`super::Comments`].
 
 use std::ops::Range;
 
@@ -102,38 +101,152 @@ pub enum ExprKind {
     Number(Option<i64>),
     /// A quoted string without interpolations or directives, its escapes decoded.
     String(String),
-    /// A quoted string with `${…}` or `%{…}`.
-    Template,
-    Heredoc,
+    /// A quoted string with `${…}` or `%{…}`: its parts, escapes decoded.
+    Template(Vec<TemplatePart>),
+    Heredoc(Box<Heredoc>),
     Tuple(Vec<Expr>),
     Object(Vec<ObjectItem>),
     /// A bare name: `local`, `var`, `each`, `some_name`.
     Variable(String),
     /// A name, call or parenthesis followed by `.attr`, `[index]`, `.*` or `[*]`.
-    Traversal,
-    Call,
-    Parenthesis,
+    Traversal(Box<Traversal>),
+    Call(Box<Call>),
+    Parenthesis(Box<Expr>),
     For(Box<ForExpr>),
     /// A unary or binary operation.
-    Operation,
+    Operation(Box<Operation>),
     /// `condition ? then : otherwise`, its three parts.
     Conditional(Box<[Expr; 3]>),
 }
 
-/// `[for k, v in coll : value if cond]`, or `{for k, v in coll : key => value... if cond}`.
+/// `base.step[step]…`: what is traversed, and each step in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traversal {
+    pub base: Expr,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// `.name`
+    Attribute(Ident),
+    /// `[expr]`; the span covers the brackets.
+    Index { key: Expr, span: Range<usize> },
+    /// `.0`: Terraform's legacy index, an integer; `None` when it is not one (`.5e3`).
+    LegacyIndex {
+        index: Option<u64>,
+        span: Range<usize>,
+    },
+    /// `[*]` (`full`: every later step applies to each element) or `.*` (only the attribute
+    /// and legacy-index steps that follow it do).
+    Splat { full: bool, span: Range<usize> },
+}
+
+impl Step {
+    pub fn span(&self) -> Range<usize> {
+        match self {
+            Step::Attribute(name) => name.span.clone(),
+            Step::Index { span, .. }
+            | Step::LegacyIndex { span, .. }
+            | Step::Splat { span, .. } => span.clone(),
+        }
+    }
+}
+
+/// `name(arg, …)`, `provider::p::name(…)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The whole name, `provider::aws::arn_parse` included.
+    pub name: Ident,
+    pub args: Vec<Expr>,
+    /// `f(list...)`: the last argument's elements are the final arguments.
+    pub expand_final: bool,
+}
+
+/// `[for k, v in coll : value if cond]` or `{for k, v in coll : key => value... if cond}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForExpr {
-    /// `k` in `for k, v`, when two names are given.
-    pub key_name: Option<Ident>,
-    pub value_name: Ident,
+    /// The first name of `for k, v`; `None` for `for v in`.
+    pub key_var: Option<Ident>,
+    pub value_var: Ident,
     pub collection: Expr,
-    /// `key =>`: only in an object `for` (`{…}`); a tuple `for` (`[…]`) has none.
+    /// The object's key (`key => …`); `None` builds a tuple.
     pub key: Option<Expr>,
     pub value: Expr,
-    /// `...` after the value: values grouped by key.
+    /// `...` after an object's value: values of the same key are grouped in a list.
     pub grouping: bool,
-    /// `if cond`.
     pub condition: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    Unary {
+        operator: UnaryOperator,
+        operand: Expr,
+    },
+    /// `a + b - c`: `first`, then each operator with its right operand, applied left to
+    /// right. Each operand binds tighter than the operators around it (`a + b * c` is `a`,
+    /// then `+ (b * c)`), so a long chain stays one level deep.
+    Binary {
+        first: Expr,
+        rest: Vec<(BinaryOperator, Expr)>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOperator {
+    /// `-x`
+    Negate,
+    /// `!x`
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOperator {
+    Or,
+    And,
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    Modulo,
+}
+
+/// `<<EOT` or `<<-EOT` (`flush`: the common indentation of its lines is removed, already in
+/// the parts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heredoc {
+    pub marker: String,
+    pub flush: bool,
+    pub parts: Vec<TemplatePart>,
+}
+
+/// A piece of a template. `~` strip markers are already applied to the literal parts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    /// Text, escapes decoded (`$${` read as `${`).
+    Literal(String),
+    /// `${expr}`
+    Interpolation(Expr),
+    /// `%{ if cond }…%{ else }…%{ endif }`
+    If {
+        condition: Expr,
+        then: Vec<TemplatePart>,
+        otherwise: Vec<TemplatePart>,
+    },
+    /// `%{ for k, v in coll }…%{ endfor }`
+    For {
+        key_var: Option<Ident>,
+        value_var: Ident,
+        collection: Expr,
+        body: Vec<TemplatePart>,
+    },
 }
 
 /// One `key = value` of an object. A key given twice stays twice, in order: Terraform takes
@@ -142,6 +255,8 @@ pub struct ForExpr {
 pub struct ObjectItem {
     pub key: ObjectKey,
     pub key_span: Range<usize>,
+    /// The key's expression when it is not a name or a literal string ([`ObjectKey::Expr`]).
+    pub key_expr: Option<Expr>,
     pub value: Expr,
 }
 
