@@ -17,6 +17,7 @@ pub mod paths;
 pub mod report;
 pub mod sarif;
 pub mod schema;
+pub mod state;
 pub mod syntax;
 
 use std::path::PathBuf;
