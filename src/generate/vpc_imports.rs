@@ -142,20 +142,7 @@ pub fn imports(
             continue;
         };
         let values = &resource.values;
-        let sources = ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"]
-            .iter()
-            .map(|list| values[*list].as_array().map_or(0, Vec::len))
-            .sum::<usize>()
-            + usize::from(values["self"].as_bool() == Some(true))
-            + usize::from(
-                values["source_security_group_id"]
-                    .as_str()
-                    .is_some_and(|group| {
-                        !group.is_empty()
-                            && !(values["self"].as_bool() == Some(true)
-                                && values["security_group_id"].as_str() == Some(group))
-                    }),
-            );
+        let sources = ec2_rule_count(values);
         if sources > 1 {
             refused.push(several_rules(&instance, sources, &target));
             continue;
@@ -179,6 +166,22 @@ pub fn imports(
     } else {
         Err(refused)
     }
+}
+
+/// How many EC2 rules an `aws_security_group_rule` of the state stands for: one per CIDR
+/// block, prefix list and group (`self` with its own group named again is one).
+fn ec2_rule_count(values: &serde_json::Value) -> usize {
+    let lists: usize = ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"]
+        .iter()
+        .map(|list| values[*list].as_array().map_or(0, Vec::len))
+        .sum();
+    let is_self = values["self"].as_bool() == Some(true);
+    let own_group = values["security_group_id"].as_str();
+    let named_again = |group: &str| is_self && own_group == Some(group);
+    let other_group = values["source_security_group_id"]
+        .as_str()
+        .is_some_and(|group| !group.is_empty() && !named_again(group));
+    lists + usize::from(is_self) + usize::from(other_group)
 }
 
 fn several_rules(instance: &str, rules: usize, target: &str) -> Unroutable {
@@ -244,12 +247,12 @@ fn old_keys(text: &str, block: &Block) -> Option<Vec<RuleKey>> {
     if let Some(peer) = source("source_security_group_id") {
         peers.push(Peer::Group(peer));
     }
-    let lists: [(&str, fn(String) -> Peer); 3] = [
-        ("cidr_blocks", Peer::Ipv4),
-        ("ipv6_cidr_blocks", Peer::Ipv6),
-        ("prefix_list_ids", Peer::PrefixList),
-    ];
-    for (name, peer) in lists {
+    for name in ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"] {
+        let peer = match name {
+            "cidr_blocks" => Peer::Ipv4,
+            "ipv6_cidr_blocks" => Peer::Ipv6,
+            _ => Peer::PrefixList,
+        };
         if let Some(attribute) = body.attribute(name) {
             let elements = attribute.value.tuple()?;
             peers.extend(
