@@ -946,6 +946,18 @@ fn switching_style_to_the_vpc_rules_with_the_state_forgets_and_imports() {
         ),
     )
     .unwrap();
+    // check --state reports the same route as drift, and writes nothing.
+    let checked = mutualsg(root.path(), &["check", "--state", "state.json"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
+    assert!(
+        text(&checked.stdout).contains("+removed {"),
+        "{}",
+        text(&checked.stdout)
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap(),
+        generated
+    );
     let output = root.mutualsg(&["generate", "--state", "state.json"]);
     let message = words(&text(&output.stderr));
     assert!(
