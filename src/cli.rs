@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::diagnostics::{Diagnostic, Problem};
 use crate::report::{self, Colors, Format};
+use crate::state::State;
 use crate::{ExitStatus, Mode};
 
 /// Expand `locals { mutual_rules = [...] }` into the egress and ingress security-group rules
@@ -28,7 +30,7 @@ pub enum Command {
     /// Write nothing; report every drifted or stale file with a diff (exit 0 clean, 1 drift, 2 error).
     Check(CheckArgs),
     /// Print the unified diff `generate` would apply (exit 0, or 2 on error).
-    Diff(PathArgs),
+    Diff(DiffArgs),
     /// Move a repo onto mutual_rules with moved/import/removed blocks, so Terraform destroys
     /// nothing: prints the diff (exit 0, or 2 on error); `--write` applies it.
     Migrate(MigrateArgs),
@@ -110,6 +112,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub paths: PathArgs,
 
+    #[command(flatten)]
+    pub state: StateArgs,
+
     /// How to report problems: for people, as JSON, or as GitHub Actions annotations.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -149,10 +154,44 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub paths: PathArgs,
 
+    #[command(flatten)]
+    pub state: StateArgs,
+
     /// Exit 1 when a file was created, changed or deleted (for pre-commit, which does not
     /// notice a new untracked file).
     #[arg(long)]
     pub exit_code: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {
+    /// The JSON of `terraform show -json` (the state), run where the module is applied: a
+    /// `style` switch to the aws_vpc_* rules imports each rule by the sgr- id it holds.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+impl StateArgs {
+    /// The state read from the file, if one is given; the error is a diagnostic at the file.
+    fn read(&self) -> Result<Option<State>, Diagnostic> {
+        let Some(path) = &self.state else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
+        State::from_json(&text)
+            .map(Some)
+            .map_err(|message| Diagnostic::file(Problem::BadState(message), path))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -184,10 +223,22 @@ impl Color {
 pub fn main() -> ExitStatus {
     let cli = Cli::parse();
     let cwd = crate::current_dir();
-    let (mode, paths, format, changes_fail) = match cli.command {
-        Command::Generate(args) => (Mode::Write, args.paths.paths, Format::Human, args.exit_code),
-        Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true),
-        Command::Diff(args) => (Mode::Diff, args.paths, Format::Human, false),
+    let (mode, paths, format, changes_fail, state) = match cli.command {
+        Command::Generate(args) => (
+            Mode::Write,
+            args.paths.paths,
+            Format::Human,
+            args.exit_code,
+            args.state,
+        ),
+        Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true, args.state),
+        Command::Diff(args) => (
+            Mode::Diff,
+            args.paths.paths,
+            Format::Human,
+            false,
+            args.state,
+        ),
         Command::Migrate(args) => {
             let outcome = crate::commands::migrate::run_migrate(&args.paths.paths, args.write);
             let mode = if args.write { Mode::Write } else { Mode::Diff };
@@ -245,7 +296,18 @@ pub fn main() -> ExitStatus {
             return ExitStatus::Success;
         }
     };
-    let outcome = crate::generate::run(&paths, mode);
+    let state = match state.read() {
+        Ok(state) => state,
+        Err(error) => {
+            let colors = Colors {
+                stdout: false,
+                stderr: cli.color.enabled(io::stderr().is_terminal()),
+            };
+            let _ = report::print_diagnostics(&[error], format, colors);
+            return ExitStatus::Error;
+        }
+    };
+    let outcome = crate::generate::run_with_state(&paths, mode, state.as_ref());
     finish(&outcome, mode, format, changes_fail, cli.color)
 }
 

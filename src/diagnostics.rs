@@ -339,7 +339,11 @@ pub enum Problem {
         from: &'static str,
         to: &'static str,
         reason: String,
+        /// What the user can do, which depends on the reason.
+        fix: String,
     },
+    #[error("not a Terraform state: {0}")]
+    BadState(String),
     #[error("{from} already moves to {to}")]
     MovedCollision { from: String, to: String },
     #[error(
@@ -488,6 +492,7 @@ impl Problem {
             Problem::NotMigrated { .. } => "mutualsg::not_migrated",
             Problem::StyleSwitched { .. } => "mutualsg::style_switched",
             Problem::StyleSwitchNotRoutable { .. } => "mutualsg::style_switch_not_routable",
+            Problem::BadState(_) => "mutualsg::state",
             Problem::TagsNeedVpcStyle => "mutualsg::tags_need_vpc_style",
             Problem::MovedCollision { .. } => "mutualsg::moved_collision",
             Problem::TerraformTooOld { .. } => "mutualsg::terraform_too_old",
@@ -639,7 +644,8 @@ impl Problem {
             Problem::NotNetworkAddress { network, .. } => format!("did you mean {network}?"),
             Problem::OpenEgress { .. } => "name the destinations instead: a CIDR block, a prefix list (S3 and DynamoDB gateway endpoints), or a security group".into(),
             Problem::StyleSwitched { .. } => "the removed and import blocks are in mutual_rules.migrate.tf (Terraform >= 1.7): review the plan, apply it, then delete that file".into(),
-            Problem::StyleSwitchNotRoutable { from, .. } => format!("set `style = \"{from}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)"),
+            Problem::StyleSwitchNotRoutable { fix, .. } => fix.clone(),
+            Problem::BadState(_) => "pass the JSON of `terraform show -json`, run in the module's directory after `terraform apply` (the state, not a plan file)".into(),
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),

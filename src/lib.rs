@@ -21,6 +21,7 @@ pub mod paths;
 pub mod report;
 pub mod sarif;
 pub mod schema;
+pub mod state;
 pub mod syntax;
 pub mod workspace;
 

@@ -554,8 +554,33 @@ fn switching_style_to_the_vpc_rules_is_refused_and_writes_nothing() {
             "{stderr}"
         );
         assert!(message.contains("sgr- id"), "{stderr}");
+        assert!(
+            message.contains(
+                "terraform show -json > state.json && mutualsg generate --state state.json"
+            ),
+            "{stderr}"
+        );
         assert_eq!(read_tree(dir.path()), before, "{command} changed the tree");
     }
+    // A file that is not a state stops generate, check and diff before anything is read.
+    fs::write(
+        dir.path().join("plan.json"),
+        "{\"format_version\": \"1.2\"}",
+    )
+    .unwrap();
+    for command in ["generate", "check", "diff"] {
+        let output = mutualsg(dir.path(), &[command, "--state", "plan.json"]);
+        let stderr = text(&output.stderr);
+        assert_eq!(code(&output), 2, "{command}: {stderr}");
+        assert!(stderr.contains("mutualsg::state"), "{stderr}");
+        assert!(
+            stderr.contains(
+                "plan.json: not a Terraform state: not the output of `terraform show -json`"
+            ),
+            "{stderr}"
+        );
+    }
+    let _ = fs::remove_file(dir.path().join("plan.json"));
     // Back to the style the state holds: up to date again.
     fs::remove_file(dir.path().join(".mutualsg.toml")).unwrap();
     assert_eq!(code(&mutualsg(dir.path(), &["check"])), 0);

@@ -891,3 +891,214 @@ fn for_each_pairs_move_whole_and_keep_their_instance_keys() {
     assert_eq!(moves, want);
     assert_eq!(root.assert_migration_destroys_nothing(), (10, 0, 0));
 }
+
+const RULES_BEFORE_VPC_SWITCH: &str = r#"
+variable "redis" {
+  type    = bool
+  default = true
+}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = 5432
+      description      = "Postgres"
+    },
+    {
+      source_sg_id = aws_security_group.db.id
+      target_sg_id = aws_security_group.db.id
+      protocol     = "all"
+    },
+    {
+      source_cidr_blocks      = ["0.0.0.0/0"]
+      source_ipv6_cidr_blocks = ["::/0"]
+      target_sg_id            = aws_security_group.web.id
+      destination_port        = 443
+      description             = "HTTPS"
+    },
+    {
+      source_cidr_blocks = ["198.51.100.0/24"]
+      target_sg_id       = aws_security_group.web.id
+      destination_port   = 22
+    },
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = 6379
+      enabled          = var.redis
+      name             = "redis"
+    },
+    {
+      source_sg_id     = aws_security_group.web.id
+      target_sg_id     = aws_security_group.db.id
+      destination_port = 11211
+      enabled          = false
+      name             = "memcached"
+    },
+  ]
+}
+"#;
+
+/// Diagnostics wrap at 80 columns: the words of stderr, joined by single spaces.
+fn words(stderr: &str) -> String {
+    stderr
+        .split_whitespace()
+        .filter(|word| *word != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The issue's own example: apply in the default style, set `style =
+/// "aws_vpc_security_group_rule"`, generate. The new rules import only by their sgr- id, so
+/// `generate --state` takes each from the old rule's `security_group_rule_id`; a dual-stack
+/// rule holds two EC2 rules under one id and is refused until its imports are written by
+/// hand, as the hint says.
+#[test]
+fn switching_style_to_the_vpc_rules_with_the_state_forgets_and_imports() {
+    let files = [("main.tf", format!("{GROUPS}{RULES_BEFORE_VPC_SWITCH}"))];
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let Some(root) = Root::new("switching_style_vpc", &files, None) else {
+        return;
+    };
+    root.mutualsg(&["generate"]);
+    root.apply();
+    fs::write(
+        root.path().join(".mutualsg.toml"),
+        "style = \"aws_vpc_security_group_rule\"\n",
+    )
+    .unwrap();
+
+    // Without the state: refused, and the hint names the command.
+    let generated = fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap();
+    let refused = mutualsg(root.path(), &["generate"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        words(&text(&refused.stderr))
+            .contains("terraform show -json > state.json && mutualsg generate --state state.json"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // With it: the dual-stack rule has no single sgr- id; nothing is written.
+    fs::write(root.path().join("state.json"), root.ok(&["show", "-json"])).unwrap();
+    let refused = mutualsg(root.path(), &["generate", "--state", "state.json"]);
+    let message = words(&text(&refused.stderr));
+    assert_eq!(refused.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("aws_security_group_rule.anywhere_anywhere_ipv6_to_web_tcp_443_ingress holds 2 EC2 rules"),
+        "{message}"
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap(),
+        generated
+    );
+    assert!(!root.path().join("mutual_rules.migrate.tf").exists());
+
+    // The hint's route: look the two rules' ids up in AWS (the stand-in's account) and write
+    // their imports by hand.
+    let account: Value = serde_json::from_str(
+        &fs::read_to_string(root.path().join(".terraform/standin-aws-ec2.json")).unwrap(),
+    )
+    .unwrap();
+    let id_of = |source: &str| {
+        account["rules"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, rule)| rule["source"] == source && rule["from_port"] == 443)
+            .map(|(id, _)| id.clone())
+            .unwrap()
+    };
+    fs::write(
+        root.path().join("mutual_rules.migrate.tf"),
+        format!(
+            "import {{\n  to = aws_vpc_security_group_ingress_rule.anywhere_to_web\n  id = \"{}\"\n}}\n\n\
+             import {{\n  to = aws_vpc_security_group_ingress_rule.anywhere_ipv6_to_web\n  id = \"{}\"\n}}\n",
+            id_of("0.0.0.0/0"),
+            id_of("::/0")
+        ),
+    )
+    .unwrap();
+    // check --state reports the same route as drift, and writes nothing.
+    let checked = mutualsg(root.path(), &["check", "--state", "state.json"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
+    assert!(
+        text(&checked.stdout).contains("+removed {"),
+        "{}",
+        text(&checked.stdout)
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("mutual_rules.gen.tf")).unwrap(),
+        generated
+    );
+    let output = root.mutualsg(&["generate", "--state", "state.json"]);
+    let message = words(&text(&output.stderr));
+    assert!(
+        message.contains("the style changed from aws_security_group_rule to aws_vpc_security_group_rule: 10 resources are forgotten and 7 imported, none destroyed"),
+        "{message}"
+    );
+    root.ok(&["validate", "-no-color"]);
+
+    // Rules: 2 + 2 (self) + 2 (by hand) + 1 + 2 (redis, enabled); memcached has none, so
+    // its two old resources have no instance to forget.
+    let plan = plan_json(&root);
+    let (mut imports, mut forgets) = (0, 0);
+    for change in plan["resource_changes"].as_array().unwrap() {
+        let address = change["address"].as_str().unwrap();
+        let actions: Vec<&str> = change["change"]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|action| action.as_str().unwrap())
+            .collect();
+        match actions.as_slice() {
+            ["no-op"] if change["change"].get("importing").is_some() => imports += 1,
+            // AWS reports the ports of an all-traffic rule as -1, which the generated rule
+            // leaves unset: set in place, nothing replaced.
+            ["update"]
+                if change["change"].get("importing").is_some()
+                    && changed_keys(&change["change"]) == ["from_port", "to_port"] =>
+            {
+                imports += 1
+            }
+            ["no-op"] => {}
+            ["forget"] => forgets += 1,
+            other => panic!("{address}: {other:?} after a style switch\n{plan:#}"),
+        }
+    }
+    assert_eq!((imports, forgets), (9, 8), "{message}");
+    let applied = root.ok(&["apply", "-input=false", "-no-color", "switch.tfplan"]);
+    assert!(
+        !applied.contains("InvalidPermission.Duplicate"),
+        "{applied}"
+    );
+    let after = root.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+    let again = root.mutualsg(&["generate", "--state", "state.json"]);
+    assert!(
+        !text(&again.stderr).contains("written"),
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+fn plan_json(root: &Root) -> Value {
+    root.ok(&["plan", "-input=false", "-no-color", "-out=switch.tfplan"]);
+    serde_json::from_str(&root.ok(&["show", "-json", "switch.tfplan"])).unwrap()
+}
+
+/// The attributes a planned change sets to other values.
+fn changed_keys(change: &Value) -> Vec<String> {
+    let (before, after) = (&change["before"], &change["after"]);
+    let mut keys: Vec<String> = after
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(key, value)| before.get(key.as_str()) != Some(*value))
+        .map(|(key, _)| key.clone())
+        .collect();
+    keys.sort();
+    keys
+}

@@ -12,7 +12,9 @@ use crate::generate::connection::squeeze;
 use crate::generate::discover::{GENERATED_FILE, Module};
 use crate::generate::output::Change;
 use crate::generate::parse::{self, Literal, ParsedFile};
+use crate::generate::vpc_imports;
 use crate::paths::join;
+use crate::state::State;
 use crate::syntax::{self, Body, ExprKind};
 
 /// The file migration blocks go into; users delete it once the migration is applied.
@@ -283,12 +285,14 @@ fn is_other_style(resource_type: &str, style: Style) -> bool {
 ///
 /// `aws_security_group_rule` import ids are built from the rule's own arguments. The
 /// `aws_vpc_*` rules import only by their `sgr-` id, which only the state holds: a switch
-/// to them is an error that writes nothing.
+/// to them takes the ids from `state` (see [`vpc_imports`]), and without it is an error
+/// that writes nothing.
 pub fn style_switch(
     module: &Module,
     old_generated: &str,
     new_generated: &str,
     style: Style,
+    state: Option<&State>,
 ) -> Result<Option<StyleSwitch>, Vec<Diagnostic>> {
     let generated_path = join(&module.dir, GENERATED_FILE);
     let (Ok(old), Ok(new)) = (syntax::parse(old_generated), syntax::parse(new_generated)) else {
@@ -305,45 +309,48 @@ pub fn style_switch(
     let Some(old_style) = forgotten.first().map(|_| other_style(style)) else {
         return Ok(None);
     };
-    let unroutable = |reason: String| {
-        vec![Diagnostic::file(
+    let diagnostic = |reason: String, fix: String| {
+        Diagnostic::file(
             Problem::StyleSwitchNotRoutable {
                 from: style_name(old_style),
                 to: style_name(style),
                 reason,
+                fix,
             },
             &generated_path,
-        )]
+        )
     };
-    if style == Style::VpcSecurityGroupRule {
-        return Err(unroutable(
-            "the aws_vpc_* rules are imported by their sgr- id, which only the Terraform state holds".into(),
-        ));
-    }
-    let mut imported = Vec::new();
-    for block in new.blocks_of("resource") {
-        let address = format!("{}.{}", type_of(block), block.label(1).unwrap_or_default());
-        let text_of = |name: &str| {
-            block
-                .body
-                .attribute(name)
-                .map(|attribute| &new_generated[attribute.value.span.clone()])
-        };
-        match text_of("count") {
-            None => {}
-            // No rule exists, before or after.
-            Some("0") => continue,
-            Some(_) => {
-                return Err(unroutable(format!(
-                    "{address} exists on a condition (`enabled`), and whether it exists now is in the state only"
-                )));
-            }
+    let path = join(&module.dir, MIGRATION_FILE);
+    let files = match std::fs::read_to_string(&path) {
+        Ok(text) => vec![reparse(&path, text)?],
+        Err(_) => Vec::new(),
+    };
+    let imported = match style {
+        Style::VpcSecurityGroupRule => {
+            let Some(state) = state else {
+                return Err(vec![diagnostic(
+                    "the aws_vpc_* rules are imported by their sgr- id, which only the Terraform state holds".into(),
+                    "give it the state: `terraform show -json > state.json && mutualsg generate --state state.json` (or set `style = \"aws_security_group_rule\"` in .mutualsg.toml again)".into(),
+                )]);
+            };
+            let existing = existing_blocks(&files);
+            vpc_imports::imports(old_generated, &old, new_generated, &new, state, &existing)
+                .map_err(|refused| {
+                    refused
+                        .into_iter()
+                        .map(|unroutable| diagnostic(unroutable.reason, unroutable.fix))
+                        .collect::<Vec<_>>()
+                })?
         }
-        imported.push(MigrationBlock::Import {
-            id: import_id(new_generated, &block.body),
-            to: address,
-        });
-    }
+        Style::SecurityGroupRule => {
+            security_group_rule_imports(new_generated, &new).map_err(|reason| {
+                vec![diagnostic(
+                    reason,
+                    format!("set `style = \"{}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)", style_name(old_style)),
+                )]
+            })?
+        }
+    };
     let warning = Diagnostic::file(
         Problem::StyleSwitched {
             from: style_name(old_style),
@@ -355,13 +362,42 @@ pub fn style_switch(
     );
     let mut blocks = forgotten;
     blocks.extend(imported);
-    let path = join(&module.dir, MIGRATION_FILE);
-    let files = match std::fs::read_to_string(&path) {
-        Ok(text) => vec![reparse(&path, text)?],
-        Err(_) => Vec::new(),
-    };
     let change = migration_file_change(module, &files, &blocks, &mut Vec::new())?;
     Ok(Some(StyleSwitch { change, warning }))
+}
+
+/// The imports of the `aws_security_group_rule` resources of `text`, by the ids their own
+/// arguments make, or why one cannot have one.
+fn security_group_rule_imports(text: &str, body: &Body) -> Result<Vec<MigrationBlock>, String> {
+    let mut imported = Vec::new();
+    for block in body.blocks_of("resource") {
+        let address = format!(
+            "{}.{}",
+            block.label(0).unwrap_or_default(),
+            block.label(1).unwrap_or_default()
+        );
+        let text_of = |name: &str| {
+            block
+                .body
+                .attribute(name)
+                .map(|attribute| &text[attribute.value.span.clone()])
+        };
+        match text_of("count") {
+            None => {}
+            // No rule exists, before or after.
+            Some("0") => continue,
+            Some(_) => {
+                return Err(format!(
+                    "{address} exists on a condition (`enabled`), and whether it exists now is in the state only"
+                ));
+            }
+        }
+        imported.push(MigrationBlock::Import {
+            id: import_id(text, &block.body),
+            to: address,
+        });
+    }
+    Ok(imported)
 }
 
 fn other_style(style: Style) -> Style {

@@ -13,6 +13,7 @@ pub mod output;
 pub mod parse;
 pub mod render;
 pub mod validate;
+pub mod vpc_imports;
 
 // Discovery and file sources moved below the families (`crate::workspace`); the old paths
 // stay valid for the stages that name them.
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigFinder, Style};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::state::State;
 use crate::{Mode, Outcome, current_dir};
 use discover::Module;
 use output::Change;
@@ -45,7 +47,15 @@ pub struct Generated {
 /// directory, which messages and diffs are relative to). A module with an error gets nothing
 /// written; the others proceed.
 pub fn run(paths: &[PathBuf], mode: Mode) -> Outcome {
-    run_modules(paths, mode, plan_generate)
+    run_with_state(paths, mode, None)
+}
+
+/// [`run`], with the Terraform state a `style` switch to the `aws_vpc_*` rules takes their
+/// `sgr-` ids from.
+pub fn run_with_state(paths: &[PathBuf], mode: Mode, state: Option<&State>) -> Outcome {
+    run_modules(paths, mode, |module, config| {
+        plan_generate(module, config, state)
+    })
 }
 
 /// What one module needs changed.
@@ -106,7 +116,11 @@ pub(crate) fn run_modules(
 }
 
 /// The generated file's change, and `moved` blocks for rules it renames without changing.
-fn plan_generate(module: &Module, config: &Config) -> Result<Planned, Vec<Diagnostic>> {
+fn plan_generate(
+    module: &Module,
+    config: &Config,
+    state: Option<&State>,
+) -> Result<Planned, Vec<Diagnostic>> {
     let generated = generate_module(module, config)?;
     let has_rules = generated.text.is_some();
     let mut warnings = generated.warnings;
@@ -115,7 +129,7 @@ fn plan_generate(module: &Module, config: &Config) -> Result<Planned, Vec<Diagno
     if let Some(change) = change {
         // The migration file first: of the two, it is the one that must not be lost.
         if let (Some(old), Some(new)) = (&change.old, &change.new) {
-            match migration_file::style_switch(module, old, new, config.style)? {
+            match migration_file::style_switch(module, old, new, config.style, state)? {
                 Some(switch) => {
                     changes.extend(switch.change);
                     warnings.push(switch.warning);
