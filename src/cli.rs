@@ -77,6 +77,12 @@ pub struct MigrateArgs {
     /// Apply the changes instead of printing them.
     #[arg(long)]
     pub write: bool,
+
+    /// Write the egress half of each one-sided ingress rule whose peer is a security group
+    /// (B admits A: the connection A -> B). Egress rules whose ingress half is missing are
+    /// never completed: they are listed as half-open.
+    #[arg(long)]
+    pub add_egress: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -188,7 +194,13 @@ pub fn main() -> ExitStatus {
         Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true),
         Command::Diff(args) => (Mode::Diff, args.paths, Format::Human, false),
         Command::Migrate(args) => {
-            let outcome = crate::commands::migrate::run_migrate(&args.paths.paths, args.write);
+            let outcome = crate::commands::migrate::run_migrate(
+                &args.paths.paths,
+                args.write,
+                crate::commands::migrate::Options {
+                    add_egress: args.add_egress,
+                },
+            );
             let mode = if args.write { Mode::Write } else { Mode::Diff };
             return finish(&outcome, mode, Format::Human, false, cli.color);
         }
