@@ -283,6 +283,8 @@ pub enum Problem {
     OpenEgress { group: String, peer: String },
     #[error("{what} is left as it is: {reason}")]
     NotMigrated { what: String, reason: String },
+    #[error("{what} is removed: the open egress of {group}, whose needed egress is now explicit")]
+    EgressClosed { what: String, group: String },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
     #[error(
@@ -418,6 +420,7 @@ impl Problem {
                 | Problem::ExclusiveRules { .. }
                 | Problem::OpenEgress { .. }
                 | Problem::NotMigrated { .. }
+                | Problem::EgressClosed { .. }
                 | Problem::StyleSwitched { .. }
                 | Problem::TerraformTooOld { .. }
                 | Problem::UnmatchedSuppression { .. }
@@ -498,6 +501,7 @@ impl Problem {
             Problem::NotNetworkAddress { .. } => "mutualsg::not_network_address",
             Problem::OpenEgress { .. } => "mutualsg::open_egress",
             Problem::NotMigrated { .. } => "mutualsg::not_migrated",
+            Problem::EgressClosed { .. } => "mutualsg::egress_closed",
             Problem::StyleSwitched { .. } => "mutualsg::style_switched",
             Problem::StyleSwitchNotRoutable { .. } => "mutualsg::style_switch_not_routable",
             Problem::TagsNeedVpcStyle => "mutualsg::tags_need_vpc_style",
@@ -565,6 +569,7 @@ impl Problem {
             Problem::NotNetworkAddress { .. } => "host bits set",
             Problem::OpenEgress { .. } => "open to the internet",
             Problem::NotMigrated { .. } => "left as it is",
+            Problem::EgressClosed { .. } => "removed",
             Problem::TagsNeedVpcStyle => "module-wide tags",
             Problem::TerraformTooOld { .. } => "this constraint",
             Problem::TooManyRules { .. } => "the connection past the limit",
@@ -644,6 +649,7 @@ impl Problem {
             Problem::StyleSwitched { .. } => "the removed and import blocks are in mutual_rules.migrate.tf (Terraform >= 1.7): review the plan, apply it, then delete that file".into(),
             Problem::StyleSwitchNotRoutable { from, .. } => format!("set `style = \"{from}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)"),
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
+            Problem::EgressClosed { .. } => "the plan destroys it, the one intended destroy; with --without-flow-logs nothing proved the group sends nothing else: review before applying".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),
             Problem::TerraformTooOld { .. } => "raise required_version (and Terraform) before applying the migration".into(),

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod close_egress;
 mod inline;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,8 @@ enum Half {
 pub struct Options {
     /// Write the egress half of each one-sided ingress rule with a security-group peer.
     pub add_egress: bool,
+    /// Remove the open egress of each group whose needed egress is explicit.
+    pub close_egress: bool,
 }
 
 /// A text edit in one file.
@@ -87,6 +90,7 @@ pub fn migrate_module(
     let mut planner = Planner {
         config,
         add_egress: options.add_egress,
+        egress_written: Vec::new(),
         inline_kept: BTreeSet::new(),
         exclusive: BTreeSet::new(),
         model: &model,
@@ -101,12 +105,17 @@ pub fn migrate_module(
         planner.inline_groups();
     }
     planner.hand_written_pairs();
+    if options.close_egress {
+        planner.close_egress();
+    }
     planner.finish(module)
 }
 
 struct Planner<'a> {
     config: &'a Config,
     add_egress: bool,
+    /// The egress halves `--add-egress` writes: (source, target, protocol, from, to).
+    egress_written: Vec<[String; 5]>,
     /// Groups (by id, `aws_security_group.x.id`) that keep their inline rule blocks.
     inline_kept: BTreeSet<String>,
     /// Groups that set `ingress = [...]`/`egress = [...]` as an attribute: the provider
@@ -529,6 +538,7 @@ impl<'a> Planner<'a> {
                 .clone()
                 .unwrap_or_else(|| ingress_args.group.clone()),
         };
+        let source_key = squeeze(&source);
         let mut lines = Vec::new();
         // aws_vpc_* names leave out the ports (they update in place), so two connections
         // between the same groups would collide: the egress half's name keeps them apart.
@@ -610,10 +620,19 @@ impl<'a> Planner<'a> {
                 egress: address(egress),
                 ingress: address(ingress),
             },
-            None => OldAddresses::Adopted {
-                egress: Half::New,
-                ingress: Half::Move(address(ingress)),
-            },
+            None => {
+                self.egress_written.push([
+                    source_key,
+                    ingress.group.clone(),
+                    ingress.protocol.clone(),
+                    ingress.from_port.clone(),
+                    ingress.to_port.clone(),
+                ]);
+                OldAddresses::Adopted {
+                    egress: Half::New,
+                    ingress: Half::Move(address(ingress)),
+                }
+            }
         };
         self.connections.push((text, old));
     }

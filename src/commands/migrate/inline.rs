@@ -367,6 +367,21 @@ impl Planner<'_> {
             }
         }
         let text = connection_text(&comment, &lines);
+        if let (None, Some(i)) = (egress, ingress)
+            && !one_sided_rule(i)
+        {
+            let source = match &i.peer {
+                InlinePeer::Group(source) => squeeze(source),
+                _ => groups[i.group].id.clone(),
+            };
+            self.egress_written.push([
+                source,
+                groups[i.group].id.clone(),
+                i.protocol.clone(),
+                squeeze(&i.from_port),
+                squeeze(&i.to_port),
+            ]);
+        }
         let adopted = |rule: Option<&InlineRule>| match rule {
             Some(_) => Half::Import,
             None => Half::New,
@@ -642,4 +657,8 @@ fn merged_removals(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
         }
     }
     merged
+}
+
+fn one_sided_rule(rule: &InlineRule) -> bool {
+    matches!(rule.peer, InlinePeer::Addresses(_))
 }
