@@ -7,6 +7,8 @@
 //! Only the rules prove the need here (`--without-flow-logs`): a group that no rule of the
 //! module admits anywhere is left open, since nothing shows what it sends.
 
+use std::sync::Arc;
+
 use super::{Planner, address, has_for_each, is_symlink, same_traffic};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::generate::connection::{Direction, squeeze};
@@ -34,6 +36,13 @@ impl Planner<'_> {
                     if let Some(span) = self.resource_span(rule) {
                         let range = super::removal_range(&rule.file.text, span);
                         self.edit(&rule.file, range, String::new());
+                        // It was listed as not migrated (an address peer): it is removed instead.
+                        self.warnings.retain(|warning| {
+                            !matches!(*warning.problem, Problem::NotMigrated { .. })
+                                || !warning.source.as_ref().is_some_and(|(file, span)| {
+                                    Arc::ptr_eq(file, &rule.file) && *span == rule.span
+                                })
+                        });
                         self.warnings.push(Diagnostic::at(
                             Problem::EgressClosed {
                                 what: address(rule),
