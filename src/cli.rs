@@ -79,6 +79,22 @@ pub struct MigrateArgs {
     /// Apply the changes instead of printing them.
     #[arg(long)]
     pub write: bool,
+
+    /// Write the egress half of each one-sided ingress rule whose peer is a security group
+    /// (B admits A: the connection A -> B). Egress rules whose ingress half is missing are
+    /// never completed: they are listed as half-open.
+    #[arg(long)]
+    pub add_egress: bool,
+
+    /// Remove the open egress (to 0.0.0.0/0 or ::/0, all traffic or every port) of each
+    /// group whose needed egress is now explicit; each group left open is listed with why.
+    #[arg(long, requires = "without_flow_logs")]
+    pub close_egress: bool,
+
+    /// Close egress on the rules alone, with no flow logs to prove that nothing else is sent
+    /// (required with --close-egress).
+    #[arg(long)]
+    pub without_flow_logs: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -240,7 +256,14 @@ pub fn main() -> ExitStatus {
             args.state,
         ),
         Command::Migrate(args) => {
-            let outcome = crate::commands::migrate::run_migrate(&args.paths.paths, args.write);
+            let outcome = crate::commands::migrate::run_migrate(
+                &args.paths.paths,
+                args.write,
+                crate::commands::migrate::Options {
+                    add_egress: args.add_egress,
+                    close_egress: args.close_egress,
+                },
+            );
             let mode = if args.write { Mode::Write } else { Mode::Diff };
             return finish(&outcome, mode, Format::Human, false, cli.color);
         }

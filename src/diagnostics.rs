@@ -321,6 +321,8 @@ pub enum Problem {
     OpenEgress { group: String, peer: String },
     #[error("{what} is left as it is: {reason}")]
     NotMigrated { what: String, reason: String },
+    #[error("{what} is removed: the open egress of {group}, whose needed egress is now explicit")]
+    EgressClosed { what: String, group: String },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
     #[error(
@@ -403,6 +405,7 @@ impl Problem {
                 | Problem::ExclusiveRules { .. }
                 | Problem::OpenEgress { .. }
                 | Problem::NotMigrated { .. }
+                | Problem::EgressClosed { .. }
                 | Problem::StyleSwitched { .. }
                 | Problem::TerraformTooOld { .. }
                 | Problem::UnmatchedSuppression { .. }
@@ -490,6 +493,7 @@ impl Problem {
             Problem::NotNetworkAddress { .. } => "mutualsg::not_network_address",
             Problem::OpenEgress { .. } => "mutualsg::open_egress",
             Problem::NotMigrated { .. } => "mutualsg::not_migrated",
+            Problem::EgressClosed { .. } => "mutualsg::egress_closed",
             Problem::StyleSwitched { .. } => "mutualsg::style_switched",
             Problem::StyleSwitchNotRoutable { .. } => "mutualsg::style_switch_not_routable",
             Problem::BadState(_) => "mutualsg::state",
@@ -560,6 +564,7 @@ impl Problem {
             Problem::NotNetworkAddress { .. } => "host bits set",
             Problem::OpenEgress { .. } => "open to the internet",
             Problem::NotMigrated { .. } => "left as it is",
+            Problem::EgressClosed { .. } => "removed",
             Problem::TagsNeedVpcStyle => "module-wide tags",
             Problem::TerraformTooOld { .. } => "this constraint",
             Problem::TooManyRules { .. } => "the connection past the limit",
@@ -647,6 +652,7 @@ impl Problem {
             Problem::StyleSwitchNotRoutable { fix, .. } => fix.clone(),
             Problem::BadState(_) => "pass the JSON of `terraform show -json`, run in the module's directory after `terraform apply` (the state, not a plan file)".into(),
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
+            Problem::EgressClosed { .. } => "the plan destroys it, the one intended destroy; with --without-flow-logs nothing proved the group sends nothing else: review before applying".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),
             Problem::TerraformTooOld { .. } => "raise required_version (and Terraform) before applying the migration".into(),

@@ -2,7 +2,7 @@
 //! tree and an `expected/` directory holding what `mutualsg generate` produces from it: the
 //! generated files, its exit code and its stderr. Cases under `fixtures/migrate/*` hold what
 //! `mutualsg migrate --write` produces: every file it creates or changes, its exit code and
-//! its stderr. `MUTUALSG_BLESS=1 cargo test` rewrites
+//! its stderr (with the flags of the case's `args` file). `MUTUALSG_BLESS=1 cargo test` rewrites
 //! the expectations; review them with `git diff`.
 
 mod common;
@@ -169,7 +169,9 @@ fn produce_migration(case: &Path) -> Produced {
     let work = assert_fs::TempDir::new().unwrap();
     copy_tree(&case.join("input"), work.path());
     let before = read_tree(work.path());
-    let output = mutualsg(work.path(), &["migrate", "--write"]);
+    let args = migrate_args(case);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = mutualsg(work.path(), &args);
     let code = output.status.code().unwrap();
     let after = read_tree(work.path());
     let again = mutualsg(work.path(), &["migrate"]);
@@ -189,6 +191,15 @@ fn produce_migration(case: &Path) -> Produced {
             .filter(|(path, bytes)| before.get(path) != Some(bytes)),
     );
     Produced { files }
+}
+
+/// `migrate --write`, plus the flags of the case's `args` file (one a line), if it has one.
+fn migrate_args(case: &Path) -> Vec<String> {
+    let mut args = vec!["migrate".to_string(), "--write".to_string()];
+    if let Ok(extra) = fs::read_to_string(case.join("args")) {
+        args.extend(extra.lines().map(str::to_string));
+    }
+    args
 }
 
 #[test]

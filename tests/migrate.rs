@@ -200,6 +200,21 @@ impl Root {
     /// the next plan is empty and a second migrate has nothing to do. Returns the counts of
     /// (moves, imports, forgets).
     fn assert_migration_destroys_nothing(&self) -> (usize, usize, usize) {
+        let (moves, imports, forgets, created) = self.assert_migration_adds_only_egress(false, &[]);
+        assert_eq!(created, 0);
+        (moves, imports, forgets)
+    }
+
+    /// As [`Root::assert_migration_destroys_nothing`], where `--add-egress` may also create
+    /// egress rules (`aws_security_group_rule.*_egress`) and nothing else; returns (moves,
+    /// imports, forgets, created).
+    /// `closed`: the open egress rules `--close-egress` removes, the only destroys allowed.
+    fn assert_migration_adds_only_egress(
+        &self,
+        add_egress: bool,
+        closed: &[String],
+    ) -> (usize, usize, usize, usize) {
+        let mut created = 0;
         self.ok(&["plan", "-input=false", "-no-color", "-out=migration.tfplan"]);
         let plan: Value =
             serde_json::from_str(&self.ok(&["show", "-json", "migration.tfplan"])).unwrap();
@@ -218,6 +233,14 @@ impl Root {
                 // Untouched resources.
                 ["no-op"] => {}
                 ["forget"] if address.starts_with("module.") => forgets += 1,
+                ["create"]
+                    if add_egress
+                        && change["type"] == "aws_security_group_rule"
+                        && change["change"]["after"]["type"] == "egress" =>
+                {
+                    created += 1
+                }
+                ["delete"] if closed.iter().any(|rule| rule == address) => {}
                 other => panic!("{address}: {other:?} in a migration plan\n{plan:#}"),
             }
         }
@@ -235,7 +258,7 @@ impl Root {
             "a second migrate changed:\n{}",
             text(&again.stdout)
         );
-        (moves, imports, forgets)
+        (moves, imports, forgets, created)
     }
 }
 
@@ -692,11 +715,36 @@ fn every_golden_migration_destroys_nothing() {
             return;
         };
         root.apply();
-        root.mutualsg(&["migrate", "--write"]);
+        let mut args = vec!["migrate".to_string(), "--write".to_string()];
+        if let Ok(extra) = fs::read_to_string(case.join("args")) {
+            args.extend(extra.lines().map(str::to_string));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = root.mutualsg(&args);
         root.ok(&["validate", "-no-color"]);
-        let (moves, imports, forgets) = root.assert_migration_destroys_nothing();
-        assert!(moves > 0, "{}: nothing moved", case.display());
-        assert_eq!((imports, forgets), (0, 0), "{}", case.display());
+        let add_egress = args.contains(&"--add-egress");
+        // The summary names every rule `--close-egress` removes.
+        let closed: Vec<String> = text(&output.stderr)
+            .lines()
+            .filter_map(|line| {
+                let rest = line.trim_start_matches([' ', '⚠', '│']).trim();
+                rest.split_once(" is removed: the open egress")
+                    .map(|(what, _)| what.to_string())
+            })
+            .collect();
+        assert_eq!(
+            !closed.is_empty(),
+            args.contains(&"--close-egress"),
+            "{}: {closed:?}",
+            case.display()
+        );
+        let (moves, imports, forgets, created) =
+            root.assert_migration_adds_only_egress(add_egress, &closed);
+        assert!(moves + imports > 0, "{}: nothing moved", case.display());
+        assert_eq!(forgets, 0, "{}", case.display());
+        if add_egress {
+            assert!(created > 0, "{}: no egress half written", case.display());
+        }
     }
 }
 

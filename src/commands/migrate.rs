@@ -6,14 +6,17 @@
 //! that map the old state addresses to the generated ones, so the plan is moves, imports and
 //! forgets only. Files are edited span by span: everything else in them stays as it is.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod close_egress;
+mod inline;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{Config, Style};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::connection::{Direction, Peer, Port, squeeze};
+use crate::generate::connection::{Direction, Items, Peer, Port, squeeze};
 use crate::generate::discover::Module;
 use crate::generate::migration_file::{MigrationBlock, migration_file_change, reparse};
 use crate::generate::naming::{self, Definition};
@@ -48,6 +51,26 @@ enum OldAddresses {
     ModuleMap { module: String, key: String },
     /// A hand-written pair: the egress and the ingress resource's addresses.
     Pair { egress: String, ingress: String },
+    /// Each half on its own: moved from a resource, imported (an inline block's rule), or new
+    /// (the egress half `--add-egress` writes).
+    Adopted { egress: Half, ingress: Half },
+}
+
+/// Where one generated rule's state comes from.
+#[derive(Debug, Clone)]
+enum Half {
+    Move(String),
+    Import,
+    New,
+}
+
+/// What `migrate` does beyond moving what exists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Write the egress half of each one-sided ingress rule with a security-group peer.
+    pub add_egress: bool,
+    /// Remove the open egress of each group whose needed egress is explicit.
+    pub close_egress: bool,
 }
 
 /// A text edit in one file.
@@ -58,10 +81,18 @@ struct Edit {
 }
 
 /// Plans the migration of one module.
-pub fn migrate_module(module: &Module, config: &Config) -> Result<Migration, Vec<Diagnostic>> {
+pub fn migrate_module(
+    module: &Module,
+    config: &Config,
+    options: Options,
+) -> Result<Migration, Vec<Diagnostic>> {
     let model = inventory::read(module, config)?;
     let mut planner = Planner {
         config,
+        add_egress: options.add_egress,
+        egress_written: Vec::new(),
+        inline_kept: BTreeSet::new(),
+        exclusive: BTreeSet::new(),
         model: &model,
         edits: BTreeMap::new(),
         warnings: Vec::new(),
@@ -70,12 +101,26 @@ pub fn migrate_module(module: &Module, config: &Config) -> Result<Migration, Vec
         extra_blocks: Vec::new(),
     };
     planner.module_calls()?;
+    if config.style == Style::SecurityGroupRule {
+        planner.inline_groups();
+    }
     planner.hand_written_pairs();
+    if options.close_egress {
+        planner.close_egress();
+    }
     planner.finish(module)
 }
 
 struct Planner<'a> {
     config: &'a Config,
+    add_egress: bool,
+    /// The egress halves `--add-egress` writes: (source, target, protocol, from, to).
+    egress_written: Vec<[String; 5]>,
+    /// Groups (by id, `aws_security_group.x.id`) that keep their inline rule blocks.
+    inline_kept: BTreeSet<String>,
+    /// Groups that set `ingress = [...]`/`egress = [...]` as an attribute: the provider
+    /// revokes every rule of that direction they do not list.
+    exclusive: BTreeSet<(String, Direction)>,
     model: &'a ModuleModel,
     edits: BTreeMap<PathBuf, Vec<Edit>>,
     warnings: Vec<Diagnostic>,
@@ -291,7 +336,7 @@ impl<'a> Planner<'a> {
                         );
                         continue;
                     }
-                    self.pair(egress, ingress, &egress_args, &ingress_args);
+                    self.pair(Some((egress, &egress_args)), ingress, &ingress_args);
                 }
                 [Err((argument_span, reason)), _] => {
                     let what = format!("{} (and its pair {})", address(egress), address(ingress));
@@ -303,10 +348,24 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        // Everything hand-written that was not paired stays, and is listed.
+        // Everything hand-written that was not paired stays, and is listed; with
+        // `--add-egress` a one-sided ingress rule from a group gets its egress half.
         for rule in &candidates {
             if seen(&handled, rule) {
                 continue;
+            }
+            if self.add_egress && rule.direction == Direction::Ingress {
+                match self.egress_half_writable(rule) {
+                    Ok(args) => {
+                        self.pair(None, rule, &args);
+                        continue;
+                    }
+                    Err(Some((file, span, reason))) => {
+                        self.skip(&file, span, address(rule), reason);
+                        continue;
+                    }
+                    Err(None) => {}
+                }
             }
             let reason = if has_for_each(self.block_of(rule)) {
                 "it uses for_each, and no rule in the other direction has the same for_each"
@@ -327,6 +386,67 @@ impl<'a> Planner<'a> {
         // Rule resources the inventory cannot read as a rule: listed too.
         if self.config.style == Style::SecurityGroupRule {
             self.unreadable_rules();
+        }
+    }
+
+    /// Whether `--add-egress` can write the egress half of a one-sided ingress rule: its
+    /// arguments, or why not (`None`: it is not the shape, and the usual reason applies).
+    #[allow(clippy::type_complexity)]
+    fn egress_half_writable(
+        &self,
+        ingress: &DeclaredRule,
+    ) -> Result<Carried, Option<(Arc<SourceFile>, Range<usize>, String)>> {
+        let source = match single_group_peer(ingress) {
+            Some(RulePeer::Group(source)) => source,
+            Some(RulePeer::SelfGroup) => ingress.group.clone(),
+            _ => return Err(None),
+        };
+        let block = self.block_of(ingress);
+        if has_for_each(block) {
+            return Err(None);
+        }
+        let fail = |reason: String| {
+            Err(Some((
+                Arc::clone(&ingress.file),
+                ingress.span.clone(),
+                reason,
+            )))
+        };
+        if is_symlink(&ingress.file.path) {
+            return fail("it sits in a symlinked file; mutualsg never edits through one".into());
+        }
+        if self
+            .exclusive
+            .contains(&(source.clone(), Direction::Egress))
+        {
+            return fail(format!(
+                "{source} sets `egress`, which revokes every egress rule it does not list: the new egress half would be revoked"
+            ));
+        }
+        if self.inline_kept.contains(&source) {
+            return fail(format!(
+                "its egress half would be a separate rule on {source}, which keeps inline rules"
+            ));
+        }
+        let declared = self.model.rules.iter().any(|other| {
+            other.direction == Direction::Egress
+                && other.group == source
+                && same_traffic(other, ingress)
+                && other.peers.iter().any(|peer| match peer {
+                    RulePeer::Group(group) => *group == ingress.group,
+                    RulePeer::SelfGroup => source == ingress.group,
+                    _ => false,
+                })
+        });
+        if declared {
+            return fail(format!(
+                "an egress rule on {source} already allows it, in a form that does not pair (for_each, several peers, or another resource type)"
+            ));
+        }
+        let block = block.expect("a declared rule comes from a block");
+        match carried(&ingress.file, block, self.config.style) {
+            Ok(args) => Ok(args),
+            Err((span, reason)) => Err(Some((Arc::clone(&ingress.file), span, reason))),
         }
     }
 
@@ -386,14 +506,21 @@ impl<'a> Planner<'a> {
 
     /// Removes both halves (and the comments directly above them) from their files and adds
     /// the connection they make, with every argument they carry.
+    /// With no egress half (`--add-egress`), the ingress half moves and the egress half is
+    /// the connection's one new rule.
     fn pair(
         &mut self,
-        egress: &DeclaredRule,
+        egress_half: Option<(&DeclaredRule, &Carried)>,
         ingress: &DeclaredRule,
-        egress_args: &Carried,
         ingress_args: &Carried,
     ) {
-        for half in [egress, ingress] {
+        let egress = egress_half.map_or(ingress, |(rule, _)| rule);
+        let egress_args = egress_half.map_or(ingress_args, |(_, args)| args);
+        let halves: &[&DeclaredRule] = match egress_half {
+            Some(_) => &[egress, ingress],
+            None => &[ingress],
+        };
+        for &half in halves {
             if let Some(span) = self.resource_span(half) {
                 self.edit(
                     &half.file,
@@ -403,6 +530,14 @@ impl<'a> Planner<'a> {
             }
         }
         let args = egress_args;
+        let source = match egress_half {
+            Some(_) => egress_args.group.clone(),
+            None => ingress_args
+                .peer
+                .clone()
+                .unwrap_or_else(|| ingress_args.group.clone()),
+        };
+        let source_key = squeeze(&source);
         let mut lines = Vec::new();
         // aws_vpc_* names leave out the ports (they update in place), so two connections
         // between the same groups would collide: the egress half's name keeps them apart.
@@ -412,7 +547,7 @@ impl<'a> Planner<'a> {
             lines.push(("name", quote(name)));
         }
         lines.extend([
-            ("source_sg_id", egress_args.group.clone()),
+            ("source_sg_id", source),
             ("target_sg_id", ingress_args.group.clone()),
         ]);
         // A rule naming its own group by id holds `self = false` in state; `self` forces
@@ -439,7 +574,11 @@ impl<'a> Planner<'a> {
                 lines.push(("to_port", to));
             }
         }
-        match (&ingress_args.description, &egress_args.description) {
+        let egress_description = match egress_half {
+            Some(_) => &egress_args.description,
+            None => &ingress_args.description,
+        };
+        match (&ingress_args.description, egress_description) {
             (Some(a), Some(b)) if a == b => lines.push(("description", a.clone())),
             (ingress_description, egress_description) => {
                 if let Some(text) = ingress_description {
@@ -491,13 +630,26 @@ impl<'a> Planner<'a> {
             lines = per_instance_lines(lines, collection);
         }
         let text = connection_text(&comment, &lines);
-        self.connections.push((
-            text,
-            OldAddresses::Pair {
+        let old = match egress_half {
+            Some(_) => OldAddresses::Pair {
                 egress: address(egress),
                 ingress: address(ingress),
             },
-        ));
+            None => {
+                self.egress_written.push([
+                    source_key,
+                    ingress.group.clone(),
+                    ingress.protocol.clone(),
+                    ingress.from_port.clone(),
+                    ingress.to_port.clone(),
+                ]);
+                OldAddresses::Adopted {
+                    egress: Half::New,
+                    ingress: Half::Move(address(ingress)),
+                }
+            }
+        };
+        self.connections.push((text, old));
     }
 
     /// The whole resource block a declared rule comes from, with the comment lines directly
@@ -719,6 +871,23 @@ fn migration_blocks(
                     egress.clone()
                 }
                 OldAddresses::Pair { ingress, .. } => ingress.clone(),
+                OldAddresses::Adopted { egress, ingress } => {
+                    let half = match direction {
+                        Direction::Egress => egress,
+                        Direction::Ingress => ingress,
+                    };
+                    match half {
+                        Half::Move(from) => from.clone(),
+                        Half::Import => {
+                            blocks.push(MigrationBlock::Import {
+                                to,
+                                id: import_id(&resource.rule),
+                            });
+                            continue;
+                        }
+                        Half::New => continue,
+                    }
+                }
             };
             if !from.is_empty() && from != to {
                 blocks.push(MigrationBlock::Moved { from, to });
@@ -739,7 +908,19 @@ fn import_id(rule: &crate::generate::connection::Rule) -> String {
     let peer = match rule.peer {
         Peer::Group(group) => interpolate(&group.text),
         Peer::SelfGroup => "self".to_string(),
-        Peer::Addresses(_) => String::new(),
+        // Each address is a source of its own, in the order the rule lists them.
+        Peer::Addresses(lists) => lists
+            .iter()
+            .map(|list| match &list.items {
+                Items::Literal(items) => items
+                    .iter()
+                    .map(|item| interpolate(&item.text))
+                    .collect::<Vec<_>>()
+                    .join("_"),
+                Items::Expr(expr) => format!("${{join(\"_\", {})}}", expr.text),
+            })
+            .collect::<Vec<_>>()
+            .join("_"),
     };
     let protocol = match connection.protocol.to_string().as_str() {
         "-1" => "all".to_string(),
@@ -954,6 +1135,8 @@ struct Carried {
     comment: Vec<String>,
     /// `security_group_id`, `protocol` (`ip_protocol`), `from_port` and `to_port` as written.
     group: String,
+    /// `source_security_group_id` / `referenced_security_group_id` as written.
+    peer: Option<String>,
     protocol: Option<String>,
     from_port: Option<String>,
     to_port: Option<String>,
@@ -1079,6 +1262,9 @@ fn carried(
             "region" => carried.region = Some(text(value)),
             "tags" if style == Style::VpcSecurityGroupRule => carried.tags = Some(text(value)),
             "security_group_id" => carried.group = text(value),
+            "source_security_group_id" | "referenced_security_group_id" => {
+                carried.peer = Some(text(value));
+            }
             "protocol" | "ip_protocol" if arguments.contains(&name) => {
                 carried.protocol = Some(text(value));
             }
@@ -1270,12 +1456,12 @@ fn quote(text: &str) -> String {
 
 /// `mutualsg migrate`: the changes that move each module onto `mutual_rules`, written with
 /// `write`, else only reported (as a diff).
-pub fn run_migrate(paths: &[std::path::PathBuf], write: bool) -> crate::Outcome {
+pub fn run_migrate(paths: &[std::path::PathBuf], write: bool, options: Options) -> crate::Outcome {
     use crate::Mode;
     use crate::generate::{Planned, run_modules};
     let mode = if write { Mode::Write } else { Mode::Diff };
     run_modules(paths, mode, |module, config| {
-        let migration = migrate_module(module, config)?;
+        let migration = migrate_module(module, config, options)?;
         Ok(Planned {
             has_rules: migration.has_rules,
             changes: migration.changes,

@@ -1,0 +1,150 @@
+//! `migrate --close-egress`: removes the open egress (to `0.0.0.0/0` or `::/0`, all traffic
+//! or every port) of each group whose needed egress is explicit: every ingress rule in the
+//! module that admits the group has its egress half, written before or by `--add-egress` in
+//! the same run. Each group left open is listed with why; each rule removed is named, the
+//! one intended destroy in the plan.
+//!
+//! Only the rules prove the need here (`--without-flow-logs`): a group that no rule of the
+//! module admits anywhere is left open, since nothing shows what it sends.
+
+use std::sync::Arc;
+
+use super::{Planner, address, has_for_each, is_symlink, same_traffic};
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::generate::connection::{Direction, squeeze};
+use crate::inventory::{DeclaredRule, Origin, RulePeer};
+
+/// The addresses that mean "anywhere".
+const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];
+
+impl Planner<'_> {
+    pub(super) fn close_egress(&mut self) {
+        let open: Vec<&DeclaredRule> = self
+            .model
+            .rules
+            .iter()
+            .filter(|rule| is_open_egress(rule))
+            .collect();
+        for rule in open {
+            let group = rule.group.clone();
+            match self.why_open(rule) {
+                Some(reason) => {
+                    let what = format!("the open egress {} of {group}", address(rule));
+                    self.skip(&rule.file, rule.span.clone(), what, reason);
+                }
+                None => {
+                    if let Some(span) = self.resource_span(rule) {
+                        let range = super::removal_range(&rule.file.text, span);
+                        self.edit(&rule.file, range, String::new());
+                        // It was listed as not migrated (an address peer): it is removed instead.
+                        self.warnings.retain(|warning| {
+                            !matches!(*warning.problem, Problem::NotMigrated { .. })
+                                || !warning.source.as_ref().is_some_and(|(file, span)| {
+                                    Arc::ptr_eq(file, &rule.file) && *span == rule.span
+                                })
+                        });
+                        self.warnings.push(Diagnostic::at(
+                            Problem::EgressClosed {
+                                what: address(rule),
+                                group,
+                            },
+                            &rule.file,
+                            rule.span.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why an open egress rule stays, if it does.
+    fn why_open(&self, rule: &DeclaredRule) -> Option<String> {
+        let is_resource = matches!(&rule.origin, Origin::Resource { address } if address.starts_with("aws_security_group_rule."));
+        if !is_resource {
+            return Some(match rule.origin {
+                Origin::Inline { .. } => "it is an inline block: apply the migration that imports it, then remove its connection from mutual_rules".into(),
+                Origin::Generated { .. } => "it is a connection of mutual_rules: remove it there".into(),
+                Origin::Resource { .. } => "only aws_security_group_rule resources are removed".into(),
+            });
+        }
+        let block = self.block_of(rule);
+        if has_for_each(block) || block.is_some_and(|block| block.body.has_attribute("count")) {
+            return Some("it uses count or for_each".into());
+        }
+        if is_symlink(&rule.file.path) {
+            return Some("it sits in a symlinked file; mutualsg never edits through one".into());
+        }
+        if rule
+            .peers
+            .iter()
+            .any(|peer| !matches!(peer, RulePeer::Address { value, .. } if ANYWHERE.contains(&value.as_str())))
+        {
+            return Some("it also names other peers".into());
+        }
+        let group = &rule.group;
+        let admitting: Vec<&DeclaredRule> = self
+            .model
+            .rules
+            .iter()
+            .filter(|ingress| {
+                ingress.direction == Direction::Ingress
+                    && ingress.group != *group
+                    && ingress
+                        .peers
+                        .iter()
+                        .any(|peer| matches!(peer, RulePeer::Group(source) if source == group))
+            })
+            .collect();
+        if admitting.is_empty() {
+            return Some(format!(
+                "no rule of the module admits {group} anywhere, so nothing shows what it sends (flow logs would)"
+            ));
+        }
+        if let Some(missing) = admitting
+            .iter()
+            .find(|ingress| !self.egress_explicit(group, ingress))
+        {
+            return Some(format!(
+                "{} admits it, and its egress half is not written (`--add-egress` writes it where it can)",
+                address(missing)
+            ));
+        }
+        None
+    }
+
+    /// Whether `group`'s egress to the group of `ingress`, of its traffic, is explicit: a
+    /// declared egress rule, or one `--add-egress` writes in this run.
+    fn egress_explicit(&self, group: &str, ingress: &DeclaredRule) -> bool {
+        let declared = self.model.rules.iter().any(|egress| {
+            egress.direction == Direction::Egress
+                && egress.group == group
+                && same_traffic(egress, ingress)
+                && egress
+                    .peers
+                    .iter()
+                    .any(|peer| matches!(peer, RulePeer::Group(target) if *target == ingress.group))
+        });
+        declared
+            || self
+                .egress_written
+                .iter()
+                .any(|[source, target, protocol, from, to]| {
+                    source == group
+                        && *target == ingress.group
+                        && *protocol == ingress.protocol
+                        && (protocol == "-1"
+                            || (squeeze(from) == ingress.from_port
+                                && squeeze(to) == ingress.to_port))
+                })
+    }
+}
+
+/// A rule to anywhere for all traffic or every port.
+fn is_open_egress(rule: &DeclaredRule) -> bool {
+    let anywhere = rule
+        .peers
+        .iter()
+        .any(|peer| matches!(peer, RulePeer::Address { value, .. } if ANYWHERE.contains(&value.as_str())));
+    let wide = rule.protocol == "-1" || (rule.from_port == "0" && rule.to_port == "65535");
+    rule.direction == Direction::Egress && anywhere && wide
+}

@@ -1,0 +1,664 @@
+//! Inline `ingress`/`egress` blocks of an `aws_security_group`: each becomes connections in
+//! `mutual_rules` (one-sided where the peer is an address), the group keeps no inline blocks,
+//! and the rules, which stay in the account when their blocks leave the configuration (the
+//! attributes are optional and computed), are adopted with `import` blocks.
+//!
+//! A group migrates whole or not at all: a group with both inline blocks and separate rules
+//! has the provider fight itself on every apply.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::{Half, OldAddresses, Planner, connection_text, leading_comment, quote, removal_range};
+use crate::diagnostics::SourceFile;
+use crate::generate::connection::{Direction, squeeze};
+use crate::inventory::{RulePeer, canonical_protocol};
+use crate::syntax::{Block, ExprKind};
+
+/// The arguments an inline rule block may hold, all of which a connection carries.
+const BLOCK_ARGUMENTS: &[&str] = &[
+    "from_port",
+    "to_port",
+    "protocol",
+    "description",
+    "cidr_blocks",
+    "ipv6_cidr_blocks",
+    "prefix_list_ids",
+    "security_groups",
+    "self",
+];
+
+/// Who is on the other side of one rule of an inline block.
+#[derive(Debug, Clone, PartialEq)]
+enum InlinePeer {
+    /// A group's id, as written.
+    Group(String),
+    SelfGroup,
+    /// `cidr_blocks` and/or `ipv6_cidr_blocks` (one AWS rule per address, one
+    /// `aws_security_group_rule` for both lists), or `prefix_list_ids`: (key suffix, list text).
+    Addresses(Vec<(&'static str, String)>),
+}
+
+/// One rule an inline block declares: one per group peer, one for `self`, one for its
+/// addresses, one for its prefix lists.
+#[derive(Debug, Clone)]
+struct InlineRule {
+    /// Index into `groups`.
+    group: usize,
+    direction: Direction,
+    peer: InlinePeer,
+    /// The protocol, canonical when literal (`"TCP"` → `tcp`, `"all"` → `-1`), else its text.
+    protocol: String,
+    protocol_is_literal: bool,
+    from_port: String,
+    to_port: String,
+    description: Option<String>,
+    /// The comment lines directly above the block: they travel with its connections.
+    comment: Vec<String>,
+}
+
+impl InlineRule {
+    fn same_traffic(&self, other: &InlineRule) -> bool {
+        self.protocol == other.protocol
+            && (self.protocol == "-1"
+                || (squeeze(&self.from_port) == squeeze(&other.from_port)
+                    && squeeze(&self.to_port) == squeeze(&other.to_port)))
+    }
+}
+
+/// An `aws_security_group` with inline rule blocks.
+struct InlineGroup {
+    file: Arc<SourceFile>,
+    header: Range<usize>,
+    /// `aws_security_group.NAME`.
+    address: String,
+    /// `aws_security_group.NAME.id`: how its rules and its peers name it.
+    id: String,
+    provider: Option<String>,
+    /// The blocks' ranges to remove, with their comments.
+    blocks: Vec<Range<usize>>,
+    /// Why the group keeps its blocks, once known.
+    refused: Option<String>,
+}
+
+impl Planner<'_> {
+    /// Every `aws_security_group` with inline rule blocks: migrated whole, or listed with why.
+    pub(super) fn inline_groups(&mut self) {
+        let mut groups: Vec<InlineGroup> = Vec::new();
+        let mut rules: Vec<InlineRule> = Vec::new();
+        // Groups whose `egress = []` (or `ingress = []`) tells the provider to revoke every
+        // rule of that direction: a separate rule written for them would be revoked.
+        let mut exclusive: BTreeSet<(String, Direction)> = BTreeSet::new();
+        for parsed in &self.model.files {
+            for block in parsed.body.blocks_of("resource") {
+                if block.label(0) != Some("aws_security_group") {
+                    continue;
+                }
+                let address = format!("aws_security_group.{}", block.label(1).unwrap_or_default());
+                for (name, direction) in [
+                    ("ingress", Direction::Ingress),
+                    ("egress", Direction::Egress),
+                ] {
+                    if block.body.has_attribute(name) {
+                        exclusive.insert((format!("{address}.id"), direction));
+                    }
+                }
+                let group = groups.len();
+                let Some(inline) = read_group(&parsed.file, block, &address, group, &mut rules)
+                else {
+                    continue;
+                };
+                groups.push(inline);
+            }
+        }
+        self.exclusive = exclusive.clone();
+        // Each group-peer rule is paired with its other half among the inline rules.
+        let mut partner: Vec<Option<usize>> = vec![None; rules.len()];
+        for egress in 0..rules.len() {
+            if rules[egress].direction != Direction::Egress {
+                continue;
+            }
+            let found = (0..rules.len()).find(|&ingress| {
+                let (e, i) = (&rules[egress], &rules[ingress]);
+                i.direction == Direction::Ingress
+                    && partner[ingress].is_none()
+                    && e.same_traffic(i)
+                    && match (&e.peer, &i.peer) {
+                        (InlinePeer::SelfGroup, InlinePeer::SelfGroup) => e.group == i.group,
+                        (InlinePeer::Group(target), InlinePeer::Group(source)) => {
+                            squeeze(target) == groups[i.group].id
+                                && squeeze(source) == groups[e.group].id
+                        }
+                        _ => false,
+                    }
+            });
+            if let Some(ingress) = found {
+                partner[egress] = Some(ingress);
+                partner[ingress] = Some(egress);
+            }
+        }
+        // Refuse what cannot migrate; a pair whose other group is refused is refused too,
+        // until nothing changes.
+        for rule in &rules {
+            if groups[rule.group].refused.is_some() {
+                continue;
+            }
+            let reason = self.why_not(
+                rule,
+                &groups,
+                &exclusive,
+                partner_of(&partner, rule, &rules),
+            );
+            if let Some(reason) = reason {
+                groups[rule.group].refused = Some(reason);
+            }
+        }
+        loop {
+            let mut changed = false;
+            for (index, rule) in rules.iter().enumerate() {
+                let Some(other) = partner[index] else {
+                    continue;
+                };
+                let other_group = rules[other].group;
+                if groups[rule.group].refused.is_none() && groups[other_group].refused.is_some() {
+                    groups[rule.group].refused = Some(format!(
+                        "its {} rule pairs with an inline block of {}, which stays",
+                        rule.direction, groups[other_group].address
+                    ));
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.inline_kept = groups
+            .iter()
+            .filter(|group| group.refused.is_some())
+            .map(|group| group.id.clone())
+            .collect();
+        for group in &groups {
+            if let Some(reason) = &group.refused {
+                let what = format!("{} (its inline rules)", group.address);
+                self.skip(&group.file, group.header.clone(), what, reason.clone());
+            }
+        }
+        // The migrating groups lose their blocks; their rules become connections.
+        for group in groups.iter().filter(|group| group.refused.is_none()) {
+            for block in &group.blocks {
+                self.edit(&group.file, block.clone(), String::new());
+            }
+        }
+        for (index, rule) in rules.iter().enumerate() {
+            if groups[rule.group].refused.is_some() {
+                continue;
+            }
+            match partner[index] {
+                // A pair is written once, from its egress half.
+                Some(_) if rule.direction == Direction::Ingress => {}
+                Some(other) => self.inline_connection(Some(rule), Some(&rules[other]), &groups),
+                None if rule.direction == Direction::Egress => {
+                    self.inline_connection(Some(rule), None, &groups);
+                }
+                None => self.inline_connection(None, Some(rule), &groups),
+            }
+        }
+    }
+
+    /// Why one inline rule keeps its group's blocks where they are, if it does.
+    fn why_not(
+        &self,
+        rule: &InlineRule,
+        groups: &[InlineGroup],
+        exclusive: &BTreeSet<(String, Direction)>,
+        partner: Option<&InlineRule>,
+    ) -> Option<String> {
+        let own = &groups[rule.group].id;
+        match (&rule.peer, rule.direction, partner) {
+            (InlinePeer::Addresses(_), ..) | (_, _, Some(_)) => None,
+            (InlinePeer::Group(peer), Direction::Egress, None) => Some(format!(
+                "its egress to {} has no ingress half: half-open, and never completed automatically (that would open traffic blocked today)",
+                squeeze(peer)
+            )),
+            (InlinePeer::SelfGroup, Direction::Egress, None) => Some(
+                "its egress to itself (self) has no ingress half: half-open, and never completed automatically"
+                    .into(),
+            ),
+            (peer, Direction::Ingress, None) => {
+                let source = match peer {
+                    InlinePeer::Group(source) => squeeze(source),
+                    _ => own.clone(),
+                };
+                if !self.add_egress {
+                    return Some(format!(
+                        "its ingress from {source} has no egress half (`migrate --add-egress` writes it)"
+                    ));
+                }
+                if exclusive.contains(&(source.clone(), Direction::Egress)) {
+                    return Some(format!(
+                        "{source} sets `egress`, which revokes every egress rule it does not list: the new egress half would be revoked"
+                    ));
+                }
+                if let Some(source_group) = groups.iter().find(|group| group.id == source)
+                    && source_group.refused.is_some()
+                {
+                    return Some(format!(
+                        "its egress half would be a separate rule on {source}, which keeps inline rules"
+                    ));
+                }
+                if self.egress_declared(&source, own, rule) {
+                    return Some(format!(
+                        "its egress half on {source} is a separate resource: migrate that pair first"
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether the module already declares (outside inline blocks) the egress half from
+    /// `source` to `target` of this traffic: writing it again would be a duplicate in AWS.
+    fn egress_declared(&self, source: &str, target: &str, rule: &InlineRule) -> bool {
+        self.model.rules.iter().any(|declared| {
+            declared.direction == Direction::Egress
+                && declared.group == source
+                && declared.protocol == rule.protocol
+                && (rule.protocol == "-1"
+                    || (declared.from_port == squeeze(&rule.from_port)
+                        && declared.to_port == squeeze(&rule.to_port)))
+                && declared.peers.iter().any(|peer| match peer {
+                    RulePeer::Group(group) => group == target,
+                    RulePeer::SelfGroup => source == target,
+                    _ => false,
+                })
+        })
+    }
+
+    /// The connection one inline rule (or an inline pair) makes, added to `mutual_rules`.
+    fn inline_connection(
+        &mut self,
+        egress: Option<&InlineRule>,
+        ingress: Option<&InlineRule>,
+        groups: &[InlineGroup],
+    ) {
+        let rule = egress.or(ingress).expect("a connection has a rule");
+        let mut lines: Vec<(&str, String)> = Vec::new();
+        // The peer's keys, by suffix after `source_`/`target_` (empty: the `_sg_id` key).
+        let side = |peer: &InlinePeer, own: &str| -> Vec<(String, String)> {
+            match peer {
+                InlinePeer::Group(group) => vec![(String::new(), group.clone())],
+                InlinePeer::SelfGroup => vec![(String::new(), own.to_string())],
+                InlinePeer::Addresses(lists) => lists
+                    .iter()
+                    .map(|(suffix, text)| (suffix.to_string(), text.clone()))
+                    .collect(),
+            }
+        };
+        let mut keys: Vec<(String, String)> = Vec::new();
+        match (egress, ingress) {
+            (Some(e), _) => {
+                let own = groups[e.group].id.clone();
+                keys.push(("source_sg_id".into(), own.clone()));
+                for (suffix, text) in side(&e.peer, &own) {
+                    let key = if suffix.is_empty() {
+                        "target_sg_id".to_string()
+                    } else {
+                        format!("target_{suffix}")
+                    };
+                    keys.push((key, text));
+                }
+            }
+            (None, Some(i)) => {
+                let own = groups[i.group].id.clone();
+                for (suffix, text) in side(&i.peer, &own) {
+                    let key = if suffix.is_empty() {
+                        "source_sg_id".to_string()
+                    } else {
+                        format!("source_{suffix}")
+                    };
+                    keys.push((key, text));
+                }
+                keys.push(("target_sg_id".into(), own));
+            }
+            (None, None) => return,
+        }
+        let key_names: Vec<&'static str> = keys.iter().map(|(key, _)| static_key(key)).collect();
+        for ((_, text), key) in keys.into_iter().zip(key_names) {
+            lines.push((key, text));
+        }
+        if rule.protocol_is_literal {
+            if rule.protocol != "tcp" {
+                lines.push(("protocol", quote(&rule.protocol)));
+            }
+        } else {
+            lines.push(("protocol", rule.protocol.clone()));
+        }
+        if rule.protocol != "-1" || !rule.protocol_is_literal {
+            lines.push(("from_port", rule.from_port.clone()));
+            if squeeze(&rule.to_port) != squeeze(&rule.from_port) {
+                lines.push(("to_port", rule.to_port.clone()));
+            }
+        }
+        let ingress_description = ingress.and_then(|i| i.description.clone());
+        let egress_description = egress.and_then(|e| e.description.clone());
+        match (egress, ingress) {
+            (Some(_), Some(_)) if ingress_description != egress_description => {
+                if let Some(text) = ingress_description {
+                    lines.push(("description_source", text));
+                }
+                if let Some(text) = egress_description {
+                    lines.push(("description_target", text));
+                }
+            }
+            _ => {
+                if let Some(text) = ingress_description.or(egress_description) {
+                    lines.push(("description", text));
+                }
+            }
+        }
+        if let Some(provider) = &groups[rule.group].provider {
+            lines.push(("provider", quote(provider)));
+        }
+        let mut comment = rule.comment.clone();
+        for line in ingress.map(|i| i.comment.as_slice()).unwrap_or_default() {
+            if !comment.contains(line) {
+                comment.push(line.clone());
+            }
+        }
+        let text = connection_text(&comment, &lines);
+        if let (None, Some(i)) = (egress, ingress)
+            && !one_sided_rule(i)
+        {
+            let source = match &i.peer {
+                InlinePeer::Group(source) => squeeze(source),
+                _ => groups[i.group].id.clone(),
+            };
+            self.egress_written.push([
+                source,
+                groups[i.group].id.clone(),
+                i.protocol.clone(),
+                squeeze(&i.from_port),
+                squeeze(&i.to_port),
+            ]);
+        }
+        let adopted = |rule: Option<&InlineRule>| match rule {
+            Some(_) => Half::Import,
+            None => Half::New,
+        };
+        // A one-sided connection has one rule: the missing side is no new rule.
+        let one_sided = matches!(rule.peer, InlinePeer::Addresses(_));
+        let old = OldAddresses::Adopted {
+            egress: if one_sided && egress.is_none() {
+                Half::Import
+            } else {
+                adopted(egress)
+            },
+            ingress: if one_sided && ingress.is_none() {
+                Half::Import
+            } else {
+                adopted(ingress)
+            },
+        };
+        self.connections.push((text, old));
+    }
+}
+
+fn partner_of<'r>(
+    partner: &[Option<usize>],
+    rule: &InlineRule,
+    rules: &'r [InlineRule],
+) -> Option<&'r InlineRule> {
+    let index = rules.iter().position(|r| std::ptr::eq(r, rule))?;
+    partner[index].map(|other| &rules[other])
+}
+
+fn static_key(key: &str) -> &'static str {
+    [
+        "source_sg_id",
+        "target_sg_id",
+        "source_cidr_blocks",
+        "source_ipv6_cidr_blocks",
+        "source_prefix_list_ids",
+        "target_cidr_blocks",
+        "target_ipv6_cidr_blocks",
+        "target_prefix_list_ids",
+    ]
+    .into_iter()
+    .find(|known| *known == key)
+    .unwrap_or("source_sg_id")
+}
+
+/// Reads a group's inline blocks into rules; `None` when it has none.
+fn read_group(
+    file: &Arc<SourceFile>,
+    block: &Block,
+    address: &str,
+    group: usize,
+    rules: &mut Vec<InlineRule>,
+) -> Option<InlineGroup> {
+    let inline: Vec<&Block> = block
+        .body
+        .blocks
+        .iter()
+        .filter(|nested| matches!(nested.kind.text.as_str(), "ingress" | "egress"))
+        .collect();
+    if inline.is_empty() {
+        return None;
+    }
+    let text = |span: &Range<usize>| file.text[span.clone()].to_string();
+    let mut inline_group = InlineGroup {
+        file: Arc::clone(file),
+        header: block.header_span(),
+        address: address.to_string(),
+        id: format!("{address}.id"),
+        provider: block
+            .body
+            .attribute("provider")
+            .map(|provider| squeeze(&text(&provider.value.span))),
+        blocks: Vec::new(),
+        refused: None,
+    };
+    let refuse = |group: &mut InlineGroup, reason: String| {
+        if group.refused.is_none() {
+            group.refused = Some(reason);
+        }
+    };
+    if block.body.has_attribute("count") || block.body.has_attribute("for_each") {
+        refuse(
+            &mut inline_group,
+            "the group uses count or for_each: its rules' import ids are not known statically"
+                .into(),
+        );
+    }
+    if super::is_symlink(&file.path) {
+        refuse(
+            &mut inline_group,
+            "the file is a symlink; mutualsg never edits through one".into(),
+        );
+    }
+    for (name, _) in [("ingress", ()), ("egress", ())] {
+        if block.body.has_attribute(name) {
+            refuse(
+                &mut inline_group,
+                format!(
+                    "it sets `{name} = ...` as well as blocks: as an attribute it makes the provider revoke every {name} rule it does not list"
+                ),
+            );
+        }
+    }
+    if block
+        .body
+        .blocks_of("dynamic")
+        .any(|dynamic| matches!(dynamic.label(0), Some("ingress" | "egress")))
+    {
+        refuse(
+            &mut inline_group,
+            "it has `dynamic` rule blocks, whose content only a plan knows".into(),
+        );
+    }
+    for nested in inline {
+        let direction = if nested.kind.text == "ingress" {
+            Direction::Ingress
+        } else {
+            Direction::Egress
+        };
+        let start = leading_comment(&file.text, nested.span.start)
+            .map_or(nested.span.start, |(start, _)| start);
+        inline_group
+            .blocks
+            .push(removal_range(&file.text, start..nested.span.end));
+        let comment = leading_comment(&file.text, nested.span.start)
+            .map(|(_, lines)| lines)
+            .unwrap_or_default();
+        if let Some(nested_block) = nested.body.blocks.first() {
+            refuse(
+                &mut inline_group,
+                format!(
+                    "its {} block holds a `{}` block",
+                    nested.kind.text, nested_block.kind.text
+                ),
+            );
+            continue;
+        }
+        if let Some(unknown) = nested
+            .body
+            .attributes
+            .iter()
+            .find(|attribute| !BLOCK_ARGUMENTS.contains(&attribute.name.text.as_str()))
+        {
+            refuse(
+                &mut inline_group,
+                format!(
+                    "its {} block's `{}` has no key in mutual_rules",
+                    nested.kind.text, unknown.name.text
+                ),
+            );
+            continue;
+        }
+        let get = |name: &str| {
+            nested
+                .body
+                .attribute(name)
+                .filter(|attribute| !matches!(attribute.value.kind, ExprKind::Null))
+        };
+        let protocol_text = get("protocol").map(|p| text(&p.value.span));
+        let protocol_literal = get("protocol").and_then(|p| match &p.value.kind {
+            ExprKind::String(value) => Some(value.clone()),
+            ExprKind::Number(Some(number)) => Some(number.to_string()),
+            _ => None,
+        });
+        let (protocol, protocol_is_literal) = match (&protocol_literal, &protocol_text) {
+            (Some(literal), _) => (canonical_protocol(literal), true),
+            (None, Some(expression)) => (expression.clone(), false),
+            (None, None) => {
+                refuse(
+                    &mut inline_group,
+                    "an inline block has no `protocol`".into(),
+                );
+                continue;
+            }
+        };
+        let (Some(from), Some(to)) = (get("from_port"), get("to_port")) else {
+            refuse(&mut inline_group, "an inline block has no ports".into());
+            continue;
+        };
+        let base = InlineRule {
+            group,
+            direction,
+            peer: InlinePeer::SelfGroup,
+            protocol,
+            protocol_is_literal,
+            from_port: text(&from.value.span),
+            to_port: text(&to.value.span),
+            description: get("description").map(|d| text(&d.value.span)),
+            comment,
+        };
+        let mut peers = Vec::new();
+        if let Some(groups) = get("security_groups") {
+            match &groups.value.kind {
+                ExprKind::Tuple(items) => {
+                    peers.extend(items.iter().map(|item| InlinePeer::Group(text(&item.span))))
+                }
+                _ => {
+                    refuse(
+                        &mut inline_group,
+                        "an inline block's `security_groups` is not a literal list: its groups are not known statically".into(),
+                    );
+                    continue;
+                }
+            }
+        }
+        match get("self").map(|value| &value.value.kind) {
+            Some(ExprKind::Bool(true)) => peers.push(InlinePeer::SelfGroup),
+            Some(ExprKind::Bool(false)) | None => {}
+            Some(_) => {
+                refuse(
+                    &mut inline_group,
+                    "an inline block's `self` is not a literal true or false".into(),
+                );
+                continue;
+            }
+        }
+        let addresses: Vec<(&'static str, String)> = [
+            ("cidr_blocks", "cidr_blocks"),
+            ("ipv6_cidr_blocks", "ipv6_cidr_blocks"),
+        ]
+        .into_iter()
+        .filter_map(|(name, suffix)| get(name).map(|list| (suffix, text(&list.value.span))))
+        .filter(|(_, list)| squeeze(list) != "[]")
+        .collect();
+        if !addresses.is_empty() {
+            peers.push(InlinePeer::Addresses(addresses));
+        }
+        if let Some(lists) = get("prefix_list_ids")
+            && squeeze(&text(&lists.value.span)) != "[]"
+        {
+            peers.push(InlinePeer::Addresses(vec![(
+                "prefix_list_ids",
+                text(&lists.value.span),
+            )]));
+        }
+        if peers.is_empty() {
+            refuse(&mut inline_group, "an inline block has no peer".into());
+            continue;
+        }
+        for peer in peers {
+            rules.push(InlineRule {
+                peer,
+                ..base.clone()
+            });
+        }
+    }
+    inline_group.blocks = merged_removals(&file.text, &inline_group.blocks);
+    Some(inline_group)
+}
+
+/// The blocks' removal ranges, those that touch joined into one; where nothing but the
+/// closing `}` follows one, the blank line above it goes too, so the body does not end in a
+/// blank line.
+fn merged_removals(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => merged.push(range.clone()),
+        }
+    }
+    for range in &mut merged {
+        let closes = text[range.end..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with('}');
+        let before = &text[..range.start];
+        if closes && before.ends_with("\r\n\r\n") {
+            range.start -= 2;
+        } else if closes && before.ends_with("\n\n") {
+            range.start -= 1;
+        }
+    }
+    merged
+}
+
+fn one_sided_rule(rule: &InlineRule) -> bool {
+    matches!(rule.peer, InlinePeer::Addresses(_))
+}
