@@ -251,9 +251,13 @@ fn docs_carry_the_catalogue_and_every_code() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = root.join("docs/audit.md");
     let page = fs::read_to_string(&path).unwrap();
-    let begin = page.find("<!-- checks:begin").expect("the checks:begin marker");
+    let begin = page
+        .find("<!-- checks:begin")
+        .expect("the checks:begin marker");
     let begin = begin + page[begin..].find("-->\n").unwrap() + 4;
-    let end = page.find("<!-- checks:end -->").expect("the checks:end marker");
+    let end = page
+        .find("<!-- checks:end -->")
+        .expect("the checks:end marker");
     let table = mutualsg::inventory::checks::markdown_table();
     if std::env::var_os("MUTUALSG_BLESS").is_some() {
         fs::write(&path, format!("{}{table}{}", &page[..begin], &page[end..])).unwrap();
@@ -629,4 +633,3 @@ locals {
             .contains("aws_security_group.orphan")
     );
 }
-
