@@ -10,6 +10,7 @@ use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::squeeze;
 use crate::generate::discover::{GENERATED_FILE, Module};
+pub use crate::generate::migration_block::MigrationBlock;
 use crate::generate::output::Change;
 use crate::generate::parse::{self, Literal, ParsedFile};
 use crate::generate::vpc_imports;
@@ -19,38 +20,6 @@ use crate::syntax::{self, Body, ExprKind};
 
 /// The file migration blocks go into; users delete it once the migration is applied.
 pub const MIGRATION_FILE: &str = "mutual_rules.migrate.tf";
-/// A block of the migration file, and the Terraform version it needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MigrationBlock {
-    Moved { from: String, to: String },
-    Import { to: String, id: String },
-    Removed { from: String },
-}
-
-impl MigrationBlock {
-    pub fn render(&self) -> String {
-        match self {
-            MigrationBlock::Moved { from, to } => {
-                format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n")
-            }
-            MigrationBlock::Import { to, id } => {
-                format!("import {{\n  to = {to}\n  id = {id}\n}}\n")
-            }
-            MigrationBlock::Removed { from } => format!(
-                "removed {{\n  from = {from}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
-            ),
-        }
-    }
-
-    /// `moved` needs Terraform 1.1, `import` 1.5, `removed` 1.7.
-    pub fn needs(&self) -> (u32, &'static str) {
-        match self {
-            MigrationBlock::Moved { .. } => (1, "moved"),
-            MigrationBlock::Import { .. } => (5, "import"),
-            MigrationBlock::Removed { .. } => (7, "removed"),
-        }
-    }
-}
 
 /// The migration file with the new blocks appended (an existing file keeps its blocks; a
 /// block already there is not written twice; one that moves an address elsewhere is an error).

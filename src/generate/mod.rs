@@ -7,6 +7,7 @@ pub mod for_each;
 /// Expression text as `terraform fmt` prints it (exposed for its oracle tests).
 pub mod hclfmt;
 pub mod lint;
+pub mod migration_block;
 pub mod migration_file;
 pub mod naming;
 pub mod output;

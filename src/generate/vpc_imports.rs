@@ -4,7 +4,7 @@
 //! old one holding the same EC2 rule (group, direction, protocol, ports, peer), and takes its id.
 
 use crate::generate::connection::squeeze;
-use crate::generate::migration_file::MigrationBlock;
+use crate::generate::migration_block::MigrationBlock;
 use crate::state::State;
 use crate::syntax::{Block, Body, ExprKind};
 
