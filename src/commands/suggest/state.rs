@@ -1,9 +1,10 @@
 //! Security groups by their Terraform address, from `terraform show -json` (the state):
-//! `sg-0abc` is `aws_security_group.web` of module `module.app`.
+//! `sg-0abc` is `aws_security_group.web` of module `module.app`, read through the one state
+//! reader, [`State`].
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::state::State;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupAddress {
@@ -32,54 +33,22 @@ pub struct StateNames {
 }
 
 impl StateNames {
+    /// Every managed `aws_security_group` of the state, by its id.
     pub fn from_json(text: &str) -> Result<StateNames, String> {
-        let document: Value = serde_json::from_str(text).map_err(|error| {
-            format!(
-                "not JSON: {error} (line {}, column {})",
-                error.line(),
-                error.column()
-            )
-        })?;
-        let root = document
-            .pointer("/values/root_module")
-            .ok_or("not the output of `terraform show -json`: no values.root_module")?;
         let mut names = StateNames::default();
-        names.visit(root, "");
+        for resource in State::from_json(text)?.resources {
+            if resource.resource_type != "aws_security_group" {
+                continue;
+            }
+            if let Some(id) = resource.values["id"].as_str() {
+                let address = GroupAddress {
+                    module: resource.module,
+                    resource: resource.address,
+                };
+                names.groups.insert(id.to_string(), address);
+            }
+        }
         Ok(names)
-    }
-
-    fn visit(&mut self, module: &Value, path: &str) {
-        for resource in module["resources"].as_array().into_iter().flatten() {
-            if resource["mode"] != "managed" || resource["type"] != "aws_security_group" {
-                continue;
-            }
-            let (Some(address), Some(id)) = (
-                resource["address"].as_str(),
-                resource.pointer("/values/id").and_then(Value::as_str),
-            ) else {
-                continue;
-            };
-            let relative = if path.is_empty() {
-                address
-            } else {
-                address
-                    .strip_prefix(path)
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .unwrap_or(address)
-            };
-            self.groups.insert(
-                id.to_string(),
-                GroupAddress {
-                    module: path.to_string(),
-                    resource: relative.to_string(),
-                },
-            );
-        }
-        for child in module["child_modules"].as_array().into_iter().flatten() {
-            if let Some(address) = child["address"].as_str() {
-                self.visit(child, address);
-            }
-        }
     }
 }
 
