@@ -396,21 +396,21 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
     for connection in draft.connections.iter().filter(|c| c.flag.is_some()) {
         let _ = writeln!(
             text,
-            "# Left out, {}: {} to {} {}; {} records (a finding to look into, not a rule to apply).",
+            "# Left out, {}: {} to {} {}; {} (a finding to look into, not a rule to apply).",
             connection.flag.unwrap_or_default(),
             peer_label(&connection.source, namer),
             peer_label(&connection.target, namer),
             names::traffic_label(connection.protocol, connection.ports),
-            connection.records,
+            names::count(connection.records, "record"),
         );
     }
     text.push_str("locals {\n  mutual_rules = [\n");
     for connection in draft.connections.iter().filter(|c| c.flag.is_none()) {
         let _ = writeln!(
             text,
-            "    # {}: {} records, {}, {} to {}{}",
+            "    # {}: {}, {}, {} to {}{}",
             names::traffic_label(connection.protocol, connection.ports),
-            connection.records,
+            names::count(connection.records, "record"),
             names::bytes(connection.bytes),
             names::time(connection.first),
             names::time(connection.last),

@@ -111,6 +111,15 @@ pub fn time(seconds: u64) -> String {
     )
 }
 
+/// `1 record`, `2 records`: a count with its noun, singular for one.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `840 B`, `12.3 kB`, `4.5 MB`, `1.2 GB`.
 pub fn bytes(count: u64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"];

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use super::error::SuggestError;
-use super::names::{bytes, protocol_name};
+use super::names::{self, bytes, protocol_name};
 use super::{Outcome, Report, Run, SuggestArgs, SuggestFormat};
 use crate::ExitStatus;
 use crate::report::Colors;
@@ -93,8 +93,11 @@ fn render_error(error: &SuggestError, color: bool) -> String {
 fn summary(report: &Report) -> String {
     let input = &report.input;
     let mut parts = vec![format!(
-        "{} records in {} files ({} NODATA/SKIPDATA, {} malformed)",
-        input.records, input.files, input.nodata, input.malformed
+        "{} in {} ({} NODATA/SKIPDATA, {} malformed)",
+        names::count(input.records, "record"),
+        names::count(input.files as u64, "file"),
+        input.nodata,
+        input.malformed
     )];
     parts.push(format!(
         "{} flows, {} connections opened ({} rejected)",
@@ -146,7 +149,7 @@ fn human(report: &Report) -> String {
             let port = g.port.map_or_else(String::new, |p| format!("{p}/"));
             let _ = writeln!(
                 out,
-                "{} -> {} {port}{}: {} is on no known interface{}; {} records, {}, {} to {}",
+                "{} -> {} {port}{}: {} is on no known interface{}; {}, {}, {} to {}",
                 g.client,
                 g.server,
                 protocol_name(g.protocol),
@@ -154,7 +157,7 @@ fn human(report: &Report) -> String {
                 g.interface
                     .as_ref()
                     .map_or_else(String::new, |i| format!(" (logged at {i})")),
-                g.records,
+                names::count(g.records, "record"),
                 bytes(g.bytes),
                 super::names::time(g.first),
                 super::names::time(g.last),
@@ -170,8 +173,14 @@ fn human(report: &Report) -> String {
         for b in &report.blocked {
             let _ = writeln!(
                 out,
-                "{} -> {} {}: {} of its records rejected; {} records, {} to {}",
-                b.source, b.target, b.traffic, b.rejected_records, b.records, b.first, b.last
+                "{} -> {} {}: {} of its records rejected; {}, {} to {}",
+                b.source,
+                b.target,
+                b.traffic,
+                b.rejected_records,
+                names::count(b.records, "record"),
+                b.first,
+                b.last
             );
         }
     }
@@ -184,12 +193,12 @@ fn human(report: &Report) -> String {
         for b in breaks {
             let _ = writeln!(
                 out,
-                "{} -> {} {}: no {}; {} records, {}, {} to {}",
+                "{} -> {} {}: no {}; {}, {}, {} to {}",
                 b.source,
                 b.target,
                 b.traffic,
                 b.missing,
-                b.records,
+                names::count(b.records, "record"),
                 bytes(b.bytes),
                 b.first,
                 b.last
@@ -222,12 +231,12 @@ fn human(report: &Report) -> String {
         let flag = e.indicator.map_or_else(String::new, |i| format!("  [{i}]"));
         let _ = writeln!(
             out,
-            "{} -> {} {port}{} {}: {} records, {}, {} to {}{flag}",
+            "{} -> {} {port}{} {}: {}, {}, {} to {}{flag}",
             e.source,
             e.destination,
             e.protocol,
             e.action,
-            e.records,
+            names::count(e.records, "record"),
             bytes(e.bytes),
             e.first,
             e.last
@@ -238,13 +247,13 @@ fn human(report: &Report) -> String {
     for u in &report.undecided {
         let _ = writeln!(
             out,
-            "{} <-> {} {} {}: {}; {} records, {}",
+            "{} <-> {} {} {}: {}; {}, {}",
             u.a,
             u.b,
             protocol_name(u.protocol),
             if u.accepted { "ACCEPT" } else { "REJECT" },
             u.reason,
-            u.records,
+            names::count(u.records, "record"),
             bytes(u.bytes)
         );
     }
@@ -252,14 +261,14 @@ fn human(report: &Report) -> String {
         let port = u.port.map_or_else(String::new, |p| format!("{p}/"));
         let _ = writeln!(
             out,
-            "{} -> {} {port}{}: the {} has several groups and no one group every {} of it shares: {}; {} records, {}",
+            "{} -> {} {port}{}: the {} has several groups and no one group every {} of it shares: {}; {}, {}",
             u.client,
             u.server,
             protocol_name(u.protocol),
             u.side,
             u.side,
             u.candidates.join(", "),
-            u.records,
+            names::count(u.records, "record"),
             bytes(u.bytes)
         );
     }
