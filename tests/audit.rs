@@ -633,3 +633,34 @@ locals {
             .contains("aws_security_group.orphan")
     );
 }
+
+/// A suppression is read from comments only: the same words inside a string suppress nothing,
+/// so a pull request cannot switch the gate off from inside a description.
+#[test]
+fn a_suppression_inside_a_string_suppresses_nothing() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"resource "aws_security_group" "app" {
+  name = "app"
+}
+
+resource "aws_instance" "app" {
+  vpc_security_group_ids = [aws_security_group.app.id]
+}
+
+resource "aws_security_group_rule" "out" {
+  type              = "egress"
+  description       = "see https://wiki mutualsg:ignore=open_egress for why"
+  security_group_id = aws_security_group.app.id
+  protocol          = "-1"
+  from_port         = 0
+  to_port           = 0
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+"#,
+    )]);
+    let audit = mutualsg(dir.path(), &["audit", "."]);
+    let stderr = text(&audit.stderr);
+    assert_eq!(audit.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 finding fails"), "{stderr}");
+}

@@ -88,7 +88,10 @@ impl Comments {
 
     /// The 0-based line of a byte offset.
     pub fn line_of(&self, at: usize) -> usize {
-        self.line_starts.partition_point(|&start| start <= at) - 1
+        // Saturating: the comments of no file (`Comments::default()`) know no lines.
+        self.line_starts
+            .partition_point(|&start| start <= at)
+            .saturating_sub(1)
     }
 
     /// The comments inside `span` (a block's body, an attribute's value).

@@ -3,7 +3,7 @@
 //! (`trivy:ignore:ID`) for the findings their checks cover, on, directly above or inside
 //! the rule, block or resource a finding points at.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::inventory::checks::{FAMILY, Finding, Scanner};
 use crate::inventory::flows::Analysis;
+use crate::syntax;
 
 /// A comment that accepts a finding.
 #[derive(Debug, Clone, Serialize)]
@@ -122,34 +123,38 @@ pub(super) struct Comments {
     /// `mutualsg:ignore` directives, by file path and start offset.
     own: BTreeMap<(PathBuf, usize), (Arc<SourceFile>, Directive)>,
     used: HashSet<(PathBuf, usize)>,
+    /// Each file's comments as the parser reads them, so text in a string is never one.
+    parsed: HashMap<PathBuf, syntax::Comments>,
 }
 
 impl Comments {
     pub(super) fn scan(analyses: &[Analysis]) -> Comments {
         let mut own = BTreeMap::new();
+        let mut parsed = HashMap::new();
         for analysis in analyses {
-            for parsed in &analysis.model.files {
-                let text = &parsed.file.text;
+            for file in &analysis.model.files {
+                let text = &file.file.text;
                 if !text.contains("mutualsg:ignore") {
                     continue;
                 }
-                let mut offset = 0;
-                for line in text.split_inclusive('\n') {
-                    for directive in directives(line, offset) {
+                let comments = file_comments(text);
+                for comment in comments.iter() {
+                    for directive in directives(&text[comment.span.clone()], comment.span.start) {
                         if directive.tool == Tool::Mutualsg {
                             own.insert(
-                                (parsed.file.path.clone(), directive.span.start),
-                                (Arc::clone(&parsed.file), directive),
+                                (file.file.path.clone(), directive.span.start),
+                                (Arc::clone(&file.file), directive),
                             );
                         }
                     }
-                    offset += line.len();
                 }
+                parsed.insert(file.file.path.clone(), comments);
             }
         }
         Comments {
             own,
             used: HashSet::new(),
+            parsed,
         }
     }
 
@@ -159,8 +164,16 @@ impl Comments {
         let (file, _) = finding.diagnostic.source.as_ref()?;
         let check = finding.check;
         let traffic = finding.traffic.as_ref();
+        let comments = self
+            .parsed
+            .entry(file.path.clone())
+            .or_insert_with(|| file_comments(&file.text));
+        let mut found = Vec::new();
         for scope in &finding.scopes {
-            for directive in scope_directives(&file.text, scope.clone()) {
+            found.extend(scope_directives(&file.text, comments, scope.clone()));
+        }
+        {
+            for directive in found {
                 // Another scanner's id suppresses only the findings its check covers.
                 let matches = |id: &String| {
                     let scanner = match directive.tool {
@@ -219,33 +232,36 @@ impl Comments {
     }
 }
 
-/// The directives of the comment lines directly above `scope` and of the lines it covers.
-fn scope_directives(text: &str, scope: Range<usize>) -> Vec<Directive> {
-    let start = scope.start.min(text.len());
-    let end = scope.end.clamp(start, text.len());
-    let first_line = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let last_line = text[end..].find('\n').map_or(text.len(), |i| end + i);
-    let mut found = Vec::new();
-    // Upwards, while the lines are comments.
-    let mut above = first_line;
-    while above > 0 {
-        let line_start = text[..above - 1].rfind('\n').map_or(0, |i| i + 1);
-        let line = &text[line_start..above];
-        let trimmed = line.trim_start();
-        if !(trimmed.starts_with('#') || trimmed.starts_with("//")) {
-            break;
-        }
-        found.extend(directives(line, line_start));
-        above = line_start;
+/// A file's comments as the parser reads them; none when the file does not parse (its error
+/// is reported, and nothing in it is suppressed).
+fn file_comments(text: &str) -> syntax::Comments {
+    // Most files hold no directive: they are not parsed again.
+    if !PREFIXES.iter().any(|(prefix, _)| text.contains(prefix)) {
+        return syntax::Comments::default();
     }
-    let mut offset = first_line;
-    for line in text[first_line..last_line].split_inclusive('\n') {
-        if line.contains("ignore") || line.contains("skip=") {
-            found.extend(directives(line, offset));
-        }
-        offset += line.len();
-    }
-    found
+    syntax::parse_file(text)
+        .map(|file| file.comments)
+        .unwrap_or_default()
+}
+
+/// The directives of the comments directly above `scope`, on its first or last line, and
+/// inside it: comments only, never text in a string.
+fn scope_directives(
+    text: &str,
+    comments: &syntax::Comments,
+    scope: Range<usize>,
+) -> Vec<Directive> {
+    let mut spans: Vec<Range<usize>> = comments
+        .attached(scope.clone())
+        .chain(comments.within(scope))
+        .map(|comment| comment.span.clone())
+        .collect();
+    spans.sort_by_key(|span| span.start);
+    spans.dedup();
+    spans
+        .into_iter()
+        .flat_map(|span| directives(&text[span.clone()], span.start))
+        .collect()
 }
 
 #[cfg(test)]
@@ -280,10 +296,18 @@ mod tests {
         let text = "# mutualsg:ignore=a far\n\n# mutualsg:ignore=b near\nresource \"x\" \"y\" {\n  # checkov:skip=C:in\n}\n";
         let start = text.find("resource").unwrap();
         let end = text.len() - 1;
-        let found: Vec<Vec<String>> = scope_directives(text, start..end)
+        let found: Vec<Vec<String>> = scope_directives(text, &file_comments(text), start..end)
             .into_iter()
             .map(|directive| directive.ids)
             .collect();
         assert_eq!(found, [vec!["b".to_string()], vec!["C".to_string()]]);
+    }
+
+    /// A directive inside a string is text, not a comment: it suppresses nothing.
+    #[test]
+    fn a_directive_in_a_string_is_not_a_comment() {
+        let text = "resource \"x\" \"y\" {\n  description = \"see https://wiki # mutualsg:ignore=open_egress for why\"\n}\n";
+        let found = scope_directives(text, &file_comments(text), 0..text.len() - 1);
+        assert!(found.is_empty(), "{found:?}");
     }
 }
