@@ -200,15 +200,7 @@ impl Links {
 
 /// A path component as a URL path segment: what is not unreserved, percent-encoded.
 fn url_path_part(part: &str) -> String {
-    let mut out = String::new();
-    for byte in part.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    crate::paths::percent_encode(part, b"")
 }
 
 #[cfg(test)]

@@ -64,3 +64,17 @@ fn lexical(path: &Path) -> PathBuf {
     }
     out
 }
+
+/// `text` for a URL: every byte but the unreserved ones (letters, digits, `-._~`) and those
+/// in `keep` (`/` for a whole path) percent-encoded, as RFC 3986 asks of a path.
+pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
