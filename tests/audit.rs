@@ -31,6 +31,7 @@ fn new_checks_exit_as_their_findings_say() {
         ("module_outputs", 1),
         ("open_ingress", 1),
         ("unattached_group", 1),
+        ("unattached_comment", 1),
         ("suppressions", 1),
         ("plan_time", 1),
     ] {

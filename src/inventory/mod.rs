@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod compare;
 pub mod flows;
+pub mod references;
 pub mod renames;
 pub mod tree;
 

@@ -23,10 +23,10 @@ use crate::config::ConfigFinder;
 use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::generate::connection::{Direction, squeeze};
 use crate::generate::parse;
-use crate::inventory::RulePeer;
 use crate::inventory::flows::{
     self, Analysis, Attachment, Endpoint, FlowFinding, INTERNET, Traffic,
 };
+use crate::inventory::{RulePeer, references};
 use crate::syntax::{Block, Body, ExprKind};
 use crate::workspace::source::Source;
 
@@ -193,7 +193,7 @@ impl<'a> Tree<'a> {
                             for expr in lists {
                                 self.attach_set(module, file, expr);
                             }
-                            for name in group_refs(&file.text[block.span.clone()]) {
+                            for name in references::groups_in_body(&block.body) {
                                 self.used.insert((module, name));
                             }
                         }
@@ -215,7 +215,7 @@ impl<'a> Tree<'a> {
                                     );
                                 }
                             }
-                            for name in group_refs(&file.text[block.span.clone()]) {
+                            for name in references::groups_in_body(&block.body) {
                                 let key = (module, name);
                                 self.used.insert(key.clone());
                                 if !local {
@@ -233,21 +233,21 @@ impl<'a> Tree<'a> {
                                 if attribute.name.text == parse::LOCAL_NAME {
                                     continue;
                                 }
-                                for name in group_refs(&file.text[attribute.span()]) {
+                                for name in references::groups_in(&attribute.value) {
                                     self.used.insert((module, name));
                                 }
                             }
                         }
                         "output" if self.callers.contains_key(&module) => {
                             let output = block.label(0).unwrap_or_default().to_string();
-                            let names = group_refs(&file.text[block.span.clone()]);
+                            let names = references::groups_in_body(&block.body);
                             if !names.is_empty() {
                                 exports.push((module, output, names));
                             }
                         }
                         "output" => {
                             let output = block.label(0).unwrap_or_default().to_string();
-                            for name in group_refs(&file.text[block.span.clone()]) {
+                            for name in references::groups_in_body(&block.body) {
                                 self.attach_unknown.entry((module, name)).or_insert_with(|| {
                                     format!(
                                         "exported by output `{output}` of a module no module of this tree calls"
@@ -265,14 +265,14 @@ impl<'a> Tree<'a> {
         for (module, output, names) in exports {
             let calls = self.callers.get(&module).cloned().unwrap_or_default();
             let read = calls.iter().any(|(caller, block, _)| {
-                let call = format!("module.{}", block.label(0).unwrap_or_default());
+                let call = block.label(0).unwrap_or_default();
                 self.modules[*caller].model.files.iter().any(|parsed| {
                     parsed.body.blocks.iter().any(|other| {
                         let rule = other.label(0).is_some_and(|label| {
                             label.starts_with("aws_security_group_rule")
                                 || label.starts_with("aws_vpc_security_group_")
                         });
-                        !rule && reads_output(&parsed.file.text[other.span.clone()], &call, &output)
+                        !rule && references::reads_output(&other.body, call, &output)
                     })
                 })
             });
@@ -309,7 +309,7 @@ impl<'a> Tree<'a> {
                 let text = squeeze(&file.text[expr.span.clone()]);
                 set.open = Some(format!("attached by a list built by `{}`", clip(&text)));
                 // The groups it names are in it, whatever else is.
-                group_refs(&text)
+                references::groups_in(&expr)
                     .into_iter()
                     .map(|name| format!("{name}.id"))
                     .collect()
@@ -750,39 +750,6 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// Whether `text` reads output `output` of module call `call` (`module.db`): by name, or by
-/// taking the whole module object (`module.db`, `module.db[0]`), which holds every output.
-fn reads_output(text: &str, call: &str, output: &str) -> bool {
-    let mut from = 0;
-    while let Some(at) = text[from..].find(call) {
-        let end = from + at + call.len();
-        from = end;
-        let rest = &text[end..];
-        let rest = if rest.starts_with('[') {
-            rest.find(']').map_or("", |i| &rest[i + 1..])
-        } else {
-            rest
-        };
-        match rest.strip_prefix('.') {
-            Some(after) => {
-                let name: String = after
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                    .collect();
-                if name == output {
-                    return true;
-                }
-            }
-            None => {
-                if !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                    return true;
-                }
-            }
-        }
-    }
-    false
-}
-
 /// `[0]`, `["web"]`: an index a reader can see.
 fn is_literal_index(index: &str) -> bool {
     index
@@ -825,33 +792,6 @@ fn attaching_lists(body: &Body, found: &mut Vec<crate::syntax::Expr>) {
     for block in &body.blocks {
         attaching_lists(&block.body, found);
     }
-}
-
-/// The groups a text refers to: `aws_security_group.NAME` (not `aws_security_group_rule`).
-fn group_refs(text: &str) -> Vec<String> {
-    const PREFIX: &str = "aws_security_group.";
-    let mut names = Vec::new();
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(found) = text[from..].find(PREFIX) {
-        let start = from + found;
-        from = start + PREFIX.len();
-        let preceded = start > 0 && {
-            let before = bytes[start - 1];
-            before.is_ascii_alphanumeric() || before == b'_' || before == b'.'
-        };
-        if preceded {
-            continue;
-        }
-        let name: String = text[from..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-            .collect();
-        if !name.is_empty() {
-            names.push(format!("aws_security_group.{name}"));
-        }
-    }
-    names
 }
 
 /// A path without `.` and with `..` applied, for comparing module directories.
@@ -987,26 +927,6 @@ fn module_name(dir: &Path, cwd: &Path, root: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn group_references_are_found_in_text() {
-        assert_eq!(
-            group_refs(
-                "[aws_security_group.a.id, aws_security_group_rule.x.id, aws_security_group.b[0].id]"
-            ),
-            ["aws_security_group.a", "aws_security_group.b"]
-        );
-        assert!(group_refs("data.aws_security_group.x.id").is_empty());
-    }
-
-    #[test]
-    fn outputs_are_read_by_name_or_with_the_whole_module() {
-        assert!(reads_output("x = module.db.sg_id", "module.db", "sg_id"));
-        assert!(reads_output("x = module.db[0].sg_id", "module.db", "sg_id"));
-        assert!(reads_output("value = module.db", "module.db", "sg_id"));
-        assert!(!reads_output("x = module.db.other", "module.db", "sg_id"));
-        assert!(!reads_output("x = module.dba.sg_id", "module.db", "sg_id"));
-    }
 
     #[test]
     fn paths_normalize() {

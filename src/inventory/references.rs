@@ -1,0 +1,114 @@
+//! What the expressions of a block name, read from the syntax tree's references: a group
+//! (`aws_security_group.db`), an output of a module call. Never from text: a comment or a
+//! string that spells a group's address names nothing.
+
+use crate::syntax::{Body, Expr, Reference, Step};
+
+/// The groups `expr` refers to, as `aws_security_group.NAME` (Terraform's `resource.` prefix
+/// dropped; `aws_security_group_rule` and data sources are other things), in source order.
+pub fn groups_in(expr: &Expr) -> Vec<String> {
+    expr.references()
+        .iter()
+        .filter_map(group_of)
+        .collect::<Vec<_>>()
+}
+
+/// [`groups_in`] every argument of `body`, nested blocks included.
+pub fn groups_in_body(body: &Body) -> Vec<String> {
+    let mut found = Vec::new();
+    each_expr(body, &mut |expr| found.extend(groups_in(expr)));
+    found
+}
+
+/// Whether any argument of `body` reads output `output` of module call `call`: by name
+/// (`module.db.sg_id`, `module.db[0].sg_id`), or by taking the whole module object
+/// (`module.db`, `module.db[0]`), which holds every output.
+pub fn reads_output(body: &Body, call: &str, output: &str) -> bool {
+    let mut found = false;
+    each_expr(body, &mut |expr| {
+        found = found
+            || expr
+                .references()
+                .iter()
+                .any(|reference| output_read(reference, call, output));
+    });
+    found
+}
+
+fn output_read(reference: &Reference<'_>, call: &str, output: &str) -> bool {
+    if reference.root != "module" {
+        return false;
+    }
+    let mut steps = reference.steps.iter();
+    match steps.next() {
+        Some(Step::Attribute(name)) if name.text == call => {}
+        _ => return false,
+    }
+    let mut rest = steps.skip_while(|step| !matches!(step, Step::Attribute(_)));
+    match rest.next() {
+        Some(Step::Attribute(name)) => name.text == output,
+        _ => true,
+    }
+}
+
+fn group_of(reference: &Reference<'_>) -> Option<String> {
+    let mut names = reference.address();
+    (names.next()? == "aws_security_group")
+        .then(|| names.next())
+        .flatten()
+        .map(|name| format!("aws_security_group.{name}"))
+}
+
+fn each_expr<'a>(body: &'a Body, visit: &mut impl FnMut(&'a Expr)) {
+    for attribute in &body.attributes {
+        visit(&attribute.value);
+    }
+    for block in &body.blocks {
+        each_expr(&block.body, visit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &str) -> Body {
+        crate::syntax::parse(text).unwrap()
+    }
+
+    #[test]
+    fn groups_are_read_from_references_only() {
+        let found = groups_in_body(&body(
+            "x = [aws_security_group.a.id, aws_security_group_rule.x.id, aws_security_group.b[0].id]\n\
+             # aws_security_group.in_comment.id\n\
+             d = \"aws_security_group.in_string.id\"\n\
+             y = data.aws_security_group.x.id\n\
+             z = resource.aws_security_group.c.id\n\
+             nested { w = \"${aws_security_group.d.id}\" }\n",
+        ));
+        assert_eq!(
+            found,
+            [
+                "aws_security_group.a",
+                "aws_security_group.b",
+                "aws_security_group.c",
+                "aws_security_group.d"
+            ]
+        );
+    }
+
+    #[test]
+    fn outputs_are_read_by_name_or_with_the_whole_module() {
+        assert!(reads_output(&body("x = module.db.sg_id"), "db", "sg_id"));
+        assert!(reads_output(&body("x = module.db[0].sg_id"), "db", "sg_id"));
+        assert!(reads_output(&body("value = module.db"), "db", "sg_id"));
+        assert!(reads_output(&body("value = module.db[0]"), "db", "sg_id"));
+        assert!(!reads_output(&body("x = module.db.other"), "db", "sg_id"));
+        assert!(!reads_output(&body("x = module.dba.sg_id"), "db", "sg_id"));
+        assert!(!reads_output(
+            &body("# module.db.sg_id\nx = 1"),
+            "db",
+            "sg_id"
+        ));
+    }
+}
