@@ -698,6 +698,8 @@ fn every_golden_migration_destroys_nothing() {
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.join("input").is_dir())
+        // An input AWS itself would reject (the case says why): its golden output is checked.
+        .filter(|path| !path.join("unapplied").exists())
         .collect();
     cases.sort();
     assert!(cases.len() >= 3);

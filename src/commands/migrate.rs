@@ -280,6 +280,27 @@ impl<'a> Planner<'a> {
         let seen = |handled: &[&DeclaredRule], rule: &DeclaredRule| {
             handled.iter().any(|seen| std::ptr::eq(*seen, rule))
         };
+        // The same AWS rule written twice: AWS holds it once, so it is migrated once; the
+        // later declarations are held (two connections of one rule cannot both be generated).
+        for (index, rule) in candidates.iter().enumerate() {
+            let Some(first) = candidates[..index]
+                .iter()
+                .find(|first| same_aws_rule(first, rule))
+            else {
+                continue;
+            };
+            handled.push(rule);
+            let (file, span, what) = (Arc::clone(&rule.file), rule.span.clone(), address(rule));
+            self.skip(
+                &file,
+                span,
+                what,
+                format!(
+                    "it is the same AWS rule as {} (AWS holds it once), which is migrated in its place: forget this declaration with a `removed` block (lifecycle destroy = false), since destroying it revokes the rule",
+                    address(first)
+                ),
+            );
+        }
         for egress in candidates
             .iter()
             .filter(|rule| rule.direction == Direction::Egress)
@@ -1436,6 +1457,19 @@ fn single_group_peer(rule: &DeclaredRule) -> Option<RulePeer> {
 fn same_traffic(a: &DeclaredRule, b: &DeclaredRule) -> bool {
     a.protocol == b.protocol
         && (a.protocol == "-1" || (a.from_port == b.from_port && a.to_port == b.to_port))
+}
+
+/// Whether two declarations are one rule in AWS: group, direction, protocol, ports and peers
+/// (descriptions do not count), each a single rule (no `for_each`) under the same `count`.
+fn same_aws_rule(a: &DeclaredRule, b: &DeclaredRule) -> bool {
+    a.for_each.is_none()
+        && b.for_each.is_none()
+        && a.count == b.count
+        && a.group == b.group
+        && a.direction == b.direction
+        && same_traffic(a, b)
+        && a.peers.len() == b.peers.len()
+        && a.peers.iter().all(|peer| b.peers.contains(peer))
 }
 
 fn address(rule: &DeclaredRule) -> String {
