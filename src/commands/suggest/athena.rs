@@ -11,7 +11,7 @@
 //! SQL is plain: `count`, `sum`, `min`, `max`, `CASE` and `%` (bit tests on `tcp_flags`
 //! without `bitwise_and`, which not every engine spells the same way).
 
-use super::format::Format;
+use super::format::LogFormat;
 
 /// Whether `table` is a plain (optionally qualified) name: it is written into the query.
 pub fn valid_table(table: &str) -> bool {
@@ -21,7 +21,7 @@ pub fn valid_table(table: &str) -> bool {
         })
 }
 
-pub fn sql(table: &str, format: &Format) -> String {
+pub fn sql(table: &str, format: &LogFormat) -> String {
     let column = |field: &str| format!("\"{}\"", field.replace('-', "_"));
     let mut keys = Vec::new();
     if format.has("interface-id") {
@@ -122,7 +122,7 @@ mod tests {
     fn tables_and_columns() {
         assert!(valid_table("flowlogs.vpc_flow_logs"));
         assert!(!valid_table("x; DROP TABLE y"));
-        let text = sql("vpc_flow_logs", &Format::default_v2());
+        let text = sql("vpc_flow_logs", &LogFormat::default_v2());
         assert!(text.contains("max(\"end\") AS last"));
         assert!(text.contains("\"log_status\" = 'OK'"));
         assert!(!text.contains("syn"));

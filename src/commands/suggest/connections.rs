@@ -22,7 +22,7 @@ use super::resolve::{Owner, Resolver};
 
 /// One side of a connection.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Side {
+pub enum ConnectionEnd {
     /// A security group id.
     Group(String),
     /// An address outside the VPC and every known interface.
@@ -35,9 +35,9 @@ pub enum Side {
 
 /// A connection at the level of rules: groups (or addresses), protocol, server port.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Connection {
-    pub source: Side,
-    pub target: Side,
+pub struct ObservedConnection {
+    pub source: ConnectionEnd,
+    pub target: ConnectionEnd,
     pub protocol: u8,
     pub port: Option<u16>,
     /// No record of it was rejected, at either interface.
@@ -77,7 +77,7 @@ pub struct GoneFlow {
 
 #[derive(Debug, Default)]
 pub struct Grouped {
-    pub connections: BTreeMap<Connection, FlowStats>,
+    pub connections: BTreeMap<ObservedConnection, FlowStats>,
     pub undecided: Vec<UndecidedGroup>,
     pub gone: Vec<GoneFlow>,
     /// Flows with an end on an interface without groups.
@@ -125,20 +125,22 @@ pub fn group(opened: &BTreeMap<Opened, (FlowStats, Evidence)>, resolver: &Resolv
     for (flow, (stats, _)) in opened {
         // Ok(None): no rule can carry it (an interface without groups); Err(Ok(..)):
         // several groups, no single one shared; Err(Err(..)): an interface gone.
-        type Choice = Result<Option<Side>, Result<Vec<String>, Option<String>>>;
+        type Choice = Result<Option<ConnectionEnd>, Result<Vec<String>, Option<String>>>;
         let choose = |address: &IpAddr, others: Option<&BTreeSet<IpAddr>>| -> Choice {
             let interface = match resolver.owner(flow.vpc, address) {
                 Owner::Interface(interface) => interface,
                 Owner::Subnet { id, network } => {
-                    return Ok(Some(Side::Subnet(id.to_string(), network)));
+                    return Ok(Some(ConnectionEnd::Subnet(id.to_string(), network)));
                 }
                 Owner::Gone { interface } => return Err(Err(interface.map(str::to_string))),
-                Owner::Service(service) => return Ok(Some(Side::Service(service.to_string()))),
-                Owner::Outside => return Ok(Some(Side::Address(*address))),
+                Owner::Service(service) => {
+                    return Ok(Some(ConnectionEnd::Service(service.to_string())));
+                }
+                Owner::Outside => return Ok(Some(ConnectionEnd::Address(*address))),
             };
             match interface.groups.as_slice() {
                 [] => Ok(None),
-                [one] => Ok(Some(Side::Group(one.clone()))),
+                [one] => Ok(Some(ConnectionEnd::Group(one.clone()))),
                 several => {
                     let common = shared(
                         others
@@ -149,7 +151,7 @@ pub fn group(opened: &BTreeMap<Opened, (FlowStats, Evidence)>, resolver: &Resolv
                             .map(|interface| interface.groups.as_slice()),
                     );
                     match common.as_slice() {
-                        [one] => Ok(Some(Side::Group(one.clone()))),
+                        [one] => Ok(Some(ConnectionEnd::Group(one.clone()))),
                         _ => Err(Ok(several.to_vec())),
                     }
                 }
@@ -190,7 +192,7 @@ pub fn group(opened: &BTreeMap<Opened, (FlowStats, Evidence)>, resolver: &Resolv
             (Err(Err(interface)), _) => grouped.gone.push(gone(&flow.client, interface)),
             (_, Err(Err(interface))) => grouped.gone.push(gone(&flow.server, interface)),
             (Ok(Some(source)), Ok(Some(target))) => {
-                let connection = Connection {
+                let connection = ObservedConnection {
                     source,
                     target,
                     protocol: flow.protocol,
@@ -266,7 +268,7 @@ mod tests {
         assert!(grouped.undecided.is_empty());
         assert_eq!(grouped.connections.len(), 1);
         let connection = grouped.connections.keys().next().unwrap();
-        assert_eq!(connection.source, Side::Group("sg-web".into()));
+        assert_eq!(connection.source, ConnectionEnd::Group("sg-web".into()));
     }
 
     #[test]
@@ -280,7 +282,7 @@ mod tests {
             grouped
                 .connections
                 .keys()
-                .any(|c| c.source == Side::Address("203.0.113.9".parse().unwrap()))
+                .any(|c| c.source == ConnectionEnd::Address("203.0.113.9".parse().unwrap()))
         );
     }
 }

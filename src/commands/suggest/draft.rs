@@ -26,7 +26,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::connections::{Connection, Side};
+use super::connections::{ConnectionEnd, ObservedConnection};
 use super::flow::{FlowStats, has_ports};
 use super::names::{self, Namer, protocol_name};
 use super::resolve::is_private;
@@ -47,7 +47,7 @@ pub fn indicator(protocol: u8, port: Option<u16>) -> Option<&'static str> {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Peer {
+pub enum DraftPeer {
     Group {
         id: String,
     },
@@ -73,8 +73,8 @@ fn prefix_list(service: &str) -> Option<&'static str> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DraftConnection {
-    pub source: Peer,
-    pub target: Peer,
+    pub source: DraftPeer,
+    pub target: DraftPeer,
     pub protocol: u8,
     /// Server ports (TCP, UDP), else `None`.
     pub ports: Option<(u16, u16)>,
@@ -114,12 +114,13 @@ pub struct Draft {
 
 /// The drafts of `connections` (accepted ones are used; the rest are ignored).
 pub fn drafts<'a>(
-    connections: impl IntoIterator<Item = (&'a Connection, &'a FlowStats)>,
+    connections: impl IntoIterator<Item = (&'a ObservedConnection, &'a FlowStats)>,
     max_cidrs: Option<usize>,
     namer: &Namer,
 ) -> Vec<Draft> {
     // Ports by (source, target, protocol).
-    let mut ports: BTreeMap<(Side, Side, u8), BTreeMap<Option<u16>, FlowStats>> = BTreeMap::new();
+    let mut ports: BTreeMap<(ConnectionEnd, ConnectionEnd, u8), BTreeMap<Option<u16>, FlowStats>> =
+        BTreeMap::new();
     for (connection, stats) in connections {
         if !connection.accepted {
             continue;
@@ -145,23 +146,25 @@ pub fn drafts<'a>(
     for ((source, target, protocol), by_port) in ports {
         for (range, stats) in merge_ports(&by_port) {
             match (&source, &target) {
-                (Side::Group(s), Side::Group(t)) => connections.push(DraftConnection {
-                    source: Peer::Group { id: s.clone() },
-                    target: Peer::Group { id: t.clone() },
-                    protocol,
-                    ports: range,
-                    records: stats.records,
-                    bytes: stats.bytes,
-                    first: stats.first,
-                    last: stats.last,
-                    aggregated_from: None,
-                    flag: None,
-                }),
-                (Side::Group(group), Side::Service(name))
-                | (Side::Service(name), Side::Group(group)) => {
-                    let service = Peer::Service { name: name.clone() };
-                    let group = Peer::Group { id: group.clone() };
-                    let (source, target) = if matches!(source, Side::Group(_)) {
+                (ConnectionEnd::Group(s), ConnectionEnd::Group(t)) => {
+                    connections.push(DraftConnection {
+                        source: DraftPeer::Group { id: s.clone() },
+                        target: DraftPeer::Group { id: t.clone() },
+                        protocol,
+                        ports: range,
+                        records: stats.records,
+                        bytes: stats.bytes,
+                        first: stats.first,
+                        last: stats.last,
+                        aggregated_from: None,
+                        flag: None,
+                    })
+                }
+                (ConnectionEnd::Group(group), ConnectionEnd::Service(name))
+                | (ConnectionEnd::Service(name), ConnectionEnd::Group(group)) => {
+                    let service = DraftPeer::Service { name: name.clone() };
+                    let group = DraftPeer::Group { id: group.clone() };
+                    let (source, target) = if matches!(source, ConnectionEnd::Group(_)) {
                         (group, service)
                     } else {
                         (service, group)
@@ -179,17 +182,17 @@ pub fn drafts<'a>(
                         flag: prefix_list(name).is_none().then_some("AWS service"),
                     });
                 }
-                (Side::Group(group), other) | (other, Side::Group(group)) => {
+                (ConnectionEnd::Group(group), other) | (other, ConnectionEnd::Group(group)) => {
                     let (network, subnet) = match other {
-                        Side::Address(address) => {
+                        ConnectionEnd::Address(address) => {
                             ((*address, if address.is_ipv4() { 32 } else { 128 }), false)
                         }
-                        Side::Subnet(_, network) => (*network, true),
-                        Side::Group(_) | Side::Service(_) => {
+                        ConnectionEnd::Subnet(_, network) => (*network, true),
+                        ConnectionEnd::Group(_) | ConnectionEnd::Service(_) => {
                             unreachable!("groups and services are matched above")
                         }
                     };
-                    let from_address = !matches!(source, Side::Group(_));
+                    let from_address = !matches!(source, ConnectionEnd::Group(_));
                     let key = (
                         group.clone(),
                         from_address,
@@ -219,8 +222,8 @@ pub fn drafts<'a>(
             .iter()
             .map(|(address, bits)| format!("{address}/{bits}"))
             .collect();
-        let peer = Peer::Addresses { ipv6, cidrs };
-        let group = Peer::Group { id: group };
+        let peer = DraftPeer::Addresses { ipv6, cidrs };
+        let group = DraftPeer::Group { id: group };
         let (source, target) = if from_address {
             (peer, group)
         } else {
@@ -243,7 +246,7 @@ pub fn drafts<'a>(
     let mut by_module: BTreeMap<Option<String>, Vec<DraftConnection>> = BTreeMap::new();
     for connection in connections {
         let owner = match (&connection.source, &connection.target) {
-            (Peer::Group { id }, _) | (_, Peer::Group { id }) => namer.module_of(id),
+            (DraftPeer::Group { id }, _) | (_, DraftPeer::Group { id }) => namer.module_of(id),
             _ => None,
         };
         by_module.entry(owner).or_default().push(connection);
@@ -252,10 +255,10 @@ pub fn drafts<'a>(
         .into_iter()
         .map(|(module, mut connections)| {
             connections.sort_by_key(|c| {
-                let label = |peer: &Peer| match peer {
-                    Peer::Group { id } => (0, namer.group(id)),
-                    Peer::Addresses { ipv6, cidrs } => (1 + u8::from(*ipv6), cidrs.join(",")),
-                    Peer::Service { name } => (3, name.clone()),
+                let label = |peer: &DraftPeer| match peer {
+                    DraftPeer::Group { id } => (0, namer.group(id)),
+                    DraftPeer::Addresses { ipv6, cidrs } => (1 + u8::from(*ipv6), cidrs.join(",")),
+                    DraftPeer::Service { name } => (3, name.clone()),
                 };
                 (label(&c.source), label(&c.target), c.protocol, c.ports)
             });
@@ -425,7 +428,7 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
             ("target", &connection.target),
         ] {
             match peer {
-                Peer::Group { id } => {
+                DraftPeer::Group { id } => {
                     let value = namer.expression(id, module);
                     if value.starts_with('"') {
                         // A group of another module, or not in the state: say which it is.
@@ -436,7 +439,7 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
                     }
                     attributes.push((format!("{side}_sg_id"), value));
                 }
-                Peer::Addresses { ipv6, cidrs } => {
+                DraftPeer::Addresses { ipv6, cidrs } => {
                     let key = if *ipv6 {
                         "ipv6_cidr_blocks"
                     } else {
@@ -445,7 +448,7 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
                     let list: Vec<String> = cidrs.iter().map(|c| format!("\"{c}\"")).collect();
                     attributes.push((format!("{side}_{key}"), format!("[{}]", list.join(", "))));
                 }
-                Peer::Service { name } => {
+                DraftPeer::Service { name } => {
                     let list = prefix_list(name).unwrap_or_default();
                     if !lists.contains(&list) {
                         lists.push(list);
@@ -510,11 +513,11 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
     text
 }
 
-fn peer_label(peer: &Peer, namer: &Namer) -> String {
+fn peer_label(peer: &DraftPeer, namer: &Namer) -> String {
     match peer {
-        Peer::Group { id } => namer.group(id),
-        Peer::Addresses { cidrs, .. } => cidrs.join(", "),
-        Peer::Service { name } => format!("AWS service {name}"),
+        DraftPeer::Group { id } => namer.group(id),
+        DraftPeer::Addresses { cidrs, .. } => cidrs.join(", "),
+        DraftPeer::Service { name } => format!("AWS service {name}"),
     }
 }
 
@@ -526,8 +529,8 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
     } else {
         (&connection.target, &connection.source)
     };
-    let label = |peer: &Peer| match peer {
-        Peer::Group { id } => namer
+    let label = |peer: &DraftPeer| match peer {
+        DraftPeer::Group { id } => namer
             .expression(id, module)
             .trim_end_matches(".id")
             .rsplit('.')
@@ -535,8 +538,8 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
             .unwrap_or_default()
             .trim_matches('"')
             .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
-        Peer::Addresses { .. } => "addresses".to_string(),
-        Peer::Service { name } => name.to_ascii_lowercase(),
+        DraftPeer::Addresses { .. } => "addresses".to_string(),
+        DraftPeer::Service { name } => name.to_ascii_lowercase(),
     };
     let (from, to) = connection.ports.unwrap_or((0, 0));
     let protocol = protocol_name(connection.protocol);
@@ -567,13 +570,13 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
         half.line,
         half.dir,
     );
-    let group_expression = |peer: &Peer| match peer {
-        Peer::Group { id } => namer.expression(id, module),
-        Peer::Addresses { cidrs, .. } => {
+    let group_expression = |peer: &DraftPeer| match peer {
+        DraftPeer::Group { id } => namer.expression(id, module),
+        DraftPeer::Addresses { cidrs, .. } => {
             let list: Vec<String> = cidrs.iter().map(|c| format!("\"{c}\"")).collect();
             format!("[{}]", list.join(", "))
         }
-        Peer::Service { name } => format!(
+        DraftPeer::Service { name } => format!(
             "[data.aws_ec2_managed_prefix_list.{}.id]",
             prefix_list(name).unwrap_or_default()
         ),
@@ -583,10 +586,10 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
         attributes.push(("type", format!("\"{}\"", half.missing)));
         attributes.push(("security_group_id", group_expression(own)));
         match other {
-            Peer::Group { .. } => {
+            DraftPeer::Group { .. } => {
                 attributes.push(("source_security_group_id", group_expression(other)))
             }
-            Peer::Addresses { ipv6, .. } => attributes.push((
+            DraftPeer::Addresses { ipv6, .. } => attributes.push((
                 if *ipv6 {
                     "ipv6_cidr_blocks"
                 } else {
@@ -594,14 +597,16 @@ fn render_half(text: &mut String, half: &HalfInTree, module: Option<&str>, namer
                 },
                 group_expression(other),
             )),
-            Peer::Service { .. } => attributes.push(("prefix_list_ids", group_expression(other))),
+            DraftPeer::Service { .. } => {
+                attributes.push(("prefix_list_ids", group_expression(other)))
+            }
         }
         attributes.push(("protocol", format!("\"{protocol}\"")));
         attributes.push(("from_port", from.to_string()));
         attributes.push(("to_port", to.to_string()));
     } else {
         attributes.push(("security_group_id", group_expression(own)));
-        if let Peer::Group { .. } = other {
+        if let DraftPeer::Group { .. } = other {
             attributes.push(("referenced_security_group_id", group_expression(other)));
         }
         attributes.push(("ip_protocol", format!("\"{protocol}\"")));

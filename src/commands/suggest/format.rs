@@ -82,7 +82,7 @@ const REQUIRED: [&str; 6] = [
 
 /// Where each field mutualsg reads sits in a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Format {
+pub struct LogFormat {
     pub fields: Vec<String>,
     pub count: usize,
     interface: Option<usize>,
@@ -108,21 +108,21 @@ pub struct Format {
     region: Option<usize>,
 }
 
-impl Format {
-    pub fn default_v2() -> Format {
-        Format::from_fields(DEFAULT_FIELDS.iter().map(|f| f.to_string()).collect())
+impl LogFormat {
+    pub fn default_v2() -> LogFormat {
+        LogFormat::from_fields(DEFAULT_FIELDS.iter().map(|f| f.to_string()).collect())
             .expect("the default format has every required field")
     }
 
     /// A format from its field names, or the names of the required fields it lacks.
-    pub fn from_fields(fields: Vec<String>) -> Result<Format, String> {
+    pub fn from_fields(fields: Vec<String>) -> Result<LogFormat, String> {
         let at = |name: &str| fields.iter().position(|field| field == name);
         let missing: Vec<&str> = REQUIRED.into_iter().filter(|f| at(f).is_none()).collect();
         if !missing.is_empty() {
             return Err(format!("the format has no {}", missing.join(", ")));
         }
         let need = |name: &str| at(name).unwrap_or_default();
-        Ok(Format {
+        Ok(LogFormat {
             count: fields.len(),
             interface: at("interface-id"),
             vpc: at("vpc-id"),
@@ -150,7 +150,7 @@ impl Format {
     }
 
     /// The format string of a flow log's definition: `${field} ${field} ...`.
-    pub fn from_log_format(text: &str) -> Result<Format, String> {
+    pub fn from_log_format(text: &str) -> Result<LogFormat, String> {
         let mut fields = Vec::new();
         for token in text.split_whitespace() {
             let name = token
@@ -165,12 +165,12 @@ impl Format {
         if fields.is_empty() {
             return Err("the format string names no field".to_string());
         }
-        Format::from_fields(fields)
+        LogFormat::from_fields(fields)
     }
 
     /// A header line (`version account-id ...`): every token a field name. `None` when the
     /// line is a record, not a header.
-    pub fn from_header(line: &str) -> Option<Result<Format, String>> {
+    pub fn from_header(line: &str) -> Option<Result<LogFormat, String>> {
         let tokens: Vec<&str> = line.split_ascii_whitespace().collect();
         let is_name = |token: &&str| {
             token.starts_with(|c: char| c.is_ascii_lowercase())
@@ -181,7 +181,7 @@ impl Format {
         let names = !tokens.is_empty()
             && tokens.iter().all(is_name)
             && tokens.iter().any(|token| KNOWN_FIELDS.contains(token));
-        names.then(|| Format::from_fields(tokens.iter().map(|t| t.to_string()).collect()))
+        names.then(|| LogFormat::from_fields(tokens.iter().map(|t| t.to_string()).collect()))
     }
 
     pub fn has_tcp_flags(&self) -> bool {
@@ -193,7 +193,7 @@ impl Format {
     }
 
     /// Reads one line. `fields` is scratch space, reused from line to line.
-    pub fn parse<'a>(&self, line: &'a str, fields: &mut Vec<&'a str>) -> Parsed<'a> {
+    pub fn parse<'a>(&self, line: &'a str, fields: &mut Vec<&'a str>) -> ParsedLine<'a> {
         fields.clear();
         fields.extend(line.split(' ').filter(|field| !field.is_empty()));
         // CloudWatch Logs exports put the event's timestamp before the message.
@@ -201,7 +201,7 @@ impl Format {
             fields.remove(0);
         }
         if fields.len() != self.count {
-            return Parsed::Malformed(format!(
+            return ParsedLine::Malformed(format!(
                 "{} fields, the format has {}",
                 fields.len(),
                 self.count
@@ -210,15 +210,15 @@ impl Format {
         if let Some(status) = self.status {
             match fields[status] {
                 "OK" => {}
-                "NODATA" | "SKIPDATA" => return Parsed::NoData,
-                other => return Parsed::Malformed(format!("log-status `{other}`")),
+                "NODATA" | "SKIPDATA" => return ParsedLine::NoData,
+                other => return ParsedLine::Malformed(format!("log-status `{other}`")),
             }
         } else if fields[self.src] == "-" {
-            return Parsed::NoData;
+            return ParsedLine::NoData;
         }
         match self.record(fields) {
-            Ok(record) => Parsed::Record(record),
-            Err(message) => Parsed::Malformed(message),
+            Ok(record) => ParsedLine::Record(record),
+            Err(message) => ParsedLine::Malformed(message),
         }
     }
 
@@ -333,7 +333,7 @@ pub struct Record<'a> {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Parsed<'a> {
+pub enum ParsedLine<'a> {
     Record(Record<'a>),
     /// NODATA or SKIPDATA: no traffic recorded, or records skipped (capacity, an error).
     NoData,
@@ -344,17 +344,17 @@ pub enum Parsed<'a> {
 mod tests {
     use super::*;
 
-    fn parse(format: &Format, line: &str) -> String {
+    fn parse(format: &LogFormat, line: &str) -> String {
         let mut scratch = Vec::new();
         format!("{:?}", format.parse(line, &mut scratch))
     }
 
     #[test]
     fn default_format_records() {
-        let format = Format::default_v2();
+        let format = LogFormat::default_v2();
         let line = "2 123456789012 eni-1 10.0.1.5 10.0.2.7 49152 5432 6 10 840 1700000000 1700000060 ACCEPT OK";
         let mut scratch = Vec::new();
-        let Parsed::Record(record) = format.parse(line, &mut scratch) else {
+        let ParsedLine::Record(record) = format.parse(line, &mut scratch) else {
             panic!("{}", parse(&format, line));
         };
         assert_eq!(record.interface, Some("eni-1"));
@@ -362,7 +362,7 @@ mod tests {
         assert_eq!(record.bytes, 840);
         assert!(record.accepted);
         let nodata = "2 123456789012 eni-1 - - - - - - - 1700000000 1700000060 - NODATA";
-        assert_eq!(format.parse(nodata, &mut scratch), Parsed::NoData);
+        assert_eq!(format.parse(nodata, &mut scratch), ParsedLine::NoData);
         assert!(parse(&format, "2 1 eni-1 10.0.1.5").contains("4 fields"));
         let bad = "2 1 eni-1 10.0.1.999 10.0.2.7 1 2 6 1 1 1 1 ACCEPT OK";
         assert!(parse(&format, bad).contains("srcaddr `10.0.1.999`"));
@@ -371,28 +371,28 @@ mod tests {
     #[test]
     fn custom_formats_and_headers() {
         let format =
-            Format::from_log_format("${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${tcp-flags} ${flow-direction}")
+            LogFormat::from_log_format("${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${tcp-flags} ${flow-direction}")
                 .unwrap();
         let mut scratch = Vec::new();
-        let Parsed::Record(record) =
+        let ParsedLine::Record(record) =
             format.parse("fd00::1 fd00::2 443 50000 6 ACCEPT 18 egress", &mut scratch)
         else {
             panic!()
         };
         assert_eq!(record.tcp_flags, Some(18));
         assert_eq!(record.direction, Some(FlowDirection::Egress));
-        assert!(Format::from_log_format("${srcaddr} ${bogus}").is_err());
-        assert!(Format::from_log_format("${srcaddr} ${dstaddr}").is_err());
-        assert!(Format::from_header("2 123 eni-1").is_none());
+        assert!(LogFormat::from_log_format("${srcaddr} ${bogus}").is_err());
+        assert!(LogFormat::from_log_format("${srcaddr} ${dstaddr}").is_err());
+        assert!(LogFormat::from_header("2 123 eni-1").is_none());
         assert_eq!(
-            Format::from_header(&DEFAULT_FIELDS.join(" ")),
-            Some(Ok(Format::default_v2()))
+            LogFormat::from_header(&DEFAULT_FIELDS.join(" ")),
+            Some(Ok(LogFormat::default_v2()))
         );
     }
 
     #[test]
     fn cloudwatch_export_timestamps_are_skipped() {
-        let format = Format::default_v2();
+        let format = LogFormat::default_v2();
         let line = "2026-11-01T10:00:05.000Z 2 1 eni-1 10.0.1.5 10.0.2.7 49152 5432 6 10 840 1 2 ACCEPT OK";
         assert!(parse(&format, line).starts_with("Record"));
     }

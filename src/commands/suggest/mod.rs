@@ -34,10 +34,10 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use connections::{Connection, GoneFlow, UndecidedGroup};
+use connections::{GoneFlow, ObservedConnection, UndecidedGroup};
 use error::SuggestError;
 use flow::FlowStats;
-use format::Format;
+use format::LogFormat;
 use interfaces::Interfaces;
 use names::Namer;
 use opener::Undecided;
@@ -202,16 +202,16 @@ pub struct Run {
     pub tree_errors: Vec<crate::diagnostics::Diagnostic>,
 }
 
-pub enum Outcome {
+pub enum Suggestion {
     Sql(String),
     Report(Box<Run>),
 }
 
-pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
+pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Suggestion, SuggestError> {
     let log_format = args
         .log_format
         .as_deref()
-        .map(Format::from_log_format)
+        .map(LogFormat::from_log_format)
         .transpose()
         .map_err(|message| SuggestError::LogFormat { message })?;
     if let Some(table) = &args.athena_sql {
@@ -220,8 +220,8 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
                 table: table.clone(),
             });
         }
-        let format = log_format.unwrap_or_else(Format::default_v2);
-        return Ok(Outcome::Sql(athena::sql(table, &format)));
+        let format = log_format.unwrap_or_else(LogFormat::default_v2);
+        return Ok(Suggestion::Sql(athena::sql(table, &format)));
     }
     if args.flow_logs.is_empty() && args.flows_csv.is_none() {
         return Err(SuggestError::FlowLogs {
@@ -328,37 +328,43 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
     let tree = (!args.paths.is_empty()).then(|| tree::read(&args.paths, cwd, state.as_ref()));
 
     let accepted = grouped.connections.iter().filter(|(c, _)| c.accepted);
-    let mut halves: Vec<(&Connection, &FlowStats, &tree::Resolved, &'static str)> = Vec::new();
-    let (breaks, drafted): (Option<Vec<Break>>, Vec<(&Connection, &FlowStats)>) = match &tree {
-        Some(tree) => {
-            let mut breaks = Vec::new();
-            let mut drafted = Vec::new();
-            for (connection, stats) in accepted {
-                let Some(missing) = tree.missing(connection) else {
-                    continue;
-                };
-                breaks.push(Break {
-                    source: namer.side(&connection.source),
-                    target: namer.side(&connection.target),
-                    traffic: names::traffic_label(
-                        connection.protocol,
-                        connection.port.map(|p| (p, p)),
-                    ),
-                    missing,
-                    records: stats.records,
-                    bytes: stats.bytes,
-                    first: names::time(stats.first),
-                    last: names::time(stats.last),
-                });
-                match tree.hand_written_half(connection, missing) {
-                    Some(rule) => halves.push((connection, stats, rule, missing)),
-                    None => drafted.push((connection, stats)),
+    let mut halves: Vec<(
+        &ObservedConnection,
+        &FlowStats,
+        &tree::TreeRule,
+        &'static str,
+    )> = Vec::new();
+    let (breaks, drafted): (Option<Vec<Break>>, Vec<(&ObservedConnection, &FlowStats)>) =
+        match &tree {
+            Some(tree) => {
+                let mut breaks = Vec::new();
+                let mut drafted = Vec::new();
+                for (connection, stats) in accepted {
+                    let Some(missing) = tree.missing(connection) else {
+                        continue;
+                    };
+                    breaks.push(Break {
+                        source: namer.side(&connection.source),
+                        target: namer.side(&connection.target),
+                        traffic: names::traffic_label(
+                            connection.protocol,
+                            connection.port.map(|p| (p, p)),
+                        ),
+                        missing,
+                        records: stats.records,
+                        bytes: stats.bytes,
+                        first: names::time(stats.first),
+                        last: names::time(stats.last),
+                    });
+                    match tree.hand_written_half(connection, missing) {
+                        Some(rule) => halves.push((connection, stats, rule, missing)),
+                        None => drafted.push((connection, stats)),
+                    }
                 }
+                (Some(breaks), drafted)
             }
-            (Some(breaks), drafted)
-        }
-        None => (None, accepted.collect()),
-    };
+            None => (None, accepted.collect()),
+        };
     let unused = tree.as_ref().map(|tree| {
         let used = tree.used(grouped.connections.keys());
         tree.rules
@@ -423,11 +429,12 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
                 .iter()
                 .chain(d.halves.iter().map(|h| &h.connection))
                 .find_map(|c| match (&c.source, &c.target) {
-                    (draft::Peer::Group { id }, _) | (_, draft::Peer::Group { id }) => tree
-                        .owners
-                        .iter()
-                        .find(|(owner, _)| owner == id && namer.module_of(id) == d.module)
-                        .map(|(_, dir)| dir.display().to_string()),
+                    (draft::DraftPeer::Group { id }, _) | (_, draft::DraftPeer::Group { id }) => {
+                        tree.owners
+                            .iter()
+                            .find(|(owner, _)| owner == id && namer.module_of(id) == d.module)
+                            .map(|(_, dir)| dir.display().to_string())
+                    }
                     _ => None,
                 })
         });
@@ -480,7 +487,7 @@ pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Outcome, SuggestError> {
         rules_not_judged,
         egress,
     };
-    Ok(Outcome::Report(Box::new(Run {
+    Ok(Suggestion::Report(Box::new(Run {
         report,
         namer_hcl,
         tree_errors,

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::connections::Side;
+use super::connections::ConnectionEnd;
 use super::interfaces::Interfaces;
 use super::state::StateNames;
 
@@ -24,12 +24,12 @@ impl Namer<'_> {
         }
     }
 
-    pub fn side(&self, side: &Side) -> String {
+    pub fn side(&self, side: &ConnectionEnd) -> String {
         match side {
-            Side::Group(id) => self.group(id),
-            Side::Address(address) => address.to_string(),
-            Side::Subnet(id, (address, bits)) => format!("{address}/{bits} ({id})"),
-            Side::Service(service) => format!("AWS service {service}"),
+            ConnectionEnd::Group(id) => self.group(id),
+            ConnectionEnd::Address(address) => address.to_string(),
+            ConnectionEnd::Subnet(id, (address, bits)) => format!("{address}/{bits} ({id})"),
+            ConnectionEnd::Service(service) => format!("AWS service {service}"),
         }
     }
 

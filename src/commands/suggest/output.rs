@@ -8,21 +8,21 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use super::error::SuggestError;
 use super::names::{self, bytes, protocol_name};
-use super::{Outcome, Report, Run, SuggestArgs, SuggestFormat};
+use super::{Report, Run, SuggestArgs, SuggestFormat, Suggestion};
 use crate::ExitStatus;
 use crate::report::Colors;
 
 pub fn finish(
     args: &SuggestArgs,
-    result: Result<Outcome, SuggestError>,
+    result: Result<Suggestion, SuggestError>,
     colors: Colors,
 ) -> ExitStatus {
     let run = match result {
-        Ok(Outcome::Sql(sql)) => {
+        Ok(Suggestion::Sql(sql)) => {
             let _ = io::stdout().lock().write_all(sql.as_bytes());
             return ExitStatus::Success;
         }
-        Ok(Outcome::Report(run)) => run,
+        Ok(Suggestion::Report(run)) => run,
         Err(error) => {
             let _ = write!(
                 io::stderr().lock(),

@@ -1,5 +1,5 @@
 //! Flow logs delivered to S3 as Parquet (with the `parquet` feature): each row's columns,
-//! named as the fields (`-` written `_`), read through the same [`Format`] as a text line,
+//! named as the fields (`-` written `_`), read through the same [`LogFormat`] as a text line,
 //! so a Parquet file and its text twin give the same records.
 
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::path::Path;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-use super::format::{Format, Parsed};
+use super::format::{LogFormat, ParsedLine};
 use super::interfaces::Interfaces;
 use super::read::FlowTable;
 
@@ -33,7 +33,7 @@ pub fn read(path: &Path, table: &mut FlowTable, interfaces: &Interfaces) {
         .iter()
         .map(|column| column.name().replace('_', "-"))
         .collect();
-    let format = match Format::from_fields(names.clone()) {
+    let format = match LogFormat::from_fields(names.clone()) {
         Ok(format) => format,
         Err(message) => {
             table.malformed(&shown, 0, format!("Parquet schema: {message}"));
@@ -73,12 +73,12 @@ pub fn read(path: &Path, table: &mut FlowTable, interfaces: &Interfaces) {
         }
         let mut fields = Vec::new();
         match format.parse(&line, &mut fields) {
-            Parsed::Record(record) => {
+            ParsedLine::Record(record) => {
                 table.summary.records += 1;
                 table.record(&record, interfaces);
             }
-            Parsed::NoData => table.summary.nodata += 1,
-            Parsed::Malformed(reason) => table.malformed(&shown, number, reason),
+            ParsedLine::NoData => table.summary.nodata += 1,
+            ParsedLine::Malformed(reason) => table.malformed(&shown, number, reason),
         }
     }
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use super::flow::{FlowKey, FlowStats, Opened};
 use super::flow::{has_ports, opened_by_source, syn_flags};
-use super::format::{FlowDirection, Format, Parsed, Record};
+use super::format::{FlowDirection, LogFormat, ParsedLine, Record};
 use super::interfaces::Interfaces;
 
 /// A line that could not be read.
@@ -258,7 +258,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// (CloudWatch Logs exports); the default format otherwise.
 pub fn read_files(
     files: &[PathBuf],
-    log_format: Option<&Format>,
+    log_format: Option<&LogFormat>,
     interfaces: &Interfaces,
 ) -> FlowTable {
     let mut table = files
@@ -272,7 +272,7 @@ pub fn read_files(
     table
 }
 
-fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) -> FlowTable {
+fn read_file(path: &Path, log_format: Option<&LogFormat>, interfaces: &Interfaces) -> FlowTable {
     let mut table = FlowTable::default();
     table.summary.files = 1;
     let shown = path.display().to_string();
@@ -300,7 +300,7 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
             return table;
         }
     };
-    let mut format: Option<Format> = None;
+    let mut format: Option<LogFormat> = None;
     let mut buffer = Vec::with_capacity(512);
     // Scratch for a line's fields, reused: emptied, it holds no borrow of the line.
     let mut spare: Vec<&'static str> = Vec::with_capacity(32);
@@ -341,11 +341,11 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
                     return table;
                 }
                 // The first line: a header names the fields, else the given or default format.
-                match Format::from_header(line) {
+                match LogFormat::from_header(line) {
                     Some(Ok(header)) => {
                         format = Some(header);
                         table.summary.tcp_flags |=
-                            format.as_ref().is_some_and(Format::has_tcp_flags);
+                            format.as_ref().is_some_and(LogFormat::has_tcp_flags);
                         continue;
                     }
                     Some(Err(message)) => {
@@ -353,9 +353,9 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
                         return table;
                     }
                     None => {
-                        format = Some(log_format.cloned().unwrap_or_else(Format::default_v2));
+                        format = Some(log_format.cloned().unwrap_or_else(LogFormat::default_v2));
                         table.summary.tcp_flags |=
-                            format.as_ref().is_some_and(Format::has_tcp_flags);
+                            format.as_ref().is_some_and(LogFormat::has_tcp_flags);
                         format.as_ref().unwrap_or_else(|| unreachable!())
                     }
                 }
@@ -363,12 +363,12 @@ fn read_file(path: &Path, log_format: Option<&Format>, interfaces: &Interfaces) 
         };
         let mut fields: Vec<&str> = std::mem::take(&mut spare);
         match format.parse(line, &mut fields) {
-            Parsed::Record(record) => {
+            ParsedLine::Record(record) => {
                 table.summary.records += 1;
                 table.record(&record, interfaces);
             }
-            Parsed::NoData => table.summary.nodata += 1,
-            Parsed::Malformed(reason) => malformed(&mut table, number, reason),
+            ParsedLine::NoData => table.summary.nodata += 1,
+            ParsedLine::Malformed(reason) => malformed(&mut table, number, reason),
         }
         fields.clear();
         // Collecting an empty vector into one of the same layout keeps its allocation.

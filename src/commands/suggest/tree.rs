@@ -18,11 +18,11 @@ use crate::generate::connection::Direction;
 use crate::inventory::flows::{self, Analysis};
 use crate::inventory::{DeclaredRule, Origin, RulePeer};
 
-use super::connections::{Connection, Side};
+use super::connections::{ConnectionEnd, ObservedConnection};
 use super::state::StateNames;
 
 /// A rule of the tree with its group and peers as ids and networks.
-pub struct Resolved {
+pub struct TreeRule {
     pub direction: Direction,
     pub group: String,
     pub peers: Vec<ResolvedPeer>,
@@ -39,7 +39,7 @@ pub struct Resolved {
     pub written: String,
 }
 
-impl Resolved {
+impl TreeRule {
     /// `aws_security_group_rule`, `aws_vpc_security_group_ingress_rule`, ... (the origin's
     /// resource type; empty for generated rules and inline blocks).
     pub fn resource_type(&self) -> &str {
@@ -64,8 +64,8 @@ impl ResolvedPeer {
     }
 }
 
-pub struct Tree {
-    pub rules: Vec<Resolved>,
+pub struct TreeRules {
+    pub rules: Vec<TreeRule>,
     /// Rules whose group could not be tied to an id.
     pub not_judged: usize,
     pub errors: Vec<Diagnostic>,
@@ -73,7 +73,7 @@ pub struct Tree {
     pub owners: Vec<(String, PathBuf)>,
 }
 
-pub fn read(paths: &[PathBuf], cwd: &Path, state: Option<&StateNames>) -> Tree {
+pub fn read(paths: &[PathBuf], cwd: &Path, state: Option<&StateNames>) -> TreeRules {
     let (analyses, errors) = crate::inventory::tree::analyse_paths(paths, cwd);
     let owners = owners(&analyses, state);
     let mut rules = Vec::new();
@@ -117,7 +117,7 @@ pub fn read(paths: &[PathBuf], cwd: &Path, state: Option<&StateNames>) -> Tree {
             rules.push(resolved(rule, group, peers));
         }
     }
-    Tree {
+    TreeRules {
         rules,
         not_judged,
         errors,
@@ -125,7 +125,7 @@ pub fn read(paths: &[PathBuf], cwd: &Path, state: Option<&StateNames>) -> Tree {
     }
 }
 
-fn resolved(rule: &DeclaredRule, group: String, peers: Vec<ResolvedPeer>) -> Resolved {
+fn resolved(rule: &DeclaredRule, group: String, peers: Vec<ResolvedPeer>) -> TreeRule {
     let (line, _) = rule.file.line_column(rule.span.start);
     let origin = match &rule.origin {
         Origin::Generated { name } => format!("mutual_rules connection {name}"),
@@ -157,7 +157,7 @@ fn resolved(rule: &DeclaredRule, group: String, peers: Vec<ResolvedPeer>) -> Res
     } else {
         traffic
     };
-    Resolved {
+    TreeRule {
         direction: rule.direction,
         written: format!(
             "{} {} {} {} ({})",
@@ -274,7 +274,7 @@ pub fn contains((network, prefix): (IpAddr, u8), address: &IpAddr) -> bool {
 }
 
 /// Whether a rule's traffic lets the observed protocol and port through.
-fn covers(rule: &Resolved, protocol: u8, port: Option<u16>) -> bool {
+fn covers(rule: &TreeRule, protocol: u8, port: Option<u16>) -> bool {
     if rule.protocol == "-1" {
         return true;
     }
@@ -295,25 +295,27 @@ fn covers(rule: &Resolved, protocol: u8, port: Option<u16>) -> bool {
 }
 
 /// Whether `peer` of a rule on `group` matches the other side.
-fn peer_matches(peer: &ResolvedPeer, other: &Side) -> bool {
+fn peer_matches(peer: &ResolvedPeer, other: &ConnectionEnd) -> bool {
     match (peer, other) {
-        (ResolvedPeer::Group(id), Side::Group(other)) => id == other,
-        (ResolvedPeer::Network(a, p), Side::Address(address)) => contains((*a, *p), address),
-        (ResolvedPeer::Network(a, p), Side::Subnet(_, (network, bits))) => {
+        (ResolvedPeer::Group(id), ConnectionEnd::Group(other)) => id == other,
+        (ResolvedPeer::Network(a, p), ConnectionEnd::Address(address)) => {
+            contains((*a, *p), address)
+        }
+        (ResolvedPeer::Network(a, p), ConnectionEnd::Subnet(_, (network, bits))) => {
             p <= bits && contains((*a, *p), network)
         }
         // The whole internet includes every group's addresses.
-        (ResolvedPeer::Network(_, 0), Side::Group(_)) => true,
+        (ResolvedPeer::Network(_, 0), ConnectionEnd::Group(_)) => true,
         _ => false,
     }
 }
 
-impl Tree {
+impl TreeRules {
     /// The rules of `direction` on `group` that let `connection` through; egress to the
     /// internet does not count when `closing` (egress being closed).
     fn allowing<'a>(
         &'a self,
-        connection: &'a Connection,
+        connection: &'a ObservedConnection,
         direction: Direction,
         closing: bool,
     ) -> impl Iterator<Item = usize> + 'a {
@@ -325,7 +327,7 @@ impl Tree {
             .iter()
             .enumerate()
             .filter_map(move |(index, rule)| {
-                let Side::Group(group) = own else {
+                let ConnectionEnd::Group(group) = own else {
                     return None;
                 };
                 let applies = rule.direction == direction
@@ -341,9 +343,9 @@ impl Tree {
 
     /// Which halves the tree lacks for `connection` once egress is closed: `None` when it
     /// is allowed.
-    pub fn missing(&self, connection: &Connection) -> Option<&'static str> {
-        let needs_egress = matches!(connection.source, Side::Group(_));
-        let needs_ingress = matches!(connection.target, Side::Group(_));
+    pub fn missing(&self, connection: &ObservedConnection) -> Option<&'static str> {
+        let needs_egress = matches!(connection.source, ConnectionEnd::Group(_));
+        let needs_ingress = matches!(connection.target, ConnectionEnd::Group(_));
         let egress = !needs_egress
             || self
                 .allowing(connection, Direction::Egress, true)
@@ -364,7 +366,11 @@ impl Tree {
 
     /// The hand-written rule resource that allows the half of `connection` that is not
     /// `missing`, when only one half is missing.
-    pub fn hand_written_half(&self, connection: &Connection, missing: &str) -> Option<&Resolved> {
+    pub fn hand_written_half(
+        &self,
+        connection: &ObservedConnection,
+        missing: &str,
+    ) -> Option<&TreeRule> {
         let present = match missing {
             "egress" => Direction::Ingress,
             "ingress" => Direction::Egress,
@@ -376,7 +382,7 @@ impl Tree {
     }
 
     /// Indices of the rules some accepted connection used (open egress included).
-    pub fn used<'a>(&self, connections: impl Iterator<Item = &'a Connection>) -> Vec<bool> {
+    pub fn used<'a>(&self, connections: impl Iterator<Item = &'a ObservedConnection>) -> Vec<bool> {
         let mut used = vec![false; self.rules.len()];
         for connection in connections.filter(|c| c.accepted) {
             for direction in [Direction::Egress, Direction::Ingress] {
