@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod compare;
 pub mod flows;
+pub mod identity;
 pub mod references;
 pub mod renames;
 pub mod tree;
@@ -225,6 +226,7 @@ pub fn read_lenient(
             }
         }
     }
+    identity::unify_names(&mut rules, &identity::data_aliases(&files, &groups));
     let model = ModuleModel {
         files,
         connections,
@@ -501,16 +503,21 @@ fn unquote(text: &str) -> String {
 
 /// An expression's text as Terraform reads it: layout squeezed out, and a string that is one
 /// interpolation (`"${var.x}"`, Terraform 0.11's spelling, which `terraform fmt` rewrites)
-/// as the expression itself, so that the rewrite changes nothing.
+/// as the expression itself, so that the rewrite changes nothing; a resource named with
+/// Terraform's optional `resource.` prefix, without it ([`identity`]).
 fn expression(text: &str) -> String {
     let text = squeeze(text);
-    match text
+    let text = match text
         .strip_prefix("\"${")
         .and_then(|rest| rest.strip_suffix("}\""))
     {
         Some(inner) if !inner.contains("${") && !inner.contains("%{") && !inner.contains('"') => {
             inner.to_string()
         }
+        _ => text,
+    };
+    match identity::without_resource_prefix(&text) {
+        stripped if stripped.len() < text.len() => stripped.to_string(),
         _ => text,
     }
 }
@@ -532,5 +539,9 @@ mod tests {
             "\"${lookup(var.m,\"k\")}\""
         );
         assert_eq!(expression("var.x [0]"), "var.x[0]");
+        assert_eq!(
+            expression("resource.aws_security_group.a.id"),
+            "aws_security_group.a.id"
+        );
     }
 }

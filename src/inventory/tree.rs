@@ -13,6 +13,9 @@
 //! [`analyse_paths`] is the tree-wide analysis: every module's flows
 //! ([`crate::inventory::flows`], per module), then what only the whole tree shows.
 
+mod data_groups;
+mod pattern;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -26,7 +29,7 @@ use crate::generate::parse;
 use crate::inventory::flows::{
     self, Analysis, Attachment, Endpoint, FlowFinding, INTERNET, Traffic,
 };
-use crate::inventory::{RulePeer, references};
+use crate::inventory::{RulePeer, identity, references};
 use crate::syntax::{Block, Body, ExprKind};
 use crate::workspace::source::Source;
 
@@ -104,6 +107,9 @@ pub struct Tree<'a> {
     halves: HashMap<GroupKey, Vec<TreeHalf>>,
     /// Groups with `dynamic "ingress"`/`"egress"` blocks (by address without an index).
     dynamic: HashSet<GroupKey>,
+    /// Every group's name and tags, for `data "aws_security_group"` lookups (read once, when
+    /// the first lookup asks).
+    named: Option<Vec<data_groups::NamedGroup>>,
 }
 
 impl<'a> Tree<'a> {
@@ -124,6 +130,7 @@ impl<'a> Tree<'a> {
             used: HashSet::new(),
             halves: HashMap::new(),
             dynamic: HashSet::new(),
+            named: None,
         };
         for (module, analysis) in modules.iter().enumerate() {
             for group in &analysis.model.groups {
@@ -376,6 +383,7 @@ impl<'a> Tree<'a> {
     /// expression.
     fn any_instance(&self, module: usize, expr: &str) -> Option<GroupKey> {
         let text = squeeze(expr);
+        let text = identity::without_resource_prefix(&text);
         let rest = text.strip_prefix("aws_security_group.")?;
         let name = strip_index(rest.split('.').next()?);
         let address = format!("aws_security_group.{name}");
@@ -393,8 +401,8 @@ impl<'a> Tree<'a> {
         let text = text
             .strip_prefix("\"${")
             .and_then(|rest| rest.strip_suffix("}\""))
-            .unwrap_or(&text)
-            .to_string();
+            .unwrap_or(&text);
+        let text = identity::without_resource_prefix(text).to_string();
         if depth > 8 {
             return Resolved::Unknown(format!("`{}`, followed too far", clip(&text)));
         }
@@ -485,6 +493,9 @@ impl<'a> Tree<'a> {
             }
             "data" if text.starts_with("data.terraform_remote_state.") => {
                 unknown("remote state", &text)
+            }
+            "data" if text.starts_with("data.aws_security_group.") => {
+                self.resolve_data_group(module, &text, depth)
             }
             "data" => unknown("a data source", &text),
             _ if text.starts_with("\"sg-") => unknown("a literal id", &text),
