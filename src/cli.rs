@@ -72,6 +72,9 @@ Configuration: a .mutualsg.toml in the module directory or above may set
 Exit status: 0 success, 1 drift (check; generate --exit-code), 2 error.";
 
 #[derive(Debug, clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("egress_proof").args(["without_flow_logs", "flow_logs", "flows_csv"]).multiple(false)
+))]
 pub struct MigrateArgs {
     #[command(flatten)]
     pub paths: PathArgs,
@@ -88,13 +91,33 @@ pub struct MigrateArgs {
 
     /// Remove the open egress (to 0.0.0.0/0 or ::/0, all traffic or every port) of each
     /// group whose needed egress is now explicit; each group left open is listed with why.
-    #[arg(long, requires = "without_flow_logs")]
+    /// Needs the proof: --flow-logs (or --flows-csv) with --interfaces, or --without-flow-logs.
+    #[arg(long, requires = "egress_proof")]
     pub close_egress: bool,
 
-    /// Close egress on the rules alone, with no flow logs to prove that nothing else is sent
-    /// (required with --close-egress).
+    /// Close egress on the rules alone, with no flow logs to prove that nothing else is sent.
     #[arg(long)]
     pub without_flow_logs: bool,
+
+    /// With --close-egress: VPC Flow Logs (a file or a directory, read as `suggest` reads
+    /// them; repeatable). A group closes only when nothing it sent would break; its
+    /// destinations outside the VPC are drafted as connections.
+    #[arg(long = "flow-logs", value_name = "FILE|DIR", requires_all = ["close_egress", "interfaces"])]
+    pub flow_logs: Vec<PathBuf>,
+
+    /// With --close-egress: the CSV result of `suggest --athena-sql`, instead of --flow-logs.
+    #[arg(long, value_name = "FILE", requires_all = ["close_egress", "interfaces"])]
+    pub flows_csv: Option<PathBuf>,
+
+    /// `aws ec2 describe-network-interfaces` JSON (repeatable): whose addresses the flows
+    /// are. A group is known by its `name`, or by its address in --state.
+    #[arg(long, value_name = "FILE", requires = "close_egress")]
+    pub interfaces: Vec<PathBuf>,
+
+    /// `terraform show -json` output: ties group ids to Terraform addresses, for groups
+    /// without a literal `name`.
+    #[arg(long, value_name = "FILE", requires = "close_egress")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -256,12 +279,32 @@ pub fn main() -> ExitStatus {
             args.state,
         ),
         Command::Migrate(args) => {
+            use crate::commands::suggest::observed;
+            let observed = if args.flow_logs.is_empty() && args.flows_csv.is_none() {
+                None
+            } else {
+                let inputs = observed::Inputs {
+                    flow_logs: args.flow_logs.clone(),
+                    flows_csv: args.flows_csv.clone(),
+                    interfaces: args.interfaces.clone(),
+                    state: args.state.clone(),
+                };
+                match observed::read(&inputs) {
+                    Ok(observed) => Some(observed),
+                    Err(error) => {
+                        let color = cli.color.enabled(io::stderr().is_terminal());
+                        eprint!("{}", observed::render_error(&error, color));
+                        return ExitStatus::Error;
+                    }
+                }
+            };
             let outcome = crate::commands::migrate::run_migrate(
                 &args.paths.paths,
                 args.write,
                 crate::commands::migrate::Options {
                     add_egress: args.add_egress,
                     close_egress: args.close_egress,
+                    observed: observed.as_ref(),
                 },
             );
             let mode = if args.write { Mode::Write } else { Mode::Diff };

@@ -322,7 +322,11 @@ pub enum Problem {
     #[error("{what} is left as it is: {reason}")]
     NotMigrated { what: String, reason: String },
     #[error("{what} is removed: the open egress of {group}, whose needed egress is now explicit")]
-    EgressClosed { what: String, group: String },
+    EgressClosed {
+        what: String,
+        group: String,
+        by_flow_logs: bool,
+    },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
     #[error(
@@ -652,7 +656,8 @@ impl Problem {
             Problem::StyleSwitchNotRoutable { fix, .. } => fix.clone(),
             Problem::BadState(_) => "pass the JSON of `terraform show -json`, run in the module's directory after `terraform apply` (the state, not a plan file)".into(),
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
-            Problem::EgressClosed { .. } => "the plan destroys it, the one intended destroy; with --without-flow-logs nothing proved the group sends nothing else: review before applying".into(),
+            Problem::EgressClosed { by_flow_logs: false, .. } => "the plan destroys it, the one intended destroy; with --without-flow-logs nothing proved the group sends nothing else: review before applying".into(),
+            Problem::EgressClosed { by_flow_logs: true, .. } => "the plan destroys it, the one intended destroy; the flow logs show nothing the group sent that its explicit egress does not allow, in the time they cover".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),
             Problem::TerraformTooOld { .. } => "raise required_version (and Terraform) before applying the migration".into(),

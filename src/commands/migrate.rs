@@ -9,11 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 mod close_egress;
+mod flow_proof;
 mod inline;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::commands::suggest::observed::Observed;
 use crate::config::{Config, Style};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{Direction, Items, Peer, Port, squeeze};
@@ -66,11 +68,14 @@ enum Half {
 
 /// What `migrate` does beyond moving what exists.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct Options<'o> {
     /// Write the egress half of each one-sided ingress rule with a security-group peer.
     pub add_egress: bool,
     /// Remove the open egress of each group whose needed egress is explicit.
     pub close_egress: bool,
+    /// What the flow logs show the groups sent: with `close_egress`, the proof that closing
+    /// breaks nothing (without it, the rules alone decide: `--without-flow-logs`).
+    pub observed: Option<&'o Observed>,
 }
 
 /// A text edit in one file.
@@ -90,6 +95,8 @@ pub fn migrate_module(
     let mut planner = Planner {
         config,
         add_egress: options.add_egress,
+        observed: options.observed,
+        drafted_for: BTreeSet::new(),
         egress_written: Vec::new(),
         inline_kept: BTreeSet::new(),
         exclusive: BTreeSet::new(),
@@ -114,6 +121,10 @@ pub fn migrate_module(
 struct Planner<'a> {
     config: &'a Config,
     add_egress: bool,
+    /// The flow logs' proof for `--close-egress`.
+    observed: Option<&'a Observed>,
+    /// Groups whose outside destinations the flow logs drafted as connections already.
+    drafted_for: BTreeSet<String>,
     /// The egress halves `--add-egress` writes: (source, target, protocol, from, to).
     egress_written: Vec<[String; 5]>,
     /// Groups (by id, `aws_security_group.x.id`) that keep their inline rule blocks.

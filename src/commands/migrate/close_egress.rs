@@ -27,7 +27,20 @@ impl Planner<'_> {
             .collect();
         for rule in open {
             let group = rule.group.clone();
-            match self.why_open(rule) {
+            let mut why = self.why_open(rule);
+            if why.is_none()
+                && let Some(observed) = self.observed
+            {
+                match self.flow_proof(observed, &group) {
+                    Ok(drafts) => {
+                        if self.drafted_for.insert(group.clone()) {
+                            self.connections.extend(drafts);
+                        }
+                    }
+                    Err(reason) => why = Some(reason),
+                }
+            }
+            match why {
                 Some(reason) => {
                     let what = format!("the open egress {} of {group}", address(rule));
                     self.skip(&rule.file, rule.span.clone(), what, reason);
@@ -47,6 +60,7 @@ impl Planner<'_> {
                             Problem::EgressClosed {
                                 what: address(rule),
                                 group,
+                                by_flow_logs: self.observed.is_some(),
                             },
                             &rule.file,
                             rule.span.clone(),
@@ -95,7 +109,8 @@ impl Planner<'_> {
                         .any(|peer| matches!(peer, RulePeer::Group(source) if source == group))
             })
             .collect();
-        if admitting.is_empty() {
+        // With flow logs, what the group sent decides instead ([`Planner::flow_proof`]).
+        if admitting.is_empty() && self.observed.is_none() {
             return Some(format!(
                 "no rule of the module admits {group} anywhere, so nothing shows what it sends (flow logs would)"
             ));
@@ -140,7 +155,7 @@ impl Planner<'_> {
 }
 
 /// A rule to anywhere for all traffic or every port.
-fn is_open_egress(rule: &DeclaredRule) -> bool {
+pub(super) fn is_open_egress(rule: &DeclaredRule) -> bool {
     let anywhere = rule
         .peers
         .iter()

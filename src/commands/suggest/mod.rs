@@ -18,6 +18,7 @@ pub mod flow;
 pub mod format;
 pub mod interfaces;
 pub mod names;
+pub mod observed;
 pub mod opener;
 pub mod output;
 #[cfg(feature = "parquet")]
