@@ -11,6 +11,23 @@ pub fn join(dir: &Path, name: &str) -> PathBuf {
     }
 }
 
+/// A path without `.` and with `..` applied (lexically), for comparing module directories.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 pub fn dir_or_dot(dir: &Path) -> PathBuf {
     if dir.as_os_str().is_empty() {
         PathBuf::from(".")

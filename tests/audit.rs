@@ -32,6 +32,10 @@ fn new_checks_exit_as_their_findings_say() {
         ("open_ingress", 1),
         ("unattached_group", 1),
         ("unattached_comment", 1),
+        ("eval_locals", 1),
+        ("eval_for_each", 1),
+        ("eval_dynamic", 1),
+        ("eval_module_inputs", 1),
         ("suppressions", 1),
         ("plan_time", 1),
     ] {
@@ -553,6 +557,41 @@ fn audit_since_reports_only_new_findings() {
     assert!(text(&unknown.stderr).contains("no revision `no-such-branch`"));
     let graph = mutualsg(dir.path(), &["graph", "--since", "no-such-branch"]);
     assert_eq!(graph.status.code(), Some(2));
+}
+
+/// An entry added to a literal `for_each` map is a new rule instance: an all-traffic entry
+/// to the internet is a new open-egress finding, which fails `audit --since`, and names
+/// its key (issue 25).
+#[test]
+fn audit_since_fails_on_a_map_entry_that_opens_egress() {
+    let case = fixtures().join("graph/since/map_entry_added");
+    let before = fs::read_to_string(case.join("before/main.tf")).unwrap();
+    let after = fs::read_to_string(case.join("after/main.tf")).unwrap();
+    let dir = tree(&[("main.tf", &before)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "https only"]);
+    let unchanged = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{}",
+        text(&unchanged.stderr)
+    );
+    fs::write(dir.path().join("main.tf"), after).unwrap();
+    let output = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let findings = json(&output);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], "mutualsg::audit::open_egress");
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("aws_vpc_security_group_egress_rule.app[\"all\"]"),
+        "{message}"
+    );
 }
 
 /// `audit --since REV` warns of no suppression whose finding already existed at REV: the

@@ -7,10 +7,13 @@ pub mod checks;
 pub mod compare;
 pub mod flows;
 pub mod identity;
+pub mod inputs;
 pub mod references;
 pub mod renames;
 pub mod tree;
+pub mod values;
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
@@ -18,6 +21,7 @@ use memchr::memmem::Finder;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::eval::{self, Instances, Scope};
 use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
@@ -29,6 +33,9 @@ use crate::workspace::source::Source;
 /// Everything a module declares about its security-group rules.
 pub struct ModuleModel {
     pub files: Vec<ParsedFile>,
+    /// Files parsed only for what they give evaluation: variables, locals, module calls
+    /// (a broken one costs nothing but its values, which are then unknown).
+    pub values: Vec<ParsedFile>,
     /// The `mutual_rules` connections, named, with the file that defines them.
     pub connections: Option<Definition>,
     pub rules: Vec<DeclaredRule>,
@@ -46,7 +53,8 @@ pub struct GroupDecl {
     /// The whole `resource` block, for the suppression comments inside it.
     pub block_span: Range<usize>,
     pub has_inline_rules: bool,
-    /// `dynamic "ingress"`/`dynamic "egress"` blocks: rules whose content only a plan knows.
+    /// `dynamic "ingress"`/`dynamic "egress"` blocks whose collection is unknown: rules whose
+    /// content only a plan knows.
     pub has_dynamic_rules: bool,
 }
 
@@ -86,8 +94,12 @@ pub struct DeclaredRule {
     pub to_port: String,
     /// The description's source text.
     pub description: Option<String>,
-    /// Declared with `count` or `for_each`: one declaration, several rules.
+    /// Declared with `count` or `for_each` (or a `dynamic` block): one declaration, several
+    /// rules.
     pub repeated: bool,
+    /// Which instance of its declaration this rule is, where the collection is known:
+    /// `["https"]`, `[0]` (of the resource, or of the `dynamic` block).
+    pub instance: Option<String>,
     /// The `count` expression's text, layout squeezed out (a generated rule's: the `count`
     /// its `enabled` condition writes): two halves under the same condition exist together,
     /// so they are judged as a pair.
@@ -126,35 +138,71 @@ fn can_matter(bytes: &[u8]) -> bool {
     FINDERS.iter().any(|finder| finder.find(bytes).is_some())
 }
 
-/// Reads every rule a module declares: from each source file that can hold one.
+/// Reads every rule a module declares, as written: one rule per declaration, its arguments
+/// as their source text (for `migrate`, which rewrites declarations, never evaluated values).
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
-    read_from(&Source::Disk, module, config)
-}
-
-/// [`read`], from the files of `source` (the work tree, or a tree read from git).
-pub fn read_from(
-    source: &Source,
-    module: &Module,
-    config: &Config,
-) -> Result<ModuleModel, Vec<Diagnostic>> {
-    match read_lenient(source, module, config) {
+    let parsed = parse_module(&Source::Disk, module, false);
+    match model_of(parsed, &BTreeMap::new(), config, false) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
     }
 }
 
-/// Reads what can be read: a file that cannot be read or parsed costs only itself (its
-/// errors are returned beside the model, which is then not [`ModuleModel::complete`]).
-pub fn read_lenient(
-    source: &Source,
-    module: &Module,
-    config: &Config,
-) -> (ModuleModel, Vec<Diagnostic>) {
+/// A module's files, read and parsed once: those that can hold what the inventory reads,
+/// and those that give evaluation values.
+pub struct ParsedModule {
+    pub files: Vec<ParsedFile>,
+    pub values: Vec<ParsedFile>,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl ParsedModule {
+    /// Whether the module declares rules whose values evaluation may decide.
+    pub fn needs_values(&self) -> bool {
+        self.files.iter().any(|parsed| {
+            parsed.body.blocks_of("resource").any(|block| {
+                block.label(0).is_some_and(|kind| {
+                    kind == "aws_security_group"
+                        || kind == "aws_security_group_rule"
+                        || kind.starts_with("aws_vpc_security_group_")
+                })
+            })
+        })
+    }
+
+    /// The `module` blocks of every file parsed, with the file each is in.
+    pub fn module_calls(&self) -> impl Iterator<Item = (&ParsedFile, &Block)> {
+        self.files
+            .iter()
+            .chain(&self.values)
+            .flat_map(|parsed| parsed.body.blocks_of("module").map(move |b| (parsed, b)))
+    }
+}
+
+/// Byte strings of a file that holds variables, locals or a call of a module of the tree.
+const VALUE_MARKERS: [&str; 4] = ["variable", "locals", "\"./", "\"../"];
+
+static VALUE_FINDERS: LazyLock<Vec<Finder<'static>>> =
+    LazyLock::new(|| VALUE_MARKERS.iter().map(Finder::new).collect());
+
+/// Reads and parses a module's files. The files that cannot matter to the inventory but may
+/// give evaluation values are parsed too when the module declares rules, or when `calls`
+/// (the tree needs the module's calls of other modules).
+pub fn parse_module(source: &Source, module: &Module, calls: bool) -> ParsedModule {
     let mut files = Vec::new();
+    let mut pending = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
         let file = match source.read(path) {
-            Ok(bytes) if !can_matter(&bytes) => continue,
+            Ok(bytes) if !can_matter(&bytes) => {
+                if VALUE_FINDERS
+                    .iter()
+                    .any(|finder| finder.find(&bytes).is_some())
+                {
+                    pending.push(Arc::new(SourceFile::decode(path, bytes)));
+                }
+                continue;
+            }
             Ok(bytes) => Arc::new(SourceFile::decode(path, bytes)),
             Err(error) => {
                 errors.push(Diagnostic::file(
@@ -169,6 +217,36 @@ pub fn read_lenient(
             Err(mut found) => errors.append(&mut found),
         }
     }
+    let mut parsed = ParsedModule {
+        files,
+        values: Vec::new(),
+        errors,
+    };
+    if calls || parsed.needs_values() {
+        parsed.values = pending
+            .into_iter()
+            .filter_map(|file| {
+                let body = parse::parse_body(&file).ok()?;
+                Some(ParsedFile { file, body })
+            })
+            .collect();
+    }
+    parsed
+}
+
+/// The model of a parsed module, its variables given `inputs`. `evaluate`: each rule is
+/// read per instance, its arguments evaluated where their values are known; else as written.
+pub fn model_of(
+    parsed: ParsedModule,
+    inputs: &BTreeMap<String, eval::Value>,
+    config: &Config,
+    evaluate: bool,
+) -> (ModuleModel, Vec<Diagnostic>) {
+    let ParsedModule {
+        files,
+        values,
+        mut errors,
+    } = parsed;
     let connections = match crate::generate::connections_of(&files, config) {
         Ok(connections) => connections,
         Err(mut found) => {
@@ -182,33 +260,82 @@ pub fn read_lenient(
     if let Some(definition) = &connections {
         rules.extend(generated_rules(&definition.file, &definition.connections));
     }
+    let module = values::evaluate_for(files.iter().chain(&values), inputs, None);
     for parsed in &files {
+        let text = parsed.file.text.as_str();
         for block in parsed.body.blocks_of("resource") {
-            let reader = BlockReader {
-                file: &parsed.file,
-                block,
+            let instances = match block.label(0) {
+                Some(kind)
+                    if kind.starts_with("aws_security_group")
+                        || kind.starts_with("aws_vpc_security_group_") =>
+                {
+                    if evaluate {
+                        module.instances(block, text)
+                    } else {
+                        Instances::Single
+                    }
+                }
+                _ => continue,
             };
-            match reader.labels().as_slice() {
+            // One reader per instance where they are known; else one for the declaration,
+            // whose `each` and `count` stay unknown.
+            let readers: Vec<BlockReader> = match instances {
+                Instances::Known(instances) => instances
+                    .iter()
+                    .map(|instance| BlockReader {
+                        file: &parsed.file,
+                        block,
+                        scope: Some(module.instance_scope(text, instance)),
+                        instance: Some(values::instance_name(&instance.key)),
+                    })
+                    .collect(),
+                Instances::Single | Instances::Unknown => vec![BlockReader {
+                    file: &parsed.file,
+                    block,
+                    scope: evaluate.then(|| module.scope(text)),
+                    instance: None,
+                }],
+            };
+            let labels: Vec<&str> = block
+                .labels
+                .iter()
+                .map(|label| label.value.as_str())
+                .collect();
+            match labels.as_slice() {
                 ["aws_security_group", name] => {
                     let address = format!("aws_security_group.{name}");
-                    let inline = reader.inline_rules(&address);
+                    // A group is one node however many instances it has: its inline rules
+                    // are read once, in the scope of its one instance where it has one.
+                    let declaration;
+                    let reader = match readers.as_slice() {
+                        [one] => one,
+                        _ => {
+                            declaration = BlockReader {
+                                file: &parsed.file,
+                                block,
+                                scope: evaluate.then(|| module.scope(text)),
+                                instance: None,
+                            };
+                            &declaration
+                        }
+                    };
+                    let (inline, has_dynamic_rules) = reader.inline_rules(&address);
                     groups.push(GroupDecl {
                         address,
                         file: Arc::clone(&parsed.file),
                         span: reader.header_span(),
                         block_span: block.span.clone(),
                         has_inline_rules: !inline.is_empty(),
-                        has_dynamic_rules: block
-                            .body
-                            .blocks_of("dynamic")
-                            .any(|dynamic| matches!(dynamic.label(0), Some("ingress" | "egress"))),
+                        has_dynamic_rules,
                     });
                     rules.extend(inline);
                 }
                 ["aws_security_group_rule", name] => {
-                    rules.extend(
-                        reader.security_group_rule(&format!("aws_security_group_rule.{name}")),
-                    );
+                    for reader in &readers {
+                        rules.extend(reader.security_group_rule(
+                            &reader.address(&format!("aws_security_group_rule.{name}")),
+                        ));
+                    }
                 }
                 [
                     kind @ ("aws_vpc_security_group_ingress_rule"
@@ -220,15 +347,21 @@ pub fn read_lenient(
                     } else {
                         Direction::Egress
                     };
-                    rules.push(reader.vpc_rule(&format!("{kind}.{name}"), direction));
+                    for reader in &readers {
+                        rules.push(
+                            reader.vpc_rule(&reader.address(&format!("{kind}.{name}")), direction),
+                        );
+                    }
                 }
                 _ => {}
             }
         }
     }
     identity::unify_names(&mut rules, &identity::data_aliases(&files, &groups));
+    drop(module);
     let model = ModuleModel {
         files,
+        values,
         connections,
         rules,
         groups,
@@ -280,6 +413,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 description: rule.description.map(|d| d.text.clone()),
                 // `enabled = <expr>` is a `count`, as for a hand-written rule.
                 repeated: matches!(c.enabled, Enabled::When(_)),
+                instance: None,
                 count: c.enabled.count().map(|count| expression(&count)),
                 for_each: None,
                 file: Arc::clone(file),
@@ -295,15 +429,17 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
 struct BlockReader<'a> {
     file: &'a Arc<SourceFile>,
     block: &'a Block,
+    /// The module's values, with the instance's `each` and `count.index`.
+    /// `None`: arguments are read as written (for `migrate`, which rewrites them).
+    scope: Option<Scope<'a>>,
+    /// The instance's name after its address (`["https"]`), where instances are known.
+    instance: Option<String>,
 }
 
 impl BlockReader<'_> {
-    fn labels(&self) -> Vec<&str> {
-        self.block
-            .labels
-            .iter()
-            .map(|label| label.value.as_str())
-            .collect()
+    /// The rule's address, with the instance's key.
+    fn address(&self, declared: &str) -> String {
+        format!("{declared}{}", self.instance.as_deref().unwrap_or_default())
     }
 
     /// `resource "type" "name"`, for the underline.
@@ -311,10 +447,14 @@ impl BlockReader<'_> {
         self.block.header_span()
     }
 
-    /// An argument's value; `key = null` is an argument not set, as Terraform reads it.
+    /// An argument's value, evaluated where it is known (else its text); `key = null` is
+    /// an argument not set, as Terraform reads it.
     fn get(&self, body: &Body, key: &str) -> Option<Value> {
         body.attribute(key)
-            .map(|attribute| parse::value(self.file, &attribute.value))
+            .map(|attribute| match &self.scope {
+                Some(scope) => values::read(self.file, &attribute.value, scope),
+                None => parse::value(self.file, &attribute.value),
+            })
             .filter(|value| value.literal != Some(Literal::Null))
     }
 
@@ -344,6 +484,7 @@ impl BlockReader<'_> {
             to_port: text("to_port").unwrap_or_default(),
             description: self.get(body, "description").map(|value| value.text),
             repeated: self.repeated(),
+            instance: self.instance.clone(),
             count: self
                 .get(&self.block.body, "count")
                 .map(|value| expression(&value.text)),
@@ -443,43 +584,93 @@ impl BlockReader<'_> {
         peers
     }
 
-    /// Inline `ingress { ... }` and `egress { ... }` blocks of an `aws_security_group`.
-    fn inline_rules(&self, group_address: &str) -> Vec<DeclaredRule> {
-        let group_id = format!("{group_address}.id");
+    /// Inline `ingress { ... }` and `egress { ... }` blocks of an `aws_security_group`, and
+    /// the iterations of its `dynamic "ingress"`/`"egress"` blocks whose collection is known;
+    /// whether a `dynamic` block's collection is unknown.
+    fn inline_rules(&self, group_address: &str) -> (Vec<DeclaredRule>, bool) {
         let mut rules = Vec::new();
+        let mut unknown_dynamic = false;
         for block in &self.block.body.blocks {
-            let direction = match block.kind.text.as_str() {
-                "ingress" => Direction::Ingress,
-                "egress" => Direction::Egress,
-                _ => continue,
-            };
-            let body = &block.body;
-            let mut peers = self.address_lists(body);
-            if self.get(body, "self").and_then(|value| value.literal) == Some(Literal::Bool(true)) {
-                peers.push(RulePeer::SelfGroup);
-            }
-            if let Some(groups) = self.get(body, "security_groups") {
-                match groups.literal {
-                    Some(Literal::List(items)) => peers.extend(
-                        items
-                            .iter()
-                            .map(|item| RulePeer::Group(expression(&item.text))),
-                    ),
-                    _ => peers.push(RulePeer::Group(expression(&groups.text))),
+            match block.kind.text.as_str() {
+                "ingress" | "egress" => {
+                    rules.push(self.inline_rule(group_address, block, &block.body, None));
                 }
+                "dynamic" if matches!(block.label(0), Some("ingress" | "egress")) => {
+                    let content = block.body.blocks_of("content").next();
+                    let iterations = self
+                        .scope
+                        .as_ref()
+                        .and_then(|scope| eval::dynamic_iterations(block, scope));
+                    match (content, iterations) {
+                        (Some(content), Some(iterations)) => {
+                            for scope in iterations {
+                                let key = scope
+                                    .iterators
+                                    .last()
+                                    .and_then(|(_, iterator)| iterator.get("key"))
+                                    .map(values::iteration_name);
+                                let reader = BlockReader {
+                                    file: self.file,
+                                    block: self.block,
+                                    scope: Some(scope),
+                                    instance: None,
+                                };
+                                let mut rule =
+                                    reader.inline_rule(group_address, block, &content.body, key);
+                                rule.repeated = true;
+                                rules.push(rule);
+                            }
+                        }
+                        _ => unknown_dynamic = true,
+                    }
+                }
+                _ => {}
             }
-            let origin = Origin::Inline {
-                group: group_address.to_string(),
-            };
-            let mut rule = self.rule(origin, direction, group_id.clone(), peers, body);
-            rule.span = block.kind.span.clone();
-            rule.block_span = block.span.clone();
-            rule.parent_span = Some(self.block.span.clone());
-            rule.repeated = false;
-            rule.count = None;
-            rules.push(rule);
         }
-        rules
+        (rules, unknown_dynamic)
+    }
+
+    /// One inline rule: `block` (an `ingress`/`egress` block, or a `dynamic` one whose
+    /// `content` is `body`), as iteration `key` of a `dynamic` block.
+    fn inline_rule(
+        &self,
+        group_address: &str,
+        block: &Block,
+        body: &Body,
+        key: Option<String>,
+    ) -> DeclaredRule {
+        let kind = block.label(0).unwrap_or(&block.kind.text);
+        let direction = if kind == "ingress" {
+            Direction::Ingress
+        } else {
+            Direction::Egress
+        };
+        let mut peers = self.address_lists(body);
+        if self.get(body, "self").and_then(|value| value.literal) == Some(Literal::Bool(true)) {
+            peers.push(RulePeer::SelfGroup);
+        }
+        if let Some(groups) = self.get(body, "security_groups") {
+            match groups.literal {
+                Some(Literal::List(items)) => peers.extend(
+                    items
+                        .iter()
+                        .map(|item| RulePeer::Group(expression(&item.text))),
+                ),
+                _ => peers.push(RulePeer::Group(expression(&groups.text))),
+            }
+        }
+        let origin = Origin::Inline {
+            group: group_address.to_string(),
+        };
+        let group_id = format!("{group_address}.id");
+        let mut rule = self.rule(origin, direction, group_id, peers, body);
+        rule.span = block.kind.span.clone();
+        rule.block_span = block.span.clone();
+        rule.parent_span = Some(self.block.span.clone());
+        rule.repeated = false;
+        rule.count = None;
+        rule.instance = key;
+        rule
     }
 }
 

@@ -17,7 +17,7 @@ mod data_groups;
 mod pattern;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -30,6 +30,7 @@ use crate::inventory::flows::{
     self, Analysis, Attachment, Endpoint, FlowFinding, INTERNET, Traffic,
 };
 use crate::inventory::{RulePeer, identity, references};
+use crate::paths::normalize;
 use crate::syntax::{Block, Body, ExprKind};
 use crate::workspace::source::Source;
 
@@ -560,6 +561,10 @@ impl<'a> Tree<'a> {
                 continue;
             }
             let entry = self.extra.entry(path.clone()).or_insert_with(|| {
+                // Parsed already for evaluation.
+                if let Some(parsed) = analysis.model.values.iter().find(|p| p.file.path == *path) {
+                    return Some((Arc::clone(&parsed.file), parsed.body.clone()));
+                }
                 let bytes = std::fs::read(path).ok()?;
                 let file = Arc::new(SourceFile::decode(path, bytes));
                 let body = parse::parse_body(&file).ok()?;
@@ -805,23 +810,6 @@ fn attaching_lists(body: &Body, found: &mut Vec<crate::syntax::Expr>) {
     }
 }
 
-/// A path without `.` and with `..` applied, for comparing module directories.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// Reads and analyses every module under `paths`, then judges what only the whole tree
 /// shows (halves completed by groups attached together or in other modules, groups attached
 /// to nothing). A file that cannot be read is reported and costs only itself: the rest of its
@@ -843,16 +831,15 @@ pub fn analyse_source(
         .iter()
         .map(|module| configs.config_in(&module.dir, source))
         .collect();
-    let read: Vec<_> = modules
-        .par_iter()
-        .zip(configs.into_par_iter())
-        .map(|(module, config)| match config {
-            Ok(config) => {
-                let (model, errors) = crate::inventory::read_lenient(source, module, &config);
-                let name = module_name(&module.dir, cwd, &root);
-                (Some(flows::analyse(module, model, name)), errors)
-            }
-            Err(error) => (None, vec![error]),
+    let read: Vec<_> = crate::inventory::inputs::read_tree(source, &modules, configs)
+        .into_par_iter()
+        .zip(modules.par_iter())
+        .map(|((model, errors), module)| {
+            let name = module_name(&module.dir, cwd, &root);
+            (
+                model.map(|model| flows::analyse(module, model, name)),
+                errors,
+            )
         })
         .collect();
     let mut analyses = Vec::new();

@@ -43,6 +43,28 @@ impl Source {
         }
     }
 
+    /// The names of the files directly in `dir` (as a module's directory is shown); for a
+    /// revision, only those the pipeline reads.
+    pub fn file_names(&self, dir: &Path) -> Vec<String> {
+        match self {
+            Source::Disk => std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                .collect(),
+            Source::Memory(files) => {
+                let dir = crate::paths::dir_or_dot(&display_path(dir, Path::new("")));
+                files
+                    .keys()
+                    .filter(|path| {
+                        crate::paths::dir_or_dot(path.parent().unwrap_or(Path::new(""))) == dir
+                    })
+                    .filter_map(|path| Some(path.file_name()?.to_str()?.to_string()))
+                    .collect()
+            }
+        }
+    }
+
     /// The modules under `paths`, as [`discover::discover`] finds them on disk.
     pub fn discover(&self, paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>) {
         match self {
@@ -58,7 +80,7 @@ impl Source {
 /// Reads the tree of a git revision (`origin/main`, a commit, a tag) from git's objects, by
 /// running `git` in `cwd`: `rev-parse`, `ls-tree` and one `cat-file --batch`. Neither the work
 /// tree nor the index is read or touched. Only the files the pipeline reads are fetched:
-/// `.tf`, `.tofu` and `.mutualsg.toml`; a symlink to one such file in the tree reads as that
+/// `.tf`, `.tofu`, `.mutualsg.toml` and a root module's variables files; a symlink to one such file in the tree reads as that
 /// file; submodules are not entered.
 pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
     if rev.starts_with('-') {
@@ -127,7 +149,18 @@ pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
 
 fn wanted(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.ends_with(".tf") || name.ends_with(".tofu") || name == CONFIG_FILE
+    name.ends_with(".tf")
+        || name.ends_with(".tofu")
+        || name == CONFIG_FILE
+        || is_variables_file(name)
+}
+
+/// `terraform.tfvars` and `*.auto.tfvars`, in HCL or JSON: the values Terraform gives a root
+/// module's variables without `-var` options.
+pub fn is_variables_file(name: &str) -> bool {
+    matches!(name, "terraform.tfvars" | "terraform.tfvars.json")
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
 }
 
 /// A symlink's target as a path in the tree, when it stays inside it.

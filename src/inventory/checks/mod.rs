@@ -355,6 +355,21 @@ fn place(
         Subject::Group(_) => None,
         Subject::Rule(index) => Some(Traffic::of(&analysis.model.rules[index])),
     };
+    let rules: Vec<usize> = match subject {
+        Subject::Flow(index) => analysis.flows[index].rules.clone(),
+        Subject::Rule(index) => vec![index],
+        Subject::Group(_) => Vec::new(),
+    };
+    let mut finding = finding;
+    let instances: Vec<String> = rules
+        .iter()
+        .filter_map(|rule| instance_name(&analysis.model.rules[*rule]))
+        .collect();
+    if !instances.is_empty()
+        && let Problem::Finding { message, .. } = &mut *finding.diagnostic.problem
+    {
+        message.push_str(&format!(" ({})", instances.join(", ")));
+    }
     Finding {
         check,
         identity: Identity {
@@ -372,6 +387,24 @@ fn place(
         subject,
         order,
     }
+}
+
+/// The instance of its declaration a rule is, where its `count`, `for_each` or `dynamic`
+/// collection is known: `aws_vpc_security_group_egress_rule.x["https"]`,
+/// `aws_security_group.web dynamic "egress"[0]`.
+fn instance_name(rule: &DeclaredRule) -> Option<String> {
+    let key = rule.instance.as_deref()?;
+    Some(match &rule.origin {
+        crate::inventory::Origin::Resource { address } => address.clone(),
+        crate::inventory::Origin::Inline { group } => {
+            let kind = match rule.direction {
+                crate::generate::connection::Direction::Ingress => "ingress",
+                crate::generate::connection::Direction::Egress => "egress",
+            };
+            format!("{group} dynamic \"{kind}\"{key}")
+        }
+        crate::inventory::Origin::Generated { name } => format!("{name}{key}"),
+    })
 }
 
 /// The problem of a finding: its check's code and label, the message and hint given.

@@ -1,0 +1,187 @@
+//! What each module's variables are given, as Terraform would give them: a root module the
+//! values of its `terraform.tfvars` and `*.auto.tfvars` (no `-var` options are known); a
+//! module that a module of the tree calls with a local `source`, the arguments of those calls,
+//! evaluated in the caller (one level: the caller's own variables are its root values). Where
+//! calls (or instances of a call) disagree, the variable is unknown.
+//!
+//! [`read_tree`] reads a whole tree this way: every module parsed once, then the calls
+//! evaluated, then every model built.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::eval::{self, Instances, Value};
+use crate::inventory::{ModuleModel, ParsedModule, model_of, parse_module, values};
+use crate::paths::{join, normalize};
+use crate::workspace::discover::Module;
+use crate::workspace::source::{Source, is_variables_file};
+
+/// The values Terraform reads for a root module in `dir` without `-var` options:
+/// `terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars` and
+/// `*.auto.tfvars.json` in lexical order, a later file's value winning. A file that cannot
+/// be read or parsed gives nothing.
+pub fn root_inputs(source: &Source, dir: &Path) -> BTreeMap<String, Value> {
+    let mut names: Vec<String> = source
+        .file_names(dir)
+        .into_iter()
+        .filter(|name| is_variables_file(name) && name.contains(".auto."))
+        .collect();
+    names.sort();
+    let mut inputs = BTreeMap::new();
+    let first = ["terraform.tfvars", "terraform.tfvars.json"].map(String::from);
+    for name in first.iter().chain(&names) {
+        let Ok(bytes) = source.read(&join(dir, name)) else {
+            continue;
+        };
+        if let Ok(values) = eval::tfvars(name, &String::from_utf8_lossy(&bytes)) {
+            inputs.extend(values);
+        }
+    }
+    inputs
+}
+
+/// Reads every module of a tree: its model (with its variables' values, as above) and the
+/// errors reading it; `None` where its configuration could not be read.
+pub fn read_tree(
+    source: &Source,
+    modules: &[Module],
+    configs: Vec<Result<Config, Diagnostic>>,
+) -> Vec<(Option<ModuleModel>, Vec<Diagnostic>)> {
+    let parsed: Vec<ParsedModule> = modules
+        .par_iter()
+        .map(|module| parse_module(source, module, true))
+        .collect();
+    let needs: Vec<bool> = parsed.iter().map(ParsedModule::needs_values).collect();
+    let by_dir: HashMap<PathBuf, usize> = modules
+        .iter()
+        .enumerate()
+        .map(|(index, module)| (normalize(&module.dir), index))
+        .collect();
+    // Which modules of the tree each module calls (caller, callee) with a local `source`.
+    let calls: Vec<(usize, usize)> = parsed
+        .iter()
+        .enumerate()
+        .flat_map(|(caller, module)| {
+            let by_dir = &by_dir;
+            let dir = &modules[caller].dir;
+            module.module_calls().filter_map(move |(_, block)| {
+                let source = block.body.attribute("source")?.value.string()?;
+                if !(source.starts_with("./") || source.starts_with("../")) {
+                    return None;
+                }
+                Some((caller, *by_dir.get(&normalize(&dir.join(source)))?))
+            })
+        })
+        .collect();
+    let roots: Vec<BTreeMap<String, Value>> = modules
+        .par_iter()
+        .enumerate()
+        .map(|(index, module)| {
+            let calls_needy = calls
+                .iter()
+                .any(|(caller, callee)| *caller == index && needs[*callee]);
+            if needs[index] || calls_needy {
+                root_inputs(source, &module.dir)
+            } else {
+                BTreeMap::new()
+            }
+        })
+        .collect();
+    let mut given: HashMap<usize, Vec<BTreeMap<String, Value>>> = HashMap::new();
+    // A module that the tree calls is not a root module: no variables files of its own.
+    for (_, callee) in &calls {
+        given.entry(*callee).or_default();
+    }
+    let callers: Vec<usize> = {
+        let mut callers: Vec<usize> = calls
+            .iter()
+            .filter(|(_, callee)| needs[*callee])
+            .map(|(caller, _)| *caller)
+            .collect();
+        callers.sort_unstable();
+        callers.dedup();
+        callers
+    };
+    for caller in callers {
+        let module = values::evaluate_for(
+            parsed[caller].files.iter().chain(&parsed[caller].values),
+            &roots[caller],
+            None,
+        );
+        for (file, block) in parsed[caller].module_calls() {
+            let Some(source) = block
+                .body
+                .attribute("source")
+                .and_then(|a| a.value.string())
+            else {
+                continue;
+            };
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                continue;
+            }
+            let Some(&callee) = by_dir.get(&normalize(&modules[caller].dir.join(source))) else {
+                continue;
+            };
+            if !needs[callee] {
+                continue;
+            }
+            let text = file.file.text.as_str();
+            let entry = given.entry(callee).or_default();
+            match module.instances(block, text) {
+                Instances::Single => entry.push(module.call_inputs(block, text, None)),
+                Instances::Known(instances) => {
+                    for instance in &instances {
+                        entry.push(module.call_inputs(block, text, Some(instance)));
+                    }
+                }
+                // Instances a plan decides: every argument's value is unknown.
+                Instances::Unknown => entry.push(
+                    module
+                        .call_inputs(block, text, None)
+                        .into_keys()
+                        .map(|name| (name, Value::Unknown))
+                        .collect(),
+                ),
+            }
+        }
+    }
+    parsed
+        .into_par_iter()
+        .zip(configs.into_par_iter())
+        .enumerate()
+        .map(|(index, (parsed, config))| match config {
+            Ok(config) => {
+                let inputs = match given.get(&index) {
+                    Some(calls) => agreed(calls),
+                    None => roots[index].clone(),
+                };
+                let (model, errors) = model_of(parsed, &inputs, &config, true);
+                (Some(model), errors)
+            }
+            Err(error) => (None, vec![error]),
+        })
+        .collect()
+}
+
+/// The values every call gives alike; a variable some calls give differently, or only some
+/// give, is unknown (one that none gives keeps its default).
+fn agreed(calls: &[BTreeMap<String, Value>]) -> BTreeMap<String, Value> {
+    let mut inputs = BTreeMap::new();
+    for call in calls {
+        for name in call.keys() {
+            let values: Vec<Option<&Value>> = calls.iter().map(|other| other.get(name)).collect();
+            let value = match values.first() {
+                Some(Some(first)) if values.iter().all(|value| *value == Some(*first)) => {
+                    (*first).clone()
+                }
+                _ => Value::Unknown,
+            };
+            inputs.insert(name.clone(), value);
+        }
+    }
+    inputs
+}
