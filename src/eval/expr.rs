@@ -333,8 +333,11 @@ impl Evaluator<'_, '_> {
                 match found {
                     Some(None) => Value::Unknown,
                     Some(Some(Some(value))) => {
-                        steps = &steps[1..];
-                        value.clone()
+                        // Through the steps that pick an element, borrowed: a large local is
+                        // not copied to read one entry of it.
+                        let (element, rest) = self.borrowed_steps(value, &steps[1..])?;
+                        steps = rest;
+                        element.clone()
                     }
                     Some(Some(None)) => {
                         let kind = if root == "var" {
@@ -346,6 +349,16 @@ impl Evaluator<'_, '_> {
                             &name.span,
                             format!("Reference to undeclared {kind} {:?}", name.text),
                         ));
+                    }
+                    None if root == "each" && name.text == "value" => {
+                        match self.scope.each.as_ref() {
+                            Some((_, value)) => {
+                                let (element, rest) = self.borrowed_steps(value, &steps[1..])?;
+                                steps = rest;
+                                element.clone()
+                            }
+                            None => self.eval(&traversal.base)?,
+                        }
                     }
                     None => self.eval(&traversal.base)?,
                 }
@@ -397,6 +410,40 @@ impl Evaluator<'_, '_> {
             value = self.step(value, step)?;
         }
         Ok(value)
+    }
+
+    /// Follows the attribute and index steps that lead to an element of `value`, without
+    /// copying it; the element and the steps left (from the first that does not lead to one,
+    /// which the caller applies to a copy and reports as Terraform would).
+    fn borrowed_steps<'v, 't>(
+        &mut self,
+        mut value: &'v Value,
+        mut steps: &'t [Step],
+    ) -> Result<(&'v Value, &'t [Step]), EvalError> {
+        while let Some((step, rest)) = steps.split_first() {
+            let next = match (step, value) {
+                (Step::Attribute(name), Value::Map(entries)) => entries.get(&name.text),
+                (Step::Index { key, .. }, Value::Map(entries)) => match self.eval(key)? {
+                    Value::String(key) => entries.get(&key),
+                    _ => None,
+                },
+                (Step::Index { key, .. }, Value::List(elements)) => match self.eval(key)? {
+                    Value::Number(index) if index >= 0.0 && index.fract() == 0.0 => {
+                        elements.get(index as usize)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            match next {
+                Some(next) => {
+                    value = next;
+                    steps = rest;
+                }
+                None => break,
+            }
+        }
+        Ok((value, steps))
     }
 
     fn step(&mut self, value: Value, step: &Step) -> Evaluated {

@@ -15,7 +15,9 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{self, Instances, Value};
-use crate::inventory::{ModuleModel, ParsedModule, model_of, parse_module, values};
+use crate::inventory::{
+    ModuleModel, ParsedModule, model_of, parse_module, parse_more_values, values,
+};
 use crate::paths::{join, normalize};
 use crate::workspace::discover::Module;
 use crate::workspace::source::{Source, is_variables_file};
@@ -51,9 +53,9 @@ pub fn read_tree(
     modules: &[Module],
     configs: Vec<Result<Config, Diagnostic>>,
 ) -> Vec<(Option<ModuleModel>, Vec<Diagnostic>)> {
-    let parsed: Vec<ParsedModule> = modules
+    let mut parsed: Vec<ParsedModule> = modules
         .par_iter()
-        .map(|module| parse_module(source, module, true))
+        .map(|module| parse_module(source, module))
         .collect();
     let needs: Vec<bool> = parsed.iter().map(ParsedModule::needs_values).collect();
     let by_dir: HashMap<PathBuf, usize> = modules
@@ -106,6 +108,11 @@ pub fn read_tree(
         callers.dedup();
         callers
     };
+    for &caller in &callers {
+        if !needs[caller] {
+            parse_more_values(source, &modules[caller], &mut parsed[caller]);
+        }
+    }
     for caller in callers {
         let module = values::evaluate_for(
             parsed[caller].files.iter().chain(&parsed[caller].values),

@@ -141,7 +141,7 @@ fn can_matter(bytes: &[u8]) -> bool {
 /// Reads every rule a module declares, as written: one rule per declaration, its arguments
 /// as their source text (for `migrate`, which rewrites declarations, never evaluated values).
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
-    let parsed = parse_module(&Source::Disk, module, false);
+    let parsed = parse_module(&Source::Disk, module);
     match model_of(parsed, &BTreeMap::new(), config, false) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
@@ -157,16 +157,35 @@ pub struct ParsedModule {
 }
 
 impl ParsedModule {
-    /// Whether the module declares rules whose values evaluation may decide.
+    /// Whether the module declares rules that read variables or locals (in their arguments,
+    /// `count`, `for_each` or `dynamic` blocks): only then do its variables and locals matter.
     pub fn needs_values(&self) -> bool {
         self.files.iter().any(|parsed| {
-            parsed.body.blocks_of("resource").any(|block| {
-                block.label(0).is_some_and(|kind| {
-                    kind == "aws_security_group"
-                        || kind == "aws_security_group_rule"
-                        || kind.starts_with("aws_vpc_security_group_")
+            parsed
+                .body
+                .blocks_of("resource")
+                .any(|block| match block.label(0) {
+                    // A group's own arguments (`name`, `vpc_id`) are no rule.
+                    Some("aws_security_group") => {
+                        ["count", "for_each"].iter().any(|name| {
+                            block
+                                .body
+                                .attribute(name)
+                                .is_some_and(|attribute| reads_values(&attribute.value))
+                        }) || block
+                            .body
+                            .blocks
+                            .iter()
+                            .any(|inner| body_reads_values(&inner.body))
+                    }
+                    Some(kind)
+                        if kind == "aws_security_group_rule"
+                            || kind.starts_with("aws_vpc_security_group_") =>
+                    {
+                        body_reads_values(&block.body)
+                    }
+                    _ => false,
                 })
-            })
         })
     }
 
@@ -179,27 +198,51 @@ impl ParsedModule {
     }
 }
 
-/// Byte strings of a file that holds variables, locals or a call of a module of the tree.
-const VALUE_MARKERS: [&str; 4] = ["variable", "locals", "\"./", "\"../"];
+/// Whether an expression reads `var.*` or `local.*`.
+fn reads_values(expr: &crate::syntax::Expr) -> bool {
+    expr.references()
+        .iter()
+        .any(|reference| matches!(reference.root, "var" | "local"))
+}
+
+fn body_reads_values(body: &Body) -> bool {
+    body.attributes
+        .iter()
+        .any(|attribute| reads_values(&attribute.value))
+        || body
+            .blocks
+            .iter()
+            .any(|block| body_reads_values(&block.body))
+}
+
+/// Byte strings of a file that holds variables or locals.
+const VALUE_MARKERS: [&str; 2] = ["variable", "locals"];
+
+/// Byte strings of a file that calls a module of the tree (a local `source`).
+const CALL_MARKERS: [&str; 2] = ["\"./", "\"../"];
 
 static VALUE_FINDERS: LazyLock<Vec<Finder<'static>>> =
     LazyLock::new(|| VALUE_MARKERS.iter().map(Finder::new).collect());
 
-/// Reads and parses a module's files. The files that cannot matter to the inventory but may
-/// give evaluation values are parsed too when the module declares rules, or when `calls`
-/// (the tree needs the module's calls of other modules).
-pub fn parse_module(source: &Source, module: &Module, calls: bool) -> ParsedModule {
+static CALL_FINDERS: LazyLock<Vec<Finder<'static>>> =
+    LazyLock::new(|| CALL_MARKERS.iter().map(Finder::new).collect());
+
+fn holds_any(finders: &[Finder<'static>], bytes: &[u8]) -> bool {
+    finders.iter().any(|finder| finder.find(bytes).is_some())
+}
+
+/// Reads and parses a module's files once: those that can matter to the inventory; those
+/// that call a module of the tree; and, when the module declares rules, those that hold
+/// variables or locals. Other files are read, and dropped unparsed.
+pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
     let mut files = Vec::new();
-    let mut pending = Vec::new();
+    let mut kept: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
     let mut errors = Vec::new();
     for path in &module.sources {
         let file = match source.read(path) {
             Ok(bytes) if !can_matter(&bytes) => {
-                if VALUE_FINDERS
-                    .iter()
-                    .any(|finder| finder.find(&bytes).is_some())
-                {
-                    pending.push(Arc::new(SourceFile::decode(path, bytes)));
+                if holds_any(&VALUE_FINDERS, &bytes) || holds_any(&CALL_FINDERS, &bytes) {
+                    kept.push((path, bytes));
                 }
                 continue;
             }
@@ -222,16 +265,43 @@ pub fn parse_module(source: &Source, module: &Module, calls: bool) -> ParsedModu
         values: Vec::new(),
         errors,
     };
-    if calls || parsed.needs_values() {
-        parsed.values = pending
-            .into_iter()
-            .filter_map(|file| {
-                let body = parse::parse_body(&file).ok()?;
-                Some(ParsedFile { file, body })
-            })
-            .collect();
-    }
+    let all = parsed.needs_values();
+    parsed.values = kept
+        .into_iter()
+        .filter(|(_, bytes)| all || holds_any(&CALL_FINDERS, bytes))
+        .filter_map(|(path, bytes)| parse_values_file(path, bytes))
+        .collect();
     parsed
+}
+
+/// The files of a module that hold variables or locals and were not parsed yet, read again
+/// and parsed: for a module that declares no rules but calls one that does, whose arguments
+/// may read them.
+pub fn parse_more_values(source: &Source, module: &Module, parsed: &mut ParsedModule) {
+    let done: std::collections::HashSet<&std::path::Path> = parsed
+        .files
+        .iter()
+        .chain(&parsed.values)
+        .map(|parsed| parsed.file.path.as_path())
+        .collect();
+    let more: Vec<ParsedFile> = module
+        .sources
+        .iter()
+        .filter(|path| !done.contains(path.as_path()))
+        .filter_map(|path| {
+            let bytes = source.read(path).ok()?;
+            (!can_matter(&bytes) && holds_any(&VALUE_FINDERS, &bytes))
+                .then(|| parse_values_file(path, bytes))?
+        })
+        .collect();
+    parsed.values.extend(more);
+}
+
+/// A file parsed for its values only: one that does not parse gives none.
+fn parse_values_file(path: &std::path::Path, bytes: Vec<u8>) -> Option<ParsedFile> {
+    let file = Arc::new(SourceFile::decode(path, bytes));
+    let body = parse::parse_body(&file).ok()?;
+    Some(ParsedFile { file, body })
 }
 
 /// The model of a parsed module, its variables given `inputs`. `evaluate`: each rule is
