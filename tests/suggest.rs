@@ -628,3 +628,103 @@ fn golden_cases_of_every_section_and_malformed_input() {
         failures.join("\n")
     );
 }
+
+/// Every field AWS documents (`fixtures/suggest/documented_fields.txt`) is read: in a file's
+/// header line, in `--log-format` (a CloudWatch Logs export), and in `--athena-sql`.
+#[test]
+fn every_documented_field_is_read_and_queried() {
+    let listed = fs::read_to_string(fixtures().join("suggest/documented_fields.txt")).unwrap();
+    let fields: Vec<&str> = listed
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .collect();
+    assert!(fields.len() >= 42, "{} fields", fields.len());
+    // One record: web -> db 5432, with a value in every field.
+    let value = |field: &str| match field {
+        "version" => "10",
+        "account-id" => "123456789012",
+        "interface-id" => "eni-0web",
+        "srcaddr" | "pkt-srcaddr" => "10.1.1.10",
+        "dstaddr" | "pkt-dstaddr" => "10.1.2.10",
+        "srcport" => "41000",
+        "dstport" => "5432",
+        "protocol" => "6",
+        "packets" | "tcp-flags" | "traffic-path" | "encryption-status" => "2",
+        "bytes" => "900",
+        "start" => "1793527200",
+        "end" => "1793527260",
+        "action" => "ACCEPT",
+        "log-status" => "OK",
+        "flow-direction" => "egress",
+        "vpc-id" => "vpc-0aaa",
+        "subnet-id" => "subnet-0a01",
+        "region" => "eu-west-1",
+        _ => "-",
+    };
+    let record: Vec<&str> = fields.iter().map(|f| value(f)).collect();
+    let format: Vec<String> = fields.iter().map(|f| format!("${{{f}}}")).collect();
+    let interfaces = r#"{"NetworkInterfaces": [
+        {"NetworkInterfaceId": "eni-0web", "VpcId": "vpc-0aaa", "SubnetId": "subnet-0a01",
+         "Groups": [{"GroupId": "sg-0web", "GroupName": "web"}], "PrivateIpAddress": "10.1.1.10",
+         "PrivateIpAddresses": [{"PrivateIpAddress": "10.1.1.10"}]},
+        {"NetworkInterfaceId": "eni-0db", "VpcId": "vpc-0aaa", "SubnetId": "subnet-0a02",
+         "Groups": [{"GroupId": "sg-0db", "GroupName": "db"}], "PrivateIpAddress": "10.1.2.10",
+         "PrivateIpAddresses": [{"PrivateIpAddress": "10.1.2.10"}]}]}"#;
+    let s3 = format!("{}\n{}\n", fields.join(" "), record.join(" "));
+    let cloudwatch = format!("2026-11-01T10:01:00.000Z {}\n", record.join(" "));
+    let dir = tree(&[
+        ("interfaces.json", interfaces),
+        ("s3/flows.log", &s3),
+        ("cloudwatch/flows.log", &cloudwatch),
+    ]);
+    let format = format.join(" ");
+    for args in [
+        vec!["--flow-logs", "s3"],
+        vec!["--flow-logs", "cloudwatch", "--log-format", &format],
+    ] {
+        let mut all = vec![
+            "suggest",
+            "--interfaces",
+            "interfaces.json",
+            "--format",
+            "json",
+        ];
+        all.extend(args);
+        let output = mutualsg(dir.path(), &all);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["input"]["records"], 1, "{all:?}");
+        assert_eq!(report["input"]["malformed"], 0, "{all:?}");
+        assert_eq!(
+            report["drafts"][0]["connections"].as_array().unwrap().len(),
+            1
+        );
+    }
+    let output = mutualsg(
+        dir.path(),
+        &[
+            "suggest",
+            "--athena-sql",
+            "flowlogs.vpc_flow_logs",
+            "--log-format",
+            &format,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // Each field alone beside the ones mutualsg needs.
+    for field in &fields {
+        let one = format!(
+            "${{srcaddr}} ${{dstaddr}} ${{srcport}} ${{dstport}} ${{protocol}} ${{action}} ${{{field}}}"
+        );
+        let output = mutualsg(
+            dir.path(),
+            &["suggest", "--athena-sql", "t", "--log-format", &one],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{field}: {}",
+            text(&output.stderr)
+        );
+    }
+}

@@ -407,7 +407,12 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
             names::count(connection.records, "record"),
         );
     }
-    text.push_str("locals {\n  mutual_rules = [\n");
+    // Where every connection is a half beside a hand-written rule (or flagged), no list: an
+    // empty `mutual_rules` would be a second definition in a module that has one.
+    let listed = draft.connections.iter().any(|c| c.flag.is_none());
+    if listed {
+        text.push_str("locals {\n  mutual_rules = [\n");
+    }
     for connection in draft.connections.iter().filter(|c| c.flag.is_none()) {
         let _ = writeln!(
             text,
@@ -492,7 +497,9 @@ pub fn render(draft: &Draft, namer: &Namer, region: Option<&str>) -> String {
         }
         text.push_str("    },\n");
     }
-    text.push_str("  ]\n}\n");
+    if listed {
+        text.push_str("  ]\n}\n");
+    }
     for list in lists {
         // The prefix list AWS manages for the service in the region the records name.
         let name = match region {

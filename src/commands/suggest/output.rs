@@ -100,8 +100,10 @@ fn summary(report: &Report) -> String {
         input.malformed
     )];
     parts.push(format!(
-        "{} flows, {} connections opened ({} rejected)",
-        report.flows, report.opened, report.rejected
+        "{}, {} opened ({} rejected)",
+        names::count(report.flows as u64, "flow"),
+        names::count(report.opened as u64, "connection"),
+        report.rejected
     ));
     let undecided = report.undecided.len() + report.undecided_groups.len();
     parts.push(format!("{undecided} undecided"));
@@ -129,8 +131,8 @@ fn human(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Draft mutual_rules: {} connections",
-        drafted(report)
+        "## Draft mutual_rules: {}",
+        names::count(drafted(report) as u64, "connection")
     );
     for draft in &report.drafts {
         out.push('\n');
