@@ -24,10 +24,10 @@ STAGES = [
     ("config lookup", r"ConfigFinder::config_for"),
     ("discover: walkdir", r"walkdir::"),
     ("discover: read_module, stat", r"mutualsg::workspace::discover::"),
-    ("report", r"mutualsg::report::|mutualsg::cli::print"),
+    ("report", r"mutualsg::report::"),
     ("read + prefilter (generate_module)", r"mutualsg::generate_module|read_source"),
-    ("run: other", r"mutualsg::run"),
-    ("main: other (arguments, drop)", r"mutualsg::cli::main|mutualsg::main"),
+    ("run: other", r"mutualsg::generate::run"),
+    ("main: other (arguments, drop)", r"mutualsg::commands::|mutualsg::main"),
 ]
 OUTSIDE = "outside main (exec, exit, broken stacks)"
 # What a sample inside a stage was doing, by the first matching frame.

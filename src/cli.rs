@@ -1,14 +1,9 @@
-//! The command line: flags in, an exit status out. Printing lives in [`crate::report`].
+//! The command line's types: every flag of every command, as clap reads them. What a
+//! command does with them is in [`crate::commands`], which parses them and dispatches.
 
-use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-
-use crate::diagnostics::{Diagnostic, Problem};
-use crate::report::{self, Colors, Format};
-use crate::state::State;
-use crate::{ExitStatus, Mode};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Expand `locals { mutual_rules = [...] }` into the egress and ingress security-group rules
 /// each connection needs, in a generated `mutual_rules.gen.tf` beside it.
@@ -44,7 +39,7 @@ pub enum Command {
     /// Draft the mutual_rules an environment needs from its VPC Flow Logs, and report what
     /// would break once egress is closed (exit 0, 1 with --exit-code when something would
     /// break, 2 on error).
-    Suggest(Box<crate::commands::suggest::SuggestArgs>),
+    Suggest(Box<SuggestArgs>),
     /// Print a shell completion script (e.g. `mutualsg completions bash > /etc/bash_completion.d/mutualsg`).
     Completions {
         #[arg(value_enum)]
@@ -127,8 +122,8 @@ pub struct GraphArgs {
 
     /// Mermaid (renders inline on GitHub and GitLab), Graphviz DOT, JSON, or Markdown (a
     /// summary table and the Mermaid chart, to post as a pull-request comment).
-    #[arg(long, value_enum, default_value_t = crate::commands::graph::GraphFormat::Mermaid)]
-    pub format: crate::commands::graph::GraphFormat,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
 
     /// Draw only what changed since this git revision (`origin/main`, a commit): flows
     /// added, removed, widened or narrowed, and the groups they touch. The revision is read
@@ -155,8 +150,8 @@ pub struct CheckArgs {
     pub state: StateArgs,
 
     /// How to report problems: for people, as JSON, or as GitHub Actions annotations.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,8 +161,8 @@ pub struct AuditArgs {
 
     /// How to report findings: for people, as JSON, as GitHub Actions annotations, SARIF, or
     /// a pull-request comment in Markdown.
-    #[arg(long, value_enum, default_value_t = crate::commands::audit::AuditFormat::Human)]
-    pub format: crate::commands::audit::AuditFormat,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
 
     /// Fail on unverified findings too (halves whose other side the tree cannot show).
     #[arg(long)]
@@ -219,20 +214,6 @@ pub struct StateArgs {
     pub state: Option<PathBuf>,
 }
 
-impl StateArgs {
-    /// The state read from the file, if one is given; the error is a diagnostic at the file.
-    fn read(&self) -> Result<Option<State>, Diagnostic> {
-        let Some(path) = &self.state else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
-        State::from_json(&text)
-            .map(Some)
-            .map_err(|message| Diagnostic::file(Problem::BadState(message), path))
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct PathArgs {
     /// Directories (walked recursively) or files (their module directory is processed).
@@ -249,7 +230,8 @@ pub enum Color {
 }
 
 impl Color {
-    fn enabled(self, is_terminal: bool) -> bool {
+    /// Whether a stream that is (or is not) a terminal gets colour.
+    pub fn enabled(self, is_terminal: bool) -> bool {
         match self {
             Color::Always => true,
             Color::Never => false,
@@ -258,138 +240,113 @@ impl Color {
     }
 }
 
-/// Parses arguments, runs, prints, and returns the exit status.
-pub fn main() -> ExitStatus {
-    let cli = Cli::parse();
-    let cwd = crate::current_dir();
-    let (mode, paths, format, changes_fail, state) = match cli.command {
-        Command::Generate(args) => (
-            Mode::Write,
-            args.paths.paths,
-            Format::Human,
-            args.exit_code,
-            args.state,
-        ),
-        Command::Check(args) => (Mode::Check, args.paths.paths, args.format, true, args.state),
-        Command::Diff(args) => (
-            Mode::Diff,
-            args.paths.paths,
-            Format::Human,
-            false,
-            args.state,
-        ),
-        Command::Migrate(args) => {
-            use crate::commands::suggest::observed;
-            let observed = if args.flow_logs.is_empty() && args.flows_csv.is_none() {
-                None
-            } else {
-                let inputs = observed::Inputs {
-                    flow_logs: args.flow_logs.clone(),
-                    flows_csv: args.flows_csv.clone(),
-                    interfaces: args.interfaces.clone(),
-                    state: args.state.clone(),
-                };
-                match observed::read(&inputs) {
-                    Ok(observed) => Some(observed),
-                    Err(error) => {
-                        let color = cli.color.enabled(io::stderr().is_terminal());
-                        eprint!("{}", observed::render_error(&error, color));
-                        return ExitStatus::Error;
-                    }
-                }
-            };
-            let outcome = crate::commands::migrate::run_migrate(
-                &args.paths.paths,
-                args.write,
-                crate::commands::migrate::Options {
-                    add_egress: args.add_egress,
-                    close_egress: args.close_egress,
-                    observed: observed.as_ref(),
-                },
-            );
-            let mode = if args.write { Mode::Write } else { Mode::Diff };
-            return finish(&outcome, mode, Format::Human, false, cli.color);
-        }
-        Command::Graph(args) => {
-            let color = cli.color.enabled(io::stderr().is_terminal());
-            // A path that does not exist stops the run before anything is drawn: an empty
-            // chart beside the error would read as a tree without rules.
-            let missing = crate::generate::discover::missing_paths(&args.paths.paths, &cwd);
-            if !missing.is_empty() {
-                let colors = Colors {
-                    stdout: false,
-                    stderr: color,
-                };
-                let _ = report::print_diagnostics(&missing, Format::Human, colors);
-                return ExitStatus::Error;
-            }
-            let options = crate::commands::graph::GraphOptions {
-                since: args.since,
-                context: args.context,
-                focus: args.focus,
-            };
-            return crate::commands::graph::main(
-                &args.paths.paths,
-                args.format,
-                &options,
-                &cwd,
-                color,
-            );
-        }
-        Command::Audit(args) => {
-            let colors = Colors {
-                stdout: cli.color.enabled(io::stdout().is_terminal()),
-                stderr: cli.color.enabled(io::stderr().is_terminal()),
-            };
-            let options = crate::commands::audit::Options {
-                format: args.format,
-                strict: args.strict,
-                baseline: args.baseline,
-                write_baseline: args.write_baseline,
-                since: args.since,
-            };
-            return crate::commands::audit::main(&args.paths.paths, &options, &cwd, colors);
-        }
-        Command::Suggest(args) => {
-            let colors = Colors {
-                stdout: cli.color.enabled(io::stdout().is_terminal()),
-                stderr: cli.color.enabled(io::stderr().is_terminal()),
-            };
-            return crate::commands::suggest::main(&args, &cwd, colors);
-        }
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "mutualsg", &mut io::stdout());
-            return ExitStatus::Success;
-        }
-    };
-    let state = match state.read() {
-        Ok(state) => state,
-        Err(error) => {
-            let colors = Colors {
-                stdout: false,
-                stderr: cli.color.enabled(io::stderr().is_terminal()),
-            };
-            let _ = report::print_diagnostics(&[error], format, colors);
-            return ExitStatus::Error;
-        }
-    };
-    let outcome = crate::generate::run_with_state(&paths, mode, state.as_ref());
-    finish(&outcome, mode, format, changes_fail, cli.color)
+/// How `suggest` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SuggestFormat {
+    /// The draft and every section of the report, for people.
+    Human,
+    /// The whole report as one JSON object.
+    Json,
+    /// The draft alone: `locals { mutual_rules = [...] }` per module.
+    Hcl,
 }
 
-/// Prints an outcome and returns its exit status.
-fn finish(
-    outcome: &crate::Outcome,
-    mode: Mode,
-    format: Format,
-    changes_fail: bool,
-    color: Color,
-) -> ExitStatus {
-    let colors = Colors {
-        stdout: color.enabled(io::stdout().is_terminal()),
-        stderr: color.enabled(io::stderr().is_terminal()),
-    };
-    // A closed pipe (`mutualsg diff | head`) is not worth a panic.
-    let _ = report::print(outcome, mode, format, colors);
-    outcome.status(changes_fail)
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").args(["flow_logs", "flows_csv"]).multiple(false)))]
+pub struct SuggestArgs {
+    /// A flow-log file (plain or gzip; S3 delivery with its header line, or a CloudWatch
+    /// Logs export) or a directory of them; repeatable.
+    #[arg(long = "flow-logs", value_name = "FILE|DIR")]
+    pub flow_logs: Vec<PathBuf>,
+
+    /// The CSV result of the `--athena-sql` query, instead of --flow-logs.
+    #[arg(long, value_name = "FILE")]
+    pub flows_csv: Option<PathBuf>,
+
+    /// `aws ec2 describe-network-interfaces` JSON: interfaces, their addresses and groups.
+    /// Repeatable: other VPCs, and older snapshots (give them first: for an interface two
+    /// files list, the later file's is taken).
+    #[arg(long, value_name = "FILE")]
+    pub interfaces: Vec<PathBuf>,
+
+    /// `aws ec2 describe-subnets` JSON (repeatable): an address whose interface is gone is
+    /// drafted as its subnet's block instead of being left out.
+    #[arg(long, value_name = "FILE")]
+    pub subnets: Vec<PathBuf>,
+
+    /// Aggregate each rule's public addresses into at most N CIDR blocks (never a block
+    /// holding a private range). Default: every address listed as it is.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_cidrs: Option<u16>,
+
+    /// `terraform show -json` output: names groups by Terraform address instead of id.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// The VPC's CIDR blocks (repeatable): traffic to addresses outside them and outside
+    /// every known interface leaves the VPC; an address inside them that no interface or
+    /// subnet names is reported, never drafted. Default: outside every known interface.
+    #[arg(long = "vpc-cidr", value_name = "CIDR")]
+    pub vpc_cidr: Vec<String>,
+
+    /// The format string of files without a header (CloudWatch Logs exports), as in the
+    /// flow log's definition: '${version} ${account-id} ...'. Default: the default format.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+
+    /// Print the Athena (Trino) query that reduces the flow-log table TABLE to what
+    /// --flows-csv reads, and exit (the columns follow --log-format, else the default format).
+    #[arg(long, value_name = "TABLE")]
+    pub athena_sql: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = SuggestFormat::Human)]
+    pub format: SuggestFormat,
+
+    /// Exit 1 when an observed flow would break once egress is closed (needs PATH).
+    #[arg(long)]
+    pub exit_code: bool,
+
+    /// Terraform directories or files: compare with the rules they declare.
+    pub paths: Vec<PathBuf>,
+}
+
+/// How `graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (renders inline on GitHub and GitLab).
+    Mermaid,
+    /// Graphviz DOT (`mutualsg graph --format dot | dot -Tsvg > flows.svg`).
+    Dot,
+    /// Nodes and edges with their attributes, rules and findings.
+    Json,
+    /// A summary table and the Mermaid chart, to post as a pull-request comment.
+    Markdown,
+}
+
+/// How `audit` prints its findings: the shared report formats, and a pull-request comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Located reports for people, on stderr.
+    Human,
+    /// One JSON array on stdout.
+    Json,
+    /// GitHub Actions annotations.
+    Github,
+    /// One SARIF 2.1.0 log, for GitHub code scanning.
+    Sarif,
+    /// A pull-request comment: the summary, then a table per status, failing first.
+    Markdown,
+}
+
+/// How `check` reports, through the shared emitters of [`crate::report`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Diffs, located diagnostics and a summary.
+    Human,
+    /// One JSON array on stdout: an object per drifted or stale file and per diagnostic.
+    Json,
+    /// GitHub Actions `::error`/`::warning` annotations, one per problem, then the diffs.
+    Github,
+    /// One SARIF 2.1.0 log on stdout, for GitHub code scanning.
+    Sarif,
 }

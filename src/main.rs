@@ -4,5 +4,5 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    std::process::exit(mutualsg::cli::main().code());
+    std::process::exit(mutualsg::commands::main().code());
 }

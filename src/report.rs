@@ -3,25 +3,13 @@
 
 use std::io::{self, Write};
 
-use clap::ValueEnum;
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use serde::Serialize;
 
+use crate::cli::ReportFormat;
 use crate::diagnostics::Diagnostic;
+use crate::generate::outcome::{Mode, Outcome};
 use crate::generate::output::{Change, ChangeKind};
-use crate::{Mode, Outcome};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Diffs, located diagnostics and a summary.
-    Human,
-    /// One JSON array on stdout: an object per drifted or stale file and per diagnostic.
-    Json,
-    /// GitHub Actions `::error`/`::warning` annotations, one per problem, then the diffs.
-    Github,
-    /// One SARIF 2.1.0 log on stdout, for GitHub code scanning.
-    Sarif,
-}
 
 /// Whether each stream gets colour.
 #[derive(Debug, Clone, Copy)]
@@ -30,26 +18,31 @@ pub struct Colors {
     pub stderr: bool,
 }
 
-pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> io::Result<()> {
+pub fn print(
+    outcome: &Outcome,
+    mode: Mode,
+    format: ReportFormat,
+    colors: Colors,
+) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match format {
-        Format::Human => {
+        ReportFormat::Human => {
             if mode != Mode::Write {
                 for change in &outcome.changes {
                     write_diff(&mut stdout, &change.diff(), colors.stdout)?;
                 }
             }
         }
-        Format::Json => write_json(&mut stdout, &problems(outcome))?,
-        Format::Github => write_github(&mut stdout, outcome)?,
-        Format::Sarif => {
+        ReportFormat::Json => write_json(&mut stdout, &problems(outcome))?,
+        ReportFormat::Github => write_github(&mut stdout, outcome)?,
+        ReportFormat::Sarif => {
             let results: Vec<crate::sarif::SarifResult> = outcome
                 .changes
                 .iter()
                 .map(change_result)
                 .chain(outcome.diagnostics.iter().map(sarif_result))
                 .collect();
-            write_sarif(&mut stdout, &results, &crate::current_dir())?;
+            write_sarif(&mut stdout, &results, &crate::workspace::current_dir())?;
         }
     }
     stdout.flush()?;
@@ -63,7 +56,7 @@ pub fn print(outcome: &Outcome, mode: Mode, format: Format, colors: Colors) -> i
             change.path.display()
         )?;
     }
-    if format == Format::Human {
+    if format == ReportFormat::Human {
         write_reports(
             &mut stderr,
             outcome
@@ -284,20 +277,20 @@ pub(crate) fn write_annotation(
 /// reports on stderr, or one JSON array or annotations on stdout.
 pub fn print_diagnostics(
     diagnostics: &[Diagnostic],
-    format: Format,
+    format: ReportFormat,
     colors: Colors,
 ) -> io::Result<()> {
     match format {
-        Format::Human => write_reports(
+        ReportFormat::Human => write_reports(
             &mut io::stderr().lock(),
             diagnostics.iter().map(|d| d as &dyn miette::Diagnostic),
             colors.stderr,
         )?,
-        Format::Json => {
+        ReportFormat::Json => {
             let problems: Vec<ProblemRecord> = diagnostics.iter().map(diagnostic_problem).collect();
             write_json(&mut io::stdout().lock(), &problems)?;
         }
-        Format::Github => {
+        ReportFormat::Github => {
             let mut stdout = io::stdout().lock();
             for diagnostic in diagnostics {
                 let problem = diagnostic_problem(diagnostic);
@@ -309,10 +302,14 @@ pub fn print_diagnostics(
                 write_annotation(&mut stdout, &problem, level)?;
             }
         }
-        Format::Sarif => {
+        ReportFormat::Sarif => {
             let results: Vec<crate::sarif::SarifResult> =
                 diagnostics.iter().map(sarif_result).collect();
-            write_sarif(&mut io::stdout().lock(), &results, &crate::current_dir())?;
+            write_sarif(
+                &mut io::stdout().lock(),
+                &results,
+                &crate::workspace::current_dir(),
+            )?;
         }
     }
     Ok(())

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::sync::Arc;
 
-use mutualsg::Mode;
 use mutualsg::config::Style;
 use mutualsg::diagnostics::SourceFile;
+use mutualsg::generate::Mode;
 use mutualsg::generate::generate_file;
 use mutualsg::generate::parse;
 use proptest::prelude::*;

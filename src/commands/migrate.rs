@@ -22,6 +22,7 @@ use crate::generate::connection::{Direction, Items, Peer, Port, squeeze};
 use crate::generate::discover::Module;
 use crate::generate::migration_file::{MigrationBlock, migration_file_change, reparse};
 use crate::generate::naming::{self, Definition};
+use crate::generate::outcome::Mode;
 use crate::generate::output::Change;
 use crate::generate::parse::ParsedFile;
 use crate::generate::parse::{self, LOCAL_NAME, Literal};
@@ -1500,17 +1501,48 @@ fn quote(text: &str) -> String {
 }
 
 /// `mutualsg migrate`: the changes that move each module onto `mutual_rules`, written with
-/// `write`, else only reported (as a diff).
-pub fn run_migrate(paths: &[std::path::PathBuf], write: bool, options: Options) -> crate::Outcome {
-    use crate::Mode;
+/// `--write`, else only reported (as a diff).
+pub fn run(
+    args: &crate::cli::MigrateArgs,
+    context: &super::context::Context,
+) -> super::context::ExitStatus {
+    use super::suggest::observed;
     use crate::generate::{Planned, run_modules};
-    let mode = if write { Mode::Write } else { Mode::Diff };
-    run_modules(paths, mode, |module, config| {
+    let observed = if args.flow_logs.is_empty() && args.flows_csv.is_none() {
+        None
+    } else {
+        let inputs = observed::Inputs {
+            flow_logs: args.flow_logs.clone(),
+            flows_csv: args.flows_csv.clone(),
+            interfaces: args.interfaces.clone(),
+            state: args.state.clone(),
+        };
+        match observed::read(&inputs) {
+            Ok(observed) => Some(observed),
+            Err(error) => {
+                eprint!("{}", observed::render_error(&error, context.colors.stderr));
+                return super::context::ExitStatus::Error;
+            }
+        }
+    };
+    let mode = if args.write { Mode::Write } else { Mode::Diff };
+    let options = Options {
+        add_egress: args.add_egress,
+        close_egress: args.close_egress,
+        observed: observed.as_ref(),
+    };
+    let outcome = run_modules(&args.paths.paths, mode, |module, config| {
         let migration = migrate_module(module, config, options)?;
         Ok(Planned {
             has_rules: migration.has_rules,
             changes: migration.changes,
             warnings: migration.warnings,
         })
-    })
+    });
+    let how = super::generate::How {
+        mode,
+        format: crate::cli::ReportFormat::Human,
+        changes_fail: false,
+    };
+    super::generate::finish(&outcome, how, context)
 }

@@ -1,6 +1,7 @@
 //! The generate pipeline, stage by stage: [`discover`] paths → modules; [`parse`]
 //! `mutual_rules` with spans; [`validate`] into [`connection`]s; [`naming`] stable names;
-//! [`render`] HCL text; [`output`] write, check or diff; [`lint`] warnings beside it.
+//! [`render`] HCL text; [`output`] write, check or diff ([`outcome`]: what a run was asked
+//! and what it did); [`lint`] warnings beside it.
 
 pub mod connection;
 pub mod for_each;
@@ -10,6 +11,7 @@ pub mod lint;
 pub mod migration_block;
 pub mod migration_file;
 pub mod naming;
+pub mod outcome;
 pub mod output;
 pub mod parse;
 pub mod render;
@@ -31,8 +33,9 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigFinder, Style};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::state::State;
-use crate::{Mode, Outcome, current_dir};
+use crate::workspace::current_dir;
 use discover::Module;
+pub use outcome::{Mode, Outcome};
 use output::Change;
 use parse::{Definition, LOCAL_NAME};
 

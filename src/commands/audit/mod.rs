@@ -11,45 +11,16 @@ mod suppressions;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
-use crate::ExitStatus;
+use crate::cli::AuditArgs;
+use crate::commands::context::{Context, ExitStatus};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{self, Finding, Identity};
 use crate::inventory::compare::Sides;
 use crate::inventory::flows::Analysis;
 use crate::inventory::tree;
-use crate::report::Colors;
-
-/// How `audit` prints its findings: the shared report formats, and a pull-request comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
-    /// Located reports for people, on stderr.
-    Human,
-    /// One JSON array on stdout.
-    Json,
-    /// GitHub Actions annotations.
-    Github,
-    /// One SARIF 2.1.0 log, for GitHub code scanning.
-    Sarif,
-    /// A pull-request comment: the summary, then a table per status, failing first.
-    Markdown,
-}
 
 use suppressions::{Comments, Suppression};
-
-/// How `audit` was asked to run.
-pub struct Options {
-    pub format: AuditFormat,
-    /// Unverified findings fail too.
-    pub strict: bool,
-    /// Findings recorded here do not fail; entries that match nothing are reported.
-    pub baseline: Option<PathBuf>,
-    /// Record today's findings here (and fail on none).
-    pub write_baseline: Option<PathBuf>,
-    /// Only the findings that the change since this git revision introduces.
-    pub since: Option<String>,
-}
 
 /// One finding and what was decided about it.
 struct Decided {
@@ -101,7 +72,8 @@ impl Decided {
 /// Audits every module under `paths` and prints the findings: 0 none that fail, 1 some,
 /// 2 an error (a file that cannot be read is reported and costs only itself). With `since`,
 /// only the findings that the change since that git revision introduces.
-pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) -> ExitStatus {
+pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
+    let (paths, cwd) = (&options.paths.paths, context.cwd.as_path());
     // Each finding of the work tree, with whether it is new (all are, without `since`).
     let (analyses, mut errors, found) = match &options.since {
         None => {
@@ -174,7 +146,13 @@ pub fn main(paths: &[PathBuf], options: &Options, cwd: &Path, colors: Colors) ->
     };
     // A closed pipe is not worth a panic.
     let _ = output::print(
-        &findings, &errors, &warnings, options, cwd, colors, &summary,
+        &findings,
+        &errors,
+        &warnings,
+        options,
+        cwd,
+        context.colors,
+        &summary,
     )
     .and_then(|()| writeln!(io::stderr(), "{summary}"));
     status
@@ -192,7 +170,7 @@ fn sort(findings: &mut [Decided]) {
 /// `mutualsg: 3 findings fail (1 open egress, 2 half-open pairs), 1 unverified, …`.
 fn summary(
     findings: &[Decided],
-    options: &Options,
+    options: &AuditArgs,
     errors: usize,
     audited: usize,
     analyses: &[Analysis],

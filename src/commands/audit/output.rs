@@ -7,8 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::Decided;
 use super::suppressions::Suppression;
-use super::{AuditFormat, Decided, Options};
+use crate::cli::{AuditArgs, AuditFormat};
 use crate::comment::{self, Comment, Links, Table, cell, code};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{FAMILY, Identity};
@@ -122,7 +123,7 @@ pub(super) fn print(
     findings: &[Decided],
     errors: &[Diagnostic],
     warnings: &[Diagnostic],
-    options: &Options,
+    options: &AuditArgs,
     cwd: &Path,
     colors: Colors,
     summary: &str,
@@ -234,7 +235,7 @@ fn markdown(
     findings: &[Decided],
     errors: &[Diagnostic],
     warnings: &[Diagnostic],
-    options: &Options,
+    options: &AuditArgs,
     summary: &str,
     links: &Links,
 ) -> String {

@@ -13,39 +13,15 @@ mod mermaid;
 mod select;
 
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::ValueEnum;
-
-use crate::ExitStatus;
+use crate::cli::{GraphArgs, ReportFormat};
+use crate::commands::context::{Context, ExitStatus};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::compare::{self, Kind, Sides};
 use crate::inventory::tree;
 
 use select::{Drawing, Focus};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// A Mermaid flowchart (renders inline on GitHub and GitLab).
-    Mermaid,
-    /// Graphviz DOT (`mutualsg graph --format dot | dot -Tsvg > flows.svg`).
-    Dot,
-    /// Nodes and edges with their attributes, rules and findings.
-    Json,
-    /// A summary table and the Mermaid chart, to post as a pull-request comment.
-    Markdown,
-}
-
-/// What to draw.
-#[derive(Debug, Clone, Default)]
-pub struct GraphOptions {
-    /// Draw only what changed since this git revision.
-    pub since: Option<String>,
-    /// With `since`: also the unchanged flows of the groups the change touches.
-    pub context: bool,
-    /// One group and every flow in and out of it: `ADDRESS` or `DIR:ADDRESS`.
-    pub focus: Option<String>,
-}
 
 /// What the styles mean; Mermaid shows it as the chart's title, DOT below the graph.
 const LEGEND: &str =
@@ -68,21 +44,23 @@ pub const MARKDOWN_MARKER: &str = "<!-- mutualsg graph -->";
 
 /// Prints the graph of every module under `paths` to stdout, errors to stderr. Modules with
 /// errors are left out of the graph; the run then exits 2.
-pub fn main(
-    paths: &[PathBuf],
-    format: GraphFormat,
-    options: &GraphOptions,
-    cwd: &Path,
-    color: bool,
-) -> ExitStatus {
+pub fn run(args: &GraphArgs, context: &Context) -> ExitStatus {
+    // The graph is never coloured; only the diagnostics on stderr are.
     let colors = crate::report::Colors {
         stdout: false,
-        stderr: color,
+        stderr: context.colors.stderr,
     };
     let print_errors = |errors: &[Diagnostic]| {
-        let _ = crate::report::print_diagnostics(errors, crate::report::Format::Human, colors);
+        let _ = crate::report::print_diagnostics(errors, ReportFormat::Human, colors);
     };
-    let (text, errors) = match render(paths, format, options, cwd) {
+    // A path that does not exist stops the run before anything is drawn: an empty chart
+    // beside the error would read as a tree without rules.
+    let missing = crate::workspace::discover::missing_paths(&args.paths.paths, &context.cwd);
+    if !missing.is_empty() {
+        print_errors(&missing);
+        return ExitStatus::Error;
+    }
+    let (text, errors) = match render(args, &context.cwd) {
         Ok(rendered) => rendered,
         Err(error) => {
             print_errors(&[error]);
@@ -101,25 +79,21 @@ pub fn main(
 
 /// The graph's text and the errors of the modules left out of it, or an error that stops
 /// the run (a revision git cannot read, a focus that names no group).
-fn render(
-    paths: &[PathBuf],
-    format: GraphFormat,
-    options: &GraphOptions,
-    cwd: &Path,
-) -> Result<(String, Vec<Diagnostic>), Diagnostic> {
-    match &options.since {
+fn render(args: &GraphArgs, cwd: &Path) -> Result<(String, Vec<Diagnostic>), Diagnostic> {
+    let paths = &args.paths.paths;
+    match &args.since {
         None => {
             let (analyses, errors) = tree::analyse_paths(paths, cwd);
-            let focus = match &options.focus {
+            let focus = match &args.focus {
                 Some(spec) => Some(Focus::resolve(spec, analyses.iter(), cwd)?),
                 None => None,
             };
             let drawing = Drawing::whole(&analyses, focus.as_ref());
-            Ok((drawing.text(format, cwd), errors))
+            Ok((drawing.text(args.format, cwd), errors))
         }
         Some(rev) => {
             let sides = Sides::read(rev, paths, cwd)?;
-            let focus = match &options.focus {
+            let focus = match &args.focus {
                 Some(spec) => Some(Focus::resolve(
                     spec,
                     sides.before.iter().chain(&sides.after),
@@ -132,13 +106,13 @@ fn render(
             let drawing = Drawing::change(
                 &sides,
                 &modules,
-                options.context,
+                args.context,
                 focus.as_ref(),
                 &new_findings,
             );
             let mut errors = sides.errors_before.clone();
             errors.extend(sides.errors_after.iter().cloned());
-            Ok((drawing.text(format, cwd), errors))
+            Ok((drawing.text(args.format, cwd), errors))
         }
     }
 }

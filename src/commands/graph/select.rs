@@ -4,7 +4,8 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::{CHANGE_LEGEND, GraphFormat, LEGEND};
+use super::{CHANGE_LEGEND, LEGEND};
+use crate::cli::GraphFormat;
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::CidrKind;
 use crate::inventory::checks::{self, Finding, Subject};

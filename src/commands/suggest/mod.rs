@@ -31,10 +31,10 @@ pub mod tree;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::ExitStatus;
+use crate::cli::SuggestArgs;
+use crate::commands::context::{Context, ExitStatus};
 use connections::{GoneFlow, ObservedConnection, UndecidedGroup};
 use error::SuggestError;
 use flow::FlowStats;
@@ -45,75 +45,6 @@ use opener::Undecided;
 use read::ReadSummary;
 use resolve::{Owner, Resolver};
 use state::StateNames;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SuggestFormat {
-    /// The draft and every section of the report, for people.
-    Human,
-    /// The whole report as one JSON object.
-    Json,
-    /// The draft alone: `locals { mutual_rules = [...] }` per module.
-    Hcl,
-}
-
-#[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("input").args(["flow_logs", "flows_csv"]).multiple(false)))]
-pub struct SuggestArgs {
-    /// A flow-log file (plain or gzip; S3 delivery with its header line, or a CloudWatch
-    /// Logs export) or a directory of them; repeatable.
-    #[arg(long = "flow-logs", value_name = "FILE|DIR")]
-    pub flow_logs: Vec<PathBuf>,
-
-    /// The CSV result of the `--athena-sql` query, instead of --flow-logs.
-    #[arg(long, value_name = "FILE")]
-    pub flows_csv: Option<PathBuf>,
-
-    /// `aws ec2 describe-network-interfaces` JSON: interfaces, their addresses and groups.
-    /// Repeatable: other VPCs, and older snapshots (give them first: for an interface two
-    /// files list, the later file's is taken).
-    #[arg(long, value_name = "FILE")]
-    pub interfaces: Vec<PathBuf>,
-
-    /// `aws ec2 describe-subnets` JSON (repeatable): an address whose interface is gone is
-    /// drafted as its subnet's block instead of being left out.
-    #[arg(long, value_name = "FILE")]
-    pub subnets: Vec<PathBuf>,
-
-    /// Aggregate each rule's public addresses into at most N CIDR blocks (never a block
-    /// holding a private range). Default: every address listed as it is.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub max_cidrs: Option<u16>,
-
-    /// `terraform show -json` output: names groups by Terraform address instead of id.
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
-
-    /// The VPC's CIDR blocks (repeatable): traffic to addresses outside them and outside
-    /// every known interface leaves the VPC; an address inside them that no interface or
-    /// subnet names is reported, never drafted. Default: outside every known interface.
-    #[arg(long = "vpc-cidr", value_name = "CIDR")]
-    pub vpc_cidr: Vec<String>,
-
-    /// The format string of files without a header (CloudWatch Logs exports), as in the
-    /// flow log's definition: '${version} ${account-id} ...'. Default: the default format.
-    #[arg(long, value_name = "FORMAT")]
-    pub log_format: Option<String>,
-
-    /// Print the Athena (Trino) query that reduces the flow-log table TABLE to what
-    /// --flows-csv reads, and exit (the columns follow --log-format, else the default format).
-    #[arg(long, value_name = "TABLE")]
-    pub athena_sql: Option<String>,
-
-    #[arg(long, value_enum, default_value_t = SuggestFormat::Human)]
-    pub format: SuggestFormat,
-
-    /// Exit 1 when an observed flow would break once egress is closed (needs PATH).
-    #[arg(long)]
-    pub exit_code: bool,
-
-    /// Terraform directories or files: compare with the rules they declare.
-    pub paths: Vec<PathBuf>,
-}
 
 /// Egress leaving the VPC, with the indicators the security practice names.
 #[derive(Debug, Clone, Serialize)]
@@ -190,9 +121,9 @@ pub struct Report {
 }
 
 /// The command: reads the inputs, prints the report, returns the exit status.
-pub fn main(args: &SuggestArgs, cwd: &Path, colors: crate::report::Colors) -> ExitStatus {
-    let result = run(args, cwd);
-    output::finish(args, result, colors)
+pub fn run(args: &SuggestArgs, context: &Context) -> ExitStatus {
+    let result = suggest(args, &context.cwd);
+    output::finish(args, result, context.colors)
 }
 
 /// What the run found, or the error that stopped it; tree errors are returned beside the
@@ -208,7 +139,8 @@ pub enum Suggestion {
     Report(Box<Run>),
 }
 
-pub fn run(args: &SuggestArgs, cwd: &Path) -> Result<Suggestion, SuggestError> {
+/// What the flow logs show, or the error that stopped the run.
+pub fn suggest(args: &SuggestArgs, cwd: &Path) -> Result<Suggestion, SuggestError> {
     let log_format = args
         .log_format
         .as_deref()

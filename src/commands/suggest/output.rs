@@ -8,8 +8,9 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use super::error::SuggestError;
 use super::names::{self, bytes, protocol_name};
-use super::{Report, Run, SuggestArgs, SuggestFormat, Suggestion};
-use crate::ExitStatus;
+use super::{Report, Run, Suggestion};
+use crate::cli::{SuggestArgs, SuggestFormat};
+use crate::commands::context::ExitStatus;
 use crate::report::Colors;
 
 pub fn finish(
@@ -62,7 +63,7 @@ pub fn finish(
         }
     }
     let _ = io::stderr().lock().write_all(stderr.as_bytes());
-    let _ = crate::report::print_diagnostics(&tree_errors, crate::report::Format::Human, colors);
+    let _ = crate::report::print_diagnostics(&tree_errors, crate::cli::ReportFormat::Human, colors);
     let _ = writeln!(io::stderr().lock(), "{}", summary(&report));
     let breaks = report
         .breaks
