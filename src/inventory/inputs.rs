@@ -1,8 +1,10 @@
 //! What each module's variables are given, as Terraform would give them: a root module the
 //! values of its `terraform.tfvars` and `*.auto.tfvars` (no `-var` options are known); a
 //! module that a module of the tree calls with a local `source`, the arguments of those calls,
-//! evaluated in the caller (one level: the caller's own variables are its root values). Where
-//! calls (or instances of a call) disagree, the variable is unknown.
+//! evaluated in the caller (one level: the caller's own variables are its root values). A
+//! module called several ways is read once per distinct set of arguments (up to
+//! [`MAX_CALLS`]; beyond, a variable the calls set differently is unknown), and its rules are
+//! the union of what each gives.
 //!
 //! [`read_tree`] reads a whole tree this way: every module parsed once, then the calls
 //! evaluated, then every model built.
@@ -163,8 +165,8 @@ pub fn read_tree(
         .map(|(index, (parsed, config))| match config {
             Ok(config) => {
                 let inputs = match given.get(&index) {
-                    Some(calls) => agreed(calls),
-                    None => roots[index].clone(),
+                    Some(calls) => distinct(calls),
+                    None => vec![roots[index].clone()],
                 };
                 let (model, errors) = model_of(parsed, &inputs, &config, true);
                 (Some(model), errors)
@@ -172,6 +174,25 @@ pub fn read_tree(
             Err(error) => (None, vec![error]),
         })
         .collect()
+}
+
+/// Most sets of inputs a module is read with, one per distinct call (instance): beyond it,
+/// one set of the values every call gives alike.
+const MAX_CALLS: usize = 16;
+
+/// The distinct sets of inputs the calls of a module give (none: its defaults).
+fn distinct(calls: &[BTreeMap<String, Value>]) -> Vec<BTreeMap<String, Value>> {
+    let mut seen = std::collections::HashSet::new();
+    let sets: Vec<BTreeMap<String, Value>> = calls
+        .iter()
+        .filter(|call| seen.insert(format!("{call:?}")))
+        .cloned()
+        .collect();
+    match sets.len() {
+        0 => vec![BTreeMap::new()],
+        n if n <= MAX_CALLS => sets,
+        _ => vec![agreed(calls)],
+    }
 }
 
 /// The values every call gives alike; a variable some calls give differently, or only some

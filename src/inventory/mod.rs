@@ -142,7 +142,7 @@ fn can_matter(bytes: &[u8]) -> bool {
 /// as their source text (for `migrate`, which rewrites declarations, never evaluated values).
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
     let parsed = parse_module(&Source::Disk, module);
-    match model_of(parsed, &BTreeMap::new(), config, false) {
+    match model_of(parsed, &[BTreeMap::new()], config, false) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
     }
@@ -308,7 +308,7 @@ fn parse_values_file(path: &std::path::Path, bytes: Vec<u8>) -> Option<ParsedFil
 /// read per instance, its arguments evaluated where their values are known; else as written.
 pub fn model_of(
     parsed: ParsedModule,
-    inputs: &BTreeMap<String, eval::Value>,
+    inputs: &[BTreeMap<String, eval::Value>],
     config: &Config,
     evaluate: bool,
 ) -> (ModuleModel, Vec<Diagnostic>) {
@@ -330,8 +330,79 @@ pub fn model_of(
     if let Some(definition) = &connections {
         rules.extend(generated_rules(&definition.file, &definition.connections));
     }
-    let module = values::evaluate_for(files.iter().chain(&values), inputs, None);
-    for parsed in &files {
+    // A module called several ways is every one of them: its rules are the union of the
+    // rules each set of inputs gives (the same rule once), its groups those of the first.
+    for (index, inputs) in inputs.iter().enumerate() {
+        let module = values::evaluate_for(files.iter().chain(&values), inputs, None);
+        let (found, declared_groups) = declared(&files, &module, evaluate);
+        let mut seen: std::collections::HashMap<String, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(at, rule)| (rule_key(rule), at))
+            .collect();
+        for rule in found {
+            match seen.get(&rule_key(&rule)) {
+                // The same rule with more peers in this call: one rule with all of them.
+                Some(&at) => {
+                    for peer in rule.peers {
+                        if !rules[at].peers.contains(&peer) {
+                            rules[at].peers.push(peer);
+                        }
+                    }
+                }
+                None => {
+                    seen.insert(rule_key(&rule), rules.len());
+                    rules.push(rule);
+                }
+            }
+        }
+        if index == 0 {
+            groups = declared_groups;
+        } else {
+            for (group, other) in groups.iter_mut().zip(declared_groups) {
+                group.has_inline_rules |= other.has_inline_rules;
+                group.has_dynamic_rules |= other.has_dynamic_rules;
+            }
+        }
+    }
+    identity::unify_names(&mut rules, &identity::data_aliases(&files, &groups));
+    let model = ModuleModel {
+        files,
+        values,
+        connections,
+        rules,
+        groups,
+        complete,
+    };
+    (model, errors)
+}
+
+/// What makes two rules the same rule (but for their peers), for the union over a module's
+/// calls.
+fn rule_key(rule: &DeclaredRule) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{}|{}|{}|{}|{}",
+        rule.origin,
+        rule.instance,
+        rule.direction,
+        rule.group,
+        rule.protocol,
+        rule.from_port,
+        rule.to_port,
+        rule.span.start
+    )
+}
+
+/// The rules and groups the resources of `files` declare, read in `module`'s values
+/// (`evaluate`: per instance, arguments evaluated; else as written).
+fn declared(
+    files: &[ParsedFile],
+    module: &eval::Module<'_>,
+    evaluate: bool,
+) -> (Vec<DeclaredRule>, Vec<GroupDecl>) {
+    let mut rules = Vec::new();
+    let mut groups = Vec::new();
+    for parsed in files {
         let text = parsed.file.text.as_str();
         for block in parsed.body.blocks_of("resource") {
             let instances = match block.label(0) {
@@ -427,17 +498,7 @@ pub fn model_of(
             }
         }
     }
-    identity::unify_names(&mut rules, &identity::data_aliases(&files, &groups));
-    drop(module);
-    let model = ModuleModel {
-        files,
-        values,
-        connections,
-        rules,
-        groups,
-        complete,
-    };
-    (model, errors)
+    (rules, groups)
 }
 
 /// The rules `generate` writes for the `mutual_rules` connections.
