@@ -5,12 +5,19 @@
 # compared before and after, and the pairs found / migrated / left printed by reason.
 # Nothing of those repositories is committed here.
 #
-#   benches/corpus-migrate.sh [DIR]        # DIR: where the checkouts go (default /tmp/mutualsg-corpus)
+#   benches/corpus-migrate.sh [DIR]             # DIR: where the checkouts go (default /tmp/mutualsg-corpus)
+#   benches/corpus-migrate.sh --lockdown [DIR]  # the trees of tests/data/lockdown.tsv; its
+#                                               # `--add-egress` pass prints the coverage
 set -euo pipefail
 cd "$(dirname "$0")/.."
+LIST=tests/data/corpus.tsv
+if [ "${1:-}" = "--lockdown" ]; then
+  LIST=tests/data/lockdown.tsv
+  shift
+fi
 DIR="${1:-/tmp/mutualsg-corpus}"
 mkdir -p "$DIR"
-tail -n +2 tests/data/corpus.tsv | while IFS=$'\t' read -r repo commit _; do
+tail -n +2 "$LIST" | while IFS=$'\t' read -r repo commit _; do
   [ -n "$repo" ] || continue
   target="$DIR/${repo/\//+}"
   if [ -d "$target" ] && [ "$(cat "$target/.corpus-commit" 2>/dev/null)" = "$commit" ]; then
@@ -28,4 +35,4 @@ tail -n +2 tests/data/corpus.tsv | while IFS=$'\t' read -r repo commit _; do
   fi
   echo "$commit" >"$target/.corpus-commit"
 done
-MUTUALSG_CORPUS_DIR="$DIR" cargo test --locked --test corpus -- --nocapture
+MUTUALSG_CORPUS_LIST="$LIST" MUTUALSG_CORPUS_DIR="$DIR" cargo test --locked --test corpus -- --nocapture

@@ -10,6 +10,13 @@
 //! group, peer, protocol, ports, description and every meta-argument. The test prints, per
 //! repository and style, the egress/ingress pairs this reader finds, how many moved, and why
 //! the others were left (from mutualsg's warnings).
+//!
+//! A third pass locks down (`migrate --add-egress --write`): every rule is kept as above or
+//! adopted by an `import` block, the only new rules are generated egress halves, and the
+//! coverage is printed: the share of rules with a security-group peer (rule resources, and
+//! the group peers and `self` of inline blocks) that end under `mutual_rules`, the rest by
+//! reason. `MUTUALSG_CORPUS_LIST` names another list than `tests/data/corpus.tsv`
+//! (`tests/data/lockdown.tsv`: the trees the lockdown figures come from).
 
 mod common;
 
@@ -149,6 +156,10 @@ struct ModuleRules {
     moved: Vec<(String, String)>,
     /// Rules of `mutual_rules.gen.tf`.
     generated: BTreeSet<String>,
+    /// The `to` of the `import` blocks `migrate` wrote.
+    imported: BTreeSet<String>,
+    /// Inline rules with a group peer (one per group listed, one for `self = true`), by group.
+    inline_group_rules: BTreeMap<String, usize>,
     unreadable: usize,
 }
 
@@ -179,7 +190,7 @@ fn read_module(dir: &Path) -> ModuleRules {
             .file_name()
             .is_some_and(|name| name == "mutual_rules.gen.tf");
         for block in body.blocks() {
-            if block.identifier() != "moved" || ours {
+            if !["moved", "import"].contains(&block.identifier()) || ours {
                 let known: BTreeSet<String> = module.rules.keys().cloned().collect();
                 read_block(block, &mut module);
                 if generated {
@@ -204,6 +215,37 @@ fn read_block(block: &Block, module: &mut ModuleRules) {
             module
                 .rules
                 .insert(format!("{kind}.{name}"), read_rule(kind, block.body()));
+        }
+        ("resource", ["aws_security_group", name]) => {
+            let mut count = 0;
+            for inline in block.body().blocks() {
+                if !["ingress", "egress"].contains(&inline.identifier()) {
+                    continue;
+                }
+                for attribute in inline.body().attributes() {
+                    count += match (attribute.key(), attribute.expr()) {
+                        ("security_groups", Expression::Array(groups)) => groups.len(),
+                        ("security_groups", Expression::Null) => 0,
+                        ("security_groups", _) => 1,
+                        ("self", Expression::Bool(true)) => 1,
+                        _ => 0,
+                    };
+                }
+            }
+            if count > 0 {
+                module
+                    .inline_group_rules
+                    .insert(format!("aws_security_group.{name}"), count);
+            }
+        }
+        ("import", []) => {
+            if let Some(to) = block
+                .body()
+                .attributes()
+                .find(|attribute| attribute.key() == "to")
+            {
+                module.imported.insert(format(to.expr()));
+            }
         }
         ("moved", []) => {
             let get = |key: &str| {
@@ -342,9 +384,73 @@ struct Figures {
     migrated: usize,
     left: BTreeMap<String, usize>,
     failures: Vec<String>,
+    /// Lockdown: rules with a security-group peer, those under `mutual_rules` after, the
+    /// egress halves written, and the rest by reason.
+    peer_rules: usize,
+    covered: usize,
+    new_egress: usize,
+    uncovered: BTreeMap<String, usize>,
 }
 
-fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool) -> Figures {
+/// A generated `for_each` rule as the rule it was moved from reads: its `for_each` is
+/// `{for key, rule in X : key => { k = EXPR … }}` and its arguments read `each.value.k`,
+/// which is `X` with `each.value.k` read as EXPR (`rule.` for `each.value.`).
+fn unfold_for_each(rule: &Rule) -> Rule {
+    let Some(for_each) = rule.arguments.get("for_each") else {
+        return rule.clone();
+    };
+    let Some((collection, rest)) = for_each
+        .strip_prefix("{for key, rule in ")
+        .and_then(|rest| rest.split_once(" : key => {\n"))
+    else {
+        return rule.clone();
+    };
+    let Some(fields) = rest.strip_suffix("\n}}") else {
+        return rule.clone();
+    };
+    let as_each = |text: &str| {
+        let mut out = String::new();
+        let mut last = 0;
+        for (at, _) in text.match_indices("rule.") {
+            let before = text[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            out.push_str(&text[last..at]);
+            out.push_str("each.value.");
+            last = at + "rule.".len();
+        }
+        out.push_str(&text[last..]);
+        out
+    };
+    let fields: BTreeMap<String, String> = fields
+        .lines()
+        .filter_map(|line| line.trim().split_once(" = "))
+        .map(|(key, value)| (format!("each.value.{key}"), as_each(value)))
+        .collect();
+    let mut unfolded = rule.clone();
+    unfolded
+        .arguments
+        .insert("for_each".to_string(), collection.to_string());
+    for value in unfolded.arguments.values_mut() {
+        if let Some(field) = fields.get(value.as_str()) {
+            *value = field.clone();
+        }
+    }
+    unfolded
+}
+
+/// Whether a rule resource's peer is a security group (or its own group).
+fn has_group_peer(rule: &Rule) -> bool {
+    rule.arguments.contains_key("source_security_group_id")
+        || rule.arguments.contains_key("referenced_security_group_id")
+        || rule
+            .arguments
+            .get("self")
+            .is_some_and(|value| value == "true")
+}
+
+fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Figures {
     let work = assert_fs::TempDir::new().unwrap();
     let mut figures = Figures::default();
     for dir in dirs {
@@ -374,6 +480,7 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool) -> Figures {
         .current_dir(work.path())
         .env("NO_GRAPHICS", "1")
         .args(["--color", "never", "migrate", "--write", "."])
+        .args(lockdown.then_some("--add-egress"))
         .output()
         .unwrap();
     let stderr = text(&output.stderr);
@@ -427,7 +534,7 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool) -> Figures {
             match (after.rules.get(address), moved.get(address)) {
                 (Some(same), None) if same == rule => {}
                 (None, Some(to)) => match after.rules.get(*to) {
-                    Some(moved_rule) if moved_rule == rule => {}
+                    Some(moved_rule) if unfold_for_each(moved_rule) == *rule => {}
                     Some(moved_rule) => figures.failures.push(format!(
                         "{name}: {address} -> {to} differs:\n  before {rule:?}\n  after  {moved_rule:?}"
                     )),
@@ -441,11 +548,60 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool) -> Figures {
             }
         }
         let targets: BTreeSet<&String> = moved.values().copied().collect();
-        for address in after.rules.keys() {
-            if !before.rules.contains_key(address) && !targets.contains(address) {
+        for (address, rule) in &after.rules {
+            if before.rules.contains_key(address) || targets.contains(address) {
+                continue;
+            }
+            let egress_half = after.generated.contains(address)
+                && rule.arguments.get("type").map(String::as_str) == Some("\"egress\"");
+            // Adopted by an `import` block: an inline block's rule, or an address rule.
+            if after.imported.contains(address) {
+            } else if lockdown && egress_half {
+                figures.new_egress += 1;
+            } else {
                 figures
                     .failures
                     .push(format!("{name}: {address} is new and moved from nothing"));
+            }
+        }
+        if lockdown {
+            let reason_for = |address: &str| {
+                warnings
+                    .iter()
+                    .find(|(file, what, _)| {
+                        Path::new(file).parent() == Some(relative)
+                            && what.split([' ', '(', ')']).any(|word| word == address)
+                    })
+                    .map_or_else(
+                        || "(no warning names it)".to_string(),
+                        |(.., reason)| reason.clone(),
+                    )
+            };
+            for (address, rule) in before.rules.iter().filter(|(_, rule)| has_group_peer(rule)) {
+                figures.peer_rules += 1;
+                if moved
+                    .get(address)
+                    .is_some_and(|to| after.generated.contains(*to))
+                {
+                    figures.covered += 1;
+                } else {
+                    let kind = &rule.kind;
+                    *figures
+                        .uncovered
+                        .entry(format!("{kind}: {}", reason_for(address)))
+                        .or_default() += 1;
+                }
+            }
+            for (group, count) in &before.inline_group_rules {
+                figures.peer_rules += count;
+                if after.inline_group_rules.contains_key(group) {
+                    *figures
+                        .uncovered
+                        .entry(format!("inline: {}", reason_for(group)))
+                        .or_default() += count;
+                } else {
+                    figures.covered += count;
+                }
             }
         }
         for (from, _) in &after.moved {
@@ -482,8 +638,9 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool) -> Figures {
     figures
 }
 
-/// Directories (below `repo`) holding a `.tf`/`.tofu` file that declares a rule resource.
-fn rule_dirs(repo: &Path) -> Vec<PathBuf> {
+/// Directories (below `repo`) holding a `.tf`/`.tofu` file that declares a rule resource
+/// (with `groups`, or a security group, whose inline blocks the lockdown counts).
+fn rule_dirs(repo: &Path, groups: bool) -> Vec<PathBuf> {
     let mut dirs = BTreeSet::new();
     for entry in walkdir::WalkDir::new(repo)
         .into_iter()
@@ -502,6 +659,7 @@ fn rule_dirs(repo: &Path) -> Vec<PathBuf> {
         let text = fs::read_to_string(path).unwrap_or_default();
         if RULE_TYPES
             .iter()
+            .chain(groups.then_some(&"aws_security_group"))
             .any(|kind| text.contains(&format!("resource \"{kind}\"")))
         {
             dirs.insert(path.parent().unwrap().to_path_buf());
@@ -516,23 +674,37 @@ fn migrating_real_repositories_keeps_every_rule() {
         eprintln!("skipping: set MUTUALSG_CORPUS_DIR to the checkouts of tests/data/corpus.tsv");
         return;
     };
-    let list =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus.tsv"))
-            .unwrap();
+    let list = std::env::var_os("MUTUALSG_CORPUS_LIST").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus.tsv"),
+        PathBuf::from,
+    );
+    let list = fs::read_to_string(&list).unwrap();
     let mut failures = Vec::new();
     let mut total = Figures::default();
     for line in list.lines().skip(1).filter(|line| !line.trim().is_empty()) {
         let repo_name = line.split('\t').next().unwrap();
         let repo = Path::new(&root).join(repo_name.replace('/', "+"));
         assert!(repo.is_dir(), "{} is not checked out", repo.display());
-        let dirs = rule_dirs(&repo);
-        for vpc in [false, true] {
-            let figures = migrate_copy(&repo, &dirs, vpc);
-            let style = if vpc {
-                "aws_vpc_*"
-            } else {
-                "aws_security_group_rule"
+        for (vpc, lockdown) in [(false, false), (true, false), (false, true)] {
+            let dirs = rule_dirs(&repo, lockdown);
+            let figures = migrate_copy(&repo, &dirs, vpc, lockdown);
+            let style = match (vpc, lockdown) {
+                (_, true) => "--add-egress",
+                (true, _) => "aws_vpc_*",
+                _ => "aws_security_group_rule",
             };
+            if lockdown {
+                eprintln!(
+                    "{repo_name} [lockdown]: {} of {} rules with a security-group peer under mutual_rules ({:.1}%), {} egress halves written",
+                    figures.covered,
+                    figures.peer_rules,
+                    100.0 * figures.covered as f64 / figures.peer_rules.max(1) as f64,
+                    figures.new_egress
+                );
+                for (reason, count) in &figures.uncovered {
+                    eprintln!("  {count:4}  {reason}");
+                }
+            }
             eprintln!(
                 "{repo_name} [{style}]: {} modules, {} pairs found, {} migrated, {} left",
                 figures.modules,

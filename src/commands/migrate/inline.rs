@@ -138,6 +138,17 @@ impl Planner<'_> {
                 partner[ingress] = Some(egress);
             }
         }
+        // One AWS rule declared twice (an address listed twice, or two blocks alike): two
+        // connections of one rule cannot both be generated, so the group stays whole.
+        for (index, rule) in rules.iter().enumerate() {
+            if groups[rule.group].refused.is_none()
+                && let Some(twice) = declared_twice(rule, &rules[..index])
+            {
+                groups[rule.group].refused = Some(format!(
+                    "it declares one AWS rule twice ({twice}; AWS holds it once): write it once, then migrate"
+                ));
+            }
+        }
         // Refuse what cannot migrate; a pair whose other group is refused is refused too,
         // until nothing changes.
         for rule in &rules {
@@ -402,6 +413,55 @@ impl Planner<'_> {
         };
         self.connections.push((text, old));
     }
+}
+
+/// What `rule` declares that AWS holds once with another rule of its group (`earlier`), or
+/// within its own address lists.
+fn declared_twice(rule: &InlineRule, earlier: &[InlineRule]) -> Option<String> {
+    let mut seen = BTreeSet::new();
+    for address in literal_addresses(rule) {
+        if !seen.insert(address.clone()) {
+            return Some(format!("{address} is listed twice"));
+        }
+    }
+    earlier
+        .iter()
+        .filter(|other| {
+            other.group == rule.group
+                && other.direction == rule.direction
+                && other.protocol_is_literal
+                && rule.protocol_is_literal
+                && other.same_traffic(rule)
+        })
+        .find_map(|other| match (&rule.peer, &other.peer) {
+            (InlinePeer::SelfGroup, InlinePeer::SelfGroup) => {
+                Some("self, in two blocks".to_string())
+            }
+            (InlinePeer::Group(a), InlinePeer::Group(b)) if squeeze(a) == squeeze(b) => {
+                Some(format!("{}, in two blocks", squeeze(a)))
+            }
+            (InlinePeer::Addresses(_), InlinePeer::Addresses(_)) => {
+                let theirs = literal_addresses(other);
+                literal_addresses(rule)
+                    .into_iter()
+                    .find(|address| theirs.contains(address))
+                    .map(|address| format!("{address}, in two blocks"))
+            }
+            _ => None,
+        })
+}
+
+/// The quoted addresses of an inline rule's address lists.
+fn literal_addresses(rule: &InlineRule) -> Vec<String> {
+    let InlinePeer::Addresses(lists) = &rule.peer else {
+        return Vec::new();
+    };
+    lists
+        .iter()
+        .flat_map(|(_, text)| text.split('"').skip(1).step_by(2))
+        .filter(|address| !address.contains("${"))
+        .map(str::to_string)
+        .collect()
 }
 
 fn partner_of<'r>(
