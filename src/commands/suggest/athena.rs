@@ -58,9 +58,25 @@ pub fn sql(table: &str, format: &LogFormat) -> String {
     };
     let mut grouped = keys.clone();
     let mut select: Vec<String> = keys.clone();
-    for field in ["srcaddr", "dstaddr"] {
-        grouped.push(column(field));
-        select.push(column(field));
+    // The packet's own addresses where the table has them, as the reader takes them: a NAT
+    // gateway's or a transit gateway's interface is in between, not an end (`-` in a text
+    // table, NULL in Parquet).
+    for (field, packet) in [("srcaddr", "pkt-srcaddr"), ("dstaddr", "pkt-dstaddr")] {
+        let address = if format.has(packet) {
+            format!(
+                "coalesce(nullif({}, '-'), {})",
+                column(packet),
+                column(field)
+            )
+        } else {
+            column(field)
+        };
+        select.push(if format.has(packet) {
+            format!("{address} AS {field}")
+        } else {
+            address.clone()
+        });
+        grouped.push(address);
     }
     let src_folded = folded(&srcport, &dstport, &synack);
     let dst_folded = folded(&dstport, &srcport, &syn);
@@ -82,6 +98,13 @@ pub fn sql(table: &str, format: &LogFormat) -> String {
     ] {
         if format.has(field) {
             select.push(format!("{function}({}) AS {name}", column(field)));
+        }
+    }
+    // An address's AWS service, and the region of the records (for the prefix list's name).
+    for field in ["pkt-src-aws-service", "pkt-dst-aws-service", "region"] {
+        if format.has(field) {
+            let name = field.replace('-', "_");
+            select.push(format!("max(nullif({}, '-')) AS {name}", column(field)));
         }
     }
     if format.has("tcp-flags") {
@@ -126,5 +149,13 @@ mod tests {
         assert!(text.contains("max(\"end\") AS last"));
         assert!(text.contains("\"log_status\" = 'OK'"));
         assert!(!text.contains("syn"));
+        let format = LogFormat::from_log_format(
+            "${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${pkt-srcaddr} ${pkt-dst-aws-service}",
+        )
+        .unwrap();
+        let text = sql("t", &format);
+        assert!(text.contains("coalesce(nullif(\"pkt_srcaddr\", '-'), \"srcaddr\") AS srcaddr"));
+        assert!(text.contains("\"dstaddr\",\n"));
+        assert!(text.contains("max(nullif(\"pkt_dst_aws_service\", '-')) AS pkt_dst_aws_service"));
     }
 }

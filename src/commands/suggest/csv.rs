@@ -56,6 +56,8 @@ pub fn read(
     let (interface, direction, vpc) = (at("interface_id"), at("flow_direction"), at("vpc_id"));
     let (packets, bytes, first, last) = (at("packets"), at("bytes"), at("first"), at("last"));
     let (syn, synack) = (at("syn"), at("synack"));
+    let services = [at("pkt_src_aws_service"), at("pkt_dst_aws_service")];
+    let region = at("region");
     table.summary.tcp_flags = syn.is_some();
     for (index, line) in lines {
         let number = index as u64 + 1;
@@ -91,6 +93,23 @@ pub fn read(
                     _ => None,
                 });
                 table.summary.records += stats.records;
+                let value = |column: Option<usize>| {
+                    column
+                        .and_then(|i| row.get(i))
+                        .map(String::as_str)
+                        .filter(|v| !v.is_empty() && *v != "-")
+                };
+                for (address, column) in [(key.src, services[0]), (key.dst, services[1])] {
+                    if let Some(service) = value(column) {
+                        table
+                            .services
+                            .entry(address)
+                            .or_insert_with(|| service.to_string());
+                    }
+                }
+                if table.region.is_none() {
+                    table.region = value(region).map(str::to_string);
+                }
                 // The row's VPC: its `vpc_id`, else its interface's.
                 key.vpc = vpc
                     .and_then(|i| row.get(i))
