@@ -344,10 +344,12 @@ pub enum FlowFinding {
     /// Ingress from `0.0.0.0/0` or `::/0` (which ports it opens, the checks judge).
     OpenIngress,
     /// A group-to-group half that no rule on the other side allows; the missing direction,
-    /// and why the tree cannot tell for sure, when it cannot.
+    /// why the tree cannot tell for sure, when it cannot, and how remote state it rests on
+    /// was matched to a root module, when by the known parts of its settings.
     HalfOpen {
         missing: Direction,
         unverified: Option<String>,
+        matched: Option<String>,
     },
 }
 
@@ -557,6 +559,7 @@ fn group_flows(rules: &[DeclaredRule]) -> Vec<Flow> {
         let finding = (!half.exempt && !allowed()).then_some(FlowFinding::HalfOpen {
             missing: half.direction.opposite(),
             unverified: None,
+            matched: None,
         });
         flows.push(flow_of(rules, &[half], finding));
     }

@@ -15,6 +15,7 @@
 
 mod data_groups;
 mod pattern;
+mod remote_state;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -111,6 +112,16 @@ pub struct Tree<'a> {
     /// Every group's name and tags, for `data "aws_security_group"` lookups (read once, when
     /// the first lookup asks).
     named: Option<Vec<data_groups::NamedGroup>>,
+    /// Each module's backend, for remote state (read once, when the first reading asks).
+    backends: Option<Vec<Option<crate::workspace::backends::Backend>>>,
+    /// How each remote state followed by the known parts of its settings was matched, in
+    /// the order resolved: a finding that rests on one says so.
+    matched: Vec<String>,
+    /// Root modules whose state remote state of the tree was matched to.
+    read_state: HashSet<usize>,
+    /// Groups exported by outputs of modules no module of the tree calls: their attachments
+    /// are unknown unless the module's state is read by the tree.
+    uncalled_exports: Vec<(GroupKey, String)>,
 }
 
 impl<'a> Tree<'a> {
@@ -132,6 +143,10 @@ impl<'a> Tree<'a> {
             halves: HashMap::new(),
             dynamic: HashSet::new(),
             named: None,
+            backends: None,
+            matched: Vec::new(),
+            read_state: HashSet::new(),
+            uncalled_exports: Vec::new(),
         };
         for (module, analysis) in modules.iter().enumerate() {
             for group in &analysis.model.groups {
@@ -143,6 +158,13 @@ impl<'a> Tree<'a> {
         tree.index_calls();
         tree.index_attachments();
         tree.index_halves();
+        // A root module whose state the tree reads (remote state followed while indexing):
+        // its outputs' readers are taken to be the tree's, whose attachments are all seen.
+        for (key, why) in std::mem::take(&mut tree.uncalled_exports) {
+            if !tree.read_state.contains(&key.0) {
+                tree.attach_unknown.entry(key).or_insert(why);
+            }
+        }
         tree
     }
 
@@ -256,11 +278,12 @@ impl<'a> Tree<'a> {
                         "output" => {
                             let output = block.label(0).unwrap_or_default().to_string();
                             for name in references::groups_in_body(&block.body) {
-                                self.attach_unknown.entry((module, name)).or_insert_with(|| {
+                                self.uncalled_exports.push((
+                                    (module, name),
                                     format!(
                                         "exported by output `{output}` of a module no module of this tree calls"
-                                    )
-                                });
+                                    ),
+                                ));
                             }
                         }
                         _ => {}
@@ -492,8 +515,11 @@ impl<'a> Tree<'a> {
                 }
                 found.unwrap_or_else(|| unknown("a variable", &text))
             }
-            "data" if text.starts_with("data.terraform_remote_state.") => {
-                unknown("remote state", &text)
+            "data"
+                if text.starts_with("data.terraform_remote_state.")
+                    || text.starts_with("data.tfe_outputs.") =>
+            {
+                self.resolve_remote_output(module, &text, depth)
             }
             "data" if text.starts_with("data.aws_security_group.") => {
                 self.resolve_data_group(module, &text, depth)
@@ -870,8 +896,14 @@ fn judge_tree(analyses: &mut [Analysis]) {
                 let Endpoint::Group(peer) = peer else {
                     continue;
                 };
+                let before = tree.matched.len();
                 let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
-                verdicts.push((module, index, verdict));
+                let matched = tree
+                    .matched
+                    .get(before..)
+                    .and_then(|new| new.first())
+                    .cloned();
+                verdicts.push((module, index, verdict, matched));
             }
             let groups: Vec<Attachment> = analysis
                 .model
@@ -882,7 +914,7 @@ fn judge_tree(analyses: &mut [Analysis]) {
             attachments.push(groups);
         }
     }
-    for (module, index, verdict) in verdicts {
+    for (module, index, verdict, matched) in verdicts {
         let flow = &mut analyses[module].flows[index];
         flow.finding = match (flow.finding.take(), verdict) {
             (_, Verdict::Complete) => None,
@@ -890,12 +922,14 @@ fn judge_tree(analyses: &mut [Analysis]) {
                 Some(FlowFinding::HalfOpen {
                     missing,
                     unverified: None,
+                    matched,
                 })
             }
             (Some(FlowFinding::HalfOpen { missing, .. }), Verdict::Unverified(why)) => {
                 Some(FlowFinding::HalfOpen {
                     missing,
                     unverified: Some(why),
+                    matched,
                 })
             }
             (finding, _) => finding,

@@ -1,7 +1,8 @@
 //! The files of a tree, below every family: which directories are modules and which of
 //! their files matter ([`discover`]), and where the files come from, the disk or a git
-//! revision ([`source`]). Configuration, `generate` and the inventory all read through it.
+//! revision ([`source`]), and where a root module keeps its state ([`backends`]). Configuration, `generate` and the inventory all read through it.
 
+pub mod backends;
 pub mod discover;
 pub mod source;
 

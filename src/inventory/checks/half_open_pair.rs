@@ -25,6 +25,7 @@ fn detect(analysis: &Analysis, flow: &Flow) -> Option<Detected> {
     let Some(FlowFinding::HalfOpen {
         missing,
         unverified,
+        matched,
     }) = &flow.finding
     else {
         return None;
@@ -40,9 +41,12 @@ fn detect(analysis: &Analysis, flow: &Flow) -> Option<Detected> {
         Direction::Egress => ("to", "ingress"),
         Direction::Ingress => ("from", "egress"),
     };
-    let claim = format!(
+    let mut claim = format!(
         "{direction} on {group} {toward} {peer} ({traffic}) has no {missing_name} rule on {peer}, or on a group attached with it, that allows it"
     );
+    if let Some(matched) = matched {
+        claim.push_str(&format!(" (remote state {matched})"));
+    }
     let message = match unverified {
         None => claim,
         Some(why) => format!("unverified: {claim}, as far as this tree shows: {why}"),

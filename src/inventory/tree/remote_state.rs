@@ -1,0 +1,381 @@
+//! Outputs of other root modules: `data "terraform_remote_state"` and `data "tfe_outputs"`
+//! read the state of the root module whose backend their `config` names. The tree's root
+//! modules are matched by their backends ([`crate::workspace::backends`]): `s3` by bucket and
+//! key (with `workspace_key_prefix`), `gcs` by bucket and prefix, `azurerm` by storage
+//! account, container and key, `local` by path, `remote`/`cloud` and `tfe_outputs` by
+//! organization and workspace. A setting built from a variable matches by its known parts
+//! (`"${var.stackname}/infra-security-groups.tfstate"`); the root module is taken only when it
+//! is the one that fits, in every environment of the reader, and the finding then says so.
+//! The output read is followed to its group in that module.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::pattern::Pattern;
+use super::{Resolved, Tree, clip, normalize, strip_index};
+use crate::syntax::{Block, Expr};
+use crate::workspace::backends::{self, Backend, Environment};
+use crate::workspace::source::Source;
+
+/// What a data source reads: the backend kind and its `config`, each setting's known parts.
+struct Reading {
+    kind: String,
+    config: BTreeMap<String, Pattern>,
+}
+
+impl Tree<'_> {
+    /// The group an output of remote state names (`text`:
+    /// `data.terraform_remote_state.NAME.outputs.OUTPUT`, Terraform 0.11's
+    /// `data.terraform_remote_state.NAME.OUTPUT`, `data.tfe_outputs.NAME.values.OUTPUT`).
+    pub(super) fn resolve_remote_output(
+        &mut self,
+        module: usize,
+        text: &str,
+        depth: usize,
+    ) -> Resolved {
+        let parts: Vec<&str> = text.split('.').collect();
+        let (kind, name, output) = match parts.as_slice() {
+            ["data", "terraform_remote_state", name, "outputs", output]
+            | ["data", "terraform_remote_state", name, output] => {
+                ("terraform_remote_state", *name, *output)
+            }
+            [
+                "data",
+                "tfe_outputs",
+                name,
+                "values" | "nonsensitive_values",
+                output,
+            ] => ("tfe_outputs", *name, *output),
+            _ => return super::unknown("an element of remote state", text),
+        };
+        if output.contains('[') {
+            return super::unknown("an element of an output of remote state", text);
+        }
+        let Some((block, _)) = self.find_data(module, kind, strip_index(name)) else {
+            return super::unknown("remote state declared in no file that was read", text);
+        };
+        let reading = match kind {
+            "tfe_outputs" => tfe_reading(&block),
+            _ => remote_state_reading(&block),
+        };
+        let Some(reading) = reading else {
+            return super::unknown("remote state whose backend is an expression", text);
+        };
+        let (writer, how) = match self.writer_of(module, &reading) {
+            Ok(found) => {
+                self.read_state.insert(found.0);
+                found
+            }
+            Err(why) => {
+                return Resolved::Unknown(format!("remote state (`{}`) {why}", clip(text)));
+            }
+        };
+        let writer_name = self.modules[writer].module.clone();
+        let Some((block, file)) = self.find_block(writer, "output", output) else {
+            return Resolved::Unknown(format!(
+                "remote state (`{}`) of root module {writer_name}, which has no output `{output}`",
+                clip(text)
+            ));
+        };
+        let Some(value) = block.body.attribute("value") else {
+            return super::unknown("an output without a value", text);
+        };
+        let value = file.text[value.value.span.clone()].to_string();
+        match self.resolve_at(writer, &value, depth + 1) {
+            Resolved::Group(key) => {
+                if let Some(how) = how {
+                    self.matched.push(format!(
+                        "`{}` read as root module {writer_name}, {how}",
+                        clip(text)
+                    ));
+                }
+                Resolved::Group(key)
+            }
+            Resolved::Unknown(why) => Resolved::Unknown(format!(
+                "output `{output}` of root module {writer_name} (read as remote state), which is {why}"
+            )),
+        }
+    }
+
+    /// The root module whose state `reading` names, and how it was matched when not by
+    /// settings known in full; else why none is.
+    fn writer_of(
+        &mut self,
+        reader: usize,
+        reading: &Reading,
+    ) -> Result<(usize, Option<String>), String> {
+        if !matches!(
+            reading.kind.as_str(),
+            "s3" | "gcs" | "azurerm" | "local" | "remote"
+        ) {
+            return Err(format!(
+                "from a `{}` backend, which is not matched",
+                reading.kind
+            ));
+        }
+        let modules = self.modules;
+        let backends = self.backends.get_or_insert_with(|| {
+            modules
+                .iter()
+                .map(|analysis| backends::read(&Source::Disk, &analysis.dir, &analysis.sources))
+                .collect()
+        });
+        let reader_envs: Vec<Option<String>> = match &backends[reader] {
+            Some(backend) if backend.environments.iter().any(|e| e.file.is_some()) => backend
+                .environments
+                .iter()
+                .map(|environment| environment.name().map(str::to_string))
+                .collect(),
+            _ => vec![None],
+        };
+        let mut writers = Vec::new();
+        let mut exact = true;
+        for env in &reader_envs {
+            let mut fitting = Vec::new();
+            for (writer, analysis) in modules.iter().enumerate() {
+                if writer == reader || self.callers.contains_key(&writer) {
+                    continue;
+                }
+                let implicit;
+                let backend = match &backends[writer] {
+                    Some(backend) => backend,
+                    // A root module with no backend keeps its state in `terraform.tfstate`.
+                    None if reading.kind == "local" => {
+                        implicit = Backend {
+                            kind: "local".into(),
+                            environments: vec![Environment {
+                                file: None,
+                                settings: BTreeMap::new(),
+                            }],
+                        };
+                        &implicit
+                    }
+                    None => continue,
+                };
+                let kind = backend.kind.as_str();
+                if kind != reading.kind {
+                    continue;
+                }
+                let named: Vec<&Environment> = backend
+                    .environments
+                    .iter()
+                    .filter(|e| env.is_some() && e.name() == env.as_deref())
+                    .collect();
+                let candidates = if named.is_empty() {
+                    backend.environments.iter().collect()
+                } else {
+                    named
+                };
+                let fit = candidates.iter().find_map(|environment| {
+                    fits(reading, environment, &modules[reader].dir, &analysis.dir)
+                });
+                if let Some(known) = fit {
+                    exact &= known;
+                    fitting.push(writer);
+                }
+            }
+            writers.push((env.clone(), fitting));
+        }
+        let names = |fitting: &[usize]| {
+            fitting
+                .iter()
+                .take(3)
+                .map(|&writer| modules[writer].module.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut found = None;
+        for (env, fitting) in &writers {
+            let place = env
+                .as_ref()
+                .map(|env| format!(" in environment `{env}`"))
+                .unwrap_or_default();
+            match fitting.as_slice() {
+                [] => {
+                    return Err(format!(
+                        "whose {} backend settings ({}) fit no root module of this tree{place}",
+                        reading.kind,
+                        shown(&reading.config)
+                    ));
+                }
+                [one] if found.is_none_or(|found| found == *one) => found = Some(*one),
+                [_] => {
+                    return Err(format!(
+                        "whose {} backend settings fit different root modules in different environments",
+                        reading.kind
+                    ));
+                }
+                many => {
+                    return Err(format!(
+                        "whose {} backend settings ({}) fit {} root modules of this tree{place} ({}…)",
+                        reading.kind,
+                        shown(&reading.config),
+                        many.len(),
+                        names(many)
+                    ));
+                }
+            }
+        }
+        let writer = found.ok_or("that fits no root module of this tree")?;
+        let how = (!exact).then(|| {
+            format!(
+                "the one root module whose {} backend fits the known parts of its settings ({}){}",
+                reading.kind,
+                shown(&reading.config),
+                if reader_envs.len() > 1 {
+                    " in every environment"
+                } else {
+                    ""
+                }
+            )
+        });
+        Ok((writer, how))
+    }
+}
+
+/// The settings a kind of backend is told apart by, with the value a missing one takes.
+fn compared(kind: &str) -> &'static [(&'static str, Option<&'static str>)] {
+    match kind {
+        "s3" => &[
+            ("bucket", None),
+            ("key", None),
+            ("workspace_key_prefix", Some("env:")),
+        ],
+        "gcs" => &[("bucket", None), ("prefix", None)],
+        "azurerm" => &[
+            ("storage_account_name", None),
+            ("container_name", None),
+            ("key", None),
+        ],
+        "local" => &[("path", Some("terraform.tfstate"))],
+        _ => &[("organization", None), ("workspaces.name", None)],
+    }
+}
+
+/// Whether one environment's settings fit what is read: `Some(true)` when every compared
+/// setting is known on both sides and equal, `Some(false)` when they only may be equal.
+fn fits(
+    reading: &Reading,
+    environment: &Environment,
+    reader_dir: &Path,
+    writer_dir: &Path,
+) -> Option<bool> {
+    let mut known = true;
+    for (name, default) in compared(&reading.kind) {
+        let mut wanted = match (reading.config.get(*name), default) {
+            (Some(pattern), _) => pattern.clone(),
+            (None, Some(default)) => Pattern::literal(default),
+            (None, None) => Pattern::any(),
+        };
+        let mut have = match (environment.settings.get(*name), default) {
+            (Some(value), _) => Pattern::literal(value),
+            (None, Some(default)) => Pattern::literal(default),
+            // A remote backend names its workspaces by a prefix, the current workspace
+            // completing it.
+            (None, None) if *name == "workspaces.name" => {
+                match environment.settings.get("workspaces.prefix") {
+                    Some(prefix) => Pattern::literal(prefix).then_any(),
+                    None => Pattern::any(),
+                }
+            }
+            (None, None) => Pattern::any(),
+        };
+        // A local path is relative to the module that runs Terraform.
+        if *name == "path" {
+            match (wanted.known(), have.known()) {
+                (Some(read), Some(written)) => {
+                    wanted = Pattern::literal(&normalize(&reader_dir.join(read)).to_string_lossy());
+                    have =
+                        Pattern::literal(&normalize(&writer_dir.join(written)).to_string_lossy());
+                }
+                _ => known = false,
+            }
+        }
+        if !wanted.may_equal(&have) {
+            return None;
+        }
+        known &= wanted.known().is_some() && have.known().is_some();
+    }
+    Some(known)
+}
+
+/// `data "terraform_remote_state"`: `backend` and `config` (an object, or Terraform 0.11's
+/// `config { … }` block).
+fn remote_state_reading(block: &Block) -> Option<Reading> {
+    let kind = block.body.attribute("backend")?.value.string()?;
+    let kind = if kind == "cloud" { "remote" } else { kind };
+    let mut config = BTreeMap::new();
+    if let Some(attribute) = block.body.attribute("config") {
+        flatten(&attribute.value, "", &mut config);
+    }
+    for nested in block.body.blocks_of("config") {
+        for attribute in &nested.body.attributes {
+            flatten(&attribute.value, &attribute.name.text, &mut config);
+        }
+        for inner in &nested.body.blocks {
+            for attribute in &inner.body.attributes {
+                let name = format!("{}.{}", inner.kind.text, attribute.name.text);
+                flatten(&attribute.value, &name, &mut config);
+            }
+        }
+    }
+    Some(Reading {
+        kind: kind.to_string(),
+        config,
+    })
+}
+
+/// `data "tfe_outputs"`: an organization and a workspace of HCP Terraform.
+fn tfe_reading(block: &Block) -> Option<Reading> {
+    let mut config = BTreeMap::new();
+    for (attribute, name) in [
+        ("organization", "organization"),
+        ("workspace", "workspaces.name"),
+    ] {
+        if let Some(attribute) = block.body.attribute(attribute) {
+            config.insert(name.to_string(), Pattern::of(&attribute.value));
+        }
+    }
+    Some(Reading {
+        kind: "remote".into(),
+        config,
+    })
+}
+
+/// An object's settings by name (nested objects' by `outer.inner`); a value that is not an
+/// object is the setting `name`.
+fn flatten(expr: &Expr, name: &str, into: &mut BTreeMap<String, Pattern>) {
+    match expr.object() {
+        Some(items) => {
+            for item in items {
+                let Some(key) = item.key.as_str() else {
+                    continue;
+                };
+                let key = if name.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{name}.{key}")
+                };
+                flatten(&item.value, &key, into);
+            }
+        }
+        None if !name.is_empty() => {
+            into.insert(name.to_string(), Pattern::of(expr));
+        }
+        // `config = var.remote`: nothing known.
+        None => {}
+    }
+}
+
+/// `bucket = *, key = */infra-security-groups.tfstate`, for a reader.
+fn shown(config: &BTreeMap<String, Pattern>) -> String {
+    if config.is_empty() {
+        return "none known".into();
+    }
+    config
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "region" | "encrypt" | "profile"))
+        .map(|(name, pattern)| format!("{name} = {pattern}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
