@@ -594,6 +594,39 @@ fn audit_since_fails_on_a_map_entry_that_opens_egress() {
     );
 }
 
+/// `terraform.tfvars` is read on both sides of `--since`: from the work tree, and from the
+/// revision's objects. An open rule the variables file made at REV is no new finding.
+#[test]
+fn audit_since_reads_variables_files_at_the_revision_too() {
+    let main = "resource \"aws_security_group\" \"app\" {}\n\nresource \"aws_instance\" \"app\" {\n  vpc_security_group_ids = [aws_security_group.app.id]\n}\n\nvariable \"cidrs\" {\n  type = list(string)\n}\n\nresource \"aws_security_group_rule\" \"out\" {\n  type              = \"egress\"\n  security_group_id = aws_security_group.app.id\n  cidr_blocks       = var.cidrs\n  protocol          = \"tcp\"\n  from_port         = 443\n  to_port           = 443\n}\n";
+    let dir = tree(&[
+        ("main.tf", main),
+        ("terraform.tfvars", "cidrs = [\"0.0.0.0/0\"]\n"),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "open, from the past"]);
+    assert_eq!(mutualsg(dir.path(), &["audit"]).status.code(), Some(1));
+    let old = mutualsg(dir.path(), &["audit", "--since", "HEAD"]);
+    assert_eq!(old.status.code(), Some(0), "{}", text(&old.stderr));
+    fs::write(
+        dir.path().join("terraform.tfvars"),
+        "cidrs = [\"0.0.0.0/0\", \"::/0\"]\n",
+    )
+    .unwrap();
+    let output = mutualsg(
+        dir.path(),
+        &["audit", "--since", "HEAD", "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let findings = json(&output);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0]["message"].as_str().unwrap().contains("::/0"),
+        "{findings:?}"
+    );
+}
+
 /// `audit --since REV` warns of no suppression whose finding already existed at REV: the
 /// comment still works, only the finding is not new.
 #[test]
