@@ -13,7 +13,7 @@ use divan::Bencher;
 use mutualsg::config::Style;
 use mutualsg::diagnostics::SourceFile;
 use mutualsg::generate::connection::Connection;
-use mutualsg::generate::parse::{self, Definition};
+use mutualsg::generate::parse::{self, RawDefinition};
 use mutualsg::generate::{naming, render, validate};
 
 const CONNECTIONS: usize = 20_000;
@@ -41,7 +41,7 @@ fn rules_file() -> Arc<SourceFile> {
     Arc::new(SourceFile::new("rules.tf", text))
 }
 
-fn definition(file: &Arc<SourceFile>) -> Definition {
+fn definition(file: &Arc<SourceFile>) -> RawDefinition {
     parse::read_fast(file)
         .expect("the usual shape")
         .definitions

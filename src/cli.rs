@@ -64,7 +64,8 @@ Examples:
 Configuration: a .mutualsg.toml in the module directory or above may set
   style = \"aws_vpc_security_group_rule\"   (default: \"aws_security_group_rule\")
 
-Exit status: 0 success, 1 drift (check; generate --exit-code), 2 error.";
+Exit status: 0 success; 1 failure: a file drifted (check) or changed (generate --exit-code),
+a finding fails (audit), a flow would break (suggest --exit-code); 2 error.";
 
 #[derive(Debug, clap::Args)]
 #[command(group(

@@ -28,7 +28,7 @@ pub struct Table {
 
 /// A whole comment: its head (marker, title, summary line), its tables in order of
 /// severity, and what may go first when space runs out (the chart).
-pub struct Comment {
+pub struct ReviewComment {
     pub head: Vec<String>,
     pub tables: Vec<Table>,
     /// Shown after the tables when everything fits.
@@ -37,7 +37,7 @@ pub struct Comment {
     pub see_all: String,
 }
 
-impl Comment {
+impl ReviewComment {
     /// The comment's text, at most `budget` bytes (plus the note of what was left out):
     /// the tail goes first, then rows from the least severe table up.
     pub fn render(&self, budget: usize) -> String {
@@ -207,9 +207,9 @@ fn url_path_part(part: &str) -> String {
 mod tests {
     use super::*;
 
-    fn comment(rows: usize, row_len: usize) -> Comment {
+    fn comment(rows: usize, row_len: usize) -> ReviewComment {
         let row = format!("| {} |", "x".repeat(row_len));
-        Comment {
+        ReviewComment {
             head: vec!["<!-- marker -->".into(), "summary".into()],
             tables: vec![
                 Table {

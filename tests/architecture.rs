@@ -347,3 +347,49 @@ fn the_module_graph_in_docs_is_current() {
         "docs/architecture.md's module graph differs from the code; bless with MUTUALSG_BLESS=1 cargo test --test architecture"
     );
 }
+
+/// A type's name says what it is, so no two public types (`pub`, `pub(crate)`, `pub(super)`
+/// structs, enums, type aliases and traits) share one: a reader who meets `Connection` knows
+/// which it is without looking at the imports.
+#[test]
+fn no_two_public_types_share_a_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    files.sort();
+    let mut defined: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for path in &files {
+        let text = code(&fs::read_to_string(path).unwrap());
+        for line in text.lines() {
+            let line = line.trim_start();
+            let Some(rest) = line.strip_prefix("pub") else {
+                continue;
+            };
+            let rest = match rest.strip_prefix('(') {
+                Some(scoped) => scoped.split_once(')').map_or("", |(_, rest)| rest),
+                None => rest,
+            };
+            let mut words = rest.split_whitespace();
+            if let (Some("struct" | "enum" | "type" | "trait"), Some(name)) =
+                (words.next(), words.next())
+            {
+                let name: String = name
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let file = path.strip_prefix(root).unwrap().display().to_string();
+                defined.entry(name).or_default().push(file);
+            }
+        }
+    }
+    let twice: Vec<String> = defined
+        .into_iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("{name}: {}", files.join(", ")))
+        .collect();
+    assert_eq!(
+        twice,
+        Vec::<String>::new(),
+        "public type names defined twice"
+    );
+}

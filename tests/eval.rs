@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use mutualsg::eval::{
-    self, Files, InstanceKey, Instances, Module, ModuleFile, Scope, Value, root_inputs,
+    self, EvaluatedModule, Files, InstanceKey, Instances, ModuleFile, Scope, Value, root_inputs,
 };
 use mutualsg::syntax::{self, Body};
 
@@ -90,8 +90,11 @@ fn what_only_a_plan_knows_is_unknown_and_so_is_what_is_built_from_it() {
     assert_eq!(merged.get("b"), Some(&Value::Unknown));
 }
 
-fn module<'a>(files: &'a [(String, Body)], inputs: &BTreeMap<String, Value>) -> Module<'a> {
-    Module::evaluate(
+fn module<'a>(
+    files: &'a [(String, Body)],
+    inputs: &BTreeMap<String, Value>,
+) -> EvaluatedModule<'a> {
+    EvaluatedModule::evaluate(
         files
             .iter()
             .map(|(text, body)| ModuleFile { text, body })

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
-use mutualsg::eval::{Files, Module, ModuleFile, Value, root_inputs};
+use mutualsg::eval::{EvaluatedModule, Files, ModuleFile, Value, root_inputs};
 use mutualsg::syntax::{self, File};
 
 fn module_dir() -> PathBuf {
@@ -46,7 +46,7 @@ fn parsed_files() -> Vec<(String, File)> {
 fn evaluated() -> BTreeMap<String, serde_json::Value> {
     let files = parsed_files();
     let dir = module_dir();
-    let module = Module::evaluate(
+    let module = EvaluatedModule::evaluate(
         files
             .iter()
             .map(|(text, file)| ModuleFile {

@@ -705,3 +705,25 @@ fn graph_since_markdown_stays_under_githubs_limit_on_a_huge_change() {
     );
     assert!(!comment.contains("```mermaid"));
 }
+
+#[test]
+fn graph_of_a_missing_path_is_an_error_and_draws_nothing() {
+    let dir = tree(&[("main.tf", "resource \"aws_security_group\" \"a\" {}\n")]);
+    for args in [
+        &["graph", "does/not/exist"][..],
+        &["graph", "--format", "dot", ".", "does/not/exist"][..],
+    ] {
+        let output = mutualsg(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            text(&output.stdout),
+            "",
+            "{args:?}: a chart beside the error"
+        );
+        assert!(
+            text(&output.stderr).contains("does/not/exist: path does not exist"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+}

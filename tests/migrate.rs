@@ -1,12 +1,17 @@
-//! `mutualsg migrate` end to end with real Terraform: build the "before" tree as a user has
-//! it, apply it to local state, migrate, and read the plan with `terraform show -json`. Every
-//! rule change must be a no-op move, an import, or a forget of a module-owned address; after
-//! the apply the next plan is empty, and a second `migrate` finds nothing to do.
+//! `mutualsg migrate`: its goldens (every case under `fixtures/migrate/*` holds what
+//! `migrate --write` produces, with the flags of the case's `args` file: every file it creates
+//! or changes, its exit code and its stderr; `MUTUALSG_BLESS=1` rewrites them), and migrate
+//! end to end with real Terraform: build the "before" tree as a user has it, apply it to local
+//! state, migrate, and read the plan with `terraform show -json`. Every rule change must be a
+//! no-op move, an import, or a forget of a module-owned address; after the apply the next plan
+//! is empty, and a second `migrate` finds nothing to do.
 //!
-//! Needs Terraform with the offline stand-in aws provider (`../shared/tools/terraform/`);
-//! skipped with a message without it, unless `MUTUALSG_REQUIRE_TERRAFORM=1`.
+//! The Terraform tests need Terraform with the offline stand-in aws provider
+//! (`../shared/tools/terraform/`); skipped with a message without it, unless
+//! `MUTUALSG_REQUIRE_TERRAFORM=1`.
 
 mod common;
+mod goldens;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -14,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::*;
+use goldens::{Produced, cases, compare_dir};
 use serde_json::Value;
 
 const GROUPS: &str = r#"resource "aws_security_group" "web" {
@@ -1151,4 +1157,60 @@ fn changed_keys(change: &Value) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// Runs `migrate --write` on a copy of the case's input: every file it created or changed,
+/// with its exit code and stderr. A second `migrate` must find nothing to do.
+fn produce_migration(case: &Path) -> Produced {
+    let work = assert_fs::TempDir::new().unwrap();
+    copy_tree(&case.join("input"), work.path());
+    let before = read_tree(work.path());
+    let args = migrate_args(case);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = mutualsg(work.path(), &args);
+    let code = output.status.code().unwrap();
+    let after = read_tree(work.path());
+    let again = mutualsg(work.path(), &["migrate"]);
+    assert!(
+        again.stdout.is_empty(),
+        "{}: a second migrate changed:\n{}",
+        case.display(),
+        text(&again.stdout)
+    );
+    let mut files = vec![
+        (PathBuf::from("exit-code"), format!("{code}\n").into_bytes()),
+        (PathBuf::from("stderr"), output.stderr),
+    ];
+    files.extend(
+        after
+            .into_iter()
+            .filter(|(path, bytes)| before.get(path) != Some(bytes)),
+    );
+    Produced { files }
+}
+
+/// `migrate --write`, plus the flags of the case's `args` file (one a line), if it has one.
+fn migrate_args(case: &Path) -> Vec<String> {
+    let mut args = vec!["migrate".to_string(), "--write".to_string()];
+    if let Ok(extra) = fs::read_to_string(case.join("args")) {
+        args.extend(extra.lines().map(str::to_string));
+    }
+    args
+}
+
+#[test]
+fn migrate_cases() {
+    let cases = cases("migrate");
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let produced = produce_migration(case);
+        failures.extend(compare_dir(case, produced));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

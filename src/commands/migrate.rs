@@ -18,18 +18,15 @@ use std::sync::Arc;
 use crate::commands::suggest::observed::Observed;
 use crate::config::{Config, Style};
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::connection::{Direction, Items, Peer, Port, squeeze};
-use crate::generate::discover::Module;
-use crate::generate::migration_file::{MigrationBlock, migration_file_change, reparse};
-use crate::generate::naming::{self, Definition};
-use crate::generate::outcome::Mode;
-use crate::generate::output::Change;
-use crate::generate::parse::ParsedFile;
-use crate::generate::parse::{self, LOCAL_NAME, Literal};
-use crate::generate::render;
+use crate::generate::{
+    self, Change, Definition, Items, LOCAL_NAME, Literal, MigrationBlock, Mode, ParsedFile, Peer,
+    Port, migration_file_change, reparse, squeeze,
+};
 use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
 use crate::paths::join;
+use crate::schema::Direction;
 use crate::syntax::{Block, Expr, ExprKind, ObjectItem};
+use crate::workspace::discover::Module;
 
 /// Where `migrate` puts a new `mutual_rules` local when the module has none.
 const NEW_RULES_FILE: &str = "mutual_rules.tf";
@@ -248,9 +245,9 @@ impl<'a> Planner<'a> {
             self.skip(file, header, what, "v1 rules are aws_security_group_rule resources: migrate them with the default style");
             return Ok(());
         }
-        let mut rules_text = parse::value(file, &rules.value).text;
+        let mut rules_text = generate::source_value(file, &rules.value).text;
         if let Some(tags) = block.body.attribute("tags") {
-            let tags = parse::value(file, &tags.value);
+            let tags = generate::source_value(file, &tags.value);
             let empty = tags.literal == Some(Literal::Null) || squeeze(&tags.text) == "{}";
             if !empty {
                 if self.config.style == Style::SecurityGroupRule {
@@ -825,23 +822,16 @@ impl<'a> Planner<'a> {
             });
             files.push(reparse(&path, text)?);
         }
-        let Some(definition) = crate::generate::connections_of(&files, self.config)? else {
+        let Some((definition, generated)) =
+            generate::generate_from_files(module, &files, self.config)?
+        else {
             return Ok(Migration {
                 changes,
                 warnings: self.warnings,
                 has_rules: false,
             });
         };
-        let source_name = definition
-            .file
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let generated = render::render(&source_name, &definition.connections, self.config.style);
-        changes.extend(
-            crate::generate::output::plan(module, Some(generated)).map_err(|error| vec![error])?,
-        );
+        changes.extend(generated);
 
         let mut blocks = self.extra_blocks.clone();
         blocks.extend(migration_blocks(
@@ -870,19 +860,15 @@ fn migration_blocks(
     old_addresses: &[OldAddresses],
     style: Style,
 ) -> Vec<MigrationBlock> {
-    let resources = naming::resources(&definition.connections, style);
+    let resources = generate::generated_resources(definition, style);
     let mut blocks = Vec::new();
     for (named, old) in definition.connections.iter().zip(old_addresses) {
-        for resource in resources
+        for (resource, address) in resources
             .iter()
-            .filter(|r| std::ptr::eq(r.rule.connection, &named.connection))
+            .filter(|(r, _)| std::ptr::eq(r.rule.connection, &named.connection))
         {
             let direction = resource.rule.direction;
-            let to = format!(
-                "{}.{}",
-                render::resource_type(style, direction),
-                resource.name
-            );
+            let to = address.clone();
             let from = match old {
                 OldAddresses::ModuleList { module, index } => {
                     format!("module.{module}.aws_security_group_rule.{direction}[{index}]")
@@ -932,7 +918,7 @@ fn migration_blocks(
 
 /// `aws_security_group_rule`'s import id, `SGID_TYPE_PROTOCOL_FROM_TO_SOURCE`, interpolating
 /// the groups' ids from state.
-fn import_id(rule: &crate::generate::connection::Rule) -> String {
+fn import_id(rule: &generate::Rule) -> String {
     let interpolate = |text: &str| match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(literal) => literal.to_string(),
         None => format!("${{{text}}}"),
@@ -1019,7 +1005,7 @@ fn add_tags(file: &SourceFile, rules: &Expr, tags: &str) -> String {
         if !closing_indent.trim().is_empty() {
             continue;
         }
-        let tags = crate::generate::hclfmt::format_value(tags, closing_indent.len() + 2);
+        let tags = generate::format_value(tags, closing_indent.len() + 2);
         let insert = format!("\n{closing_indent}  tags = {tags}\n");
         text.insert_str(line_start, &insert);
     }
@@ -1109,7 +1095,7 @@ fn leading_comment(text: &str, start: usize) -> Option<(usize, Vec<String>)> {
 fn connection_text(comment: &[String], lines: &[(&str, String)]) -> String {
     let values: Vec<String> = lines
         .iter()
-        .map(|(key, value)| crate::generate::hclfmt::format_value_for_key(key, value, 6))
+        .map(|(key, value)| generate::format_value_for_key(key, value, 6))
         .collect();
     let mut widths = vec![0; lines.len()];
     let mut run_start = 0;

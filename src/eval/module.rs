@@ -22,7 +22,7 @@ pub struct ModuleFile<'a> {
 
 /// A module's variables and locals, evaluated.
 #[derive(Debug)]
-pub struct Module<'a> {
+pub struct EvaluatedModule<'a> {
     files: Vec<ModuleFile<'a>>,
     variables: BTreeMap<String, Value>,
     locals: BTreeMap<String, Value>,
@@ -37,7 +37,7 @@ enum LocalState {
     Done,
 }
 
-impl<'a> Module<'a> {
+impl<'a> EvaluatedModule<'a> {
     /// Evaluates a module's variables from `inputs` (by name; a variable given no value and
     /// no default is unknown) and then its locals. `access`: what `file()` may read and what
     /// `path.module` is (`None`: both unknown).
@@ -45,8 +45,8 @@ impl<'a> Module<'a> {
         files: Vec<ModuleFile<'a>>,
         inputs: &BTreeMap<String, Value>,
         access: Option<Files>,
-    ) -> Module<'a> {
-        let mut module = Module {
+    ) -> EvaluatedModule<'a> {
+        let mut module = EvaluatedModule {
             files,
             variables: BTreeMap::new(),
             locals: BTreeMap::new(),

@@ -5,15 +5,15 @@ use std::ops::Range;
 
 /// An expression copied from the user's source, with where it came from.
 #[derive(Debug, Clone)]
-pub struct Expr {
+pub struct SourceExpr {
     /// The exact source text.
     pub text: String,
     pub span: Range<usize>,
 }
 
-impl Expr {
+impl SourceExpr {
     /// Whether two expressions name the same thing, ignoring layout (`a.b` and `a . b`).
-    pub fn same_as(&self, other: &Expr) -> bool {
+    pub fn same_as(&self, other: &SourceExpr) -> bool {
         fn visible(text: &str) -> impl Iterator<Item = char> + '_ {
             text.chars().filter(|c| !c.is_whitespace())
         }
@@ -42,7 +42,7 @@ pub enum Protocol {
     /// Another IP protocol, by number.
     Number(u8),
     /// An expression, copied as it is.
-    Expr(Expr),
+    Expr(SourceExpr),
 }
 
 impl Protocol {
@@ -92,7 +92,7 @@ impl fmt::Display for Protocol {
 #[derive(Debug, Clone)]
 pub enum Port {
     Number(i64),
-    Expr(Expr),
+    Expr(SourceExpr),
 }
 
 impl fmt::Display for Port {
@@ -165,23 +165,23 @@ pub struct AddressList {
 /// `aws_security_group_rule` whose `cidr_blocks` order changes), or one expression.
 #[derive(Debug, Clone)]
 pub enum Items {
-    Literal(Vec<Expr>),
-    Expr(Expr),
+    Literal(Vec<SourceExpr>),
+    Expr(SourceExpr),
 }
 
 /// One side of a connection: a security group, or addresses outside any group: one list, or
 /// an IPv4 and an IPv6 list (dual stack), in the order of [`CidrKind`].
 #[derive(Debug, Clone)]
-pub enum Endpoint {
-    Group(Expr),
+pub enum ConnectionSide {
+    Group(SourceExpr),
     Addresses(Vec<AddressList>),
 }
 
-impl Endpoint {
-    pub fn group(&self) -> Option<&Expr> {
+impl ConnectionSide {
+    pub fn group(&self) -> Option<&SourceExpr> {
         match self {
-            Endpoint::Group(group) => Some(group),
-            Endpoint::Addresses(_) => None,
+            ConnectionSide::Group(group) => Some(group),
+            ConnectionSide::Addresses(_) => None,
         }
     }
 }
@@ -194,27 +194,27 @@ pub struct Connection {
     /// `name`, or the map key: the stable name the user chose.
     pub name: Option<(String, Range<usize>)>,
     /// Who opens the connection: a group gets the egress rule.
-    pub source: Endpoint,
+    pub source: ConnectionSide,
     /// Who accepts it: a group gets the ingress rule.
-    pub target: Endpoint,
+    pub target: ConnectionSide,
     pub protocol: Protocol,
     pub ports: Ports,
     /// Description of the ingress rule (on the target).
-    pub ingress_description: Option<Expr>,
+    pub ingress_description: Option<SourceExpr>,
     /// Description of the egress rule (on the source).
-    pub egress_description: Option<Expr>,
+    pub egress_description: Option<SourceExpr>,
     /// A provider reference such as `aws.eu`, unquoted (it is given quoted).
-    pub provider: Option<Expr>,
+    pub provider: Option<SourceExpr>,
     /// Tags, for the `aws_vpc_*` output style.
-    pub tags: Option<Expr>,
+    pub tags: Option<SourceExpr>,
     /// Whether the rules exist: `enabled = <expr>` becomes `count = <expr> ? 1 : 0`.
     pub enabled: Enabled,
     /// `depends_on`, a list of references copied as it is.
-    pub depends_on: Option<Expr>,
+    pub depends_on: Option<SourceExpr>,
     /// `timeouts { create = ... }` of `aws_security_group_rule`: the `create` value.
-    pub timeout_create: Option<Expr>,
+    pub timeout_create: Option<SourceExpr>,
     /// The per-resource `region` of the AWS provider v6.
-    pub region: Option<Expr>,
+    pub region: Option<SourceExpr>,
     /// `self = false`: a connection from a group to itself names the group by id
     /// (`source_security_group_id`) rather than `self = true`. Rules written that way hold
     /// `self = false` in state, and `self` forces replacement.
@@ -224,9 +224,9 @@ pub struct Connection {
     pub for_each: Option<Box<ForEach>>,
     /// `source_provider`: the provider of the egress rule, when the source group is in
     /// another account or region than the target (unquoted, as `provider`).
-    pub source_provider: Option<Expr>,
+    pub source_provider: Option<SourceExpr>,
     /// `target_provider`: the provider of the ingress rule.
-    pub target_provider: Option<Expr>,
+    pub target_provider: Option<SourceExpr>,
 }
 
 /// A connection's `enabled` key.
@@ -237,7 +237,7 @@ pub enum Enabled {
     /// Literally `false`: the resources are written with `count = 0`, so no rule exists.
     Never,
     /// An expression: `count = <expr> ? 1 : 0`.
-    When(Expr),
+    When(SourceExpr),
 }
 
 impl Enabled {
@@ -285,7 +285,9 @@ impl Connection {
             return false;
         }
         match (&self.source, &self.target) {
-            (Endpoint::Group(source), Endpoint::Group(target)) => source.same_as(target),
+            (ConnectionSide::Group(source), ConnectionSide::Group(target)) => {
+                source.same_as(target)
+            }
             _ => false,
         }
     }
@@ -296,7 +298,7 @@ impl Connection {
         let is_self = self.is_self();
         let peer = |endpoint| peer_of(endpoint, is_self);
         let mut rules = Vec::with_capacity(2);
-        if let Endpoint::Group(source) = &self.source {
+        if let ConnectionSide::Group(source) = &self.source {
             rules.push(Rule {
                 direction: Direction::Egress,
                 group: source,
@@ -305,7 +307,7 @@ impl Connection {
                 connection: self,
             });
         }
-        if let Endpoint::Group(target) = &self.target {
+        if let ConnectionSide::Group(target) = &self.target {
             rules.push(Rule {
                 direction: Direction::Ingress,
                 group: target,
@@ -318,11 +320,11 @@ impl Connection {
     }
 }
 
-fn peer_of(endpoint: &Endpoint, is_self: bool) -> Peer<'_> {
+fn peer_of(endpoint: &ConnectionSide, is_self: bool) -> Peer<'_> {
     match endpoint {
         _ if is_self => Peer::SelfGroup,
-        Endpoint::Group(group) => Peer::Group(group),
-        Endpoint::Addresses(lists) => Peer::Addresses(lists),
+        ConnectionSide::Group(group) => Peer::Group(group),
+        ConnectionSide::Addresses(lists) => Peer::Addresses(lists),
     }
 }
 
@@ -331,7 +333,7 @@ pub use crate::schema::Direction;
 /// Who is on the other side of a rule.
 #[derive(Debug, Clone, Copy)]
 pub enum Peer<'a> {
-    Group(&'a Expr),
+    Group(&'a SourceExpr),
     SelfGroup,
     /// One list, or an IPv4 and an IPv6 list (an `aws_security_group_rule` carries both).
     Addresses(&'a [AddressList]),
@@ -339,7 +341,7 @@ pub enum Peer<'a> {
 
 impl Peer<'_> {
     /// The peer as AWS identifies it, one entry per address (a list expression is one entry).
-    pub fn identities(&self, group: &Expr) -> Vec<String> {
+    pub fn identities(&self, group: &SourceExpr) -> Vec<String> {
         match self {
             Peer::Group(peer) => vec![format!("sg:{}", squeeze(&peer.text))],
             Peer::SelfGroup => vec![format!("sg:{}", squeeze(&group.text))],
@@ -362,9 +364,9 @@ impl Peer<'_> {
 pub struct Rule<'a> {
     pub direction: Direction,
     /// The group the rule is attached to.
-    pub group: &'a Expr,
+    pub group: &'a SourceExpr,
     pub peer: Peer<'a>,
-    pub description: Option<&'a Expr>,
+    pub description: Option<&'a SourceExpr>,
     pub connection: &'a Connection,
 }
 
@@ -372,10 +374,10 @@ pub struct Rule<'a> {
 /// `each.value`, so mutualsg writes it, and no user text in a connection starts with it.
 pub const EACH_VALUE: &str = "each.value.";
 
-impl Expr {
+impl SourceExpr {
     /// `each.value.<key>`: a value that varies with the instance of a `for_each` connection.
-    pub fn per_instance(key: &str, span: Range<usize>) -> Expr {
-        Expr {
+    pub fn per_instance(key: &str, span: Range<usize>) -> SourceExpr {
+        SourceExpr {
             text: format!("{EACH_VALUE}{key}"),
             span,
         }
@@ -390,7 +392,7 @@ impl Expr {
 #[derive(Debug, Clone)]
 pub struct ForEach {
     /// The collection as the user wrote it: a map of objects, or an object `for` expression.
-    pub collection: Expr,
+    pub collection: SourceExpr,
     /// What makes the instances' rules unique in AWS's eyes: each literal instance's
     /// identities, or, for a `for` expression, the rules' with the collection's text.
     pub identities: Vec<String>,
@@ -398,7 +400,7 @@ pub struct ForEach {
 
 impl<'a> Rule<'a> {
     /// The provider the rule is written with: its side's own, or the connection's.
-    pub fn provider(&self) -> Option<&'a Expr> {
+    pub fn provider(&self) -> Option<&'a SourceExpr> {
         let connection = self.connection;
         let own = match self.direction {
             Direction::Egress => &connection.source_provider,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
-use crate::generate::connection::{EACH_VALUE, Expr, Protocol};
-use crate::generate::parse::{self, Field, Literal, RawConnection, Value};
+use crate::generate::connection::{EACH_VALUE, Protocol, SourceExpr};
+use crate::generate::parse::{self, Field, Literal, RawConnection, SourceValue};
 use crate::syntax::{self, ExprKind, ObjectItem, ObjectKey};
 
 /// The connection key this module reads.
@@ -60,7 +60,7 @@ pub struct Expansion {
     /// connection of its own, so a bad literal is reported where the instance gives it.
     pub instances: Vec<(Range<usize>, RawConnection)>,
     /// The collection, copied as the rules' `for_each`.
-    pub collection: Expr,
+    pub collection: SourceExpr,
     /// Whether `instances` are every instance (a literal map), or the one object a `for`
     /// expression makes for each element.
     pub literal: bool,
@@ -158,7 +158,7 @@ pub fn expand(
             .chain(keys.iter().map(|given| Field {
                 key: given.key.clone(),
                 key_span: given.key_span.clone(),
-                value: Value {
+                value: SourceValue {
                     span: given.value.span.clone(),
                     text: format!("{EACH_VALUE}{}", given.key),
                     literal: None,
@@ -185,7 +185,7 @@ pub fn expand(
     Ok(Expansion {
         template,
         instances,
-        collection: Expr {
+        collection: SourceExpr {
             text: field.value.text.clone(),
             span: field.value.span.clone(),
         },
@@ -251,7 +251,7 @@ fn literal_problem(given: &Field) -> Option<Problem> {
 /// of an object `for` expression (`false`).
 fn instances(
     file: &Arc<SourceFile>,
-    collection: &Value,
+    collection: &SourceValue,
 ) -> Result<(Vec<Instance>, bool), Vec<Diagnostic>> {
     let error = |problem, span: Range<usize>| vec![Diagnostic::at(problem, file, span)];
     // The value parsed on its own, its spans moved back to where it is in the file.
@@ -323,14 +323,14 @@ fn key_text(file: &SourceFile, item: &ObjectItem) -> String {
 }
 
 /// A value read from the wrapped text, its spans moved to the file's.
-fn moved(value: Value, back: &impl Fn(&Range<usize>) -> Range<usize>) -> Value {
+fn moved(value: SourceValue, back: &impl Fn(&Range<usize>) -> Range<usize>) -> SourceValue {
     let literal = match value.literal {
         Some(Literal::List(items)) => Some(Literal::List(
             items.into_iter().map(|item| moved(item, back)).collect(),
         )),
         other => other,
     };
-    Value {
+    SourceValue {
         span: back(&value.span),
         text: value.text,
         literal,

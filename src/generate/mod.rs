@@ -36,8 +36,8 @@ use crate::state::State;
 use crate::workspace::current_dir;
 use discover::Module;
 pub use outcome::{Mode, Outcome};
-use output::Change;
-use parse::{Definition, LOCAL_NAME};
+
+use parse::RawDefinition;
 
 /// What a module's generated file should hold.
 #[derive(Debug, Default)]
@@ -278,6 +278,56 @@ pub(crate) fn connections_of(
     }))
 }
 
+// What `migrate` uses of the pipeline, and all it uses: it names no stage of it.
+pub use connection::{Items, Peer, Port, Rule, squeeze};
+pub use hclfmt::{format_value, format_value_for_key};
+pub use migration_file::{MigrationBlock, migration_file_change, reparse};
+pub use naming::{Definition, Resource};
+pub use output::Change;
+pub use parse::{LOCAL_NAME, Literal, ParsedFile, SourceValue};
+
+/// The generated file that a module's files (as `migrate` leaves them) call for: the named
+/// connections it is made from, and its change (`None` when it is up to date); `None`
+/// when the files define no `mutual_rules`.
+pub fn generate_from_files(
+    module: &Module,
+    files: &[ParsedFile],
+    config: &Config,
+) -> Result<Option<(Definition, Option<Change>)>, Vec<Diagnostic>> {
+    let Some(definition) = connections_of(files, config)? else {
+        return Ok(None);
+    };
+    let source_name = definition
+        .file
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let generated = render::render(&source_name, &definition.connections, config.style);
+    let change = output::plan(module, Some(generated)).map_err(|error| vec![error])?;
+    Ok(Some((definition, change)))
+}
+
+/// Every resource the generated file declares, with its address (`TYPE.NAME`).
+pub fn generated_resources(definition: &Definition, style: Style) -> Vec<(Resource<'_>, String)> {
+    naming::resources(&definition.connections, style)
+        .into_iter()
+        .map(|resource| {
+            let address = format!(
+                "{}.{}",
+                render::resource_type(style, resource.rule.direction),
+                resource.name
+            );
+            (resource, address)
+        })
+        .collect()
+}
+
+/// An attribute's value as written, with its span and the literal it is, if it is one.
+pub fn source_value(file: &SourceFile, expr: &crate::syntax::Expr) -> SourceValue {
+    parse::value(file, expr)
+}
+
 /// A source file, by what it can matter for.
 enum Source {
     /// It mentions `mutual_rules`.
@@ -358,9 +408,9 @@ fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {
 /// The module's one definition. Terraform forbids a local defined twice, and merges override
 /// files in a way mutualsg does not reproduce: both are errors.
 fn single_definition<'a>(
-    definitions: &'a [Definition],
+    definitions: &'a [RawDefinition],
     errors: &mut Vec<Diagnostic>,
-) -> Option<&'a Definition> {
+) -> Option<&'a RawDefinition> {
     let (first, rest) = definitions.split_first()?;
     for definition in definitions {
         if is_override(&definition.file.path) {

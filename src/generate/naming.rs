@@ -24,7 +24,8 @@ use rayon::prelude::*;
 use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{
-    AddressList, CidrKind, Connection, Direction, Endpoint, Expr, Items, Peer, Port, Protocol, Rule,
+    AddressList, CidrKind, Connection, ConnectionSide, Direction, Items, Peer, Port, Protocol,
+    Rule, SourceExpr,
 };
 
 /// A connection and the stem of its two resource names.
@@ -116,7 +117,7 @@ pub struct Resource<'a> {
     pub rule: Rule<'a>,
     /// For an `aws_vpc_*` rule to addresses: the one CIDR block or prefix list it allows
     /// (those resources take one peer each).
-    pub address: Option<&'a Expr>,
+    pub address: Option<&'a SourceExpr>,
 }
 
 /// Every resource of the generated file, sorted by name (egress first), so reordering the
@@ -213,9 +214,9 @@ fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'
 
 /// `<source>_to_<target>_<protocol>_<ports>` (e.g. `alb_to_web_tcp_443`), or `<source>_to_<target>`
 /// for the `aws_vpc_*` style, where `address` names the one address of a resource.
-fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -> String {
-    let words = |endpoint: &Endpoint| match (endpoint, address) {
-        (Endpoint::Addresses(_), Some(address)) => address_word(address),
+fn derived_name(connection: &Connection, style: Style, address: Option<&SourceExpr>) -> String {
+    let words = |endpoint: &ConnectionSide| match (endpoint, address) {
+        (ConnectionSide::Addresses(_), Some(address)) => address_word(address),
         _ => endpoint_words(endpoint),
     };
     let groups = format!(
@@ -255,10 +256,12 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&Expr>) -
 
 /// A group's words, or the addresses' (`anywhere` for `0.0.0.0/0`; a long list by its first
 /// address and a count; an IPv4 and an IPv6 list one after the other).
-fn endpoint_words(endpoint: &Endpoint) -> String {
+fn endpoint_words(endpoint: &ConnectionSide) -> String {
     match endpoint {
-        Endpoint::Group(group) => group_words(group),
-        Endpoint::Addresses(lists) => lists.iter().map(list_words).collect::<Vec<_>>().join("_"),
+        ConnectionSide::Group(group) => group_words(group),
+        ConnectionSide::Addresses(lists) => {
+            lists.iter().map(list_words).collect::<Vec<_>>().join("_")
+        }
     }
 }
 
@@ -276,7 +279,7 @@ fn list_words(list: &AddressList) -> String {
 
 /// An address in a name: `10_0_0_0_16`, `anywhere` (`0.0.0.0/0`), `anywhere_ipv6` (`::/0`),
 /// or the words of an expression (`aws_vpc_endpoint.s3.prefix_list_id` → `s3_prefix_list_id`).
-pub fn address_word(item: &Expr) -> String {
+pub fn address_word(item: &SourceExpr) -> String {
     match item.text.trim_matches('"') {
         "0.0.0.0/0" => "anywhere".to_string(),
         "::/0" => "anywhere_ipv6".to_string(),
@@ -299,7 +302,7 @@ fn port_word(port: &Port) -> String {
 
 /// The words of a group reference that tell groups apart: `aws_security_group.web.id` → `web`,
 /// `module.db.security_group_id` → `db_security_group_id`, `var.alb_sg` → `alb_sg`.
-fn group_words(expr: &Expr) -> String {
+fn group_words(expr: &SourceExpr) -> String {
     if expr.is_per_instance() {
         return PER_INSTANCE.to_string();
     }
@@ -327,7 +330,7 @@ fn group_words(expr: &Expr) -> String {
     }
 }
 
-fn expr_words(expr: &Expr) -> String {
+fn expr_words(expr: &SourceExpr) -> String {
     let words = words(&expr.text);
     if words.is_empty() {
         "expr".to_string()
@@ -379,7 +382,7 @@ mod tests {
     #[test]
     fn group_words_drop_reference_noise() {
         let words = |text: &str| {
-            group_words(&Expr {
+            group_words(&SourceExpr {
                 text: text.into(),
                 span: 0..0,
             })

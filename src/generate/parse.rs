@@ -17,7 +17,7 @@ pub struct ParsedFile {
 
 /// One `mutual_rules = ...` attribute.
 #[derive(Debug)]
-pub struct Definition {
+pub struct RawDefinition {
     pub file: Arc<SourceFile>,
     /// The `mutual_rules` key, for "defined again here".
     pub key_span: Range<usize>,
@@ -37,12 +37,12 @@ pub struct RawConnection {
 pub struct Field {
     pub key: String,
     pub key_span: Range<usize>,
-    pub value: Value,
+    pub value: SourceValue,
 }
 
 /// A value's exact source text, and its literal value when it is one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Value {
+pub struct SourceValue {
     pub span: Range<usize>,
     pub text: String,
     pub literal: Option<Literal>,
@@ -58,14 +58,14 @@ pub enum Literal {
     /// A number that is not an integer.
     Other,
     /// A literal list `[...]`, its elements read the same way.
-    List(Vec<Value>),
+    List(Vec<SourceValue>),
 }
 
 /// The name of the local this tool reads.
 pub const LOCAL_NAME: &str = "mutual_rules";
 
 /// Parses a file and returns its `mutual_rules` definitions (usually none or one).
-pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<Definition>, Vec<Diagnostic>> {
+pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<RawDefinition>, Vec<Diagnostic>> {
     parse_rules_file(file)?.definitions
 }
 
@@ -73,7 +73,7 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<Vec<Definition>, Vec<Diagnos
 pub struct RulesFile {
     /// Its syntax tree, for the warnings. Its `mutual_rules` values may be blanked out.
     pub body: Body,
-    pub definitions: Result<Vec<Definition>, Vec<Diagnostic>>,
+    pub definitions: Result<Vec<RawDefinition>, Vec<Diagnostic>>,
 }
 
 /// Parses a file that mentions `mutual_rules`: by the fast reader when the definitions have
@@ -120,7 +120,7 @@ fn confirmed_fast_read(file: &Arc<SourceFile>) -> Result<Option<RulesFile>, Vec<
     }
     let definitions = found
         .into_iter()
-        .map(|found| Definition {
+        .map(|found| RawDefinition {
             file: Arc::clone(file),
             key_span: found.key_span,
             connections: found.connections,
@@ -136,13 +136,13 @@ fn confirmed_fast_read(file: &Arc<SourceFile>) -> Result<Option<RulesFile>, Vec<
 pub fn definitions(
     file: &Arc<SourceFile>,
     body: &Body,
-) -> Result<Vec<Definition>, Vec<Diagnostic>> {
+) -> Result<Vec<RawDefinition>, Vec<Diagnostic>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
     for attribute in rules_attributes(body) {
         let reader = Reader { file };
         match reader.connections(&attribute.value) {
-            Ok(connections) => definitions.push(Definition {
+            Ok(connections) => definitions.push(RawDefinition {
                 file: Arc::clone(file),
                 key_span: attribute.name.span.clone(),
                 connections,
@@ -283,7 +283,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&self, expr: &Expr) -> Value {
+    fn value(&self, expr: &Expr) -> SourceValue {
         value(self.file, expr)
     }
 }
@@ -310,7 +310,7 @@ fn repeated_key(expr: &Expr) -> Option<(&str, Range<usize>, Range<usize>)> {
 }
 
 /// An expression's source text and, when it is one, its literal value.
-pub fn value(file: &SourceFile, expr: &Expr) -> Value {
+pub fn value(file: &SourceFile, expr: &Expr) -> SourceValue {
     let literal = match &expr.kind {
         ExprKind::Tuple(elements) => Some(Literal::List(
             elements
@@ -324,7 +324,7 @@ pub fn value(file: &SourceFile, expr: &Expr) -> Value {
         ExprKind::Null => Some(Literal::Null),
         _ => None,
     };
-    Value {
+    SourceValue {
         text: file.text[expr.span.clone()].to_string(),
         literal,
         span: expr.span.clone(),
@@ -335,7 +335,7 @@ pub fn value(file: &SourceFile, expr: &Expr) -> Value {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Vec<Definition>, Vec<Diagnostic>> {
+    fn parse(text: &str) -> Result<Vec<RawDefinition>, Vec<Diagnostic>> {
         let file = Arc::new(SourceFile::new("main.tf", text));
         parse_file(&file)
     }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::config::Style;
 use crate::generate::connection::{
-    AddressList, Direction, Expr, Items, Peer, Port, Protocol, Rule,
+    AddressList, Direction, Items, Peer, Port, Protocol, Rule, SourceExpr,
 };
 use crate::generate::hclfmt::format_value;
 use crate::generate::naming::{NamedConnection, Resource, resources};
@@ -180,7 +180,7 @@ fn vpc_rule<'a>(resource: &Resource<'a>) -> Block<'a> {
     block
 }
 
-fn expr(expr: &Expr) -> Cow<'_, str> {
+fn expr(expr: &SourceExpr) -> Cow<'_, str> {
     if is_canonical(&expr.text) {
         Cow::Borrowed(&expr.text)
     } else {

@@ -10,11 +10,11 @@ use rayon::prelude::*;
 use crate::config::Style;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::generate::connection::{
-    AddressList, CidrKind, Connection, Enabled, Endpoint, Expr, ForEach, Items, Port, Ports,
-    Protocol, squeeze,
+    AddressList, CidrKind, Connection, ConnectionSide, Enabled, ForEach, Items, Port, Ports,
+    Protocol, SourceExpr, squeeze,
 };
 use crate::generate::for_each;
-use crate::generate::parse::{Field, Literal, RawConnection, Value};
+use crate::generate::parse::{Field, Literal, RawConnection, SourceValue};
 use crate::schema::KNOWN_KEYS;
 
 /// Validates every connection of one definition. Also rejects two connections that AWS
@@ -261,7 +261,9 @@ impl Checker<'_> {
         self.misspelt = suggested;
         let source = self.endpoint(&fields, &SOURCE, raw);
         let target = self.endpoint(&fields, &TARGET, raw);
-        if let (Some(Endpoint::Addresses(_)), Some(Endpoint::Addresses(_))) = (&source, &target) {
+        if let (Some(ConnectionSide::Addresses(_)), Some(ConnectionSide::Addresses(_))) =
+            (&source, &target)
+        {
             self.report(Problem::NoGroup, raw.span.clone());
         }
         let protocol = self.protocol(get("protocol"));
@@ -287,7 +289,7 @@ impl Checker<'_> {
         if let (Some(Enabled::When(_) | Enabled::Never), Style::VpcSecurityGroupRule) =
             (&enabled, self.style)
             && [&source, &target].iter().any(|side| {
-                matches!(side, Some(Endpoint::Addresses(lists))
+                matches!(side, Some(ConnectionSide::Addresses(lists))
                     if lists.iter().any(|list| matches!(list.items, Items::Expr(_))))
             })
         {
@@ -325,8 +327,8 @@ impl Checker<'_> {
     fn self_by_id(
         &mut self,
         field: Option<&&Field>,
-        source: Option<&Endpoint>,
-        target: Option<&Endpoint>,
+        source: Option<&ConnectionSide>,
+        target: Option<&ConnectionSide>,
     ) -> Option<bool> {
         let Some(field) = field else {
             return Some(false);
@@ -342,7 +344,7 @@ impl Checker<'_> {
             return None;
         };
         match (source, target) {
-            (Some(Endpoint::Group(source)), Some(Endpoint::Group(target)))
+            (Some(ConnectionSide::Group(source)), Some(ConnectionSide::Group(target)))
                 if source.same_as(target) =>
             {
                 Some(!value)
@@ -362,8 +364,8 @@ impl Checker<'_> {
         &mut self,
         fields: &HashMap<&str, &Field>,
         key: &'static str,
-        endpoint: &Option<Endpoint>,
-    ) -> Option<Expr> {
+        endpoint: &Option<ConnectionSide>,
+    ) -> Option<SourceExpr> {
         let field = fields.get(key)?;
         if fields.contains_key("provider") {
             self.report(
@@ -372,7 +374,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        if let Some(Endpoint::Addresses(_)) = endpoint {
+        if let Some(ConnectionSide::Addresses(_)) = endpoint {
             let side = if key == "source_provider" {
                 "source"
             } else {
@@ -393,7 +395,7 @@ impl Checker<'_> {
         fields: &HashMap<&str, &Field>,
         side: &Side,
         raw: &RawConnection,
-    ) -> Option<Endpoint> {
+    ) -> Option<ConnectionSide> {
         let keys = std::iter::once((side.group_key, None))
             .chain(side.list_keys.iter().map(|&(key, kind)| (key, Some(kind))));
         let given: Vec<(&'static str, Option<CidrKind>, &Field)> = keys
@@ -406,10 +408,10 @@ impl Checker<'_> {
                 self.report_missing(Problem::MissingKey(side.group_key), &keys, raw.span.clone());
                 None
             }
-            [(key, None, field)] => self.group(&field.value, key).map(Endpoint::Group),
+            [(key, None, field)] => self.group(&field.value, key).map(ConnectionSide::Group),
             [(key, Some(kind), field)] => self
                 .address_list(&field.value, key, *kind)
-                .map(|list| Endpoint::Addresses(vec![list])),
+                .map(|list| ConnectionSide::Addresses(vec![list])),
             // Dual stack: `aws_security_group_rule` takes `cidr_blocks` and `ipv6_cidr_blocks`
             // in one rule; the aws_vpc_* style writes a rule per address anyway.
             [
@@ -418,7 +420,7 @@ impl Checker<'_> {
             ] => {
                 let ipv4 = self.address_list(&ipv4.value, ipv4_key, CidrKind::Ipv4);
                 let ipv6 = self.address_list(&ipv6.value, ipv6_key, CidrKind::Ipv6);
-                Some(Endpoint::Addresses(vec![ipv4?, ipv6?]))
+                Some(ConnectionSide::Addresses(vec![ipv4?, ipv6?]))
             }
             [(first, ..), (second, _, field), ..] => {
                 self.report(
@@ -430,7 +432,7 @@ impl Checker<'_> {
         }
     }
 
-    fn group(&mut self, value: &Value, key: &'static str) -> Option<Expr> {
+    fn group(&mut self, value: &SourceValue, key: &'static str) -> Option<SourceExpr> {
         match value.literal {
             None | Some(Literal::String(_)) => Some(expr(value)),
             Some(_) => {
@@ -449,7 +451,7 @@ impl Checker<'_> {
     /// `["10.0.0.0/8", ...]`, checked and sorted, or an expression copied as it is.
     fn address_list(
         &mut self,
-        value: &Value,
+        value: &SourceValue,
         key: &'static str,
         kind: CidrKind,
     ) -> Option<AddressList> {
@@ -476,7 +478,7 @@ impl Checker<'_> {
             self.report(Problem::EmptyList(key), value.span.clone());
             return None;
         }
-        let mut items: Vec<(&Value, Expr)> = Vec::with_capacity(elements.len());
+        let mut items: Vec<(&SourceValue, SourceExpr)> = Vec::with_capacity(elements.len());
         let mut ok = true;
         for element in elements {
             match &element.literal {
@@ -513,7 +515,7 @@ impl Checker<'_> {
         }
         // The AWS provider replaces a rule whose `cidr_blocks` order changes
         // (terraform-provider-aws #19082): one canonical order keeps reorders free.
-        let mut items: Vec<Expr> = items.into_iter().map(|(_, item)| item).collect();
+        let mut items: Vec<SourceExpr> = items.into_iter().map(|(_, item)| item).collect();
         items.sort_by(|a, b| a.text.cmp(&b.text));
         ok.then_some(AddressList {
             kind,
@@ -521,7 +523,7 @@ impl Checker<'_> {
         })
     }
 
-    fn protocol(&mut self, value: Option<&Value>) -> Option<Protocol> {
+    fn protocol(&mut self, value: Option<&SourceValue>) -> Option<Protocol> {
         let Some(value) = value else {
             return Some(Protocol::Tcp);
         };
@@ -603,7 +605,7 @@ impl Checker<'_> {
     /// A port (`443`, `"443"`), an expression, or, where ranges are allowed, `"from-to"`.
     fn port_or_range(
         &mut self,
-        value: &Value,
+        value: &SourceValue,
         range_allowed: bool,
     ) -> Option<(Port, Option<Port>)> {
         let text = match &value.literal {
@@ -636,9 +638,9 @@ impl Checker<'_> {
     fn check_bounds(
         &mut self,
         protocol: &Protocol,
-        from_value: &Value,
+        from_value: &SourceValue,
         from: &Port,
-        to_value: Option<&Value>,
+        to_value: Option<&SourceValue>,
         to: &Port,
     ) -> Option<()> {
         if matches!(protocol, Protocol::Expr(_)) {
@@ -683,7 +685,10 @@ impl Checker<'_> {
     /// Returns the (ingress, egress) descriptions: `description` for both, or
     /// `description_source` for the ingress rule and `description_target` for the egress
     /// rule, as in the module's v2.
-    fn descriptions(&mut self, fields: &HashMap<&str, &Field>) -> (Option<Expr>, Option<Expr>) {
+    fn descriptions(
+        &mut self,
+        fields: &HashMap<&str, &Field>,
+    ) -> (Option<SourceExpr>, Option<SourceExpr>) {
         let both = fields.get("description");
         let ingress = fields.get("description_source");
         let egress = fields.get("description_target");
@@ -717,7 +722,7 @@ impl Checker<'_> {
 
     /// AWS rejects descriptions over 255 characters or outside its character set; a
     /// description that is an expression is copied unchecked.
-    fn description(&mut self, value: &Value) {
+    fn description(&mut self, value: &SourceValue) {
         match &value.literal {
             Some(Literal::String(text)) => {
                 let length = text.chars().count();
@@ -740,12 +745,12 @@ impl Checker<'_> {
 
     fn name(
         &mut self,
-        value: Option<&Value>,
+        value: Option<&SourceValue>,
         raw: &RawConnection,
     ) -> Option<(String, Range<usize>)> {
         match value {
             None => raw.map_key.clone(),
-            Some(Value {
+            Some(SourceValue {
                 literal: Some(Literal::String(name)),
                 span,
                 ..
@@ -766,9 +771,9 @@ impl Checker<'_> {
     /// `provider = "aws.eu"`, written unquoted as the meta-argument requires. Quoted because
     /// Terraform evaluates `locals`: a bare `aws.eu` there is a reference to an undeclared
     /// resource, and `terraform validate` fails.
-    fn provider(&mut self, key: &'static str, value: &Value) -> Option<Expr> {
+    fn provider(&mut self, key: &'static str, value: &SourceValue) -> Option<SourceExpr> {
         match &value.literal {
-            Some(Literal::String(text)) if is_provider_reference(text) => Some(Expr {
+            Some(Literal::String(text)) if is_provider_reference(text) => Some(SourceExpr {
                 text: text.clone(),
                 span: value.span.clone(),
             }),
@@ -801,7 +806,7 @@ impl Checker<'_> {
 
     /// `enabled`: a literal bool is decided here; an expression becomes the rules' `count`.
     /// `None` after an error.
-    fn enabled(&mut self, value: Option<&Value>) -> Option<Enabled> {
+    fn enabled(&mut self, value: Option<&SourceValue>) -> Option<Enabled> {
         let Some(value) = value else {
             return Some(Enabled::Always);
         };
@@ -824,7 +829,7 @@ impl Checker<'_> {
 
     /// `depends_on = [aws_iam_role.x, module.y]`: a literal list of references, as the
     /// meta-argument requires; copied as it is.
-    fn depends_on(&mut self, value: &Value) -> Option<Expr> {
+    fn depends_on(&mut self, value: &SourceValue) -> Option<SourceExpr> {
         let ok = match &value.literal {
             Some(Literal::List(items)) => items
                 .iter()
@@ -847,7 +852,7 @@ impl Checker<'_> {
 
     /// `timeouts = { create = "5m" }`: `aws_security_group_rule`'s `timeouts` block, whose one
     /// operation is `create`.
-    fn timeouts(&mut self, field: &Field) -> Option<Expr> {
+    fn timeouts(&mut self, field: &Field) -> Option<SourceExpr> {
         if self.style == Style::VpcSecurityGroupRule {
             self.report(Problem::TimeoutsNeedDefaultStyle, field.key_span.clone());
             return None;
@@ -858,7 +863,7 @@ impl Checker<'_> {
             _ => None,
         });
         match create {
-            Some(text) => Some(Expr {
+            Some(text) => Some(SourceExpr {
                 text,
                 span: value.span.clone(),
             }),
@@ -921,8 +926,8 @@ fn range_end_differs(from: &Port, to: &Port) -> bool {
     !matches!((from, to), (Port::Number(a), Port::Number(b)) if a == b)
 }
 
-fn expr(value: &Value) -> Expr {
-    Expr {
+fn expr(value: &SourceValue) -> SourceExpr {
+    SourceExpr {
         text: value.text.clone(),
         span: value.span.clone(),
     }

@@ -25,7 +25,7 @@ use crate::eval::{self, Instances, Scope};
 use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
-use crate::generate::parse::{self, LOCAL_NAME, Literal, Value};
+use crate::generate::parse::{self, LOCAL_NAME, Literal, SourceValue};
 use crate::syntax::{Block, Body};
 use crate::workspace::discover::Module;
 use crate::workspace::source::Source;
@@ -397,7 +397,7 @@ fn rule_key(rule: &DeclaredRule) -> String {
 /// (`evaluate`: per instance, arguments evaluated; else as written).
 fn declared(
     files: &[ParsedFile],
-    module: &eval::Module<'_>,
+    module: &eval::EvaluatedModule<'_>,
     evaluate: bool,
 ) -> (Vec<DeclaredRule>, Vec<GroupDecl>) {
     let mut rules = Vec::new();
@@ -580,7 +580,7 @@ impl BlockReader<'_> {
 
     /// An argument's value, evaluated where it is known (else its text); `key = null` is
     /// an argument not set, as Terraform reads it.
-    fn get(&self, body: &Body, key: &str) -> Option<Value> {
+    fn get(&self, body: &Body, key: &str) -> Option<SourceValue> {
         body.attribute(key)
             .map(|attribute| match &self.scope {
                 Some(scope) => values::read(self.file, &attribute.value, scope),
@@ -806,7 +806,7 @@ impl BlockReader<'_> {
 }
 
 /// A literal's value as text (`"tcp"` → `tcp`, `443` → `443`), else the expression's text.
-fn scalar_text(value: &Value) -> String {
+fn scalar_text(value: &SourceValue) -> String {
     match &value.literal {
         Some(Literal::String(text)) => text.clone(),
         Some(Literal::Int(number)) => number.to_string(),

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::diagnostics::SourceFile;
-use crate::eval::{self, Files, InstanceKey, Module, ModuleFile, Scope};
-use crate::generate::parse::{self, Literal, ParsedFile, Value};
+use crate::eval::{self, EvaluatedModule, Files, InstanceKey, ModuleFile, Scope};
+use crate::generate::parse::{self, Literal, ParsedFile, SourceValue};
 use crate::syntax::{Expr, ExprKind};
 
 /// Evaluates a module's variables (from `inputs`, else their defaults) and locals, reading
@@ -19,7 +19,7 @@ pub fn evaluate_for<'a>(
     files: impl IntoIterator<Item = &'a ParsedFile>,
     inputs: &BTreeMap<String, eval::Value>,
     access: Option<Files>,
-) -> Module<'a> {
+) -> EvaluatedModule<'a> {
     let files = files
         .into_iter()
         .map(|parsed| ModuleFile {
@@ -27,12 +27,12 @@ pub fn evaluate_for<'a>(
             body: &parsed.body,
         })
         .collect();
-    Module::evaluate(files, inputs, access)
+    EvaluatedModule::evaluate(files, inputs, access)
 }
 
 /// What `expr` of `file` reads as in `scope`: a literal where its value is wholly known (a
 /// string, number, bool, null, or a list of those), else the source text of what decides it.
-pub fn read(file: &SourceFile, expr: &Expr, scope: &Scope<'_>) -> Value {
+pub fn read(file: &SourceFile, expr: &Expr, scope: &Scope<'_>) -> SourceValue {
     let decided = residual(expr, scope);
     match eval::eval(decided, scope) {
         Ok(value) if value.is_wholly_known() => {
@@ -69,7 +69,7 @@ fn residual<'e>(expr: &'e Expr, scope: &Scope<'_>) -> &'e Expr {
 
 /// A known value as the literal the inventory reads; `None` for a map (no argument the
 /// inventory reads takes one).
-fn literal(value: &eval::Value, span: &Range<usize>) -> Option<Value> {
+fn literal(value: &eval::Value, span: &Range<usize>) -> Option<SourceValue> {
     let (text, literal) = match value {
         eval::Value::Null => ("null".to_string(), Literal::Null),
         eval::Value::Bool(value) => (value.to_string(), Literal::Bool(*value)),
@@ -94,7 +94,7 @@ fn literal(value: &eval::Value, span: &Range<usize>) -> Option<Value> {
         }
         eval::Value::Map(_) | eval::Value::Unknown => return None,
     };
-    Some(Value {
+    Some(SourceValue {
         span: span.clone(),
         text,
         literal: Some(literal),
@@ -121,7 +121,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    fn read_in(locals: &str, expr: &str) -> Value {
+    fn read_in(locals: &str, expr: &str) -> SourceValue {
         let text = format!("locals {{\n{locals}\n}}\nx = {expr}\n");
         let file = Arc::new(SourceFile::new("main.tf", text));
         let parsed = ParsedFile {

@@ -1,11 +1,14 @@
-//! What the golden tests of `graph` and `audit` share: the cases of a kind under
-//! `fixtures/`, comparing (or blessing) an expected file, and git in a temporary repository.
+//! What the golden tests of the commands share: the cases of a kind under `fixtures/`,
+//! comparing (or blessing) an expected file or a whole `expected/` directory, and git in a
+//! temporary repository.
+
+#![allow(dead_code)] // Each test binary uses some of these.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{blessing, fixtures, text};
+use crate::common::{blessing, fixtures, read_tree, text};
 
 /// The case directories of one kind.
 pub fn cases(kind: &str) -> Vec<PathBuf> {
@@ -81,4 +84,53 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         text(&output.stderr)
     );
     text(&output.stdout)
+}
+
+/// What a case produces, as the files `expected/` holds.
+pub struct Produced {
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// Compares (or, when blessing, rewrites) a case's `expected/`; returns a message per mismatch.
+pub fn compare_dir(case: &Path, produced: Produced) -> Vec<String> {
+    let expected_dir = case.join("expected");
+    if blessing() {
+        let _ = fs::remove_dir_all(&expected_dir);
+        for (path, bytes) in &produced.files {
+            let path = expected_dir.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, bytes).unwrap();
+        }
+        return Vec::new();
+    }
+    let mut failures = Vec::new();
+    let expected = read_tree(&expected_dir);
+    for (path, bytes) in &produced.files {
+        match expected.get(path) {
+            None => failures.push(format!(
+                "{}: unexpected output {}",
+                case.display(),
+                path.display()
+            )),
+            Some(want) if want != bytes => failures.push(format!(
+                "{}: {} differs\n{}",
+                case.display(),
+                path.display(),
+                similar::TextDiff::from_lines(text(want).as_str(), text(bytes).as_str())
+                    .unified_diff()
+                    .header("expected", "actual")
+            )),
+            Some(_) => {}
+        }
+    }
+    for path in expected.keys() {
+        if !produced.files.iter().any(|(produced, _)| produced == path) {
+            failures.push(format!(
+                "{}: expected {} was not produced",
+                case.display(),
+                path.display()
+            ));
+        }
+    }
+    failures
 }

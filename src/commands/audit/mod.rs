@@ -20,7 +20,7 @@ use crate::inventory::compare::Sides;
 use crate::inventory::flows::Analysis;
 use crate::inventory::tree;
 
-use suppressions::{Comments, Suppression};
+use suppressions::{Suppression, SuppressionComments};
 
 /// One finding and what was decided about it.
 struct Decided {
@@ -97,7 +97,7 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
     };
     // Every finding is matched with its comments, so that a comment whose finding is not new
     // still counts as used; only the new findings are reported.
-    let mut comments = Comments::scan(&analyses);
+    let mut comments = SuppressionComments::scan(&analyses);
     let mut findings = Vec::new();
     for (found, new) in found {
         let mut finding = Decided::new(found);

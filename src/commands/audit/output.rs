@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Decided;
 use super::suppressions::Suppression;
 use crate::cli::{AuditArgs, AuditFormat};
-use crate::comment::{self, Comment, Links, Table, cell, code};
+use crate::comment::{self, Links, ReviewComment, Table, cell, code};
 use crate::diagnostics::Diagnostic;
 use crate::inventory::checks::{FAMILY, Identity};
 use crate::report::{self, Colors};
@@ -310,7 +310,7 @@ fn markdown(
         table("#### Warnings", problems(warnings)),
     ];
     let summary = summary.strip_prefix("mutualsg: ").unwrap_or(summary);
-    Comment {
+    ReviewComment {
         head: vec![
             MARKDOWN_MARKER.to_string(),
             heading,

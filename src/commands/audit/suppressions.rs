@@ -119,7 +119,7 @@ fn scanner_reason(after_id: &str) -> String {
 }
 
 /// The suppression comments of the files read, and which of them matched a finding.
-pub(super) struct Comments {
+pub(super) struct SuppressionComments {
     /// `mutualsg:ignore` directives, by file path and start offset.
     own: BTreeMap<(PathBuf, usize), (Arc<SourceFile>, Directive)>,
     used: HashSet<(PathBuf, usize)>,
@@ -127,8 +127,8 @@ pub(super) struct Comments {
     parsed: HashMap<PathBuf, syntax::Comments>,
 }
 
-impl Comments {
-    pub(super) fn scan(analyses: &[Analysis]) -> Comments {
+impl SuppressionComments {
+    pub(super) fn scan(analyses: &[Analysis]) -> SuppressionComments {
         let mut own = BTreeMap::new();
         let mut parsed = HashMap::new();
         for analysis in analyses {
@@ -151,7 +151,7 @@ impl Comments {
                 parsed.insert(file.file.path.clone(), comments);
             }
         }
-        Comments {
+        SuppressionComments {
             own,
             used: HashSet::new(),
             parsed,

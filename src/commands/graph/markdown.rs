@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::MARKDOWN_MARKER;
 use super::select::Drawing;
 use super::select::{Edge, ModuleDrawing, edge_label};
-use crate::comment::{self, Comment, Links, Table, cell, code};
+use crate::comment::{self, Links, ReviewComment, Table, cell, code};
 use crate::inventory::compare::Kind;
 use crate::inventory::flows::{Analysis, Endpoint, Flow};
 
@@ -83,7 +83,7 @@ impl Drawing<'_> {
             head.push(String::new());
             head.push("No flow between security groups or addresses.".to_string());
         }
-        Comment {
+        ReviewComment {
             head,
             tables: vec![Table {
                 heading: heading.to_string(),
@@ -151,7 +151,7 @@ impl Drawing<'_> {
                 tables.push(self.findings_table(links));
             }
         }
-        Comment {
+        ReviewComment {
             head,
             tables,
             tail: (!self.modules.is_empty()).then(|| self.chart()),

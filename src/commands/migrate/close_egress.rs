@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use super::{Planner, address, has_for_each, is_symlink, same_traffic};
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::generate::connection::{Direction, squeeze};
+use crate::generate::squeeze;
 use crate::inventory::{DeclaredRule, Origin, RulePeer};
+use crate::schema::Direction;
 
 /// The addresses that mean "anywhere".
 const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];

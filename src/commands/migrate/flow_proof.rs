@@ -15,8 +15,9 @@ use crate::commands::suggest::connections::ConnectionEnd;
 use crate::commands::suggest::names::{count, traffic_label};
 use crate::commands::suggest::observed::Observed;
 use crate::commands::suggest::tree::{contains, network};
-use crate::generate::connection::{Direction, squeeze};
+use crate::generate::squeeze;
 use crate::inventory::RulePeer;
+use crate::schema::Direction;
 
 /// The connections a group's close adds: its outside destinations, one connection per
 /// protocol and port.

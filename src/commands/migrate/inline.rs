@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use super::{Half, OldAddresses, Planner, connection_text, leading_comment, quote, removal_range};
 use crate::diagnostics::SourceFile;
-use crate::generate::connection::{Direction, squeeze};
+use crate::generate::squeeze;
 use crate::inventory::{RulePeer, canonical_protocol};
+use crate::schema::Direction;
 use crate::syntax::{Block, ExprKind};
 
 /// The arguments an inline rule block may hold, all of which a connection carries.

@@ -3,14 +3,15 @@
 //! It reads each byte once and builds no syntax tree: a 23 MB list in a few tens of
 //! milliseconds, where building the full syntax tree takes far longer and far more memory.
 //!
-//! It answers only where it is sure that the full parser ([`crate::syntax`]) would read the same: anything else (a
-//! function call, an operator, an escape in a string, a comment block, a duplicate key, any
-//! error) makes it give up, and the file is read by the full parser alone, so results and
-//! diagnostics are the same either way (a test compares both readers on every fixture).
+//! It answers only where it is sure that the full parser ([`crate::syntax`]) would read the
+//! same: anything else (a function call, an operator, an escape in a string, a comment block,
+//! a duplicate key, any error) makes it give up, and the file is read by the full parser
+//! alone, so results and diagnostics are the same either way (a test compares both readers on
+//! every fixture).
 
 use std::ops::Range;
 
-use super::{Field, LOCAL_NAME, Literal, RawConnection, Value};
+use super::{Field, LOCAL_NAME, Literal, RawConnection, SourceValue};
 
 /// One `mutual_rules = ...` attribute read by this reader.
 #[derive(Debug)]
@@ -186,7 +187,7 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    /// An object's fields, each value read as a [`Value`].
+    /// An object's fields, each value read as a [`SourceValue`].
     fn object(&mut self) -> Option<Vec<Field>> {
         if self.peek()? != b'{' {
             return None;
@@ -280,7 +281,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A value, with its literal when it is one. What may follow it is for the caller.
-    fn value(&mut self) -> Option<Value> {
+    fn value(&mut self) -> Option<SourceValue> {
         let start = self.at;
         let literal = match self.peek()? {
             b'"' => Some(Literal::String(self.string()?.to_string())),
@@ -312,7 +313,7 @@ impl<'a> Reader<'a> {
                 }
             },
         };
-        Some(Value {
+        Some(SourceValue {
             span: start..self.at,
             text: self.text[start..self.at].to_string(),
             literal,
@@ -413,12 +414,12 @@ mod tests {
         assert_eq!(fields[0].value.text, "aws_security_group.a.id");
         assert_eq!(fields[0].value.literal, None);
         let ports = Literal::List(vec![
-            Value {
+            SourceValue {
                 span: 94..96,
                 text: "80".into(),
                 literal: Some(Literal::Int(80)),
             },
-            Value {
+            SourceValue {
                 span: 98..103,
                 text: "\"443\"".into(),
                 literal: Some(Literal::String("443".into())),
