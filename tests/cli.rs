@@ -72,3 +72,17 @@ fn completions_and_version() {
     let help = text(&mutualsg(dir.path(), &["--help"]).stdout);
     assert!(help.contains("Exit status: 0 success; 1 failure"), "{help}");
 }
+
+/// The command list of `--help` names every format `graph --format` takes.
+#[test]
+fn help_summary_of_graph_names_every_format() {
+    let dir = tree(&[]);
+    let help = text(&mutualsg(dir.path(), &["--help"]).stdout);
+    // The entry, with the lines clap wraps it onto, ends where the next command's begins.
+    let start = help.find("  graph ").expect("graph in the command list");
+    let end = start + help[start..].find("  audit ").expect("audit after graph");
+    let graph = &help[start..end];
+    for format in ["Mermaid", "DOT", "JSON", "Markdown"] {
+        assert!(graph.contains(format), "{format} missing from: {graph}");
+    }
+}

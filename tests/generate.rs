@@ -451,20 +451,6 @@ fn the_style_is_read_from_the_nearest_config_file_up_the_tree() {
     );
 }
 
-/// The command list of `--help` names every format `graph --format` takes.
-#[test]
-fn help_summary_of_graph_names_every_format() {
-    let dir = tree(&[]);
-    let help = text(&mutualsg(dir.path(), &["--help"]).stdout);
-    // The entry, with the lines clap wraps it onto, ends where the next command's begins.
-    let start = help.find("  graph ").expect("graph in the command list");
-    let end = start + help[start..].find("  audit ").expect("audit after graph");
-    let graph = &help[start..end];
-    for format in ["Mermaid", "DOT", "JSON", "Markdown"] {
-        assert!(graph.contains(format), "{format} missing from: {graph}");
-    }
-}
-
 /// Switching to the `aws_vpc_*` style would replace every rule: those resources import only by
 /// their `sgr-` id, which only the state holds. `generate` refuses, says why, and writes nothing
 /// (today's rules stay as they are); `check` reports the same error.
