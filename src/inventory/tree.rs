@@ -626,7 +626,7 @@ impl<'a> Tree<'a> {
         // The sets that hold the rule's side, and those that hold the other.
         let own_sets = self.sets_of(&own);
         let other_sets = self.sets_of(&other);
-        let wanted = opposite(direction);
+        let wanted = direction.opposite();
         let mut unverified = None;
         for mine in &own_sets {
             for theirs in &other_sets {
@@ -808,13 +808,6 @@ fn is_literal_index(index: &str) -> bool {
 
 fn strip_index(part: &str) -> &str {
     part.find('[').map_or(part, |i| &part[..i])
-}
-
-fn opposite(direction: Direction) -> Direction {
-    match direction {
-        Direction::Egress => Direction::Ingress,
-        Direction::Ingress => Direction::Egress,
-    }
 }
 
 fn direction_word(direction: Direction) -> &'static str {
