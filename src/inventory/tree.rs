@@ -117,11 +117,11 @@ pub struct Tree<'a> {
     /// How each remote state followed by the known parts of its settings was matched, in
     /// the order resolved: a finding that rests on one says so.
     matched: Vec<String>,
-    /// Root modules whose state remote state of the tree was matched to.
-    read_state: HashSet<usize>,
+    /// Outputs of root modules that remote state of the tree was followed to.
+    read_outputs: HashSet<(usize, String)>,
     /// Groups exported by outputs of modules no module of the tree calls: their attachments
     /// are unknown unless the module's state is read by the tree.
-    uncalled_exports: Vec<(GroupKey, String)>,
+    uncalled_exports: Vec<(GroupKey, String, String)>,
 }
 
 impl<'a> Tree<'a> {
@@ -145,7 +145,7 @@ impl<'a> Tree<'a> {
             named: None,
             backends: None,
             matched: Vec::new(),
-            read_state: HashSet::new(),
+            read_outputs: HashSet::new(),
             uncalled_exports: Vec::new(),
         };
         for (module, analysis) in modules.iter().enumerate() {
@@ -158,10 +158,10 @@ impl<'a> Tree<'a> {
         tree.index_calls();
         tree.index_attachments();
         tree.index_halves();
-        // A root module whose state the tree reads (remote state followed while indexing):
-        // its outputs' readers are taken to be the tree's, whose attachments are all seen.
-        for (key, why) in std::mem::take(&mut tree.uncalled_exports) {
-            if !tree.read_state.contains(&key.0) {
+        // An output of a root module that remote state of the tree reads (followed while
+        // indexing): its readers are taken to be the tree's, whose attachments are all seen.
+        for (key, output, why) in std::mem::take(&mut tree.uncalled_exports) {
+            if !tree.read_outputs.contains(&(key.0, output)) {
                 tree.attach_unknown.entry(key).or_insert(why);
             }
         }
@@ -226,6 +226,9 @@ impl<'a> Tree<'a> {
                             for name in references::groups_in_body(&block.body) {
                                 self.used.insert((module, name));
                             }
+                            for key in self.looked_up_groups(module, file, &block.body) {
+                                self.used.insert(key);
+                            }
                         }
                         "module" => {
                             let local = self.callee(module, block).is_some();
@@ -244,6 +247,14 @@ impl<'a> Tree<'a> {
                                         Some(why),
                                     );
                                 }
+                            }
+                            // A group read from another root module and passed to a module:
+                            // what the module attaches it beside is not followed.
+                            for key in self.looked_up_groups(module, file, &block.body) {
+                                self.used.insert(key.clone());
+                                self.attach_unknown.entry(key).or_insert_with(|| {
+                                    format!("read from remote state and passed to module.{call}")
+                                });
                             }
                             for name in references::groups_in_body(&block.body) {
                                 let key = (module, name);
@@ -280,6 +291,7 @@ impl<'a> Tree<'a> {
                             for name in references::groups_in_body(&block.body) {
                                 self.uncalled_exports.push((
                                     (module, name),
+                                    output.clone(),
                                     format!(
                                         "exported by output `{output}` of a module no module of this tree calls"
                                     ),
@@ -313,6 +325,45 @@ impl<'a> Tree<'a> {
                 }
             }
         }
+    }
+
+    /// The groups of the tree that the remote state, HCP Terraform outputs and
+    /// `data "aws_security_group"` lookups an argument of `body` reads resolve to (in another
+    /// root module, where that is where they lead).
+    fn looked_up_groups(
+        &mut self,
+        module: usize,
+        file: &Arc<SourceFile>,
+        body: &Body,
+    ) -> Vec<GroupKey> {
+        let mut texts = Vec::new();
+        let mut exprs = Vec::new();
+        fn walk<'b>(body: &'b Body, exprs: &mut Vec<&'b crate::syntax::Expr>) {
+            for attribute in &body.attributes {
+                exprs.push(&attribute.value);
+            }
+            for block in &body.blocks {
+                walk(&block.body, exprs);
+            }
+        }
+        walk(body, &mut exprs);
+        for expr in exprs {
+            for reference in expr.references() {
+                let looked_up = reference.root == "data"
+                    && matches!(reference.steps.first(), Some(crate::syntax::Step::Attribute(kind))
+                        if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs" | "aws_security_group"));
+                if looked_up {
+                    texts.push(file.text[reference.span.clone()].to_string());
+                }
+            }
+        }
+        texts
+            .into_iter()
+            .filter_map(|text| match self.resolve(module, &text) {
+                Resolved::Group(key) => Some(key),
+                Resolved::Unknown(_) => None,
+            })
+            .collect()
     }
 
     /// One resource's list of groups: its elements resolved.

@@ -62,10 +62,7 @@ impl Tree<'_> {
             return super::unknown("remote state whose backend is an expression", text);
         };
         let (writer, how) = match self.writer_of(module, &reading) {
-            Ok(found) => {
-                self.read_state.insert(found.0);
-                found
-            }
+            Ok(found) => found,
             Err(why) => {
                 return Resolved::Unknown(format!("remote state (`{}`) {why}", clip(text)));
             }
@@ -83,6 +80,7 @@ impl Tree<'_> {
         let value = file.text[value.value.span.clone()].to_string();
         match self.resolve_at(writer, &value, depth + 1) {
             Resolved::Group(key) => {
+                self.read_outputs.insert((writer, output.to_string()));
                 if let Some(how) = how {
                     self.matched.push(format!(
                         "`{}` read as root module {writer_name}, {how}",
@@ -130,6 +128,9 @@ impl Tree<'_> {
         };
         let mut writers = Vec::new();
         let mut exact = true;
+        let mut blind = Vec::new();
+        // Root modules that fit only because their backend settings are not in the tree.
+        let mut unshown = 0;
         for env in &reader_envs {
             let mut fitting = Vec::new();
             for (writer, analysis) in modules.iter().enumerate() {
@@ -169,10 +170,22 @@ impl Tree<'_> {
                 let fit = candidates.iter().find_map(|environment| {
                     fits(reading, environment, &modules[reader].dir, &analysis.dir)
                 });
-                if let Some(known) = fit {
-                    exact &= known;
-                    fitting.push(writer);
+                match fit {
+                    // A module that leaves every compared setting to the command line fits
+                    // anything: counted only when no module with settings fits.
+                    Some(_) if candidates.iter().all(|e| unset(reading, e)) => blind.push(writer),
+                    Some(known) => {
+                        exact &= known;
+                        fitting.push(writer);
+                    }
+                    None => {}
                 }
+            }
+            if fitting.is_empty() {
+                fitting = std::mem::take(&mut blind);
+            } else if !blind.is_empty() {
+                unshown = unshown.max(blind.len());
+                blind.clear();
             }
             writers.push((env.clone(), fitting));
         }
@@ -217,8 +230,8 @@ impl Tree<'_> {
             }
         }
         let writer = found.ok_or("that fits no root module of this tree")?;
-        let how = (!exact).then(|| {
-            format!(
+        let how = (!exact || unshown > 0).then(|| {
+            let mut how = format!(
                 "the one root module whose {} backend fits the known parts of its settings ({}){}",
                 reading.kind,
                 shown(&reading.config),
@@ -227,7 +240,13 @@ impl Tree<'_> {
                 } else {
                     ""
                 }
-            )
+            );
+            if unshown > 0 {
+                how.push_str(&format!(
+                    ", leaving out {unshown} root module(s) whose backend settings this tree does not hold"
+                ));
+            }
+            how
         });
         Ok((writer, how))
     }
@@ -297,6 +316,15 @@ fn fits(
         known &= wanted.known().is_some() && have.known().is_some();
     }
     Some(known)
+}
+
+/// Whether an environment sets none of the settings a backend is told apart by (no block
+/// setting, no settings file): `terraform init` gets them from elsewhere.
+fn unset(reading: &Reading, environment: &Environment) -> bool {
+    compared(&reading.kind)
+        .iter()
+        .filter(|(_, default)| default.is_none())
+        .all(|(name, _)| !environment.settings.contains_key(*name))
 }
 
 /// `data "terraform_remote_state"`: `backend` and `config` (an object, or Terraform 0.11's
