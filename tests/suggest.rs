@@ -729,54 +729,69 @@ fn every_documented_field_is_read_and_queried() {
     }
 }
 
-/// Through `--athena-sql` and `--flows-csv`, a NAT gateway is seen through and AWS services
-/// are named as the streaming reader does (`fixtures/suggest/traffic_path`): the same draft.
+/// Through `--athena-sql` and `--flows-csv`, the same draft as the streaming reader's: a NAT
+/// gateway seen through and AWS services named (`traffic_path`), addresses of replaced
+/// interfaces resolved through their subnet (`subnet_peers`) or reported gone
+/// (`gone_interfaces`). Each case's own arguments, with `--flows-csv` for `--flow-logs`.
 #[test]
-fn athena_sql_sees_through_nat_and_names_services_as_the_reader_does() {
+fn athena_sql_reads_flows_as_the_streaming_reader_does() {
     let Some(python) = duckdb_python() else {
         return;
     };
-    let dir = assert_fs::TempDir::new().unwrap();
-    copy_tree(&fixtures().join("suggest/traffic_path/input"), dir.path());
-    let log = dir.path().join("mini/logs/flows.log");
-    let header = fs::read_to_string(&log).unwrap();
-    let fields: Vec<&str> = header.lines().next().unwrap().split(' ').collect();
-    let format: Vec<String> = fields.iter().map(|f| format!("${{{f}}}")).collect();
-    let format = format.join(" ");
-    let output = mutualsg(
-        dir.path(),
-        &[
-            "suggest",
-            "--athena-sql",
-            "vpc_flow_logs",
-            "--log-format",
-            &format,
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let csv = dir.path().join("result.csv");
-    run_athena_sql(
-        &python,
-        dir.path(),
-        &[log],
-        &fields,
-        &text(&output.stdout),
-        &csv,
-    );
-    let common = ["--interfaces", "mini/interfaces.json", "--format", "hcl"];
-    let streaming = mutualsg(
-        dir.path(),
-        &[&["suggest", "--flow-logs", "mini/logs"][..], &common[..]].concat(),
-    );
-    let queried = mutualsg(
-        dir.path(),
-        &[&["suggest", "--flows-csv", "result.csv"][..], &common[..]].concat(),
-    );
-    assert_eq!(queried.status.code(), Some(0), "{}", text(&queried.stderr));
-    let draft = text(&streaming.stdout);
-    assert!(
-        draft.contains("data.aws_ec2_managed_prefix_list.s3.id"),
-        "{draft}"
-    );
-    assert_eq!(text(&queried.stdout), draft);
+    for case in ["traffic_path", "subnet_peers", "gone_interfaces"] {
+        let case_dir = fixtures().join("suggest").join(case);
+        let dir = assert_fs::TempDir::new().unwrap();
+        copy_tree(&case_dir.join("input"), dir.path());
+        let log = dir.path().join("mini/logs/flows.log");
+        let header = fs::read_to_string(&log).unwrap();
+        let fields: Vec<&str> = header.lines().next().unwrap().split(' ').collect();
+        let format: Vec<String> = fields.iter().map(|f| format!("${{{f}}}")).collect();
+        let format = format.join(" ");
+        let output = mutualsg(
+            dir.path(),
+            &[
+                "suggest",
+                "--athena-sql",
+                "vpc_flow_logs",
+                "--log-format",
+                &format,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let csv = dir.path().join("result.csv");
+        run_athena_sql(
+            &python,
+            dir.path(),
+            &[log],
+            &fields,
+            &text(&output.stdout),
+            &csv,
+        );
+        let args = fs::read_to_string(case_dir.join("args")).unwrap();
+        let streaming_args: Vec<&str> = args.lines().collect();
+        let queried_args: Vec<&str> = streaming_args
+            .iter()
+            .map(|arg| match *arg {
+                "--flow-logs" => "--flows-csv",
+                "mini/logs" => "result.csv",
+                other => other,
+            })
+            .collect();
+        let streaming = mutualsg(dir.path(), &streaming_args);
+        let queried = mutualsg(dir.path(), &queried_args);
+        assert_eq!(
+            queried.status.code(),
+            streaming.status.code(),
+            "{case}: {}",
+            text(&queried.stderr)
+        );
+        let draft = text(&streaming.stdout);
+        if case == "traffic_path" {
+            assert!(
+                draft.contains("data.aws_ec2_managed_prefix_list.s3.id"),
+                "{draft}"
+            );
+        }
+        assert_eq!(text(&queried.stdout), draft, "{case}");
+    }
 }

@@ -34,6 +34,11 @@ pub fn sql(table: &str, format: &LogFormat) -> String {
     if format.has("vpc-id") {
         keys.push(column("vpc-id"));
     }
+    // The subnet of the interface that logged a row: where that interface is gone, its
+    // address is looked up in the subnets of `--interfaces` or `--subnets`.
+    if format.has("subnet-id") {
+        keys.push(column("subnet-id"));
+    }
     // The port classes of `flow::port_class`; a record's SYN (2 without 16) or SYN-ACK (16).
     let class = |port: &str| {
         format!("(CASE WHEN {port} < 1024 THEN 0 WHEN {port} < 32768 THEN 1 ELSE 2 END)")

@@ -54,6 +54,7 @@ pub fn read(
     let action = need("action")?;
     let records = need("records")?;
     let (interface, direction, vpc) = (at("interface_id"), at("flow_direction"), at("vpc_id"));
+    let subnet = at("subnet_id");
     let (packets, bytes, first, last) = (at("packets"), at("bytes"), at("first"), at("last"));
     let (syn, synack) = (at("syn"), at("synack"));
     let services = [at("pkt_src_aws_service"), at("pkt_dst_aws_service")];
@@ -120,6 +121,17 @@ pub fn read(
                         Some(interfaces.vpc_index(&interface.vpc))
                     })
                     .unwrap_or(0);
+                table.note_logged_at(
+                    interfaces,
+                    key.vpc,
+                    [
+                        (key.src, interfaces.of(key.vpc, &key.src)),
+                        (key.dst, interfaces.of(key.vpc, &key.dst)),
+                    ],
+                    interface,
+                    direction,
+                    value(subnet),
+                );
                 if !interfaces.counts(key.vpc, &key.src, &key.dst, interface, direction) {
                     stats.records = 0;
                     stats.packets = 0;

@@ -18,7 +18,7 @@ use serde::Serialize;
 pub use super::flow::{FlowKey, FlowStats, Opened};
 use super::flow::{has_ports, opened_by_source, syn_flags};
 use super::format::{FlowDirection, LogFormat, ParsedLine, Record};
-use super::interfaces::Interfaces;
+use super::interfaces::{Interface, Interfaces};
 
 /// A line that could not be read.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -141,6 +141,37 @@ impl FlowTable {
         }
     }
 
+    /// Where an interface no file lists logged a flow, one of its ends is that interface's
+    /// own address (a known interface forwards too: a NAT gateway logs the flows it
+    /// translates): remembered with the interface and its subnet, for the "interface gone"
+    /// list and the subnet lookup.
+    pub fn note_logged_at(
+        &mut self,
+        interfaces: &Interfaces,
+        vpc: u16,
+        [(src, src_interface), (dst, dst_interface)]: [(IpAddr, Option<&Interface>); 2],
+        logged: Option<&str>,
+        direction: Option<FlowDirection>,
+        subnet: Option<&str>,
+    ) {
+        let Some(logged) = logged.filter(|logged| interfaces.by_id(logged).is_none()) else {
+            return;
+        };
+        let own = match (direction, src_interface, dst_interface) {
+            (Some(FlowDirection::Egress), None, _) => Some(src),
+            (Some(FlowDirection::Ingress), _, None) => Some(dst),
+            (None, None, Some(other)) if other.id != logged => Some(src),
+            (None, Some(other), None) if other.id != logged => Some(dst),
+            _ => None,
+        };
+        if let Some(own) = own {
+            self.seen.entry((vpc, own)).or_insert_with(|| Seen {
+                interface: logged.to_string(),
+                subnet: subnet.map(str::to_string),
+            });
+        }
+    }
+
     pub fn record(&mut self, record: &Record, interfaces: &Interfaces) {
         // The packet's own addresses, where the format has them: a NAT gateway's or a transit
         // gateway's interface is in between, not an end.
@@ -180,26 +211,14 @@ impl FlowTable {
             record.interface,
             record.direction,
         );
-        // An interface no file lists logged the record: one of its ends is its own address
-        // (a known interface forwards too: a NAT gateway logs the flows it translates).
-        if let Some(logged) = record
-            .interface
-            .filter(|logged| interfaces.by_id(logged).is_none())
-        {
-            let own = match (record.direction, src_interface, dst_interface) {
-                (Some(FlowDirection::Egress), None, _) => Some(record.src),
-                (Some(FlowDirection::Ingress), _, None) => Some(record.dst),
-                (None, None, Some(other)) if other.id != logged => Some(record.src),
-                (None, Some(other), None) if other.id != logged => Some(record.dst),
-                _ => None,
-            };
-            if let Some(own) = own {
-                self.seen.entry((vpc, own)).or_insert_with(|| Seen {
-                    interface: logged.to_string(),
-                    subnet: record.subnet.map(str::to_string),
-                });
-            }
-        }
+        self.note_logged_at(
+            interfaces,
+            vpc,
+            [(record.src, src_interface), (record.dst, dst_interface)],
+            record.interface,
+            record.direction,
+            record.subnet,
+        );
         let (syn, synack) = syn_flags(record.tcp_flags);
         let stats = FlowStats {
             records: u64::from(counted),
