@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 mod close_egress;
 mod flow_proof;
 mod inline;
+mod sg_module;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -99,6 +100,8 @@ pub fn migrate_module(
         inline_kept: BTreeSet::new(),
         exclusive: BTreeSet::new(),
         model: &model,
+        module,
+        renames: Vec::new(),
         edits: BTreeMap::new(),
         warnings: Vec::new(),
         connections: Vec::new(),
@@ -108,6 +111,8 @@ pub fn migrate_module(
     planner.module_calls()?;
     if config.style == Style::SecurityGroupRule {
         planner.inline_groups();
+    } else {
+        planner.sg_module_calls_left();
     }
     planner.hand_written_pairs();
     if options.close_egress {
@@ -131,6 +136,11 @@ struct Planner<'a> {
     /// revokes every rule of that direction they do not list.
     exclusive: BTreeSet<(String, Direction)>,
     model: &'a ModuleModel,
+    module: &'a Module,
+    /// References to rewrite in every file once the edits are made: a migrated
+    /// `terraform-aws-modules/security-group/aws` call's outputs, as its group resource's
+    /// attributes.
+    renames: Vec<(String, String)>,
     edits: BTreeMap<PathBuf, Vec<Edit>>,
     warnings: Vec<Diagnostic>,
     /// Connections to add to `mutual_rules`, as HCL object text, with their old addresses.
@@ -701,11 +711,18 @@ impl<'a> Planner<'a> {
     /// Applies the edits, regenerates, and writes the migration blocks.
     fn finish(mut self, module: &Module) -> Result<Migration, Vec<Diagnostic>> {
         if self.new_rules_text.is_none() && self.connections.is_empty() {
+            // A module call whose group alone migrates (it owned no rule, or only closed ones).
+            if !self.extra_blocks.is_empty() {
+                return self.changes(module, None, Vec::new());
+            }
             return Ok(Migration {
                 changes: Vec::new(),
                 warnings: self.warnings,
                 has_rules: self.model.connections.is_some(),
             });
+        }
+        for (text, _) in &mut self.connections {
+            *text = rename_references(text, &self.renames);
         }
         let mut old_addresses = Vec::new();
         let mut new_file: Option<(PathBuf, String)> = None;
@@ -795,18 +812,22 @@ impl<'a> Planner<'a> {
         let mut files = Vec::new();
         let mut changes = Vec::new();
         for parsed in &self.model.files {
-            let Some(edits) = self.edits.get(&parsed.file.path) else {
+            let edits = self
+                .edits
+                .get(&parsed.file.path)
+                .map_or(&[][..], Vec::as_slice);
+            let text = rename_references(&apply_edits(&parsed.file.text, edits), &self.renames);
+            if edits.is_empty() && text == parsed.file.text {
                 files.push(ParsedFile {
                     file: Arc::clone(&parsed.file),
                     body: parsed.body.clone(),
                 });
                 continue;
-            };
+            }
             // Its bytes that are not UTF-8 are read as `?`: writing it back would change them.
             if !parsed.file.invalid_utf8.is_empty() {
                 return Err(vec![Diagnostic::file(Problem::NotUtf8, &parsed.file.path)]);
             }
-            let text = apply_edits(&parsed.file.text, edits);
             changes.push(Change {
                 path: parsed.file.path.clone(),
                 old: Some(parsed.file.text.clone()),
@@ -1400,6 +1421,18 @@ fn enabled_of(file: &SourceFile, count: &Expr) -> Option<String> {
         (Some(0), Some(1)) => Some(format!("!({condition_text})")),
         _ => None,
     }
+}
+
+/// Each `from` reference (`module.sg.security_group_id`) replaced by its `to`, where it is a
+/// whole reference, not part of another name (`module.sg.security_group_ids`, `x.module.sg…`).
+fn rename_references(text: &str, renames: &[(String, String)]) -> String {
+    let mut text = text.to_string();
+    for (from, to) in renames {
+        if text.contains(from.as_str()) {
+            text = replace_reference(&text, from, to);
+        }
+    }
+    text
 }
 
 /// `count.index` replaced by `0` (as a whole reference, not inside another name).

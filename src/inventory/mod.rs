@@ -116,12 +116,13 @@ pub struct DeclaredRule {
 }
 
 /// Byte strings a file must contain to hold anything the inventory reads: a group, a rule,
-/// an attachment (`vpc_security_group_ids`, `security_groups`), `mutual_rules`, a call of the
+/// an attachment (`vpc_security_group_ids`, `security_groups`), `mutual_rules`, a call of a
 /// module `migrate` replaces, the `required_version` and the `moved`/`import`/`removed`
 /// blocks `migrate` checks. A file with none of them is not parsed, so a broken file that
 /// declares nothing of this cannot fail its module (real trees hold broken files).
-const MARKERS: [&str; 7] = [
+const MARKERS: [&str; 8] = [
     "security_group",
+    "security-group/aws",
     LOCAL_NAME,
     "mutual-security-groups",
     "required_version",

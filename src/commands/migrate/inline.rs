@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::sg_module::{self, CallMigration};
 use super::{Half, OldAddresses, Planner, connection_text, leading_comment, quote, removal_range};
 use crate::diagnostics::SourceFile;
 use crate::generate::squeeze;
@@ -32,7 +33,7 @@ const BLOCK_ARGUMENTS: &[&str] = &[
 
 /// Who is on the other side of one rule of an inline block.
 #[derive(Debug, Clone, PartialEq)]
-enum InlinePeer {
+pub(super) enum InlinePeer {
     /// A group's id, as written.
     Group(String),
     SelfGroup,
@@ -44,19 +45,19 @@ enum InlinePeer {
 /// One rule an inline block declares: one per group peer, one for `self`, one for its
 /// addresses, one for its prefix lists.
 #[derive(Debug, Clone)]
-struct InlineRule {
+pub(super) struct InlineRule {
     /// Index into `groups`.
-    group: usize,
-    direction: Direction,
-    peer: InlinePeer,
+    pub group: usize,
+    pub direction: Direction,
+    pub peer: InlinePeer,
     /// The protocol, canonical when literal (`"TCP"` → `tcp`, `"all"` → `-1`), else its text.
-    protocol: String,
-    protocol_is_literal: bool,
-    from_port: String,
-    to_port: String,
-    description: Option<String>,
+    pub protocol: String,
+    pub protocol_is_literal: bool,
+    pub from_port: String,
+    pub to_port: String,
+    pub description: Option<String>,
     /// The comment lines directly above the block: they travel with its connections.
-    comment: Vec<String>,
+    pub comment: Vec<String>,
 }
 
 impl InlineRule {
@@ -68,19 +69,23 @@ impl InlineRule {
     }
 }
 
-/// An `aws_security_group` with inline rule blocks.
-struct InlineGroup {
-    file: Arc<SourceFile>,
-    header: Range<usize>,
-    /// `aws_security_group.NAME`.
-    address: String,
-    /// `aws_security_group.NAME.id`: how its rules and its peers name it.
-    id: String,
-    provider: Option<String>,
+/// An `aws_security_group` with inline rule blocks, or a call of the registry module
+/// `terraform-aws-modules/security-group/aws` (its group and the rules it owns).
+pub(super) struct InlineGroup {
+    pub file: Arc<SourceFile>,
+    pub header: Range<usize>,
+    /// `aws_security_group.NAME` (a call: `module.NAME`).
+    pub address: String,
+    /// `aws_security_group.NAME.id`: how its rules and its peers name it (a call:
+    /// `module.NAME.security_group_id`, or the `security_group_id` it adds rules to).
+    pub id: String,
+    pub provider: Option<String>,
     /// The blocks' ranges to remove, with their comments.
-    blocks: Vec<Range<usize>>,
+    pub blocks: Vec<Range<usize>>,
     /// Why the group keeps its blocks, once known.
-    refused: Option<String>,
+    pub refused: Option<String>,
+    /// A module call: what its migration writes.
+    pub call: Option<CallMigration>,
 }
 
 impl Planner<'_> {
@@ -111,6 +116,27 @@ impl Planner<'_> {
                     continue;
                 };
                 groups.push(inline);
+            }
+        }
+        // Calls of the registry module: a group with its rules, as a group with inline blocks.
+        for parsed in &self.model.files {
+            for block in parsed.body.blocks_of("module") {
+                let group = groups.len();
+                let Some(mut call) =
+                    sg_module::read_call(&parsed.file, block, group, &self.module.dir, &mut rules)
+                else {
+                    continue;
+                };
+                let creates_group = call
+                    .call
+                    .as_ref()
+                    .is_some_and(|migration| !migration.resource.is_empty());
+                if call.refused.is_none()
+                    && let Some(reason) = self.call_referenced(block, creates_group)
+                {
+                    call.refused = Some(reason);
+                }
+                groups.push(call);
             }
         }
         self.exclusive = exclusive.clone();
@@ -174,10 +200,17 @@ impl Planner<'_> {
                 };
                 let other_group = rules[other].group;
                 if groups[rule.group].refused.is_none() && groups[other_group].refused.is_some() {
-                    groups[rule.group].refused = Some(format!(
-                        "its {} rule pairs with an inline block of {}, which stays",
-                        rule.direction, groups[other_group].address
-                    ));
+                    let other = &groups[other_group];
+                    groups[rule.group].refused = Some(match other.call {
+                        Some(_) => format!(
+                            "its {} rule pairs with a rule of {}, which stays",
+                            rule.direction, other.address
+                        ),
+                        None => format!(
+                            "its {} rule pairs with an inline block of {}, which stays",
+                            rule.direction, other.address
+                        ),
+                    });
                     changed = true;
                 }
             }
@@ -185,21 +218,46 @@ impl Planner<'_> {
                 break;
             }
         }
+        // A call that stays keeps its rules as separate resources: an egress half beside
+        // them is no conflict.
         self.inline_kept = groups
             .iter()
-            .filter(|group| group.refused.is_some())
+            .filter(|group| group.refused.is_some() && group.call.is_none())
             .map(|group| group.id.clone())
             .collect();
         for group in &groups {
             if let Some(reason) = &group.refused {
-                let what = format!("{} (its inline rules)", group.address);
+                let what = match group.call {
+                    Some(_) => group.address.clone(),
+                    None => format!("{} (its inline rules)", group.address),
+                };
                 self.skip(&group.file, group.header.clone(), what, reason.clone());
             }
         }
-        // The migrating groups lose their blocks; their rules become connections.
+        // The migrating groups lose their blocks; their rules become connections. A call
+        // becomes its group resource, and the references to its outputs name that resource.
         for group in groups.iter().filter(|group| group.refused.is_none()) {
             for block in &group.blocks {
                 self.edit(&group.file, block.clone(), String::new());
+            }
+            if let Some(call) = &group.call {
+                if call.resource.is_empty() {
+                    // It added rules to a group it did not create: nothing of it stays.
+                    let start = leading_comment(&group.file.text, call.span.start)
+                        .map_or(call.span.start, |(start, _)| start);
+                    let range = removal_range(&group.file.text, start..call.span.end);
+                    self.edit(&group.file, range, String::new());
+                } else {
+                    let crlf = group.file.text[call.span.clone()].contains("\r\n");
+                    let text = if crlf {
+                        call.resource.replace('\n', "\r\n")
+                    } else {
+                        call.resource.clone()
+                    };
+                    self.edit(&group.file, call.span.clone(), text);
+                }
+                self.extra_blocks.extend(call.blocks.iter().cloned());
+                self.renames.extend(call.renames.iter().cloned());
             }
         }
         for (index, rule) in rules.iter().enumerate() {
@@ -254,6 +312,7 @@ impl Planner<'_> {
                 }
                 if let Some(source_group) = groups.iter().find(|group| group.id == source)
                     && source_group.refused.is_some()
+                    && source_group.call.is_none()
                 {
                     return Some(format!(
                         "its egress half would be a separate rule on {source}, which keeps inline rules"
@@ -519,6 +578,7 @@ fn read_group(
             .map(|provider| squeeze(&text(&provider.value.span))),
         blocks: Vec::new(),
         refused: None,
+        call: None,
     };
     let refuse = |group: &mut InlineGroup, reason: String| {
         if group.refused.is_none() {
