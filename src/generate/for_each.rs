@@ -162,6 +162,7 @@ pub fn expand(
                     span: given.value.span.clone(),
                     text: format!("{EACH_VALUE}{}", given.key),
                     literal: None,
+                    tree: None,
                 },
             }))
             .collect(),
@@ -248,35 +249,29 @@ fn literal_problem(given: &Field) -> Option<Problem> {
 }
 
 /// The instances a collection shows: every entry of a literal map (`true`), or the one object
-/// of an object `for` expression (`false`).
+/// of an object `for` expression (`false`). Read from the collection's tree.
 fn instances(
     file: &Arc<SourceFile>,
     collection: &SourceValue,
 ) -> Result<(Vec<Instance>, bool), Vec<Diagnostic>> {
     let error = |problem, span: Range<usize>| vec![Diagnostic::at(problem, file, span)];
-    // The value parsed on its own, its spans moved back to where it is in the file.
-    const PREFIX: &str = "x = ";
-    let wrapped = SourceFile::new(&file.path, format!("{PREFIX}{}\n", collection.text));
-    let shift = collection.span.start;
-    let back =
-        |span: &Range<usize>| span.start - PREFIX.len() + shift..span.end - PREFIX.len() + shift;
-    let Some(value) = syntax::parse(&wrapped.text)
-        .ok()
-        .and_then(|body| body.attributes.into_iter().next())
-        .map(|attribute| attribute.value)
-    else {
-        return Err(error(Problem::ForEachNotVisible, collection.span.clone()));
+    let Some(value) = collection.tree.as_deref() else {
+        let problem = match collection.literal {
+            Some(Literal::List(_)) => Problem::ForEachNotMap,
+            _ => Problem::ForEachNotVisible,
+        };
+        return Err(error(problem, collection.span.clone()));
     };
     let object = |expr: &syntax::Expr, span: Range<usize>| -> Result<Instance, Vec<Diagnostic>> {
         let Some(items) = expr.object() else {
-            return Err(error(Problem::InstanceNotObject, back(&expr.span)));
+            return Err(error(Problem::InstanceNotObject, expr.span.clone()));
         };
         let fields = items
             .iter()
             .map(|item| Field {
-                key: key_text(&wrapped, item),
-                key_span: back(&item.key_span),
-                value: moved(parse::value(&wrapped, &item.value), &back),
+                key: key_text(file, item),
+                key_span: item.key_span.clone(),
+                value: parse::value(file, &item.value),
             })
             .collect();
         Ok(Instance { span, fields })
@@ -286,7 +281,7 @@ fn instances(
             let mut instances = Vec::with_capacity(entries.len());
             let mut errors = Vec::new();
             for entry in entries {
-                match object(&entry.value, back(&entry.key_span)) {
+                match object(&entry.value, entry.key_span.clone()) {
                     Ok(instance) => instances.push(instance),
                     Err(mut found) => errors.append(&mut found),
                 }
@@ -301,10 +296,10 @@ fn instances(
             if for_expr.grouping || for_expr.value.object().is_none() {
                 return Err(error(
                     Problem::ForEachNotVisible,
-                    back(&for_expr.value.span),
+                    for_expr.value.span.clone(),
                 ));
             }
-            let instance = object(&for_expr.value, back(&for_expr.value.span))?;
+            let instance = object(&for_expr.value, for_expr.value.span.clone())?;
             Ok((vec![instance], false))
         }
         ExprKind::Tuple(_) | ExprKind::For(_) => {
@@ -322,31 +317,14 @@ fn key_text(file: &SourceFile, item: &ObjectItem) -> String {
     }
 }
 
-/// A value read from the wrapped text, its spans moved to the file's.
-fn moved(value: SourceValue, back: &impl Fn(&Range<usize>) -> Range<usize>) -> SourceValue {
-    let literal = match value.literal {
-        Some(Literal::List(items)) => Some(Literal::List(
-            items.into_iter().map(|item| moved(item, back)).collect(),
-        )),
-        other => other,
-    };
-    SourceValue {
-        span: back(&value.span),
-        text: value.text,
-        literal,
-    }
-}
-
 /// `each.key` or `each.value` in a connection's values: Terraform rejects them inside
-/// `locals`, so the connection would fail `terraform validate`. One error per value.
+/// `locals`, so the connection would fail `terraform validate`. One error per value: its
+/// first such reference (text in a string is no reference).
 pub fn each_in_locals(file: &Arc<SourceFile>, raw: &RawConnection) -> Vec<Diagnostic> {
     raw.fields
         .iter()
-        .filter(|field| field.value.literal.is_none())
         .filter_map(|field| {
-            let (at, what) = each_reference(&field.value.text)?;
-            let start = field.value.span.start + at;
-            let span = start..start + "each.".len() + what.len();
+            let (span, what) = each_reference(field.value.tree.as_deref()?)?;
             Some(Diagnostic::at(
                 Problem::EachInLocals(what.to_string()),
                 file,
@@ -356,51 +334,20 @@ pub fn each_in_locals(file: &Arc<SourceFile>, raw: &RawConnection) -> Vec<Diagno
         .collect()
 }
 
-/// The first `each.key` or `each.value` outside a string's literal text: its offset, and
+/// The first `each.key` or `each.value` an expression reads: its span (`each.value`), and
 /// `key` or `value`.
-fn each_reference(text: &str) -> Option<(usize, &'static str)> {
-    if !text.contains("each") {
-        return None;
-    }
-    let bytes = text.as_bytes();
-    // Open strings and interpolations: `true` for a string, `false` for `${`.
-    let mut open: Vec<bool> = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let in_string = open.last() == Some(&true);
-        match bytes[at] {
-            b'\\' if in_string => at += 1,
-            b'"' if in_string => {
-                open.pop();
-            }
-            b'"' => open.push(true),
-            b'$' | b'%' if in_string && bytes.get(at + 1) == Some(&b'{') => {
-                open.push(false);
-                at += 1;
-            }
-            b'{' if !in_string => open.push(false),
-            b'}' if !in_string => {
-                open.pop();
-            }
-            b'e' if !in_string => {
-                let before = at.checked_sub(1).map(|i| bytes[i]);
-                let word_start =
-                    before.is_none_or(|b| !(b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
-                let rest = &text[at..];
-                for what in ["key", "value"] {
-                    let reference = format!("each.{what}");
-                    let after = rest.as_bytes().get(reference.len());
-                    let word_end = after.is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-                    if word_start && word_end && rest.starts_with(&reference) {
-                        return Some((at, what));
-                    }
-                }
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    None
+fn each_reference(expr: &syntax::Expr) -> Option<(Range<usize>, &'static str)> {
+    expr.references().iter().find_map(|reference| {
+        let syntax::Step::Attribute(name) = reference.steps.first()? else {
+            return None;
+        };
+        let what = match (reference.root, name.text.as_str()) {
+            ("each", "key") => "key",
+            ("each", "value") => "value",
+            _ => return None,
+        };
+        Some((reference.span.start..name.span.end, what))
+    })
 }
 
 #[cfg(test)]
@@ -409,16 +356,17 @@ mod tests {
 
     #[test]
     fn each_references_are_found_outside_string_text_only() {
-        assert_eq!(each_reference("each.value.port"), Some((0, "value")));
-        assert_eq!(each_reference("[each.key]"), Some((1, "key")));
-        assert_eq!(each_reference("\"${each.value}\""), Some((3, "value")));
-        assert_eq!(each_reference("\"each.value\""), None);
-        assert_eq!(each_reference("local.each.value"), None);
-        assert_eq!(each_reference("each.values"), None);
-        assert_eq!(each_reference("foreach.value"), None);
-        assert_eq!(
-            each_reference("{ a = \"}\", b = each.key }"),
-            Some((15, "key"))
-        );
+        let find = |text: &str| {
+            let body = syntax::parse(&format!("x = {text}\n")).unwrap();
+            each_reference(&body.attributes[0].value).map(|(span, what)| (span.start - 4, what))
+        };
+        assert_eq!(find("each.value.port"), Some((0, "value")));
+        assert_eq!(find("[each.key]"), Some((1, "key")));
+        assert_eq!(find("\"${each.value}\""), Some((3, "value")));
+        assert_eq!(find("\"each.value\""), None);
+        assert_eq!(find("local.each.value"), None);
+        assert_eq!(find("each.values"), None);
+        assert_eq!(find("foreach.value"), None);
+        assert_eq!(find("{ a = \"}\", b = each.key }"), Some((15, "key")));
     }
 }

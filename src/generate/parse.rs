@@ -40,12 +40,16 @@ pub struct Field {
     pub value: SourceValue,
 }
 
-/// A value's exact source text, and its literal value when it is one.
+/// A value's exact source text, and its literal value when it is one, else its syntax tree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceValue {
     pub span: Range<usize>,
     pub text: String,
     pub literal: Option<Literal>,
+    /// What a value that is not a literal is made of (a reference's steps, an object's items,
+    /// a call's arguments), for readers that need its structure: never read from `text`.
+    /// `None` for a literal, and for a value made up by mutualsg (`each.value.KEY`).
+    pub tree: Option<Arc<Expr>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -326,6 +330,7 @@ pub fn value(file: &SourceFile, expr: &Expr) -> SourceValue {
     };
     SourceValue {
         text: file.text[expr.span.clone()].to_string(),
+        tree: literal.is_none().then(|| Arc::new(expr.clone())),
         literal,
         span: expr.span.clone(),
     }

@@ -16,6 +16,7 @@ use crate::generate::connection::{
 use crate::generate::for_each;
 use crate::generate::parse::{Field, Literal, RawConnection, SourceValue};
 use crate::schema::KNOWN_KEYS;
+use crate::syntax::{self, ExprKind, Step};
 
 /// Validates every connection of one definition. Also rejects two connections that AWS
 /// would see as the same rule.
@@ -781,7 +782,7 @@ impl Checker<'_> {
                 self.report(Problem::BadProvider(text.clone()), value.span.clone());
                 None
             }
-            None if is_provider_reference(&squeeze(&value.text)) => {
+            None if value.tree.as_deref().is_some_and(is_bare_provider) => {
                 self.report(
                     Problem::BareProvider {
                         key,
@@ -833,7 +834,7 @@ impl Checker<'_> {
         let ok = match &value.literal {
             Some(Literal::List(items)) => items
                 .iter()
-                .all(|item| item.literal.is_none() && is_reference(&squeeze(&item.text))),
+                .all(|item| item.tree.as_deref().is_some_and(is_static_reference)),
             _ => false,
         };
         if ok {
@@ -858,10 +859,13 @@ impl Checker<'_> {
             return None;
         }
         let value = &field.value;
-        let create = object_items(&value.text).and_then(|items| match items.as_slice() {
-            [(key, create)] if key == "create" => Some(create.clone()),
+        let create = match value.tree.as_deref().and_then(syntax::Expr::object) {
+            Some([item]) if item.key.as_str() == Some("create") => {
+                let at = item.value.span.start - value.span.start;
+                Some(value.text[at..at + item.value.span.len()].to_string())
+            }
             _ => None,
-        });
+        };
         match create {
             Some(text) => Some(SourceExpr {
                 text,
@@ -895,30 +899,30 @@ fn is_provider_reference(text: &str) -> bool {
     name && alias && parts.next().is_none()
 }
 
-/// A static reference as `depends_on` takes it: `aws_iam_role.x`, `module.y`,
-/// `aws_instance.z[0]`, without calls or operators.
-fn is_reference(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && text.contains('.')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.[]\"".contains(c))
+/// `aws.eu` written bare: a reference to at most a name and an alias.
+fn is_bare_provider(tree: &syntax::Expr) -> bool {
+    tree.as_reference().is_some_and(|reference| {
+        reference.steps.len() <= 1
+            && reference
+                .steps
+                .iter()
+                .all(|step| matches!(step, Step::Attribute(_)))
+    })
 }
 
-/// The `key = value` items of an object literal's text, each value as its text; `None` when
-/// the text is not an object literal with literal keys. Read by the syntax layer.
-fn object_items(text: &str) -> Option<Vec<(String, String)>> {
-    let wrapped = format!("x = {text}\n");
-    let body = crate::syntax::parse(&wrapped).ok()?;
-    let value = &body.attribute("x")?.value;
-    value
-        .object()?
-        .iter()
-        .map(|item| {
-            let key = item.key.as_str()?.to_string();
-            Some((key, wrapped[item.value.span.clone()].to_string()))
-        })
-        .collect()
+/// A static reference as `depends_on` takes it: `aws_iam_role.x`, `module.y`,
+/// `aws_instance.z[0]`, without calls, operators or splats.
+fn is_static_reference(tree: &syntax::Expr) -> bool {
+    tree.as_reference().is_some_and(|reference| {
+        !reference.steps.is_empty()
+            && reference.steps.iter().all(|step| match step {
+                Step::Attribute(_) | Step::LegacyIndex { .. } => true,
+                Step::Index { key, .. } => {
+                    matches!(key.kind, ExprKind::Number(Some(_)) | ExprKind::String(_))
+                }
+                Step::Splat { .. } => false,
+            })
+    })
 }
 
 /// Whether a single value (`"8000-9000"`) gave two different ends.

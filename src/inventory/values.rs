@@ -98,6 +98,7 @@ fn literal(value: &eval::Value, span: &Range<usize>) -> Option<SourceValue> {
         span: span.clone(),
         text,
         literal: Some(literal),
+        tree: None,
     })
 }
 

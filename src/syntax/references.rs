@@ -16,6 +16,23 @@ pub struct Reference<'a> {
 }
 
 impl<'a> Reference<'a> {
+    /// The reference without Terraform's optional `resource.` prefix: `resource.aws_security_group.x.id`
+    /// is `aws_security_group` with the steps `.x.id`. Any other reference as it is.
+    pub fn without_resource_prefix(&self) -> Reference<'a> {
+        match self.steps {
+            [Step::Attribute(kind), rest @ ..]
+                if self.root == "resource" && matches!(rest.first(), Some(Step::Attribute(_))) =>
+            {
+                Reference {
+                    root: &kind.text,
+                    steps: rest,
+                    span: kind.span.start..self.span.end,
+                }
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// [`Self::names`] without Terraform's optional `resource.` prefix:
     /// `resource.aws_security_group.x.id` and `aws_security_group.x.id` name one group.
     pub fn address(&self) -> impl Iterator<Item = &'a str> + '_ {
@@ -36,6 +53,44 @@ impl<'a> Reference<'a> {
 }
 
 impl Expr {
+    /// What the expression evaluates as, without what leaves a value unchanged: a string that
+    /// is one interpolation (`"${var.x}"`, Terraform 0.11's spelling, which `terraform fmt`
+    /// rewrites to `var.x`) is the expression inside it.
+    pub fn unwrapped(&self) -> &Expr {
+        match &self.kind {
+            ExprKind::Template(parts) => match parts.as_slice() {
+                [TemplatePart::Interpolation(inner)] => inner.unwrapped(),
+                _ => self,
+            },
+            _ => self,
+        }
+    }
+
+    /// A reference built from names, for a value the tree knows by address
+    /// (`aws_security_group.web.id`): no source, every span empty.
+    pub fn path(root: &str, names: &[&str]) -> Expr {
+        let base = Expr {
+            span: 0..0,
+            kind: ExprKind::Variable(root.to_string()),
+        };
+        if names.is_empty() {
+            return base;
+        }
+        let steps = names
+            .iter()
+            .map(|name| {
+                Step::Attribute(super::tree::Ident {
+                    text: (*name).to_string(),
+                    span: 0..0,
+                })
+            })
+            .collect();
+        Expr {
+            span: 0..0,
+            kind: ExprKind::Traversal(Box::new(super::tree::Traversal { base, steps })),
+        }
+    }
+
     /// This expression and every expression inside it, parents first, in source order.
     pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
         visit(self);

@@ -3,15 +3,17 @@
 //! It reads each byte once and builds no syntax tree: a 23 MB list in a few tens of
 //! milliseconds, where building the full syntax tree takes far longer and far more memory.
 //!
-//! It answers only where it is sure that the full parser ([`crate::syntax`]) would read the
-//! same: anything else (a function call, an operator, an escape in a string, a comment block,
-//! a duplicate key, any error) makes it give up, and the file is read by the full parser
-//! alone, so results and diagnostics are the same either way (a test compares both readers on
-//! every fixture).
+//! It answers only where it is sure that the full parser ([`crate::syntax`]) would read the same: anything else (a
+//! function call, an operator, an escape in a string, a comment block, a duplicate key, any
+//! error) makes it give up, and the file is read by the full parser alone, so results and
+//! diagnostics are the same either way (a test compares both readers on every fixture).
 
 use std::ops::Range;
 
+use std::sync::Arc;
+
 use super::{Field, LOCAL_NAME, Literal, RawConnection, SourceValue};
+use crate::syntax::{Expr, ExprKind, Ident, ObjectItem, ObjectKey, Step, Traversal};
 
 /// One `mutual_rules = ...` attribute read by this reader.
 #[derive(Debug)]
@@ -280,9 +282,11 @@ impl<'a> Reader<'a> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
-    /// A value, with its literal when it is one. What may follow it is for the caller.
+    /// A value, with its literal when it is one, else its tree. What may follow it is for
+    /// the caller.
     fn value(&mut self) -> Option<SourceValue> {
         let start = self.at;
+        let mut tree = None;
         let literal = match self.peek()? {
             b'"' => Some(Literal::String(self.string()?.to_string())),
             b'[' => {
@@ -294,7 +298,23 @@ impl<'a> Reader<'a> {
                 Some(Literal::List(elements))
             }
             b'{' => {
-                self.object_entries(|reader, _, _| reader.value().map(drop))?;
+                let mut items = Vec::new();
+                self.object_entries(|reader, key, key_span| {
+                    let quoted = reader.bytes[key_span.start] == b'"';
+                    let value = reader.value()?;
+                    items.push(ObjectItem {
+                        key: if quoted {
+                            ObjectKey::String(key.to_string())
+                        } else {
+                            ObjectKey::Ident(key.to_string())
+                        },
+                        key_span,
+                        key_expr: None,
+                        value: tree_of(&value),
+                    });
+                    Some(())
+                })?;
+                tree = Some(ExprKind::Object(items));
                 None
             }
             b'-' => {
@@ -307,8 +327,17 @@ impl<'a> Reader<'a> {
                 "true" => Some(Literal::Bool(true)),
                 "false" => Some(Literal::Bool(false)),
                 "null" => Some(Literal::Null),
-                _ => {
-                    self.traversal()?;
+                root => {
+                    let base = Expr {
+                        span: start..self.at,
+                        kind: ExprKind::Variable(root.to_string()),
+                    };
+                    let steps = self.traversal()?;
+                    tree = Some(if steps.is_empty() {
+                        base.kind
+                    } else {
+                        ExprKind::Traversal(Box::new(Traversal { base, steps }))
+                    });
                     None
                 }
             },
@@ -317,6 +346,12 @@ impl<'a> Reader<'a> {
             span: start..self.at,
             text: self.text[start..self.at].to_string(),
             literal,
+            tree: tree.map(|kind| {
+                Arc::new(Expr {
+                    span: start..self.at,
+                    kind,
+                })
+            }),
         })
     }
 
@@ -371,24 +406,59 @@ impl<'a> Reader<'a> {
     }
 
     /// `.name` and `[0]` steps right after a reference's first name.
-    fn traversal(&mut self) -> Option<()> {
+    fn traversal(&mut self) -> Option<Vec<Step>> {
+        let mut steps = Vec::new();
         loop {
             match self.peek() {
                 Some(b'.') => {
                     self.at += 1;
-                    self.ident()?;
+                    let start = self.at;
+                    let name = self.ident()?;
+                    steps.push(Step::Attribute(Ident {
+                        text: name.to_string(),
+                        span: start..self.at,
+                    }));
                 }
                 Some(b'[') => {
+                    let start = self.at;
                     self.at += 1;
-                    self.integer()?;
+                    let key_start = self.at;
+                    let index = self.integer()?;
+                    let key = Expr {
+                        span: key_start..self.at,
+                        kind: ExprKind::Number(Some(index)),
+                    };
                     if self.peek()? != b']' {
                         return None;
                     }
                     self.at += 1;
+                    steps.push(Step::Index {
+                        key,
+                        span: start..self.at,
+                    });
                 }
-                _ => return Some(()),
+                _ => return Some(steps),
             }
         }
+    }
+}
+
+/// A value read by this reader as the full parser's tree: its tree, or its literal's.
+fn tree_of(value: &SourceValue) -> Expr {
+    if let Some(tree) = &value.tree {
+        return Expr::clone(tree);
+    }
+    let kind = match &value.literal {
+        Some(Literal::String(text)) => ExprKind::String(text.clone()),
+        Some(Literal::Int(number)) => ExprKind::Number(Some(*number)),
+        Some(Literal::Bool(value)) => ExprKind::Bool(*value),
+        Some(Literal::List(elements)) => ExprKind::Tuple(elements.iter().map(tree_of).collect()),
+        // This reader reads no other literal, and every other value has its tree.
+        Some(Literal::Null | Literal::Other) | None => ExprKind::Null,
+    };
+    Expr {
+        span: value.span.clone(),
+        kind,
     }
 }
 
@@ -418,11 +488,13 @@ mod tests {
                 span: 94..96,
                 text: "80".into(),
                 literal: Some(Literal::Int(80)),
+                tree: None,
             },
             SourceValue {
                 span: 98..103,
                 text: "\"443\"".into(),
                 literal: Some(Literal::String("443".into())),
+                tree: None,
             },
         ]);
         assert_eq!(fields[1].value.literal, Some(ports));
