@@ -44,6 +44,8 @@ pub struct ModuleModel {
     /// Every file that can matter was read and parsed, and `mutual_rules` is valid: what the
     /// module declares is all here.
     pub complete: bool,
+    /// The files that can declare the module's backend, as read ([`ParsedModule::backend_files`]).
+    pub backend_files: Option<Vec<(std::path::PathBuf, Vec<u8>)>>,
 }
 
 pub struct GroupDecl {
@@ -155,6 +157,11 @@ pub struct ParsedModule {
     pub files: Vec<ParsedFile>,
     pub values: Vec<ParsedFile>,
     pub errors: Vec<Diagnostic>,
+    /// The files that can declare a backend (they name `terraform` and `backend` or `cloud`),
+    /// with their bytes as read, in source order: remote state reads backends from them
+    /// without reading the tree again. `None` when the files were not read from the disk
+    /// (a revision): the disk's are read then.
+    pub backend_files: Option<Vec<(std::path::PathBuf, Vec<u8>)>>,
 }
 
 impl ParsedModule {
@@ -222,6 +229,18 @@ const VALUE_MARKERS: [&str; 2] = ["variable", "locals"];
 /// Byte strings of a file that calls a module of the tree (a local `source`).
 const CALL_MARKERS: [&str; 2] = ["\"./", "\"../"];
 
+/// Byte strings a file that declares a backend holds all of: its `terraform` block, and
+/// a `backend` or `cloud` block in it.
+static TERRAFORM_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("terraform"));
+
+static BACKEND_FINDERS: LazyLock<Vec<Finder<'static>>> =
+    LazyLock::new(|| ["backend", "cloud"].iter().map(Finder::new).collect());
+
+/// Whether a file can declare the module's backend.
+fn can_declare_backend(bytes: &[u8]) -> bool {
+    TERRAFORM_FINDER.find(bytes).is_some() && holds_any(&BACKEND_FINDERS, bytes)
+}
+
 static VALUE_FINDERS: LazyLock<Vec<Finder<'static>>> =
     LazyLock::new(|| VALUE_MARKERS.iter().map(Finder::new).collect());
 
@@ -239,8 +258,15 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
     let mut files = Vec::new();
     let mut kept: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
     let mut errors = Vec::new();
+    let mut backend_files = matches!(source, Source::Disk).then(Vec::new);
     for path in &module.sources {
-        let file = match source.read(path) {
+        let read = source.read(path);
+        if let (Some(found), Ok(bytes)) = (&mut backend_files, &read)
+            && can_declare_backend(bytes)
+        {
+            found.push((path.clone(), bytes.clone()));
+        }
+        let file = match read {
             Ok(bytes) if !can_matter(&bytes) => {
                 if holds_any(&VALUE_FINDERS, &bytes) || holds_any(&CALL_FINDERS, &bytes) {
                     kept.push((path, bytes));
@@ -265,6 +291,7 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
         files,
         values: Vec::new(),
         errors,
+        backend_files,
     };
     let all = parsed.needs_values();
     parsed.values = kept
@@ -317,6 +344,7 @@ pub fn model_of(
         files,
         values,
         mut errors,
+        backend_files,
     } = parsed;
     let connections = match crate::generate::connections_of(&files, config) {
         Ok(connections) => connections,
@@ -374,6 +402,7 @@ pub fn model_of(
         rules,
         groups,
         complete,
+        backend_files,
     };
     (model, errors)
 }

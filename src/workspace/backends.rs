@@ -52,14 +52,30 @@ fn is_settings_file(name: &str) -> bool {
 /// with the settings files beside it; `None` when it declares none (a root module then keeps
 /// local state, a child module has none).
 pub fn read(source: &Source, dir: &Path, sources: &[PathBuf]) -> Option<Backend> {
-    let (kind, block) = sources.iter().find_map(|path| {
+    let block = sources.iter().find_map(|path| {
         let bytes = source.read(path).ok()?;
-        // Most files declare no backend: not parsed.
-        if !contains(&bytes, b"backend") && !contains(&bytes, b"cloud") {
-            return None;
-        }
-        declared(&parse(&String::from_utf8_lossy(&bytes)).ok()?)
+        declared_in(&bytes)
     })?;
+    Some(with_settings_files(dir, block))
+}
+
+/// [`read`], from files already read (in source order): those of the module's files that
+/// can declare a backend.
+pub fn read_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Option<Backend> {
+    let block = files.iter().find_map(|(_, bytes)| declared_in(bytes))?;
+    Some(with_settings_files(dir, block))
+}
+
+/// The backend a file's `terraform` block declares.
+fn declared_in(bytes: &[u8]) -> Option<(String, BTreeMap<String, String>)> {
+    // Most files declare no backend: not parsed.
+    if !contains(bytes, b"backend") && !contains(bytes, b"cloud") {
+        return None;
+    }
+    declared(&parse(&String::from_utf8_lossy(bytes)).ok()?)
+}
+
+fn with_settings_files(dir: &Path, (kind, block): (String, BTreeMap<String, String>)) -> Backend {
     let mut environments: Vec<Environment> = settings_files(dir)
         .into_iter()
         .map(|(file, settings)| {
@@ -77,13 +93,11 @@ pub fn read(source: &Source, dir: &Path, sources: &[PathBuf]) -> Option<Backend>
             settings: block,
         });
     }
-    Some(Backend { kind, environments })
+    Backend { kind, environments }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// `terraform { backend "KIND" { … } }` or `terraform { cloud { … } }`: the kind and the

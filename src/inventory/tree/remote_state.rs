@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::pattern::Pattern;
 use super::{Resolved, Tree, clip, normalize, strip_index};
 use crate::syntax::{Block, Expr};
@@ -114,8 +116,11 @@ impl Tree<'_> {
         let modules = self.modules;
         let backends = self.backends.get_or_insert_with(|| {
             modules
-                .iter()
-                .map(|analysis| backends::read(&Source::Disk, &analysis.dir, &analysis.sources))
+                .par_iter()
+                .map(|analysis| match &analysis.model.backend_files {
+                    Some(files) => backends::read_files(&analysis.dir, files),
+                    None => backends::read(&Source::Disk, &analysis.dir, &analysis.sources),
+                })
                 .collect()
         });
         let reader_envs: Vec<Option<String>> = match &backends[reader] {
