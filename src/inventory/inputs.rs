@@ -17,9 +17,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{self, Instances, Value};
-use crate::inventory::{
-    ModuleModel, ParsedModule, model_of, parse_module, parse_more_values, values,
-};
+use crate::inventory::{ModuleModel, ParsedModule, model_of, parse_module, values};
 use crate::paths::{join, normalize};
 use crate::workspace::discover::Module;
 use crate::workspace::source::{Source, is_variables_file};
@@ -110,53 +108,68 @@ pub fn read_tree(
         callers.dedup();
         callers
     };
-    for &caller in &callers {
-        if !needs[caller] {
-            parse_more_values(source, &modules[caller], &mut parsed[caller]);
-        }
-    }
-    for caller in callers {
-        let module = values::evaluate_for(
-            parsed[caller].files.iter().chain(&parsed[caller].values),
-            &roots[caller],
-            None,
-        );
-        for (file, block) in parsed[caller].module_calls() {
-            let Some(source) = block
-                .body
-                .attribute("source")
-                .and_then(|a| a.value.string())
-            else {
-                continue;
-            };
-            if !(source.starts_with("./") || source.starts_with("../")) {
-                continue;
-            }
-            let Some(&callee) = by_dir.get(&normalize(&modules[caller].dir.join(source))) else {
-                continue;
-            };
-            if !needs[callee] {
-                continue;
-            }
-            let text = file.file.text.as_str();
-            let entry = given.entry(callee).or_default();
-            match module.instances(block, text) {
-                Instances::Single => entry.push(module.call_inputs(block, text, None)),
-                Instances::Known(instances) => {
-                    for instance in &instances {
-                        entry.push(module.call_inputs(block, text, Some(instance)));
-                    }
+    // A caller whose own rules read no values has its variables and locals parsed now.
+    let more: std::collections::HashSet<usize> = callers
+        .iter()
+        .copied()
+        .filter(|caller| !needs[*caller])
+        .collect();
+    parsed
+        .par_iter_mut()
+        .enumerate()
+        .filter(|(index, _)| more.contains(index))
+        .for_each(|(_, module)| module.parse_more_values());
+    // Each caller evaluated on its own core; the calls then gathered in caller order.
+    let given_by_caller: Vec<CallsOf> = callers
+        .par_iter()
+        .map(|&caller| {
+            let module = values::evaluate_for(
+                parsed[caller].files.iter().chain(&parsed[caller].values),
+                &roots[caller],
+                None,
+            );
+            let mut found = Vec::new();
+            for (file, block) in parsed[caller].module_calls() {
+                let Some(source) = block
+                    .body
+                    .attribute("source")
+                    .and_then(|a| a.value.string())
+                else {
+                    continue;
+                };
+                if !(source.starts_with("./") || source.starts_with("../")) {
+                    continue;
                 }
-                // Instances a plan decides: every argument's value is unknown.
-                Instances::Unknown => entry.push(
-                    module
-                        .call_inputs(block, text, None)
-                        .into_keys()
-                        .map(|name| (name, Value::Unknown))
+                let Some(&callee) = by_dir.get(&normalize(&modules[caller].dir.join(source)))
+                else {
+                    continue;
+                };
+                if !needs[callee] {
+                    continue;
+                }
+                let text = file.file.text.as_str();
+                let inputs = match module.instances(block, text) {
+                    Instances::Single => vec![module.call_inputs(block, text, None)],
+                    Instances::Known(instances) => instances
+                        .iter()
+                        .map(|instance| module.call_inputs(block, text, Some(instance)))
                         .collect(),
-                ),
+                    // Instances a plan decides: every argument's value is unknown.
+                    Instances::Unknown => vec![
+                        module
+                            .call_inputs(block, text, None)
+                            .into_keys()
+                            .map(|name| (name, Value::Unknown))
+                            .collect(),
+                    ],
+                };
+                found.push((callee, inputs));
             }
-        }
+            found
+        })
+        .collect();
+    for (callee, inputs) in given_by_caller.into_iter().flatten() {
+        given.entry(callee).or_default().extend(inputs);
     }
     parsed
         .into_par_iter()
@@ -175,6 +188,10 @@ pub fn read_tree(
         })
         .collect()
 }
+
+/// What one caller's calls give the modules they call: (callee, a set of inputs per call
+/// instance), in the order the calls are written.
+type CallsOf = Vec<(usize, Vec<BTreeMap<String, Value>>)>;
 
 /// Most sets of inputs a module is read with, one per distinct call (instance): beyond it,
 /// one set of the values every call gives alike.

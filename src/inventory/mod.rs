@@ -162,6 +162,10 @@ pub struct ParsedModule {
     /// without reading the tree again. `None` when the files were not read from the disk
     /// (a revision): the disk's are read then.
     pub backend_files: Option<Vec<(std::path::PathBuf, Vec<u8>)>>,
+    /// The files that hold variables or locals but were not parsed (the module's rules read
+    /// none), as read: parsed by [`ParsedModule::parse_more_values`] when a module it calls
+    /// needs them.
+    unparsed_values: Vec<(std::path::PathBuf, Vec<u8>)>,
 }
 
 impl ParsedModule {
@@ -292,37 +296,30 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
         values: Vec::new(),
         errors,
         backend_files,
+        unparsed_values: Vec::new(),
     };
     let all = parsed.needs_values();
-    parsed.values = kept
-        .into_iter()
-        .filter(|(_, bytes)| all || holds_any(&CALL_FINDERS, bytes))
-        .filter_map(|(path, bytes)| parse_values_file(path, bytes))
-        .collect();
+    for (path, bytes) in kept {
+        if all || holds_any(&CALL_FINDERS, &bytes) {
+            parsed.values.extend(parse_values_file(path, bytes));
+        } else {
+            parsed.unparsed_values.push((path.to_path_buf(), bytes));
+        }
+    }
     parsed
 }
 
-/// The files of a module that hold variables or locals and were not parsed yet, read again
-/// and parsed: for a module that declares no rules but calls one that does, whose arguments
-/// may read them.
-pub fn parse_more_values(source: &Source, module: &Module, parsed: &mut ParsedModule) {
-    let done: std::collections::HashSet<&std::path::Path> = parsed
-        .files
-        .iter()
-        .chain(&parsed.values)
-        .map(|parsed| parsed.file.path.as_path())
-        .collect();
-    let more: Vec<ParsedFile> = module
-        .sources
-        .iter()
-        .filter(|path| !done.contains(path.as_path()))
-        .filter_map(|path| {
-            let bytes = source.read(path).ok()?;
-            (!can_matter(&bytes) && holds_any(&VALUE_FINDERS, &bytes))
-                .then(|| parse_values_file(path, bytes))?
-        })
-        .collect();
-    parsed.values.extend(more);
+impl ParsedModule {
+    /// The files of a module that hold variables or locals and were not parsed yet, parsed:
+    /// for a module that declares no rules but calls one that does, whose arguments may read
+    /// them.
+    pub fn parse_more_values(&mut self) {
+        let more = std::mem::take(&mut self.unparsed_values);
+        self.values.extend(
+            more.into_iter()
+                .filter_map(|(path, bytes)| parse_values_file(&path, bytes)),
+        );
+    }
 }
 
 /// A file parsed for its values only: one that does not parse gives none.
@@ -345,6 +342,7 @@ pub fn model_of(
         values,
         mut errors,
         backend_files,
+        unparsed_values: _,
     } = parsed;
     let connections = match crate::generate::connections_of(&files, config) {
         Ok(connections) => connections,
