@@ -41,6 +41,9 @@ impl Planner<'_> {
                     Err(reason) => why = Some(reason),
                 }
             }
+            // It was listed as not migrated (an address peer): it is listed once, as open
+            // egress left with its reason, or removed instead.
+            self.unlist(rule);
             match why {
                 Some(reason) => {
                     let what = format!("the open egress {} of {group}", address(rule));
@@ -50,13 +53,6 @@ impl Planner<'_> {
                     if let Some(span) = self.resource_span(rule) {
                         let range = super::removal_range(&rule.file.text, span);
                         self.edit(&rule.file, range, String::new());
-                        // It was listed as not migrated (an address peer): it is removed instead.
-                        self.warnings.retain(|warning| {
-                            !matches!(*warning.problem, Problem::NotMigrated { .. })
-                                || !warning.source.as_ref().is_some_and(|(file, span)| {
-                                    Arc::ptr_eq(file, &rule.file) && *span == rule.span
-                                })
-                        });
                         self.warnings.push(Diagnostic::at(
                             Problem::EgressClosed {
                                 what: address(rule),
@@ -70,6 +66,17 @@ impl Planner<'_> {
                 }
             }
         }
+    }
+
+    /// Drops the "not migrated" warning already given for `rule`.
+    fn unlist(&mut self, rule: &DeclaredRule) {
+        self.warnings.retain(|warning| {
+            !matches!(*warning.problem, Problem::NotMigrated { .. })
+                || !warning
+                    .source
+                    .as_ref()
+                    .is_some_and(|(file, span)| Arc::ptr_eq(file, &rule.file) && *span == rule.span)
+        });
     }
 
     /// Why an open egress rule stays, if it does.
