@@ -790,6 +790,38 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// The one instance of a `count`/`for_each` group that `rule` names as its peer, where the
+    /// flow names the declaration: a flow draws `aws_security_group.lb[0].id` as
+    /// `aws_security_group.lb.id`, but the tree indexes the rules and attachments of `lb[0]`
+    /// under that instance. `None` when the rule names no one instance the tree resolves.
+    fn instance_peer(
+        &mut self,
+        module: usize,
+        rule: &crate::inventory::DeclaredRule,
+        declaration: &str,
+    ) -> Option<String> {
+        let mut named: Vec<&String> = rule
+            .peers
+            .iter()
+            .filter_map(|peer| match peer {
+                RulePeer::Group(expr)
+                    if flows::group_key(expr) == declaration && expr != declaration =>
+                {
+                    Some(expr)
+                }
+                _ => None,
+            })
+            .collect();
+        named.dedup();
+        let [expr] = named.as_slice() else {
+            return None;
+        };
+        match self.resolve(module, expr) {
+            Resolved::Group(_) => Some((*expr).clone()),
+            Resolved::Unknown(_) => None,
+        }
+    }
+
     /// The sets of groups attached together that hold `key`; the group alone when nothing
     /// attaches it.
     fn sets_of(&self, key: &GroupKey) -> Vec<AttachSet> {
@@ -940,6 +972,7 @@ fn judge_tree(analyses: &mut [Analysis]) {
                 let Endpoint::Group(peer) = peer else {
                     continue;
                 };
+                let peer = tree.instance_peer(module, rule, &peer).unwrap_or(peer);
                 let before = tree.matched.len();
                 let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
                 let matched = tree
