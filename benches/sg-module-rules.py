@@ -7,8 +7,13 @@ The module's `rules.tf` declares `variable "rules"` whose default maps a rule na
 it at every release tag from v4.0.0 on and writes one line per name and value, with the
 releases that hold it.
 
-Usage: benches/sg-module-rules.py GIT_DIR > src/commands/migrate/sg_module_rules.tsv
-GIT_DIR: a clone of github.com/terraform-aws-modules/terraform-aws-security-group.
+It also writes the automatic rules of each `//modules/NAME` preset (its generated
+`auto_values.tf`: `auto_ingress_rules`, `auto_ingress_with_self`, `auto_egress_rules`,
+`auto_egress_with_self`), checking that the computed ones are empty, as they are.
+
+Usage: benches/sg-module-rules.py GIT_DIR src/commands/migrate
+GIT_DIR: a clone of github.com/terraform-aws-modules/terraform-aws-security-group. Writes
+sg_module_rules.tsv and sg_module_presets.tsv into the directory.
 """
 
 import re
@@ -47,6 +52,59 @@ def table(text):
     return rules
 
 
+AUTO = ["auto_ingress_rules", "auto_ingress_with_self", "auto_egress_rules", "auto_egress_with_self"]
+EMPTY = ["auto_computed_ingress_rules", "auto_computed_ingress_with_self", "auto_computed_egress_rules",
+         "auto_computed_egress_with_self"]
+ZERO = ["auto_number_of_computed_ingress_rules", "auto_number_of_computed_ingress_with_self",
+        "auto_number_of_computed_egress_rules", "auto_number_of_computed_egress_with_self"]
+
+
+def defaults(text):
+    """variable name -> its `default` text, for one auto_values.tf."""
+    found = {}
+    for match in re.finditer(r'variable "([a-z_]+)" \{(.*?)\n\}', text, re.S):
+        default = re.search(r"default\s*=\s*(.*)", match.group(2))
+        if default:
+            found[match.group(1)] = default.group(1).strip()
+    return found
+
+
+def rule_names(text):
+    """`["a", "b"]` or `[{ "rule" = "a" }]` -> a,b (only `rule` keys allowed)."""
+    if re.sub(r'\{\s*"rule"\s*=\s*"[^"]*"\s*\}', "", text).count("=") > 0:
+        sys.exit(f"a with_self entry with keys other than rule: {text}")
+    return ",".join(re.findall(r'"([^"]+)"', text.replace('"rule"', "")))
+
+
+def presets(git_dir, tags, versions):
+    held = {}
+    for index, tag in enumerate(tags):
+        listing = git(git_dir, "ls-tree", "--name-only", f"{tag}:modules").split()
+        for preset in listing:
+            if preset.startswith("_") or "." in preset:
+                continue
+            values = defaults(git(git_dir, "show", f"{tag}:modules/{preset}/auto_values.tf"))
+            for name in EMPTY:
+                if values.get(name, "[]") != "[]":
+                    sys.exit(f"{tag} {preset}: {name} = {values[name]}")
+            for name in ZERO:
+                if values.get(name, "0") != "0":
+                    sys.exit(f"{tag} {preset}: {name} = {values[name]}")
+            row = (preset, *(rule_names(values.get(name, "[]")) for name in AUTO))
+            held.setdefault(row, []).append(index)
+    return held
+
+
+def runs_text(indexes, versions):
+    runs = []
+    for index in indexes:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ",".join(versions[a] if a == b else f"{versions[a]}-{versions[b]}" for a, b in runs)
+
+
 def main():
     git_dir = sys.argv[1]
     tags = sorted((tag for tag in git(git_dir, "tag").split()
@@ -58,19 +116,21 @@ def main():
     for index, rules in enumerate(tables):
         for name, value in rules.items():
             held.setdefault((name, value), []).append(index)
-    print("# Named rules of terraform-aws-modules/security-group/aws: `variable \"rules\"` default in")
-    print("# its rules.tf, read at each release tag by benches/sg-module-rules.py.")
-    print("# versions\t" + " ".join(versions))
-    print("# name\tfrom_port\tto_port\tprotocol\tdescription\tversions (runs of the list above)")
-    for (name, value), indexes in sorted(held.items()):
-        runs = []
-        for index in indexes:
-            if runs and runs[-1][1] == index - 1:
-                runs[-1][1] = index
-            else:
-                runs.append([index, index])
-        text = ",".join(versions[a] if a == b else f"{versions[a]}-{versions[b]}" for a, b in runs)
-        print("\t".join([name, *value, text]))
+    out = sys.argv[2]
+    with open(f"{out}/sg_module_rules.tsv", "w") as rules_file:
+        print("# Named rules of terraform-aws-modules/security-group/aws: `variable \"rules\"` default in", file=rules_file)
+        print("# its rules.tf, read at each release tag by benches/sg-module-rules.py.", file=rules_file)
+        print("# versions\t" + " ".join(versions), file=rules_file)
+        print("# name\tfrom_port\tto_port\tprotocol\tdescription\tversions (runs of the list above)", file=rules_file)
+        for (name, value), indexes in sorted(held.items()):
+            print("\t".join([name, *value, runs_text(indexes, versions)]), file=rules_file)
+    with open(f"{out}/sg_module_presets.tsv", "w") as presets_file:
+        print("# Automatic rules of the //modules/NAME presets of terraform-aws-modules/security-group/aws:", file=presets_file)
+        print("# the defaults of each preset's auto_values.tf, read at each release tag by", file=presets_file)
+        print("# benches/sg-module-rules.py (the computed ones are empty at every release).", file=presets_file)
+        print("# preset\tauto_ingress_rules\tauto_ingress_with_self\tauto_egress_rules\tauto_egress_with_self\tversions", file=presets_file)
+        for row, indexes in sorted(presets(git_dir, tags, versions).items()):
+            print("\t".join([*row, runs_text(indexes, versions)]), file=presets_file)
 
 
 main()

@@ -145,7 +145,8 @@ struct RegistryModule {
 }
 
 /// A golden case's registry module calls: its `registry_modules` file, one
-/// `KEY SOURCE VERSION STAND_IN` a line.
+/// `KEY SOURCE VERSION STAND_IN` a line (`sg+ssh`: the `//modules/ssh` preset, stand-ins
+/// `sg` at the package root and `sg_ssh` at `modules/ssh`).
 fn registry_modules(case: &Path) -> Vec<RegistryModule> {
     fs::read_to_string(case.join("registry_modules"))
         .unwrap_or_default()
@@ -201,19 +202,44 @@ impl Root {
         if !modules.is_empty() {
             let mut manifest = vec![serde_json::json!({ "Key": "", "Source": "", "Dir": "." })];
             for module in modules {
-                let dir = root.path().join(".terraform/modules").join(&module.key);
-                fs::create_dir_all(&dir).unwrap();
-                let source = fixtures()
-                    .join("migrate/modules")
-                    .join(&module.stand_in)
-                    .join("main.tf");
-                fs::copy(source, dir.join("main.tf")).unwrap();
-                manifest.push(serde_json::json!({
-                    "Key": module.key,
-                    "Source": format!("registry.terraform.io/{}", module.source),
-                    "Version": module.version,
-                    "Dir": format!(".terraform/modules/{}", module.key),
-                }));
+                let package = format!(".terraform/modules/{}", module.key);
+                let stand_in = |name: &str, dir: &str| {
+                    let dir = root.path().join(dir);
+                    fs::create_dir_all(&dir).unwrap();
+                    let source = fixtures()
+                        .join("migrate/modules")
+                        .join(name)
+                        .join("main.tf");
+                    fs::copy(source, dir.join("main.tf")).unwrap();
+                };
+                // `ROOT+PRESET`: a `//modules/PRESET` call, the package's root at `module.sg`.
+                match module.stand_in.split_once('+') {
+                    Some((package_root, preset)) => {
+                        let preset_dir = format!("{package}/modules/{preset}");
+                        stand_in(package_root, &package);
+                        stand_in(&format!("{package_root}_{preset}"), &preset_dir);
+                        manifest.push(serde_json::json!({
+                            "Key": module.key,
+                            "Source": format!("registry.terraform.io/{}", module.source),
+                            "Version": module.version,
+                            "Dir": preset_dir,
+                        }));
+                        manifest.push(serde_json::json!({
+                            "Key": format!("{}.sg", module.key),
+                            "Source": "../../",
+                            "Dir": package,
+                        }));
+                    }
+                    None => {
+                        stand_in(&module.stand_in, &package);
+                        manifest.push(serde_json::json!({
+                            "Key": module.key,
+                            "Source": format!("registry.terraform.io/{}", module.source),
+                            "Version": module.version,
+                            "Dir": package,
+                        }));
+                    }
+                }
             }
             fs::write(
                 root.path().join(".terraform/modules/modules.json"),

@@ -102,6 +102,9 @@ pub fn migrate_module(
         model: &model,
         module,
         renames: Vec::new(),
+        close_egress: options.close_egress,
+        seen_rules: Vec::new(),
+        call_open_egress: Vec::new(),
         edits: BTreeMap::new(),
         warnings: Vec::new(),
         connections: Vec::new(),
@@ -141,6 +144,12 @@ struct Planner<'a> {
     /// `terraform-aws-modules/security-group/aws` call's outputs, as its group resource's
     /// attributes.
     renames: Vec<(String, String)>,
+    /// `--close-egress`: the calls' open egress is recorded for it.
+    close_egress: bool,
+    /// The rules of inline blocks and module calls, for `--close-egress`.
+    seen_rules: Vec<inline::SeenRule>,
+    /// The migrating calls' open egress, which `--close-egress` may remove.
+    call_open_egress: Vec<inline::CallOpenEgress>,
     edits: BTreeMap<PathBuf, Vec<Edit>>,
     warnings: Vec<Diagnostic>,
     /// Connections to add to `mutual_rules`, as HCL object text, with their old addresses.

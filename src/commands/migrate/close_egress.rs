@@ -4,13 +4,19 @@
 //! the same run. Each group left open is listed with why; each rule removed is named, the
 //! one intended destroy in the plan.
 //!
+//! A `terraform-aws-modules/security-group/aws` call's open egress (`egress_rules =
+//! ["all-all"]`) closes the same way: its connection is not written, and the module's other
+//! rule resources are forgotten one by one so that Terraform destroys the one that held it.
+//!
 //! Only the rules prove the need here (`--without-flow-logs`): a group that no rule of the
 //! module admits anywhere is left open, since nothing shows what it sends.
 
 use std::sync::Arc;
 
+use super::inline::CallOpenEgress;
 use super::{Planner, address, has_for_each, is_symlink, same_traffic};
 use crate::diagnostics::{Diagnostic, Problem};
+use crate::generate::migration_block::MigrationBlock;
 use crate::generate::squeeze;
 use crate::inventory::{DeclaredRule, Origin, RulePeer};
 use crate::schema::Direction;
@@ -66,6 +72,185 @@ impl Planner<'_> {
                 }
             }
         }
+        self.close_calls();
+    }
+
+    /// The open egress of migrating `terraform-aws-modules/security-group/aws` calls
+    /// (`egress_rules = ["all-all"]`): where the group closes, its connections are not written
+    /// and the module resource that held them is left out of the `removed` blocks, so
+    /// Terraform destroys it: the one intended destroy, named.
+    fn close_calls(&mut self) {
+        let mut pending: std::collections::VecDeque<CallOpenEgress> =
+            std::mem::take(&mut self.call_open_egress).into();
+        while let Some(open) = pending.pop_front() {
+            let rule = format!(
+                "{}.aws_security_group_rule.{}",
+                open.state_prefix, open.resource
+            );
+            let mut why = self.why_call_open(&open);
+            if why.is_none()
+                && let Some(observed) = self.observed
+            {
+                match self.flow_proof(observed, &open.id) {
+                    Ok(drafts) => {
+                        if self.drafted_for.insert(open.id.clone()) {
+                            self.connections.extend(drafts);
+                        }
+                    }
+                    Err(reason) => why = Some(reason),
+                }
+            }
+            if let Some(reason) = why {
+                let what = format!("the open egress {rule} of {}", open.address);
+                self.skip(&open.file, open.header.clone(), what, reason);
+                continue;
+            }
+            // Its connections go; the module's other resources are forgotten one by one.
+            let mut connections = open.connections.clone();
+            connections.sort_unstable();
+            for index in connections.into_iter().rev() {
+                self.connections.remove(index);
+            }
+            for other in pending.iter_mut() {
+                for index in other.connections.iter_mut() {
+                    *index -= open
+                        .connections
+                        .iter()
+                        .filter(|gone| **gone < *index)
+                        .count();
+                }
+            }
+            let module = open.address.clone();
+            let mut kept: Vec<&String> = open
+                .resources
+                .iter()
+                .filter(|resource| **resource != open.resource)
+                .collect();
+            kept.sort();
+            kept.dedup();
+            let at = self.extra_blocks.iter().position(
+                |block| matches!(block, MigrationBlock::Removed { from } if *from == module),
+            );
+            if let Some(at) = at {
+                let removed: Vec<MigrationBlock> = kept
+                    .into_iter()
+                    .map(|resource| MigrationBlock::Removed {
+                        from: format!("{}.aws_security_group_rule.{resource}", open.state_prefix),
+                    })
+                    .collect();
+                self.extra_blocks.splice(at..=at, removed);
+            }
+            for instance in 0..open.held {
+                self.warnings.push(Diagnostic::at(
+                    Problem::EgressClosed {
+                        what: format!("{rule}[{instance}]"),
+                        group: open.address.clone(),
+                        by_flow_logs: self.observed.is_some(),
+                    },
+                    &open.file,
+                    open.header.clone(),
+                ));
+            }
+        }
+    }
+
+    /// Why a call's open egress stays, if it does.
+    fn why_call_open(&self, open: &CallOpenEgress) -> Option<String> {
+        let held_open = open.connections.len();
+        if held_open != open.held {
+            return Some(format!(
+                "`{}` also holds rules that are not open egress, which destroying it would revoke",
+                open.resource
+            ));
+        }
+        let group = &open.id;
+        // Who admits the group: rule resources, inline blocks and calls.
+        let mut admitting: Vec<(String, String, String, String)> = self
+            .model
+            .rules
+            .iter()
+            .filter(|ingress| {
+                ingress.direction == Direction::Ingress
+                    && ingress.group != *group
+                    && ingress
+                        .peers
+                        .iter()
+                        .any(|peer| matches!(peer, RulePeer::Group(source) if source == group))
+            })
+            .map(|ingress| {
+                (
+                    ingress.group.clone(),
+                    ingress.protocol.clone(),
+                    ingress.from_port.clone(),
+                    ingress.to_port.clone(),
+                )
+            })
+            .collect();
+        admitting.extend(
+            self.seen_rules
+                .iter()
+                .filter(|seen| {
+                    seen.direction == Direction::Ingress
+                        && seen.group != *group
+                        && seen.peer_group.as_deref() == Some(group)
+                })
+                .map(|seen| {
+                    (
+                        seen.group.clone(),
+                        seen.protocol.clone(),
+                        seen.from_port.clone(),
+                        seen.to_port.clone(),
+                    )
+                }),
+        );
+        if admitting.is_empty() && self.observed.is_none() {
+            return Some(format!(
+                "no rule of the module admits {}, so nothing shows what it sends (flow logs would)",
+                open.address
+            ));
+        }
+        let same =
+            |protocol: &str, from: &str, to: &str, other: &(String, String, String, String)| {
+                protocol == other.1 && (protocol == "-1" || (from == other.2 && to == other.3))
+            };
+        let missing =
+            admitting.iter().find(|ingress| {
+                let declared =
+                    self.model.rules.iter().any(|egress| {
+                        egress.direction == Direction::Egress
+                    && egress.group == *group
+                    && same(&egress.protocol, &egress.from_port, &egress.to_port, ingress)
+                    && egress
+                        .peers
+                        .iter()
+                        .any(|peer| matches!(peer, RulePeer::Group(target) if *target == ingress.0))
+                    });
+                let seen = self.seen_rules.iter().any(|egress| {
+                    egress.direction == Direction::Egress
+                        && egress.group == *group
+                        && egress.peer_group.as_deref() == Some(ingress.0.as_str())
+                        && same(
+                            &egress.protocol,
+                            &egress.from_port,
+                            &egress.to_port,
+                            ingress,
+                        )
+                });
+                let written =
+                    self.egress_written
+                        .iter()
+                        .any(|[source, target, protocol, from, to]| {
+                            source == group
+                                && *target == ingress.0
+                                && same(protocol, &squeeze(from), &squeeze(to), ingress)
+                        });
+                !(declared || seen || written)
+            });
+        missing.map(|(target, ..)| {
+            format!(
+                "{target} admits it, and its egress half is not written (`--add-egress` writes it where it can)"
+            )
+        })
     }
 
     /// Drops the "not migrated" warning already given for `rule`.

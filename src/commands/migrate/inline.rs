@@ -260,9 +260,19 @@ impl Planner<'_> {
                 self.renames.extend(call.renames.iter().cloned());
             }
         }
+        // Every rule read, for `--close-egress` to tell who admits a group and what egress it
+        // declares.
+        self.seen_rules
+            .extend(rules.iter().map(|rule| SeenRule::of(rule, &groups)));
+        // A migrating call's open egress rules, each a connection `--close-egress` may drop.
+        let mut open_egress: Vec<(usize, usize)> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             if groups[rule.group].refused.is_some() {
                 continue;
+            }
+            if groups[rule.group].call.is_some() && partner[index].is_none() && is_open_egress(rule)
+            {
+                open_egress.push((index, self.connections.len()));
             }
             match partner[index] {
                 // A pair is written once, from its egress half.
@@ -274,6 +284,69 @@ impl Planner<'_> {
                 None => self.inline_connection(None, Some(rule), &groups),
             }
         }
+        if self.close_egress {
+            self.record_open_egress(&open_egress, &groups);
+        }
+    }
+
+    /// The calls' open egress, by the module resource that holds it, for `--close-egress`.
+    fn record_open_egress(&mut self, open_egress: &[(usize, usize)], groups: &[InlineGroup]) {
+        let mut found: Vec<CallOpenEgress> = Vec::new();
+        for &(rule, connection) in open_egress {
+            let Some(call) = self.rule_call(rule, groups) else {
+                continue;
+            };
+            let (group, migration) = call;
+            let Some((_, resource)) = migration
+                .rule_resources
+                .iter()
+                .find(|(index, _)| *index == rule)
+            else {
+                continue;
+            };
+            match found
+                .iter_mut()
+                .find(|open| open.group == group && open.resource == *resource)
+            {
+                Some(open) => open.connections.push(connection),
+                None => found.push(CallOpenEgress {
+                    group,
+                    id: groups[group].id.clone(),
+                    address: groups[group].address.clone(),
+                    file: Arc::clone(&groups[group].file),
+                    header: groups[group].header.clone(),
+                    state_prefix: migration.state_prefix.clone(),
+                    resource: resource.clone(),
+                    resources: migration
+                        .rule_resources
+                        .iter()
+                        .map(|(_, resource)| resource.clone())
+                        .collect(),
+                    held: migration
+                        .rule_resources
+                        .iter()
+                        .filter(|(_, held)| held == resource)
+                        .count(),
+                    connections: vec![connection],
+                }),
+            }
+        }
+        self.call_open_egress = found;
+    }
+
+    /// The call a rule (by index) was read from.
+    fn rule_call<'g>(
+        &self,
+        rule: usize,
+        groups: &'g [InlineGroup],
+    ) -> Option<(usize, &'g CallMigration)> {
+        groups.iter().enumerate().find_map(|(index, group)| {
+            let call = group.call.as_ref()?;
+            call.rule_resources
+                .iter()
+                .any(|(held, _)| *held == rule)
+                .then_some((index, call))
+        })
     }
 
     /// Why one inline rule keeps its group's blocks where they are, if it does.
@@ -782,4 +855,67 @@ fn merged_removals(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
 
 fn one_sided_rule(rule: &InlineRule) -> bool {
     matches!(rule.peer, InlinePeer::Addresses(_))
+}
+
+/// A rule of an inline block or a module call, as `--close-egress` compares it: its group's
+/// id, direction, group peer (the group's own id for `self`), protocol and ports, squeezed.
+#[derive(Debug, Clone)]
+pub(super) struct SeenRule {
+    pub group: String,
+    pub direction: Direction,
+    pub peer_group: Option<String>,
+    pub protocol: String,
+    pub from_port: String,
+    pub to_port: String,
+}
+
+impl SeenRule {
+    fn of(rule: &InlineRule, groups: &[InlineGroup]) -> SeenRule {
+        let own = groups[rule.group].id.clone();
+        SeenRule {
+            peer_group: match &rule.peer {
+                InlinePeer::Group(group) => Some(squeeze(group)),
+                InlinePeer::SelfGroup => Some(own.clone()),
+                InlinePeer::Addresses(_) => None,
+            },
+            group: own,
+            direction: rule.direction,
+            protocol: rule.protocol.clone(),
+            from_port: squeeze(&rule.from_port),
+            to_port: squeeze(&rule.to_port),
+        }
+    }
+}
+
+/// A migrating call's open egress rules held by one of the module's resources
+/// (`egress_rules`): their connections, dropped when the group closes.
+#[derive(Debug, Clone)]
+pub(super) struct CallOpenEgress {
+    /// Index of the call among the groups read.
+    pub group: usize,
+    /// `module.NAME.security_group_id`.
+    pub id: String,
+    /// `module.NAME`.
+    pub address: String,
+    pub file: Arc<SourceFile>,
+    pub header: Range<usize>,
+    pub state_prefix: String,
+    /// The module resource that holds them.
+    pub resource: String,
+    /// Every module resource that holds a rule of the call (one entry per rule).
+    pub resources: Vec<String>,
+    /// How many rules that resource holds (all must be open for it to go).
+    pub held: usize,
+    /// Their connections' indexes in the planner's list.
+    pub connections: Vec<usize>,
+}
+
+/// An egress rule to `0.0.0.0/0` or `::/0` for all traffic or every port.
+fn is_open_egress(rule: &InlineRule) -> bool {
+    let anywhere = matches!(&rule.peer, InlinePeer::Addresses(lists)
+        if lists.iter().any(|(_, list)| list.contains("\"0.0.0.0/0\"") || list.contains("\"::/0\"")));
+    let wide = rule.protocol_is_literal
+        && (rule.protocol == "-1"
+            || (squeeze(&rule.from_port) == "0" && squeeze(&rule.to_port) == "65535"));
+    rule.direction == Direction::Egress && anywhere && wide
 }

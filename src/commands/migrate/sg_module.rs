@@ -6,7 +6,8 @@
 //!
 //! Named rules (`rule = "https-443-tcp"`, `ingress_rules`) are read from the module's own
 //! table at the pinned release (`sg_module_rules.tsv`, made from its `rules.tf` by
-//! `benches/sg-module-rules.py`). The module's resources, their `count`s and defaults are
+//! `benches/sg-module-rules.py`), and a `//modules/NAME` preset's automatic rules from
+//! `sg_module_presets.tsv` (its `auto_values.tf` at each release). The module's resources, their `count`s and defaults are
 //! those of its `main.tf` and `variables.tf` from v4.0.0 to v5.3.1. A call that says anything
 //! this cannot carry over is left as it is, with the reason.
 
@@ -27,6 +28,43 @@ pub(super) const SOURCE: &str = "terraform-aws-modules/security-group/aws";
 
 /// The named-rule table: one line per name and value, with the releases that hold it.
 const RULES_TABLE: &str = include_str!("sg_module_rules.tsv");
+
+/// The presets' automatic rules: one line per preset and value, with the releases that hold
+/// it.
+const PRESETS_TABLE: &str = include_str!("sg_module_presets.tsv");
+
+/// The automatic rules a `//modules/NAME` preset adds at release `version`:
+/// `auto_ingress_rules`, `auto_ingress_with_self`, `auto_egress_rules`,
+/// `auto_egress_with_self` (rule names).
+pub(super) fn preset_rules(version: &str, preset: &str) -> Option<[Vec<&'static str>; 4]> {
+    let versions = known_versions();
+    let at = versions.iter().position(|known| *known == version)?;
+    PRESETS_TABLE
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let fields: Vec<&'static str> = line.split('\t').collect();
+            let [name, a, b, c, d, runs] = fields.as_slice() else {
+                return None;
+            };
+            if *name != preset || !held_at(runs, &versions, at) {
+                return None;
+            }
+            let names = |list: &'static str| -> Vec<&'static str> {
+                list.split(',').filter(|name| !name.is_empty()).collect()
+            };
+            Some([names(a), names(b), names(c), names(d)])
+        })
+}
+
+/// Whether a table line's release runs (`4.0.0-4.6.1,4.8.0`) hold the release at `at`.
+fn held_at(runs: &str, versions: &[&str], at: usize) -> bool {
+    runs.split(',').any(|run| {
+        let (first, last) = run.split_once('-').unwrap_or((run, run));
+        let position = |v: &str| versions.iter().position(|known| *known == v);
+        matches!((position(first), position(last)), (Some(a), Some(b)) if a <= at && at <= b)
+    })
+}
 
 /// The module's outputs that name its group, and the group's attribute each is.
 const OUTPUTS: &[(&str, &str)] = &[
@@ -105,6 +143,11 @@ pub(super) struct CallMigration {
     pub blocks: Vec<MigrationBlock>,
     /// `module.NAME.security_group_id` → `aws_security_group.NAME.id`, and the other outputs.
     pub renames: Vec<(String, String)>,
+    /// Where the module's resources are in state: `module.NAME` (a preset: `module.NAME.module.sg`).
+    pub state_prefix: String,
+    /// Each rule read (its index among the rules) with the module resource that holds it
+    /// (`egress_rules`, `computed_ingress_with_self`, ...).
+    pub rule_resources: Vec<(usize, String)>,
 }
 
 /// The named rule `name` at release `version`: (from_port, to_port, protocol, description).
@@ -119,11 +162,7 @@ pub(super) fn named_rule(version: &str, name: &str) -> Option<[&'static str; 4]>
             let [rule, from, to, protocol, description, runs] = fields.as_slice() else {
                 return None;
             };
-            let held = runs.split(',').any(|run| {
-                let (first, last) = run.split_once('-').unwrap_or((run, run));
-                let position = |v: &str| versions.iter().position(|known| *known == v);
-                matches!((position(first), position(last)), (Some(a), Some(b)) if a <= at && at <= b)
-            });
+            let held = held_at(runs, &versions, at);
             (*rule == name && held).then_some([*from, *to, *protocol, *description])
         })
 }
@@ -227,20 +266,13 @@ pub(super) fn read_call(
             resource: String::new(),
             blocks: Vec::new(),
             renames: Vec::new(),
+            state_prefix: String::new(),
+            rule_resources: Vec::new(),
         }),
     };
     let refuse = |inline: &mut InlineGroup, reason: String| {
         inline.refused.get_or_insert(reason);
     };
-    if let Some(preset) = &preset {
-        refuse(
-            &mut inline,
-            format!(
-                "it calls the `//modules/{preset}` preset, whose automatic rules mutualsg does not read yet"
-            ),
-        );
-        return Some(inline);
-    }
     let version = match pinned_version(block, &name, dir) {
         Ok(version) => version,
         Err(reason) => {
@@ -260,6 +292,24 @@ pub(super) fn read_call(
         );
         return Some(inline);
     }
+    // A preset calls the module as `module.sg`, with its automatic rules added.
+    let auto = match &preset {
+        Some(preset) => match preset_rules(&version, preset) {
+            Some(auto) => Some(auto),
+            None => {
+                refuse(
+                    &mut inline,
+                    format!("the module has no preset `{preset}` at {version}"),
+                );
+                return Some(inline);
+            }
+        },
+        None => None,
+    };
+    let state_prefix = match preset {
+        Some(_) => format!("module.{name}.module.sg"),
+        None => format!("module.{name}"),
+    };
     if super::is_symlink(&file.path) {
         refuse(
             &mut inline,
@@ -319,6 +369,7 @@ pub(super) fn read_call(
     for attribute in &block.body.attributes {
         let argument = attribute.name.text.as_str();
         let known = GROUP_ARGUMENTS.contains(&argument)
+            || (auto.is_some() && AUTO_LISTS.contains(&argument))
             || RULE_LISTS.contains(&argument)
             || ADDRESS_LISTS.iter().any(|(list, _)| *list == argument)
             || computed_of(argument).is_some()
@@ -369,7 +420,7 @@ pub(super) fn read_call(
             "this"
         };
         blocks.push(MigrationBlock::Moved {
-            from: format!("{module_address}.aws_security_group.{resource_kind}[0]"),
+            from: format!("{state_prefix}.aws_security_group.{resource_kind}[0]"),
             to: format!("aws_security_group.{name}"),
         });
         renames = OUTPUTS
@@ -446,17 +497,101 @@ pub(super) fn read_call(
         description: None,
         comment: Vec::new(),
     };
+    // A named rule (`ingress_rules`) on the direction's address lists.
+    let named = |rule_name: &str, direction: Direction, argument: &str| {
+        let word = direction_word(direction);
+        let [from, to, protocol, description] =
+            named_rule(&version, rule_name).ok_or_else(|| {
+                format!("the rule `{rule_name}` is not in the module's rules table at {version}")
+            })?;
+        let addresses: Vec<(&'static str, String)> = [
+            ("cidr_blocks", format!("{word}_cidr_blocks")),
+            ("ipv6_cidr_blocks", format!("{word}_ipv6_cidr_blocks")),
+        ]
+        .into_iter()
+        .map(|(suffix, list)| (suffix, default_of(&list)))
+        .filter(|(_, list)| squeeze(list) != "[]")
+        .collect();
+        if addresses.is_empty() {
+            return Err(format!(
+                "`{argument}` names rules with no `{word}_cidr_blocks` to apply them to"
+            ));
+        }
+        Ok(InlineRule {
+            direction,
+            peer: InlinePeer::Addresses(addresses),
+            protocol: canonical_protocol(protocol),
+            from_port: from.to_string(),
+            to_port: to.to_string(),
+            description: Some(quote(description)),
+            ..base.clone()
+        })
+    };
+    // A preset's automatic lists, unless the call gives its own.
+    let mut auto_lists: Vec<(&str, Vec<String>)> = Vec::new();
+    if let Some(auto) = &auto {
+        for (list, names) in AUTO_LISTS.iter().zip(auto) {
+            let names = match get(list) {
+                None => names.iter().map(|name| name.to_string()).collect(),
+                Some(given) => match given.value.tuple().map(|items| {
+                    items
+                        .iter()
+                        .map(literal_rule_name)
+                        .collect::<Option<Vec<String>>>()
+                }) {
+                    Some(Some(names)) => names,
+                    _ => {
+                        refuse(
+                            &mut inline,
+                            format!("its `{list}` is not a literal list of rules"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            auto_lists.push((list, names));
+        }
+    }
+    let mut rule_resources: Vec<(usize, String)> = Vec::new();
+    for (list, names) in &auto_lists {
+        let kind = list.trim_start_matches("auto_");
+        let direction = direction_of(kind);
+        for rule_name in names {
+            let rule = if kind.ends_with("_rules") {
+                named(rule_name, direction, list)
+            } else {
+                named_rule(&version, rule_name)
+                    .map(|[from, to, protocol, _]| InlineRule {
+                        direction,
+                        peer: InlinePeer::SelfGroup,
+                        protocol: canonical_protocol(protocol),
+                        from_port: from.to_string(),
+                        to_port: to.to_string(),
+                        description: Some(quote(default_description(direction))),
+                        ..base.clone()
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "the rule `{rule_name}` is not in the module's rules table at {version}"
+                        )
+                    })
+            };
+            match rule {
+                Ok(rule) => {
+                    rule_resources.push((rules.len(), kind.to_string()));
+                    rules.push(rule);
+                }
+                Err(reason) => refuse(&mut inline, reason),
+            }
+        }
+    }
     for attribute in &block.body.attributes {
         let argument = attribute.name.text.as_str();
         let kind = computed_of(argument).unwrap_or(argument);
         if !RULE_LISTS.contains(&kind) {
             continue;
         }
-        let direction = if kind.starts_with("ingress") {
-            Direction::Ingress
-        } else {
-            Direction::Egress
-        };
+        let direction = direction_of(kind);
         let Some(entries) = attribute.value.tuple() else {
             refuse(
                 &mut inline,
@@ -478,11 +613,6 @@ pub(super) fn read_call(
                 continue;
             }
         }
-        let direction_word = if direction == Direction::Ingress {
-            "ingress"
-        } else {
-            "egress"
-        };
         for entry in entries {
             let rule = if kind.ends_with("_rules") {
                 let Some(rule_name) = entry.string() else {
@@ -492,44 +622,19 @@ pub(super) fn read_call(
                     );
                     continue;
                 };
-                let Some([from, to, protocol, description]) = named_rule(&version, rule_name)
-                else {
-                    refuse(
-                        &mut inline,
-                        format!(
-                            "the rule `{rule_name}` is not in the module's rules table at {version}"
-                        ),
-                    );
-                    continue;
-                };
-                let addresses: Vec<(&'static str, String)> = [
-                    ("cidr_blocks", format!("{direction_word}_cidr_blocks")),
-                    (
-                        "ipv6_cidr_blocks",
-                        format!("{direction_word}_ipv6_cidr_blocks"),
-                    ),
-                ]
-                .into_iter()
-                .map(|(suffix, list)| (suffix, default_of(&list)))
-                .filter(|(_, list)| squeeze(list) != "[]")
-                .collect();
-                if addresses.is_empty() {
-                    refuse(
-                        &mut inline,
-                        format!(
-                            "`{argument}` names rules with no `{direction_word}_cidr_blocks` to apply them to"
-                        ),
-                    );
+                // A preset lists each named rule once (`distinct`), its own ones included.
+                let automatic = auto_lists.iter().any(|(list, names)| {
+                    list.ends_with(argument) && names.iter().any(|n| n == rule_name)
+                });
+                if automatic {
                     continue;
                 }
-                InlineRule {
-                    direction,
-                    peer: InlinePeer::Addresses(addresses),
-                    protocol: canonical_protocol(protocol),
-                    from_port: from.to_string(),
-                    to_port: to.to_string(),
-                    description: Some(quote(description)),
-                    ..base.clone()
+                match named(rule_name, direction, argument) {
+                    Ok(rule) => rule,
+                    Err(reason) => {
+                        refuse(&mut inline, reason);
+                        continue;
+                    }
                 }
             } else {
                 match entry_rule(file, entry, kind, direction, &version, &default_of, &base) {
@@ -540,6 +645,7 @@ pub(super) fn read_call(
                     }
                 }
             };
+            rule_resources.push((rules.len(), argument.to_string()));
             rules.push(rule);
         }
     }
@@ -548,8 +654,53 @@ pub(super) fn read_call(
         resource,
         blocks,
         renames,
+        state_prefix,
+        rule_resources,
     });
     Some(inline)
+}
+
+/// The automatic lists a preset adds, in the order of the presets table's columns.
+const AUTO_LISTS: &[&str] = &[
+    "auto_ingress_rules",
+    "auto_ingress_with_self",
+    "auto_egress_rules",
+    "auto_egress_with_self",
+];
+
+fn direction_of(kind: &str) -> Direction {
+    if kind.starts_with("ingress") {
+        Direction::Ingress
+    } else {
+        Direction::Egress
+    }
+}
+
+fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Ingress => "ingress",
+        Direction::Egress => "egress",
+    }
+}
+
+/// The description the module gives an entry that has none.
+fn default_description(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Ingress => "Ingress Rule",
+        Direction::Egress => "Egress Rule",
+    }
+}
+
+/// A rule name as an automatic list holds it: `"ssh-tcp"`, or `{ rule = "all-all" }`.
+fn literal_rule_name(item: &Expr) -> Option<String> {
+    match &item.kind {
+        ExprKind::String(name) => Some(name.clone()),
+        ExprKind::Object(items) => match items.as_slice() {
+            [item] if item.key.as_str() == Some("rule") => item.value.string().map(str::to_string),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `computed_X` → `X`, for the rule lists.
@@ -944,6 +1095,14 @@ mod tests {
         // A release the table was not read at.
         assert_eq!(named_rule("3.18.0", "https-443-tcp"), None);
         assert_eq!(known_versions().first(), Some(&"4.0.0"));
+        // A preset's automatic rules, at the releases that have it.
+        let [ingress, ingress_self, egress, egress_self] = preset_rules("5.3.1", "ssh").unwrap();
+        assert_eq!(
+            (ingress, ingress_self, egress, egress_self),
+            (vec!["ssh-tcp"], vec!["all-all"], vec!["all-all"], vec![])
+        );
+        assert!(preset_rules("4.16.0", "loki").is_none());
+        assert!(preset_rules("4.17.0", "loki").is_some());
         assert_eq!(known_versions().last(), Some(&"5.3.1"));
     }
 }
