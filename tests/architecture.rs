@@ -393,3 +393,77 @@ fn no_two_public_types_share_a_name() {
         "public type names defined twice"
     );
 }
+
+/// Outside `src/syntax/`, the parser reads whole files only (a module's file, a variables
+/// file, a generated file): what an expression is made of is read from its tree, never by
+/// parsing its text again. Each place that parses, with what it parses.
+const WHOLE_FILE_PARSES: &[(&str, usize, &str)] = &[
+    (
+        "src/generate/parse.rs",
+        2,
+        "a module's file, and the same file with its `mutual_rules` values blanked",
+    ),
+    (
+        "src/generate/migration_file.rs",
+        4,
+        "the generated file before and after a change",
+    ),
+    ("src/eval/module.rs", 1, "a variables file"),
+    (
+        "src/commands/audit/suppressions.rs",
+        1,
+        "a file, for its comments",
+    ),
+];
+
+/// Text scanners the syntax tree replaced (issue 25): splitting a reference on `.`,
+/// matching its brackets, stripping `resource.` or `"${…}"` from its text, reparsing an
+/// expression's text. None may come back outside `src/syntax/`.
+const REPLACED_SCANNERS: &[&str] = &[
+    "find('[')",
+    "rfind('[')",
+    "'[' => depth",
+    "']' => depth",
+    "strip_prefix(\"\\\"${\")",
+    "strip_prefix(\"resource.\")",
+    "strip_prefix(\"data.aws_security_group.\")",
+    "format!(\"x = {",
+    "format!(\"{PREFIX}{}",
+];
+
+#[test]
+fn only_the_syntax_layer_reads_hcl_structure() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    files.sort();
+    let mut wrong = Vec::new();
+    for path in &files {
+        let file = path.strip_prefix(root).unwrap().display().to_string();
+        if file.starts_with("src/syntax/") {
+            continue;
+        }
+        let text = code(&fs::read_to_string(path).unwrap());
+        let parses = ["syntax::parse(", "syntax::parse_file", "syntax::parse_with"]
+            .iter()
+            .map(|call| text.matches(call).count())
+            .sum::<usize>();
+        let allowed = WHOLE_FILE_PARSES
+            .iter()
+            .find(|(allowed, _, _)| *allowed == file)
+            .map_or(0, |(_, count, _)| *count);
+        if parses != allowed {
+            wrong.push(format!(
+                "{file}: {parses} parser calls, {allowed} allowed (whole files only; read an expression's tree instead)"
+            ));
+        }
+        for scanner in REPLACED_SCANNERS {
+            if text.contains(scanner) {
+                wrong.push(format!(
+                    "{file}: `{scanner}` scans HCL text; read the syntax tree"
+                ));
+            }
+        }
+    }
+    assert_eq!(wrong, Vec::<String>::new());
+}

@@ -466,13 +466,13 @@ impl<'a> Planner<'a> {
         }
         if self
             .exclusive
-            .contains(&(source.clone(), Direction::Egress))
+            .contains(&(source.text.clone(), Direction::Egress))
         {
             return fail(format!(
                 "{source} sets `egress`, which revokes every egress rule it does not list: the new egress half would be revoked"
             ));
         }
-        if self.inline_kept.contains(&source) {
+        if self.inline_kept.contains(&source.text) {
             return fail(format!(
                 "its egress half would be a separate rule on {source}, which keeps inline rules"
             ));
@@ -687,7 +687,7 @@ impl<'a> Planner<'a> {
             None => {
                 self.egress_written.push([
                     source_key,
-                    ingress.group.clone(),
+                    ingress.group.text.clone(),
                     ingress.protocol.clone(),
                     ingress.from_port.clone(),
                     ingress.to_port.clone(),

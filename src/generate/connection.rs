@@ -9,6 +9,9 @@ pub struct SourceExpr {
     /// The exact source text.
     pub text: String,
     pub span: Range<usize>,
+    /// Its syntax tree (a literal's too), for readers that need its structure: never read
+    /// from `text`. `None` for what mutualsg made up (`each.value.KEY`).
+    pub tree: Option<std::sync::Arc<crate::syntax::Expr>>,
 }
 
 impl SourceExpr {
@@ -380,6 +383,7 @@ impl SourceExpr {
         SourceExpr {
             text: format!("{EACH_VALUE}{key}"),
             span,
+            tree: None,
         }
     }
 

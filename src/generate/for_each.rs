@@ -189,6 +189,7 @@ pub fn expand(
         collection: SourceExpr {
             text: field.value.text.clone(),
             span: field.value.span.clone(),
+            tree: field.value.tree.clone(),
         },
         literal,
     })

@@ -385,6 +385,7 @@ mod tests {
             group_words(&SourceExpr {
                 text: text.into(),
                 span: 0..0,
+                tree: None,
             })
         };
         assert_eq!(words("aws_security_group.web.id"), "web");

@@ -65,6 +65,27 @@ pub enum Literal {
     List(Vec<SourceValue>),
 }
 
+impl SourceValue {
+    /// Its tree, a literal's made from its value (a list has none).
+    pub fn tree_or_literal(&self) -> Option<Arc<Expr>> {
+        if self.tree.is_some() {
+            return self.tree.clone();
+        }
+        let kind = match self.literal.as_ref()? {
+            Literal::String(value) => ExprKind::String(value.clone()),
+            Literal::Int(value) => ExprKind::Number(Some(*value)),
+            Literal::Bool(value) => ExprKind::Bool(*value),
+            Literal::Null => ExprKind::Null,
+            Literal::Other => ExprKind::Number(None),
+            Literal::List(_) => return None,
+        };
+        Some(Arc::new(Expr {
+            span: self.span.clone(),
+            kind,
+        }))
+    }
+}
+
 /// The name of the local this tool reads.
 pub const LOCAL_NAME: &str = "mutual_rules";
 

@@ -777,6 +777,7 @@ impl Checker<'_> {
             Some(Literal::String(text)) if is_provider_reference(text) => Some(SourceExpr {
                 text: text.clone(),
                 span: value.span.clone(),
+                tree: None,
             }),
             Some(Literal::String(text)) => {
                 self.report(Problem::BadProvider(text.clone()), value.span.clone());
@@ -862,14 +863,16 @@ impl Checker<'_> {
         let create = match value.tree.as_deref().and_then(syntax::Expr::object) {
             Some([item]) if item.key.as_str() == Some("create") => {
                 let at = item.value.span.start - value.span.start;
-                Some(value.text[at..at + item.value.span.len()].to_string())
+                let text = value.text[at..at + item.value.span.len()].to_string();
+                Some((text, std::sync::Arc::new(item.value.clone())))
             }
             _ => None,
         };
         match create {
-            Some(text) => Some(SourceExpr {
+            Some((text, tree)) => Some(SourceExpr {
                 text,
                 span: value.span.clone(),
+                tree: Some(tree),
             }),
             None => {
                 self.report(
@@ -934,6 +937,7 @@ fn expr(value: &SourceValue) -> SourceExpr {
     SourceExpr {
         text: value.text.clone(),
         span: value.span.clone(),
+        tree: value.tree_or_literal(),
     }
 }
 

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use crate::generate::connection::{CidrKind, Direction};
 use crate::workspace::discover::Module;
 
-use crate::inventory::{DeclaredRule, ModuleModel, Origin, RulePeer};
+use crate::inventory::{DeclaredRule, ModuleModel, Origin, RulePeer, Written};
+use crate::syntax::{Expr, ExprKind, Reference, Step, Traversal};
 
 /// The whole internet, IPv4 and IPv6: egress there is what a locked-down group never needs,
 /// and a rule to or from there reaches every group too.
@@ -22,8 +23,8 @@ pub(crate) const INTERNET: [&str; 2] = ["0.0.0.0/0", "::/0"];
 /// One end of a flow. Sorted groups first, then IPv4, IPv6 and prefix-list peers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Endpoint {
-    /// A security group, by its id expression (layout squeezed out).
-    Group(String),
+    /// A security group, by its id expression ([`group_key`]).
+    Group(Written),
     /// A CIDR block or prefix list, by its value or expression text.
     Address { kind: CidrKind, value: String },
 }
@@ -70,126 +71,113 @@ impl Endpoint {
 /// `element(x.*.id, 0)` and `tolist(x[*].id)[0]` are all `aws_security_group.x.id`, the
 /// declared resource (a `count` or `for_each` group is one declaration, drawn as one node;
 /// which instance an index picks is known only at plan time). The same for data sources
-/// (`data.aws_security_group.x`); any other expression is left as it is.
-pub fn group_key(expr: &str) -> String {
-    let mut inner = expr;
-    loop {
-        let unwrapped = ["one(", "element(", "tolist(", "toset(", "sort("]
-            .iter()
-            .find_map(|function| inner.strip_prefix(function))
-            .and_then(|rest| first_argument(rest))
-            .or_else(|| strip_indexes(inner).filter(|rest| *rest != inner));
-        match unwrapped {
-            Some(next) => inner = next,
-            None => break,
-        }
-    }
-    resource_id(inner).unwrap_or_else(|| expr.to_string())
+/// (`data.aws_security_group.x`); any other expression is left as it is. Read from the
+/// expression's tree: an index holding a `.`, a `]` or a comment changes nothing.
+pub fn group_key(expr: &Written) -> Written {
+    expr.tree.as_deref().and_then(group_id).map_or_else(
+        || expr.clone(),
+        |(data, name)| Written::group_id(data, name),
+    )
 }
 
 /// [`group_key`] of a group expression of `rule`, where `each.value` is an element of the
 /// rule's `for_each` (`for_each = aws_security_group.workers` makes `each.value.id` that group).
-fn rule_group_key(rule: &DeclaredRule, expr: &str) -> String {
-    if let (Some(rest), Some(for_each)) = (expr.strip_prefix("each.value"), &rule.for_each) {
-        let key = group_key(&format!("{for_each}{rest}"));
-        if key.ends_with(".id") && key.contains("aws_security_group.") {
-            return key;
+fn rule_group_key(rule: &DeclaredRule, expr: &Written) -> Written {
+    let each_value = expr.tree.as_deref().and_then(|tree| {
+        let reference = tree.as_reference()?;
+        match reference.steps {
+            [Step::Attribute(value), rest @ ..]
+                if reference.root == "each" && value.text == "value" =>
+            {
+                Some(rest)
+            }
+            _ => None,
+        }
+    });
+    let for_each = rule.for_each.as_ref().and_then(|w| w.tree.as_deref());
+    if let (Some(rest), Some(for_each)) = (each_value, for_each) {
+        // `each.value.id` over `for_each = X` reads `X.id` of each element.
+        let element = match &for_each.kind {
+            ExprKind::Traversal(traversal) => {
+                let mut traversal = (**traversal).clone();
+                traversal.steps.extend(rest.iter().cloned());
+                Expr {
+                    span: for_each.span.clone(),
+                    kind: ExprKind::Traversal(Box::new(traversal)),
+                }
+            }
+            _ => Expr {
+                span: for_each.span.clone(),
+                kind: ExprKind::Traversal(Box::new(Traversal {
+                    base: for_each.clone(),
+                    steps: rest.to_vec(),
+                })),
+            },
+        };
+        if let Some((data, name)) = group_id(&element) {
+            return Written::group_id(data, name);
         }
     }
     group_key(expr)
 }
 
-/// `f(a, b)` without its `f(`: `a`, when the call is the whole expression.
-fn first_argument(rest: &str) -> Option<&str> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut end_of_first = None;
-    for (at, c) in rest.char_indices() {
-        match c {
-            '"' => in_string = !in_string,
-            _ if in_string => {}
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth == 0 => {
-                return (at + 1 == rest.len()).then(|| &rest[..end_of_first.unwrap_or(at)]);
-            }
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 && end_of_first.is_none() => end_of_first = Some(at),
-            _ => {}
+/// The group an id expression names: `(data source, name)`. Calls that pick an element
+/// (`one`, `element`, `tolist`, `toset`, `sort`) are seen through, and indexes after the id.
+fn group_id(expr: &Expr) -> Option<(bool, &str)> {
+    let expr = expr.unwrapped();
+    match &expr.kind {
+        ExprKind::Parenthesis(inner) => group_id(inner),
+        ExprKind::Call(call)
+            if matches!(
+                call.name.text.as_str(),
+                "one" | "element" | "tolist" | "toset" | "sort"
+            ) =>
+        {
+            group_id(call.args.first()?)
         }
-    }
-    None
-}
-
-/// The expression without trailing `[...]` indexes (`tolist(x)[0]` → `tolist(x)`), or `None`
-/// when it has none.
-fn strip_indexes(expr: &str) -> Option<&str> {
-    let mut rest = expr;
-    while rest.ends_with(']') {
-        rest = &rest[..open_bracket(rest)?];
-    }
-    (rest.len() < expr.len()).then_some(rest)
-}
-
-/// Where the `[` that the final `]` closes is.
-fn open_bracket(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (at, c) in text.char_indices().rev() {
-        match c {
-            ']' => depth += 1,
-            '[' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at);
+        ExprKind::Traversal(traversal) => {
+            let mut steps = traversal.steps.as_slice();
+            while let [
+                rest @ ..,
+                Step::Index { .. } | Step::Splat { full: true, .. },
+            ] = steps
+            {
+                steps = rest;
+            }
+            if steps.is_empty() {
+                return group_id(&traversal.base);
+            }
+            let ExprKind::Variable(root) = &traversal.base.kind else {
+                return None;
+            };
+            let reference = Reference {
+                root,
+                steps,
+                span: expr.span.clone(),
+            }
+            .without_resource_prefix();
+            let (data, steps) = match (reference.root, reference.steps) {
+                ("aws_security_group", steps) => (false, steps),
+                ("data", [Step::Attribute(kind), steps @ ..])
+                    if kind.text == "aws_security_group" =>
+                {
+                    (true, steps)
                 }
-            }
-            _ => {}
+                _ => return None,
+            };
+            let [Step::Attribute(name), between @ .., Step::Attribute(id)] = steps else {
+                return None;
+            };
+            let instances = between.iter().all(|step| {
+                matches!(
+                    step,
+                    Step::Index { .. } | Step::Splat { .. } | Step::LegacyIndex { .. }
+                )
+            });
+            (id.text == "id" && instances).then_some((data, name.text.as_str()))
         }
+        _ => None,
     }
-    None
-}
-
-/// `aws_security_group.NAME` (or `data.aws_security_group.NAME`), then any indexes and
-/// splats, then `.id`: the canonical `….NAME.id`.
-fn resource_id(expr: &str) -> Option<String> {
-    let (prefix, rest) = ["aws_security_group.", "data.aws_security_group."]
-        .iter()
-        .find_map(|prefix| Some((*prefix, expr.strip_prefix(prefix)?)))?;
-    let name_end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .unwrap_or(rest.len());
-    let (name, mut rest) = rest.split_at(name_end);
-    if name.is_empty() {
-        return None;
-    }
-    loop {
-        if let Some(after) = rest.strip_prefix(".*") {
-            rest = after;
-        } else if rest.starts_with('[') {
-            let close = closing_bracket(rest)?;
-            rest = &rest[close + 1..];
-        } else {
-            break;
-        }
-    }
-    (rest == ".id").then(|| format!("{prefix}{name}.id"))
-}
-
-/// Where the `]` that closes the leading `[` is.
-fn closing_bracket(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (at, c) in text.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// A group's id expression as a reader knows the group: `aws_security_group.web.id` →
@@ -401,7 +389,7 @@ impl Analysis {
             .model
             .groups
             .iter()
-            .map(|group| Endpoint::Group(format!("{}.id", group.address)))
+            .map(|group| Endpoint::Group(Written::group_id(false, &group.name)))
             .collect();
         for flow in &self.flows {
             endpoints.insert(flow.source.clone());
@@ -443,11 +431,11 @@ fn flow_order(flow: &Flow) -> impl Ord + '_ {
 struct Half {
     rule: usize,
     direction: Direction,
-    group: String,
+    group: Written,
     /// The group on the other side, or `None` for the whole internet (`0.0.0.0/0`, `::/0`),
     /// which includes every group: such a half completes others, and is drawn as an address
     /// flow rather than here.
-    peer: Option<String>,
+    peer: Option<Written>,
     traffic: Traffic,
     /// Never reported: a self rule is not a pair, and what a `for_each` rule expands to is
     /// known only at plan time.
@@ -462,7 +450,7 @@ impl Half {
     /// half's peer, allowing this half's group (or the whole internet).
     fn faces(&self, other: &Half) -> bool {
         other.direction != self.direction
-            && other.group.as_str() == self.peer.as_deref().unwrap_or_default()
+            && self.peer.as_ref() == Some(&other.group)
             && other.peer.as_ref().is_none_or(|peer| *peer == self.group)
     }
 
@@ -475,7 +463,7 @@ impl Half {
     /// `(source, target)` of the flow a half with a group peer declares.
     fn ends(&self) -> (Endpoint, Endpoint) {
         let group = Endpoint::Group(self.group.clone());
-        let peer = Endpoint::Group(self.peer.clone().unwrap_or_default());
+        let peer = Endpoint::Group(self.peer.clone().unwrap_or_else(|| Written::opaque("")));
         match self.direction {
             Direction::Egress => (group, peer),
             Direction::Ingress => (peer, group),
@@ -675,6 +663,13 @@ mod tests {
         assert!(!wanted.covered_by([]));
     }
 
+    /// [`group_key`] of `x = TEXT`, as its text.
+    fn group_key(text: &str) -> String {
+        let source = format!("x = {text}\n");
+        let body = crate::syntax::parse(&source).unwrap();
+        super::group_key(&Written::read(&source, &body.attributes[0].value)).text
+    }
+
     #[test]
     fn a_group_is_one_key_however_it_is_referenced() {
         let web = "aws_security_group.web.id";
@@ -689,6 +684,13 @@ mod tests {
             "one(aws_security_group.web[*].id)",
             "element(aws_security_group.web.*.id,count.index)",
             "tolist(aws_security_group.web[*].id)[0]",
+            // Read from the tree: what splitting or bracket-matching the text got wrong.
+            "aws_security_group.web[\"a.b]\"].id",
+            "aws_security_group.web /* the web tier */ .id",
+            "one(resource.aws_security_group.web[*].id)",
+            "aws_security_group.web.0.id",
+            "(aws_security_group.web.id)",
+            "\"${aws_security_group.web.id}\"",
         ] {
             assert_eq!(group_key(expr), web, "{expr}");
         }
@@ -703,6 +705,7 @@ mod tests {
             "aws_security_group.web[0].name",
             "coalesce(var.a,aws_security_group.web.id)",
             "aws_security_group_rule.x.id",
+            "\"aws_security_group.web.id\"",
         ] {
             assert_eq!(group_key(other), other);
         }

@@ -9,23 +9,14 @@
 
 use std::collections::HashMap;
 
-use super::{DeclaredRule, GroupDecl, RulePeer, expression};
+use super::{DeclaredRule, GroupDecl, RulePeer, Written};
 use crate::generate::parse::ParsedFile;
-
-/// Terraform 1.x's optional prefix for a managed resource's address.
-const RESOURCE_PREFIX: &str = "resource.";
-
-/// `resource.aws_security_group.web.id` → `aws_security_group.web.id`; any other text as it
-/// is. Only a reference to a resource starts with it: `resource` is a reserved name, never a
-/// variable or a module.
-pub fn without_resource_prefix(text: &str) -> &str {
-    text.strip_prefix(RESOURCE_PREFIX).unwrap_or(text)
-}
+use crate::syntax::{Expr, ExprKind, Step};
 
 /// The `data "aws_security_group"` sources of a module that look a group up by the `id` of a
 /// group the module declares: `data.aws_security_group.NAME.id` → that group's id
 /// expression (`aws_security_group.web.id`, `aws_security_group.web[0].id`).
-pub fn data_aliases(files: &[ParsedFile], groups: &[GroupDecl]) -> HashMap<String, String> {
+pub fn data_aliases(files: &[ParsedFile], groups: &[GroupDecl]) -> HashMap<String, Written> {
     let mut aliases = HashMap::new();
     for parsed in files {
         for block in parsed.body.blocks_of("data") {
@@ -40,9 +31,11 @@ pub fn data_aliases(files: &[ParsedFile], groups: &[GroupDecl]) -> HashMap<Strin
             let Some(id) = block.body.attribute("id") else {
                 continue;
             };
-            let id = expression(&parsed.file.text[id.value.span.clone()]);
-            if names_declared_group(&id, groups) {
-                aliases.insert(format!("data.aws_security_group.{name}.id"), id);
+            if names_declared_group(&id.value, groups) {
+                aliases.insert(
+                    format!("data.aws_security_group.{name}.id"),
+                    Written::read(&parsed.file.text, &id.value),
+                );
             }
         }
     }
@@ -50,32 +43,39 @@ pub fn data_aliases(files: &[ParsedFile], groups: &[GroupDecl]) -> HashMap<Strin
 }
 
 /// Whether an id expression names a declared group by a literal address
-/// (`aws_security_group.web.id`, `aws_security_group.web["a"].id`).
-fn names_declared_group(id: &str, groups: &[GroupDecl]) -> bool {
-    let Some(address) = id.strip_suffix(".id") else {
+/// (`aws_security_group.web.id`, `aws_security_group.web["a"].id`), read from its tree.
+fn names_declared_group(id: &Expr, groups: &[GroupDecl]) -> bool {
+    let Some(reference) = id.unwrapped().as_reference() else {
         return false;
     };
-    let base = address.split('[').next().unwrap_or_default();
-    let index = &address[base.len()..];
-    let literal_index = index.is_empty()
-        || index
-            .strip_prefix('[')
-            .and_then(|rest| rest.strip_suffix(']'))
-            .is_some_and(|inner| {
-                inner.parse::<u64>().is_ok()
-                    || (inner.starts_with('"') && inner.ends_with('"') && !inner.contains("${"))
-            });
-    literal_index && groups.iter().any(|group| group.address == base)
+    let reference = reference.without_resource_prefix();
+    let name = match reference.steps {
+        [Step::Attribute(name), Step::Attribute(id)] => Some((name, id)),
+        [
+            Step::Attribute(name),
+            Step::Index { key, .. },
+            Step::Attribute(id),
+        ] if matches!(key.kind, ExprKind::Number(Some(n)) if n >= 0)
+            || matches!(key.kind, ExprKind::String(_)) =>
+        {
+            Some((name, id))
+        }
+        _ => None,
+    };
+    reference.root == "aws_security_group"
+        && name.is_some_and(|(name, id)| {
+            id.text == "id" && groups.iter().any(|group| group.name == name.text)
+        })
 }
 
 /// Reads every rule's group and group peers under the one name of each group.
-pub fn unify_names(rules: &mut [DeclaredRule], aliases: &HashMap<String, String>) {
+pub fn unify_names(rules: &mut [DeclaredRule], aliases: &HashMap<String, Written>) {
     if aliases.is_empty() {
         return;
     }
-    let rename = |text: &mut String| match aliases.get(text.as_str()) {
+    let rename = |written: &mut Written| match aliases.get(written.text.as_str()) {
         Some(to) => {
-            *text = to.clone();
+            *written = to.clone();
             true
         }
         None => false,
@@ -83,35 +83,17 @@ pub fn unify_names(rules: &mut [DeclaredRule], aliases: &HashMap<String, String>
     for rule in rules {
         let mut renamed = rename(&mut rule.group);
         for peer in &mut rule.peers {
-            if let RulePeer::Group(text) = peer {
-                renamed |= rename(text);
+            if let RulePeer::Group(written) = peer {
+                renamed |= rename(written);
             }
         }
         // A rule whose peer is its own group under another name is a self rule.
         if renamed {
             for peer in &mut rule.peers {
-                if matches!(peer, RulePeer::Group(text) if *text == rule.group) {
+                if matches!(peer, RulePeer::Group(written) if *written == rule.group) {
                     *peer = RulePeer::SelfGroup;
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_resource_prefix_is_dropped() {
-        assert_eq!(
-            without_resource_prefix("resource.aws_security_group.web.id"),
-            "aws_security_group.web.id"
-        );
-        assert_eq!(
-            without_resource_prefix("aws_security_group.web.id"),
-            "aws_security_group.web.id"
-        );
-        assert_eq!(without_resource_prefix("var.resource"), "var.resource");
     }
 }

@@ -22,11 +22,12 @@ use memchr::memmem::Finder;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::eval::{self, Instances, Scope};
+use crate::generate::connection::SourceExpr;
 use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
 use crate::generate::naming::{Definition, NamedConnection};
 use crate::generate::parse::ParsedFile;
 use crate::generate::parse::{self, LOCAL_NAME, Literal, SourceValue};
-use crate::syntax::{Block, Body};
+use crate::syntax::{Block, Body, Expr, ExprKind};
 use crate::workspace::discover::Module;
 use crate::workspace::source::Source;
 
@@ -50,6 +51,8 @@ pub struct ModuleModel {
 
 pub struct GroupDecl {
     pub address: String,
+    /// Its name: `web` of `aws_security_group.web`.
+    pub name: String,
     pub file: Arc<SourceFile>,
     pub span: Range<usize>,
     /// The whole `resource` block, for the suppression comments inside it.
@@ -74,8 +77,8 @@ pub enum Origin {
 /// Who a rule allows, as written in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RulePeer {
-    /// A security group id expression, layout squeezed out.
-    Group(String),
+    /// A security group id expression.
+    Group(Written),
     /// The rule's own group.
     SelfGroup,
     /// A CIDR block or prefix list (a literal without quotes, or an expression's text).
@@ -88,7 +91,7 @@ pub struct DeclaredRule {
     pub origin: Origin,
     pub direction: Direction,
     /// The group the rule belongs to, as an id expression (`aws_security_group.web.id`).
-    pub group: String,
+    pub group: Written,
     pub peers: Vec<RulePeer>,
     /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1`, a number, or an expression's text.
     pub protocol: String,
@@ -106,8 +109,8 @@ pub struct DeclaredRule {
     /// its `enabled` condition writes): two halves under the same condition exist together,
     /// so they are judged as a pair.
     pub count: Option<String>,
-    /// The `for_each` expression's text, layout squeezed out, for reading `each.value`.
-    pub for_each: Option<String>,
+    /// The `for_each` expression, for reading `each.value`.
+    pub for_each: Option<Written>,
     pub file: Arc<SourceFile>,
     pub span: Range<usize>,
     /// The whole declaration (resource block, inline block or connection object), for the
@@ -488,9 +491,10 @@ fn declared(
                             &declaration
                         }
                     };
-                    let (inline, has_dynamic_rules) = reader.inline_rules(&address);
+                    let (inline, has_dynamic_rules) = reader.inline_rules(name);
                     groups.push(GroupDecl {
                         address,
+                        name: (*name).to_string(),
                         file: Arc::clone(&parsed.file),
                         span: reader.header_span(),
                         block_span: block.span.clone(),
@@ -531,6 +535,7 @@ fn declared(
 
 /// The rules `generate` writes for the `mutual_rules` connections.
 fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<DeclaredRule> {
+    let source = file.text.as_str();
     let mut rules = Vec::new();
     for connection in named {
         // `enabled = false`: written with `count = 0`, so no rule exists.
@@ -539,7 +544,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
         }
         for rule in connection.connection.rules() {
             let peers = match rule.peer {
-                Peer::Group(group) => vec![RulePeer::Group(expression(&group.text))],
+                Peer::Group(group) => vec![RulePeer::Group(Written::of_source(source, group))],
                 Peer::SelfGroup => vec![RulePeer::SelfGroup],
                 Peer::Addresses(lists) => lists
                     .iter()
@@ -548,12 +553,12 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                             .iter()
                             .map(|item| RulePeer::Address {
                                 kind: list.kind,
-                                value: unquote(&item.text),
+                                value: literal_text(item),
                             })
                             .collect(),
                         Items::Expr(expr) => vec![RulePeer::Address {
                             kind: list.kind,
-                            value: expression(&expr.text),
+                            value: Written::of_source(source, expr).text,
                         }],
                     })
                     .collect(),
@@ -564,7 +569,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                     name: connection.name.clone(),
                 },
                 direction: rule.direction,
-                group: expression(&rule.group.text),
+                group: Written::of_source(source, rule.group),
                 peers,
                 protocol: c.protocol.to_string(),
                 from_port: c.ports.from.to_string(),
@@ -573,7 +578,7 @@ fn generated_rules(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Dec
                 // `enabled = <expr>` is a `count`, as for a hand-written rule.
                 repeated: matches!(c.enabled, Enabled::When(_)),
                 instance: None,
-                count: c.enabled.count().map(|count| expression(&count)),
+                count: c.enabled.count().map(|count| squeeze(&count)),
                 for_each: None,
                 file: Arc::clone(file),
                 span: c.span.clone(),
@@ -596,6 +601,21 @@ struct BlockReader<'a> {
 }
 
 impl BlockReader<'_> {
+    /// A value as the inventory reads it.
+    fn written(&self, value: &SourceValue) -> Written {
+        Written::of_value(&self.file.text, value)
+    }
+
+    /// A literal's value as text (`"tcp"` → `tcp`, `443` → `443`), else the expression as
+    /// written.
+    fn scalar_text(&self, value: &SourceValue) -> String {
+        match &value.literal {
+            Some(Literal::String(text)) => text.clone(),
+            Some(Literal::Int(number)) => number.to_string(),
+            _ => self.written(value).text,
+        }
+    }
+
     /// The rule's address, with the instance's key.
     fn address(&self, declared: &str) -> String {
         format!("{declared}{}", self.instance.as_deref().unwrap_or_default())
@@ -625,11 +645,11 @@ impl BlockReader<'_> {
         &self,
         origin: Origin,
         direction: Direction,
-        group: String,
+        group: Written,
         peers: Vec<RulePeer>,
         body: &Body,
     ) -> DeclaredRule {
-        let text = |key: &str| self.get(body, key).map(|value| scalar_text(&value));
+        let text = |key: &str| self.get(body, key).map(|value| self.scalar_text(&value));
         DeclaredRule {
             origin,
             direction,
@@ -646,10 +666,10 @@ impl BlockReader<'_> {
             instance: self.instance.clone(),
             count: self
                 .get(&self.block.body, "count")
-                .map(|value| expression(&value.text)),
+                .map(|value| self.written(&value).text),
             for_each: self
                 .get(&self.block.body, "for_each")
-                .map(|value| expression(&value.text)),
+                .map(|value| self.written(&value)),
             file: Arc::clone(self.file),
             span: self.header_span(),
             block_span: self.block.span.clone(),
@@ -662,7 +682,7 @@ impl BlockReader<'_> {
         let body = &self.block.body;
         let direction = match self
             .get(body, "type")
-            .map(|value| scalar_text(&value))
+            .map(|value| self.scalar_text(&value))
             .as_deref()
         {
             Some("ingress") => Direction::Ingress,
@@ -671,13 +691,13 @@ impl BlockReader<'_> {
         };
         let group = self
             .get(body, "security_group_id")
-            .map(|value| expression(&value.text))?;
+            .map(|value| self.written(&value))?;
         let mut peers = Vec::new();
         if self.get(body, "self").and_then(|value| value.literal) == Some(Literal::Bool(true)) {
             peers.push(RulePeer::SelfGroup);
         }
         if let Some(peer) = self.get(body, "source_security_group_id") {
-            peers.push(RulePeer::Group(expression(&peer.text)));
+            peers.push(RulePeer::Group(self.written(&peer)));
         }
         peers.extend(self.address_lists(body));
         let origin = Origin::Resource {
@@ -690,11 +710,10 @@ impl BlockReader<'_> {
         let body = &self.block.body;
         let group = self
             .get(body, "security_group_id")
-            .map(|value| expression(&value.text))
-            .unwrap_or_default();
+            .map_or_else(|| Written::opaque(""), |value| self.written(&value));
         let mut peers = Vec::new();
         if let Some(peer) = self.get(body, "referenced_security_group_id") {
-            let peer = expression(&peer.text);
+            let peer = self.written(&peer);
             peers.push(if peer == group {
                 RulePeer::SelfGroup
             } else {
@@ -709,7 +728,7 @@ impl BlockReader<'_> {
             if let Some(value) = self.get(body, key) {
                 peers.push(RulePeer::Address {
                     kind,
-                    value: scalar_text(&value),
+                    value: self.scalar_text(&value),
                 });
             }
         }
@@ -731,12 +750,12 @@ impl BlockReader<'_> {
                 Some(Literal::List(items)) => {
                     peers.extend(items.iter().map(|item| RulePeer::Address {
                         kind,
-                        value: scalar_text(item),
+                        value: self.scalar_text(item),
                     }))
                 }
                 _ => peers.push(RulePeer::Address {
                     kind,
-                    value: expression(&value.text),
+                    value: self.written(&value).text,
                 }),
             }
         }
@@ -746,13 +765,13 @@ impl BlockReader<'_> {
     /// Inline `ingress { ... }` and `egress { ... }` blocks of an `aws_security_group`, and
     /// the iterations of its `dynamic "ingress"`/`"egress"` blocks whose collection is known;
     /// whether a `dynamic` block's collection is unknown.
-    fn inline_rules(&self, group_address: &str) -> (Vec<DeclaredRule>, bool) {
+    fn inline_rules(&self, group_name: &str) -> (Vec<DeclaredRule>, bool) {
         let mut rules = Vec::new();
         let mut unknown_dynamic = false;
         for block in &self.block.body.blocks {
             match block.kind.text.as_str() {
                 "ingress" | "egress" => {
-                    rules.push(self.inline_rule(group_address, block, &block.body, None));
+                    rules.push(self.inline_rule(group_name, block, &block.body, None));
                 }
                 "dynamic" if matches!(block.label(0), Some("ingress" | "egress")) => {
                     let content = block.body.blocks_of("content").next();
@@ -775,7 +794,7 @@ impl BlockReader<'_> {
                                     instance: None,
                                 };
                                 let mut rule =
-                                    reader.inline_rule(group_address, block, &content.body, key);
+                                    reader.inline_rule(group_name, block, &content.body, key);
                                 rule.repeated = true;
                                 rules.push(rule);
                             }
@@ -793,7 +812,7 @@ impl BlockReader<'_> {
     /// `content` is `body`), as iteration `key` of a `dynamic` block.
     fn inline_rule(
         &self,
-        group_address: &str,
+        group_name: &str,
         block: &Block,
         body: &Body,
         key: Option<String>,
@@ -810,18 +829,16 @@ impl BlockReader<'_> {
         }
         if let Some(groups) = self.get(body, "security_groups") {
             match groups.literal {
-                Some(Literal::List(items)) => peers.extend(
-                    items
-                        .iter()
-                        .map(|item| RulePeer::Group(expression(&item.text))),
-                ),
-                _ => peers.push(RulePeer::Group(expression(&groups.text))),
+                Some(Literal::List(items)) => {
+                    peers.extend(items.iter().map(|item| RulePeer::Group(self.written(item))))
+                }
+                _ => peers.push(RulePeer::Group(self.written(&groups))),
             }
         }
         let origin = Origin::Inline {
-            group: group_address.to_string(),
+            group: format!("aws_security_group.{group_name}"),
         };
-        let group_id = format!("{group_address}.id");
+        let group_id = Written::group_id(false, group_name);
         let mut rule = self.rule(origin, direction, group_id, peers, body);
         rule.span = block.kind.span.clone();
         rule.block_span = block.span.clone();
@@ -833,64 +850,185 @@ impl BlockReader<'_> {
     }
 }
 
-/// A literal's value as text (`"tcp"` → `tcp`, `443` → `443`), else the expression's text.
-fn scalar_text(value: &SourceValue) -> String {
-    match &value.literal {
-        Some(Literal::String(text)) => text.clone(),
-        Some(Literal::Int(number)) => number.to_string(),
-        _ => expression(&value.text),
-    }
-}
-
 /// Protocols as the provider normalises them (`"TCP"`, `"6"` → `tcp`; `"all"` → `-1`).
 pub fn canonical_protocol(text: &str) -> String {
     Protocol::from_literal(text).map_or_else(|| text.to_string(), |protocol| protocol.to_string())
 }
 
-fn unquote(text: &str) -> String {
-    text.trim().trim_matches('"').to_string()
+/// A literal list element of a connection as text: a string's value, else as written.
+fn literal_text(item: &SourceExpr) -> String {
+    match item.tree.as_deref().map(|tree| &tree.kind) {
+        Some(ExprKind::String(value)) => value.clone(),
+        _ => squeeze(&item.text),
+    }
 }
 
-/// An expression's text as Terraform reads it: layout squeezed out, and a string that is one
-/// interpolation (`"${var.x}"`, Terraform 0.11's spelling, which `terraform fmt` rewrites)
-/// as the expression itself, so that the rewrite changes nothing; a resource named with
-/// Terraform's optional `resource.` prefix, without it ([`identity`]).
-fn expression(text: &str) -> String {
-    let text = squeeze(text);
-    let text = match text
-        .strip_prefix("\"${")
-        .and_then(|rest| rest.strip_suffix("}\""))
-    {
-        Some(inner) if !inner.contains("${") && !inner.contains("%{") && !inner.contains('"') => {
-            inner.to_string()
+/// An expression of a rule as written: its text, which is how the inventory compares and shows
+/// it (layout squeezed out, a string that is one interpolation read as the expression inside,
+/// Terraform's `resource.` prefix dropped), and its syntax tree, which is how it is read
+/// ([`flows::group_key`], [`tree::Tree::resolve`]): never by scanning the text. Two are equal
+/// when their texts are.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub text: String,
+    /// `None` for a value mutualsg made up (`each.value.KEY` of a `for_each` connection), and
+    /// for a known value of no structure (a list that evaluation gave).
+    pub tree: Option<Arc<Expr>>,
+}
+
+impl Written {
+    /// `expr` of a file whose text is `source`.
+    pub fn read(source: &str, expr: &Expr) -> Written {
+        let expr = expr.unwrapped();
+        let span = expr
+            .as_reference()
+            .map_or_else(|| expr.span.clone(), |r| r.without_resource_prefix().span);
+        Written {
+            text: squeeze(&source[span]),
+            tree: Some(Arc::new(expr.clone())),
         }
-        _ => text,
-    };
-    match identity::without_resource_prefix(&text) {
-        stripped if stripped.len() < text.len() => stripped.to_string(),
-        _ => text,
+    }
+
+    /// A value as the inventory reads it: its tree where it has one, else its literal's.
+    pub fn of_value(source: &str, value: &SourceValue) -> Written {
+        match (&value.tree, &value.literal) {
+            (Some(tree), None) => Written::read(source, tree),
+            _ => Written {
+                text: squeeze(&value.text),
+                tree: value.tree_or_literal(),
+            },
+        }
+    }
+
+    /// A connection's expression, read from its tree where it has one.
+    fn of_source(source: &str, expr: &SourceExpr) -> Written {
+        match &expr.tree {
+            Some(tree) => Written::read(source, tree),
+            None => Written::opaque(&expr.text),
+        }
+    }
+
+    /// Text that has no tree: what mutualsg made up, a key.
+    pub fn opaque(text: &str) -> Written {
+        Written {
+            text: text.to_string(),
+            tree: None,
+        }
+    }
+
+    /// `aws_security_group.NAME.id` (`data`: `data.aws_security_group.NAME.id`), the id of a
+    /// group known by its name.
+    pub fn group_id(data: bool, name: &str) -> Written {
+        let (root, names): (&str, Vec<&str>) = if data {
+            ("data", vec!["aws_security_group", name, "id"])
+        } else {
+            ("aws_security_group", vec![name, "id"])
+        };
+        let text = std::iter::once(root)
+            .chain(names.iter().copied())
+            .collect::<Vec<_>>()
+            .join(".");
+        Written {
+            text,
+            tree: Some(Arc::new(Expr::path(root, &names))),
+        }
+    }
+}
+
+impl PartialEq for Written {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Written {}
+
+impl std::hash::Hash for Written {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl PartialEq<String> for Written {
+    fn eq(&self, other: &String) -> bool {
+        self.text == *other
+    }
+}
+
+impl PartialEq<Written> for String {
+    fn eq(&self, other: &Written) -> bool {
+        *self == other.text
+    }
+}
+
+impl PartialEq<&str> for Written {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl PartialOrd for Written {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Written {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl PartialEq<str> for Written {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl std::ops::Deref for Written {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::expression;
+    use super::Written;
+
+    /// `x = TEXT` read as the inventory reads a rule's argument.
+    fn written(text: &str) -> String {
+        let source = format!("x = {text}\n");
+        let body = crate::syntax::parse(&source).unwrap();
+        Written::read(&source, &body.attributes[0].value).text
+    }
 
     #[test]
     fn one_interpolation_is_its_expression() {
-        assert_eq!(expression("\"${var.ips}\""), "var.ips");
+        assert_eq!(written("\"${var.ips}\""), "var.ips");
         assert_eq!(
-            expression("\"${aws_security_group.a.id}\""),
+            written("\"${aws_security_group.a.id}\""),
             "aws_security_group.a.id"
         );
-        assert_eq!(expression("\"${var.a}-${var.b}\""), "\"${var.a}-${var.b}\"");
+        assert_eq!(written("\"${var.a}-${var.b}\""), "\"${var.a}-${var.b}\"");
         assert_eq!(
-            expression("\"${lookup(var.m, \"k\")}\""),
-            "\"${lookup(var.m,\"k\")}\""
+            written("\"${lookup(var.m, \"k\")}\""),
+            "lookup(var.m,\"k\")"
         );
-        assert_eq!(expression("var.x [0]"), "var.x[0]");
+        assert_eq!(written("var.x [0]"), "var.x[0]");
         assert_eq!(
-            expression("resource.aws_security_group.a.id"),
+            written("resource.aws_security_group.a.id"),
+            "aws_security_group.a.id"
+        );
+        assert_eq!(
+            written("\"${resource.aws_security_group.a.id}\""),
             "aws_security_group.a.id"
         );
     }

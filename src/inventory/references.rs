@@ -13,6 +13,20 @@ pub fn groups_in(expr: &Expr) -> Vec<String> {
         .collect::<Vec<_>>()
 }
 
+/// The names of the groups `expr` refers to (`db` of `aws_security_group.db`), in source
+/// order.
+pub fn group_names_in(expr: &Expr) -> Vec<&str> {
+    expr.references()
+        .iter()
+        .filter_map(|reference| {
+            let mut names = reference.address();
+            (names.next()? == "aws_security_group")
+                .then(|| names.next())
+                .flatten()
+        })
+        .collect()
+}
+
 /// [`groups_in`] every argument of `body`, nested blocks included.
 pub fn groups_in_body(body: &Body) -> Vec<String> {
     let mut found = Vec::new();

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::generate::connection::squeeze;
+use crate::inventory::Written;
 use crate::inventory::flows::{Analysis, Endpoint, group_label};
 use crate::inventory::tree::{Resolved, Tree};
 
@@ -26,9 +26,8 @@ impl Moves {
             for parsed in &analysis.model.files {
                 for block in parsed.body.blocks_of("moved") {
                     let address = |key: &str| {
-                        let attribute = block.body.attribute(key)?;
-                        let text = &parsed.file.text[attribute.value.span.clone()];
-                        Some(without_indexes(&squeeze(text)))
+                        let reference = block.body.attribute(key)?.value.as_reference()?;
+                        Some(reference.names_without_indexes().join("."))
                     };
                     if let (Some(from), Some(to)) = (address("from"), address("to"))
                         && from != to
@@ -81,7 +80,7 @@ impl Names {
     pub fn endpoint(&self, endpoint: &Endpoint) -> Endpoint {
         match endpoint {
             Endpoint::Group(expr) => {
-                Endpoint::Group(self.get(expr).map_or_else(|| expr.clone(), str::to_string))
+                Endpoint::Group(self.get(expr).map_or_else(|| expr.clone(), Written::opaque))
             }
             address => address.clone(),
         }
@@ -96,11 +95,11 @@ pub fn names(analyses: &[Analysis], moves: Option<&Moves>) -> Vec<Names> {
         .iter()
         .enumerate()
         .map(|(module, analysis)| {
-            let mut exprs: Vec<String> = analysis
+            let mut exprs: Vec<Written> = analysis
                 .model
                 .groups
                 .iter()
-                .map(|group| format!("{}.id", group.address))
+                .map(|group| Written::group_id(false, &group.name))
                 .collect();
             for flow in &analysis.flows {
                 for end in [&flow.source, &flow.target] {
@@ -111,12 +110,14 @@ pub fn names(analyses: &[Analysis], moves: Option<&Moves>) -> Vec<Names> {
             }
             let mut names = HashMap::new();
             for expr in exprs {
-                if names.contains_key(&expr) {
+                if names.contains_key(&expr.text) {
                     continue;
                 }
                 let (at, address) = match tree.resolve(module, &expr) {
                     Resolved::Group((at, address)) => {
-                        (analyses[at].module.clone(), without_indexes(&address))
+                        // The declared group, whatever instance (`aws_security_group.x["a"]`).
+                        let base = address.split('[').next().unwrap_or_default();
+                        (analyses[at].module.clone(), base.to_string())
                     }
                     Resolved::Unknown(_) => (analysis.module.clone(), group_label(&expr)),
                 };
@@ -126,26 +127,11 @@ pub fn names(analyses: &[Analysis], moves: Option<&Moves>) -> Vec<Names> {
                 };
                 let key = format!("{at}:{address}");
                 names.insert(group_label(&expr), key.clone());
-                names.insert(expr, key);
+                names.insert(expr.text, key);
             }
             Names { names }
         })
         .collect()
-}
-
-/// `module.a[0].aws_security_group.b["x"]` → `module.a.aws_security_group.b`.
-fn without_indexes(address: &str) -> String {
-    let mut out = String::with_capacity(address.len());
-    let mut depth = 0usize;
-    for c in address.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -178,10 +164,6 @@ mod tests {
         assert_eq!(
             moves.apply("other", "aws_security_group.old"),
             "aws_security_group.old"
-        );
-        assert_eq!(
-            without_indexes("module.a[0].aws_security_group.b[\"x\"]"),
-            "module.a.aws_security_group.b"
         );
     }
 }

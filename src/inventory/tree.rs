@@ -30,9 +30,9 @@ use crate::generate::parse;
 use crate::inventory::flows::{
     self, Analysis, Attachment, Endpoint, FlowFinding, INTERNET, Traffic,
 };
-use crate::inventory::{RulePeer, identity, references};
+use crate::inventory::{RulePeer, Written, references};
 use crate::paths::normalize;
-use crate::syntax::{Block, Body, ExprKind};
+use crate::syntax::{Block, Body, Expr, ExprKind, Step, TemplatePart};
 use crate::workspace::source::Source;
 
 /// A group of the tree: the module (index into the analyses) and its address
@@ -336,7 +336,7 @@ impl<'a> Tree<'a> {
         file: &Arc<SourceFile>,
         body: &Body,
     ) -> Vec<GroupKey> {
-        let mut texts = Vec::new();
+        let mut texts: Vec<Written> = Vec::new();
         let mut exprs = Vec::new();
         fn walk<'b>(body: &'b Body, exprs: &mut Vec<&'b crate::syntax::Expr>) {
             for attribute in &body.attributes {
@@ -353,13 +353,13 @@ impl<'a> Tree<'a> {
                     && matches!(reference.steps.first(), Some(crate::syntax::Step::Attribute(kind))
                         if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs" | "aws_security_group"));
                 if looked_up {
-                    texts.push(file.text[reference.span.clone()].to_string());
+                    texts.push(Written::read(&file.text, &reference.to_expr()));
                 }
             }
         }
         texts
             .into_iter()
-            .filter_map(|text| match self.resolve(module, &text) {
+            .filter_map(|written| match self.resolve(module, &written) {
                 Resolved::Group(key) => Some(key),
                 Resolved::Unknown(_) => None,
             })
@@ -382,18 +382,18 @@ impl<'a> Tree<'a> {
             groups: Vec::new(),
             open,
         };
-        let elements: Vec<String> = match &expr.kind {
+        let elements: Vec<Written> = match &expr.kind {
             ExprKind::Tuple(items) => items
                 .iter()
-                .map(|item| file.text[item.span.clone()].to_string())
+                .map(|item| Written::read(&file.text, item))
                 .collect(),
             _ => {
                 let text = squeeze(&file.text[expr.span.clone()]);
                 set.open = Some(format!("attached by a list built by `{}`", clip(&text)));
                 // The groups it names are in it, whatever else is.
-                references::groups_in(&expr)
+                references::group_names_in(&expr)
                     .into_iter()
-                    .map(|name| format!("{name}.id"))
+                    .map(|name| Written::group_id(false, name))
                     .collect()
             }
         };
@@ -456,145 +456,175 @@ impl<'a> Tree<'a> {
 
     /// `aws_security_group.NAME[*]` for an instance of a declared group chosen by an
     /// expression.
-    fn any_instance(&self, module: usize, expr: &str) -> Option<GroupKey> {
-        let text = squeeze(expr);
-        let text = identity::without_resource_prefix(&text);
-        let rest = text.strip_prefix("aws_security_group.")?;
-        let name = strip_index(rest.split('.').next()?);
-        let address = format!("aws_security_group.{name}");
-        (rest[name.len()..].starts_with('[') && self.declares(module, &address))
-            .then(|| (module, format!("{address}[*]")))
+    fn any_instance(&self, module: usize, expr: &Written) -> Option<GroupKey> {
+        let reference = expr
+            .tree
+            .as_deref()?
+            .as_reference()?
+            .without_resource_prefix();
+        let [Step::Attribute(name), index, ..] = reference.steps else {
+            return None;
+        };
+        let address = format!("aws_security_group.{}", name.text);
+        (reference.root == "aws_security_group"
+            && is_bracket(index)
+            && self.declares(module, &address))
+        .then(|| (module, format!("{address}[*]")))
     }
 
     /// What a group expression of `module` names.
-    pub fn resolve(&mut self, module: usize, expr: &str) -> Resolved {
-        self.resolve_at(module, expr, 0)
+    pub fn resolve(&mut self, module: usize, expr: &Written) -> Resolved {
+        match &expr.tree {
+            Some(tree) => self.resolve_at(module, tree, &expr.text, 0),
+            None => unknown("an expression", &expr.text),
+        }
     }
 
-    fn resolve_at(&mut self, module: usize, expr: &str, depth: usize) -> Resolved {
-        let text = squeeze(expr);
-        let text = text
-            .strip_prefix("\"${")
-            .and_then(|rest| rest.strip_suffix("}\""))
-            .unwrap_or(&text);
-        let text = identity::without_resource_prefix(text).to_string();
+    /// What `expr` (`text` as written) names, read from its tree.
+    fn resolve_at(&mut self, module: usize, expr: &Expr, text: &str, depth: usize) -> Resolved {
+        let expr = expr.unwrapped();
         if depth > 8 {
-            return Resolved::Unknown(format!("`{}`, followed too far", clip(&text)));
+            return Resolved::Unknown(format!("`{}`, followed too far", clip(text)));
         }
-        let mut parts = text.split('.');
-        let head = parts.next().unwrap_or_default();
-        match head {
-            "aws_security_group" => {
-                let Some(part) = parts.next() else {
-                    return unknown("an expression", &text);
-                };
-                let rest: Vec<&str> = parts.collect();
-                if !(rest.is_empty() || rest == ["id"]) {
-                    return unknown("an expression", &text);
+        let Some(reference) = expr.as_reference() else {
+            let literal_id = match &expr.kind {
+                ExprKind::String(value) => value.starts_with("sg-"),
+                ExprKind::Template(parts) => {
+                    matches!(parts.first(), Some(TemplatePart::Literal(value)) if value.starts_with("sg-"))
                 }
-                let name = strip_index(part);
-                let address = format!("aws_security_group.{name}");
+                _ => false,
+            };
+            let what = if literal_id {
+                "a literal id"
+            } else {
+                "an expression"
+            };
+            return unknown(what, text);
+        };
+        let reference = reference.without_resource_prefix();
+        let steps = reference.steps;
+        match reference.root {
+            "aws_security_group" => {
+                let [Step::Attribute(name), rest @ ..] = steps else {
+                    return unknown("an expression", text);
+                };
+                let indexes = match rest {
+                    [indexes @ .., Step::Attribute(id)] if id.text == "id" => indexes,
+                    _ => rest,
+                };
+                if !indexes.iter().all(is_bracket) {
+                    return unknown("an expression", text);
+                }
+                let address = format!("aws_security_group.{}", name.text);
                 if !self.declares(module, &address) {
-                    return unknown("a group declared in no file that was read", &text);
+                    return unknown("a group declared in no file that was read", text);
                 }
                 // One instance of a `count`/`for_each` group is a group of its own; one
                 // chosen by an expression could be any of them.
-                let index = &part[name.len()..];
-                if index.is_empty() || is_literal_index(index) {
-                    Resolved::Group((module, format!("{address}{index}")))
-                } else {
-                    unknown("an instance chosen by an expression", &text)
+                match indexes {
+                    [] => Resolved::Group((module, address)),
+                    [Step::Index { key, .. }] => match instance_index(key) {
+                        Some(index) => Resolved::Group((module, format!("{address}{index}"))),
+                        None => unknown("an instance chosen by an expression", text),
+                    },
+                    _ => unknown("an instance chosen by an expression", text),
                 }
             }
             "local" => {
-                let Some(name) = parts.next().filter(|_| parts.next().is_none()) else {
-                    return unknown("an expression", &text);
+                let [Step::Attribute(name)] = steps else {
+                    return unknown("an expression", text);
                 };
-                match self.find_local(module, name) {
-                    Some(value) => self.resolve_at(module, &value, depth + 1),
-                    None => unknown("a local that was not found", &text),
+                match self.find_local(module, &name.text) {
+                    Some((file, value)) => {
+                        let written = Written::read(&file.text, &value);
+                        self.resolve_at(module, &value, &written.text, depth + 1)
+                    }
+                    None => unknown("a local that was not found", text),
                 }
             }
             "module" => {
-                let (Some(call), Some(output)) = (parts.next(), parts.next()) else {
-                    return unknown("an expression", &text);
+                let [Step::Attribute(call), rest @ ..] = steps else {
+                    return unknown("an expression", text);
                 };
-                if parts.next().is_some() {
-                    return unknown("an expression", &text);
+                let rest = skip_brackets(rest);
+                let [Step::Attribute(output), rest @ ..] = rest else {
+                    return unknown("an expression", text);
+                };
+                if !skip_brackets(rest).is_empty() {
+                    return unknown("an expression", text);
                 }
-                let call = strip_index(call);
-                let output = strip_index(output);
-                let Some((block, _)) = self.find_block(module, "module", call) else {
-                    return unknown("a module call that was not found", &text);
+                let Some((block, _)) = self.find_block(module, "module", &call.text) else {
+                    return unknown("a module call that was not found", text);
                 };
                 let Some(callee) = self.callee(module, &block) else {
-                    return unknown("an output of a module outside this tree", &text);
+                    return unknown("an output of a module outside this tree", text);
                 };
-                match self.find_block(callee, "output", output) {
+                match self.find_block(callee, "output", &output.text) {
                     Some((block, file)) => match block.body.attribute("value") {
                         Some(value) => {
-                            let value = file.text[value.value.span.clone()].to_string();
-                            self.resolve_at(callee, &value, depth + 1)
+                            let written = Written::read(&file.text, &value.value);
+                            self.resolve_at(callee, &value.value, &written.text, depth + 1)
                         }
-                        None => unknown("an output without a value", &text),
+                        None => unknown("an output without a value", text),
                     },
-                    None => unknown("an output that was not found", &text),
+                    None => unknown("an output that was not found", text),
                 }
             }
             "var" => {
-                let Some(name) = parts.next().filter(|_| parts.next().is_none()) else {
-                    return unknown("a variable", &text);
+                let [Step::Attribute(name)] = steps else {
+                    return unknown("a variable", text);
                 };
                 let calls = self.callers.get(&module).cloned().unwrap_or_default();
                 if calls.is_empty() {
-                    return unknown("a variable", &text);
+                    return unknown("a variable", text);
                 }
                 let mut found = None;
                 for (caller, block, file) in calls {
-                    let Some(argument) = block.body.attribute(name) else {
-                        return unknown("a variable a module call leaves unset", &text);
+                    let Some(argument) = block.body.attribute(&name.text) else {
+                        return unknown("a variable a module call leaves unset", text);
                     };
-                    let value = file.text[argument.value.span.clone()].to_string();
-                    let resolved = self.resolve_at(caller, &value, depth + 1);
+                    let written = Written::read(&file.text, &argument.value);
+                    let resolved =
+                        self.resolve_at(caller, &argument.value, &written.text, depth + 1);
                     if let Resolved::Unknown(_) = resolved {
                         return resolved;
                     }
                     if found.as_ref().is_some_and(|found| *found != resolved) {
-                        return unknown("a variable module calls set to different groups", &text);
+                        return unknown("a variable module calls set to different groups", text);
                     }
                     found = Some(resolved);
                 }
-                found.unwrap_or_else(|| unknown("a variable", &text))
+                found.unwrap_or_else(|| unknown("a variable", text))
             }
-            "data"
-                if text.starts_with("data.terraform_remote_state.")
-                    || text.starts_with("data.tfe_outputs.") =>
-            {
-                self.resolve_remote_output(module, &text, depth)
-            }
-            "data" if text.starts_with("data.aws_security_group.") => {
-                self.resolve_data_group(module, &text, depth)
-            }
-            "data" => unknown("a data source", &text),
-            _ if text.starts_with("\"sg-") => unknown("a literal id", &text),
-            _ => unknown("an expression", &text),
+            "data" => match steps {
+                [Step::Attribute(kind), rest @ ..]
+                    if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs") =>
+                {
+                    self.resolve_remote_output(module, &kind.text, rest, text, depth)
+                }
+                [Step::Attribute(kind), rest @ ..] if kind.text == "aws_security_group" => {
+                    self.resolve_data_group(module, rest, text, depth)
+                }
+                _ => unknown("a data source", text),
+            },
+            _ => unknown("an expression", text),
         }
     }
 
-    /// The value text of local `name` in `module`.
-    fn find_local(&mut self, module: usize, name: &str) -> Option<String> {
+    /// The value of local `name` in `module`, with its file.
+    fn find_local(&mut self, module: usize, name: &str) -> Option<(Arc<SourceFile>, Expr)> {
         let analysis = &self.modules[module];
         for parsed in &analysis.model.files {
             for block in parsed.body.blocks_of("locals") {
                 if let Some(attribute) = block.body.attribute(name) {
-                    return Some(parsed.file.text[attribute.value.span.clone()].to_string());
+                    return Some((Arc::clone(&parsed.file), attribute.value.clone()));
                 }
             }
         }
         for (file, body) in self.extra_files(module, name) {
             for block in body.blocks_of("locals") {
                 if let Some(attribute) = block.body.attribute(name) {
-                    return Some(file.text[attribute.value.span.clone()].to_string());
+                    return Some((Arc::clone(&file), attribute.value.clone()));
                 }
             }
         }
@@ -662,8 +692,8 @@ impl<'a> Tree<'a> {
         &mut self,
         module: usize,
         direction: Direction,
-        group: &str,
-        peer: &str,
+        group: &Written,
+        peer: &Written,
         traffic: &Traffic,
     ) -> Verdict {
         let own = match self.resolve(module, group) {
@@ -798,14 +828,14 @@ impl<'a> Tree<'a> {
         &mut self,
         module: usize,
         rule: &crate::inventory::DeclaredRule,
-        declaration: &str,
-    ) -> Option<String> {
-        let mut named: Vec<&String> = rule
+        declaration: &Written,
+    ) -> Option<Written> {
+        let mut named: Vec<&Written> = rule
             .peers
             .iter()
             .filter_map(|peer| match peer {
                 RulePeer::Group(expr)
-                    if flows::group_key(expr) == declaration && expr != declaration =>
+                    if flows::group_key(expr) == *declaration && expr != declaration =>
                 {
                     Some(expr)
                 }
@@ -875,22 +905,27 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// `[0]`, `["web"]`: an index a reader can see.
-fn is_literal_index(index: &str) -> bool {
-    index
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-        .is_some_and(|inner| {
-            inner.parse::<u64>().is_ok()
-                || (inner.len() >= 2
-                    && inner.starts_with('"')
-                    && inner.ends_with('"')
-                    && !inner.contains("${"))
-        })
+/// `[…]` and `[*]`: a step that picks instances.
+fn is_bracket(step: &Step) -> bool {
+    matches!(step, Step::Index { .. } | Step::Splat { full: true, .. })
 }
 
-fn strip_index(part: &str) -> &str {
-    part.find('[').map_or(part, |i| &part[..i])
+/// The steps after the leading `[…]` and `[*]` ones.
+fn skip_brackets(steps: &[Step]) -> &[Step] {
+    let at = steps
+        .iter()
+        .position(|step| !is_bracket(step))
+        .unwrap_or(steps.len());
+    &steps[at..]
+}
+
+/// `[0]`, `["web"]`: an instance a reader can see, as the tree names it.
+fn instance_index(key: &Expr) -> Option<String> {
+    match &key.kind {
+        ExprKind::Number(Some(index)) if *index >= 0 => Some(format!("[{index}]")),
+        ExprKind::String(key) => Some(format!("[{}]", serde_json::Value::String(key.clone()))),
+        _ => None,
+    }
 }
 
 fn direction_word(direction: Direction) -> &'static str {

@@ -33,6 +33,24 @@ impl<'a> Reference<'a> {
         }
     }
 
+    /// The reference as an expression of its own: its name, then its steps.
+    pub fn to_expr(&self) -> Expr {
+        let base = Expr {
+            span: self.span.start..self.span.start + self.root.len(),
+            kind: ExprKind::Variable(self.root.to_string()),
+        };
+        if self.steps.is_empty() {
+            return base;
+        }
+        Expr {
+            span: self.span.clone(),
+            kind: ExprKind::Traversal(Box::new(super::tree::Traversal {
+                base,
+                steps: self.steps.to_vec(),
+            })),
+        }
+    }
+
     /// [`Self::names`] without Terraform's optional `resource.` prefix:
     /// `resource.aws_security_group.x.id` and `aws_security_group.x.id` name one group.
     pub fn address(&self) -> impl Iterator<Item = &'a str> + '_ {
@@ -40,6 +58,18 @@ impl<'a> Reference<'a> {
             && matches!(self.steps.first(), Some(Step::Attribute(_)))
             && matches!(self.steps.get(1), Some(Step::Attribute(_)));
         self.names().skip(usize::from(prefixed))
+    }
+
+    /// The root and every attribute name after it, indexes left out, as an address names a
+    /// resource whatever its instance: `module.a[0].aws_security_group.b["x"]` →
+    /// `["module", "a", "aws_security_group", "b"]`.
+    pub fn names_without_indexes(&self) -> Vec<&'a str> {
+        std::iter::once(self.root)
+            .chain(self.steps.iter().filter_map(|step| match step {
+                Step::Attribute(name) => Some(name.text.as_str()),
+                _ => None,
+            }))
+            .collect()
     }
 
     /// The root and the attribute names that follow it, up to the first other step:

@@ -8,6 +8,7 @@ use super::{CHANGE_LEGEND, LEGEND};
 use crate::cli::GraphFormat;
 use crate::diagnostics::Diagnostic;
 use crate::generate::connection::CidrKind;
+use crate::inventory::Written;
 use crate::inventory::checks::{self, Finding, Subject};
 use crate::inventory::compare::{Delta, Kind, ModuleDelta, Sides};
 use crate::inventory::flows::{self, Analysis, Endpoint, Flow};
@@ -40,7 +41,9 @@ impl Focus {
         } else {
             format!("{address}.id")
         };
-        let canonical = flows::group_label(&flows::group_key(&with_id));
+        // An address names the declared group whatever instance it adds
+        // (`aws_security_group.web[0]`).
+        let canonical = flows::group_label(with_id.split('[').next().unwrap_or_default());
         let mut found: Vec<(PathBuf, String)> = Vec::new();
         for analysis in analyses {
             if dir.as_ref().is_some_and(|dir| *dir != analysis.dir) {
@@ -392,7 +395,10 @@ pub(super) fn group_findings(analysis: &Analysis) -> Vec<(Endpoint, Finding)> {
                 return None;
             };
             let group = &analysis.model.groups[index];
-            Some((Endpoint::Group(format!("{}.id", group.address)), finding))
+            Some((
+                Endpoint::Group(Written::group_id(false, &group.name)),
+                finding,
+            ))
         })
         .collect()
 }

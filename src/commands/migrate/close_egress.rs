@@ -33,7 +33,7 @@ impl Planner<'_> {
             .filter(|rule| is_open_egress(rule))
             .collect();
         for rule in open {
-            let group = rule.group.clone();
+            let group = rule.group.text.clone();
             let mut why = self.why_open(rule);
             if why.is_none()
                 && let Some(observed) = self.observed
@@ -179,7 +179,7 @@ impl Planner<'_> {
             })
             .map(|ingress| {
                 (
-                    ingress.group.clone(),
+                    ingress.group.text.clone(),
                     ingress.protocol.clone(),
                     ingress.from_port.clone(),
                     ingress.to_port.clone(),

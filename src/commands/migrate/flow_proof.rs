@@ -16,7 +16,7 @@ use crate::commands::suggest::names::{count, traffic_label};
 use crate::commands::suggest::observed::Observed;
 use crate::commands::suggest::tree::{contains, network};
 use crate::generate::squeeze;
-use crate::inventory::RulePeer;
+use crate::inventory::{RulePeer, Written};
 use crate::schema::Direction;
 
 /// The connections a group's close adds: its outside destinations, one connection per
@@ -162,7 +162,7 @@ impl Planner<'_> {
                 .iter()
                 .any(|[source, target, proto, from, to]| {
                     source == group
-                        && peer(&RulePeer::Group(target.clone()))
+                        && peer(&RulePeer::Group(Written::opaque(target)))
                         && covers(proto, from, to, protocol, port)
                 })
     }

@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 
 use super::pattern::Pattern;
-use super::{GroupKey, Resolved, Tree, clip, strip_index};
+use super::{GroupKey, Resolved, Tree, clip};
 use crate::diagnostics::SourceFile;
+use crate::inventory::Written;
 use crate::inventory::flows::Analysis;
-use crate::syntax::{Block, Expr, ExprKind};
+use crate::syntax::{Block, Expr, ExprKind, Step};
 use std::sync::Arc;
 
 /// What the tree knows of one declared group's name and tags.
@@ -61,20 +62,24 @@ pub fn named_groups(modules: &[Analysis]) -> Vec<NamedGroup> {
 }
 
 impl Tree<'_> {
-    /// The group `data.aws_security_group.NAME` of `module` finds (`text`: the reference).
+    /// The group `data.aws_security_group.NAME` of `module` finds (`steps`: what follows
+    /// `data.aws_security_group`; `text`: the reference as written).
     pub(super) fn resolve_data_group(
         &mut self,
         module: usize,
+        steps: &[Step],
         text: &str,
         depth: usize,
     ) -> Resolved {
-        let parts: Vec<&str> = text.split('.').collect();
-        let name = match parts.as_slice() {
-            ["data", "aws_security_group", name] | ["data", "aws_security_group", name, "id"] => {
-                strip_index(name)
-            }
-            _ => return super::unknown("a data source", text),
+        let [Step::Attribute(name), rest @ ..] = steps else {
+            return super::unknown("a data source", text);
         };
+        match super::skip_brackets(rest) {
+            [] => {}
+            [Step::Attribute(id)] if id.text == "id" => {}
+            _ => return super::unknown("a data source", text),
+        }
+        let name = name.text.as_str();
         let Some((block, source)) = self.find_data(module, "aws_security_group", name) else {
             return super::unknown("a data source declared in no file that was read", text);
         };
@@ -83,8 +88,8 @@ impl Tree<'_> {
             if criteria.ids.len() > 1 {
                 return super::unknown("a data source looked up by one of several ids", text);
             }
-            let id = source.text[id.span.clone()].to_string();
-            return match self.resolve_at(module, &id, depth + 1) {
+            let written = Written::read(&source.text, id);
+            return match self.resolve_at(module, id, &written.text, depth + 1) {
                 Resolved::Unknown(why) => Resolved::Unknown(format!(
                     "a data source (`{}`) looked up by an id that is {why}",
                     clip(text)

@@ -14,8 +14,9 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::pattern::Pattern;
-use super::{Resolved, Tree, clip, normalize, strip_index};
-use crate::syntax::{Block, Expr};
+use super::{Resolved, Tree, clip, normalize};
+use crate::inventory::Written;
+use crate::syntax::{Block, Expr, Step};
 use crate::workspace::backends::{self, Backend, Environment};
 use crate::workspace::source::Source;
 
@@ -26,34 +27,54 @@ struct Reading {
 }
 
 impl Tree<'_> {
-    /// The group an output of remote state names (`text`:
-    /// `data.terraform_remote_state.NAME.outputs.OUTPUT`, Terraform 0.11's
-    /// `data.terraform_remote_state.NAME.OUTPUT`, `data.tfe_outputs.NAME.values.OUTPUT`).
+    /// The group an output of remote state names (`steps`: what follows
+    /// `data.terraform_remote_state` (`.NAME.outputs.OUTPUT`, Terraform 0.11's `.NAME.OUTPUT`)
+    /// or `data.tfe_outputs` (`.NAME.values.OUTPUT`); `text`: the reference as written).
     pub(super) fn resolve_remote_output(
         &mut self,
         module: usize,
+        kind: &str,
+        steps: &[Step],
         text: &str,
         depth: usize,
     ) -> Resolved {
-        let parts: Vec<&str> = text.split('.').collect();
-        let (kind, name, output) = match parts.as_slice() {
-            ["data", "terraform_remote_state", name, "outputs", output]
-            | ["data", "terraform_remote_state", name, output] => {
-                ("terraform_remote_state", *name, *output)
+        let [Step::Attribute(name), rest @ ..] = steps else {
+            return super::unknown("an element of remote state", text);
+        };
+        let rest = super::skip_brackets(rest);
+        let (output, trailing) = match (kind, rest) {
+            (
+                "terraform_remote_state",
+                [
+                    Step::Attribute(outputs),
+                    Step::Attribute(output),
+                    trailing @ ..,
+                ],
+            ) if outputs.text == "outputs" => (output, trailing),
+            ("terraform_remote_state", [Step::Attribute(output), trailing @ ..]) => {
+                (output, trailing)
             }
-            [
-                "data",
+            (
                 "tfe_outputs",
-                name,
-                "values" | "nonsensitive_values",
-                output,
-            ] => ("tfe_outputs", *name, *output),
+                [
+                    Step::Attribute(values),
+                    Step::Attribute(output),
+                    trailing @ ..,
+                ],
+            ) if matches!(values.text.as_str(), "values" | "nonsensitive_values") => {
+                (output, trailing)
+            }
             _ => return super::unknown("an element of remote state", text),
         };
-        if output.contains('[') {
-            return super::unknown("an element of an output of remote state", text);
+        match trailing {
+            [] => {}
+            [first, ..] if super::is_bracket(first) => {
+                return super::unknown("an element of an output of remote state", text);
+            }
+            _ => return super::unknown("an element of remote state", text),
         }
-        let Some((block, _)) = self.find_data(module, kind, strip_index(name)) else {
+        let output = output.text.as_str();
+        let Some((block, _)) = self.find_data(module, kind, &name.text) else {
             return super::unknown("remote state declared in no file that was read", text);
         };
         let reading = match kind {
@@ -79,8 +100,8 @@ impl Tree<'_> {
         let Some(value) = block.body.attribute("value") else {
             return super::unknown("an output without a value", text);
         };
-        let value = file.text[value.value.span.clone()].to_string();
-        match self.resolve_at(writer, &value, depth + 1) {
+        let written = Written::read(&file.text, &value.value);
+        match self.resolve_at(writer, &value.value, &written.text, depth + 1) {
             Resolved::Group(key) => {
                 self.read_outputs.insert((writer, output.to_string()));
                 if let Some(how) = how {
