@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Counts audit's unverified `half_open_pair` notes (and failing findings per check) on the
-corpus, with two binaries side by side, and groups the notes left by their reason.
+corpus, with two binaries side by side, and groups the notes of each by their reason.
 
     benches/unverified_notes.py BEFORE_BIN AFTER_BIN [REPO_DIR...]
 
@@ -45,6 +45,7 @@ def reason(message):
     why = re.sub(r"\([^()]*\)", "(…)", why)
     why = re.sub(r"aws_security_group\.[\w\-\[\]\"*]+", "GROUP", why)
     why = re.sub(r"\d+ (groups|root modules)", r"N \1", why)
+    why = re.sub(r"module\.[\w\-]+", "module.…", why)
     return why[:110]
 
 
@@ -52,7 +53,7 @@ def main():
     before, after, *trees = sys.argv[1:]
     trees = trees or [t for t in checkouts() if os.path.isdir(t)]
     totals = collections.Counter()
-    reasons = collections.Counter()
+    reasons = {before: collections.Counter(), after: collections.Counter()}
     print("| tree | unverified before | after | failing before | after |")
     print("|---|---:|---:|---:|---:|")
     for tree in trees:
@@ -62,14 +63,16 @@ def main():
             notes = [f for f in findings if f["check"] == "half_open_pair" and f["level"] == "note"]
             failing = [f for f in findings if f["level"] == "error" and not f.get("suppressed")]
             row += [len(notes), len(failing)]
-            if binary == after:
-                reasons.update(reason(f["message"]) for f in notes)
+            reasons[binary].update(reason(f["message"]) for f in notes)
         totals.update(dict(zip(["nb", "fb", "na", "fa"], row)))
         print(f"| {os.path.basename(tree).replace('+', '/')} | {row[0]} | {row[2]} | {row[1]} | {row[3]} |")
     print(f"| total | {totals['nb']} | {totals['na']} | {totals['fb']} | {totals['fa']} |")
     print()
-    for why, count in reasons.most_common():
-        print(f"{count:5}  {why}")
+    print("| reason (notes grouped; `…` elides names) | before | after |")
+    print("|---|---:|---:|")
+    every = reasons[before] + reasons[after]
+    for why, _ in every.most_common():
+        print(f"| {why} | {reasons[before][why]} | {reasons[after][why]} |")
 
 
 if __name__ == "__main__":
