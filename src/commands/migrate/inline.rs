@@ -589,8 +589,11 @@ fn literal_addresses(rule: &InlineRule) -> Vec<String> {
     let InlinePeer::Addresses(lists) = &rule.peer else {
         return Vec::new();
     };
+    // Only literal lists: an expression's strings (`split(",", join(",", ...))`) are no
+    // addresses.
     lists
         .iter()
+        .filter(|(_, text)| text.trim_start().starts_with('[') && !text.contains('('))
         .flat_map(|(_, text)| text.split('"').skip(1).step_by(2))
         .filter(|address| !address.contains("${"))
         .map(str::to_string)

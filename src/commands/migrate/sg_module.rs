@@ -372,6 +372,8 @@ pub(super) fn read_call(
             || (auto.is_some() && AUTO_LISTS.contains(&argument))
             || RULE_LISTS.contains(&argument)
             || ADDRESS_LISTS.iter().any(|(list, _)| *list == argument)
+            // Refused below, with their own reason, unless empty.
+            || ["ingress_prefix_list_ids", "egress_prefix_list_ids"].contains(&argument)
             || computed_of(argument).is_some()
             || argument.starts_with("number_of_computed_");
         if !known {
