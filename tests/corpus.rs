@@ -7,7 +7,9 @@
 //! (once per output style), and read before and after with hcl-rs, a parser independent of
 //! mutualsg's own: every rule resource before is either still there with the same arguments,
 //! or moved (by a `moved` block of `mutual_rules.migrate.tf`) to a rule with the same type,
-//! group, peer, protocol, ports, description and every meta-argument. The test prints, per
+//! group, peer, protocol, ports, description and every meta-argument, or (an `aws_vpc_*` rule
+//! in the default style, which changes type) forgotten by a `removed` block and held by an
+//! imported rule equal to it as `aws_security_group_rule` reads it. The test prints, per
 //! repository and style, the egress/ingress pairs this reader finds, how many moved, and why
 //! the others were left (from mutualsg's warnings).
 //!
@@ -158,6 +160,8 @@ struct ModuleRules {
     generated: BTreeSet<String>,
     /// The `to` of the `import` blocks `migrate` wrote.
     imported: BTreeSet<String>,
+    /// The `from` of the `removed` blocks `migrate` wrote (rules that change type).
+    removed: BTreeSet<String>,
     /// Inline rules with a group peer (one per group listed, one for `self = true`), by group.
     inline_group_rules: BTreeMap<String, usize>,
     unreadable: usize,
@@ -190,7 +194,7 @@ fn read_module(dir: &Path) -> ModuleRules {
             .file_name()
             .is_some_and(|name| name == "mutual_rules.gen.tf");
         for block in body.blocks() {
-            if !["moved", "import"].contains(&block.identifier()) || ours {
+            if !["moved", "import", "removed"].contains(&block.identifier()) || ours {
                 let known: BTreeSet<String> = module.rules.keys().cloned().collect();
                 read_block(block, &mut module);
                 if generated {
@@ -245,6 +249,15 @@ fn read_block(block: &Block, module: &mut ModuleRules) {
                 .find(|attribute| attribute.key() == "to")
             {
                 module.imported.insert(format(to.expr()));
+            }
+        }
+        ("removed", []) => {
+            if let Some(from) = block
+                .body()
+                .attributes()
+                .find(|attribute| attribute.key() == "from")
+            {
+                module.removed.insert(format(from.expr()));
             }
         }
         ("moved", []) => {
@@ -440,6 +453,44 @@ fn unfold_for_each(rule: &Rule) -> Rule {
     unfolded
 }
 
+/// A rule as an `aws_security_group_rule` holds it in AWS, to compare an `aws_vpc_*` rule with
+/// the `aws_security_group_rule` that imports it: `referenced_security_group_id` is
+/// `source_security_group_id`, `ip_protocol` is `protocol`, the type is the direction, `self`
+/// is the own group named, and all traffic has no ports.
+fn as_security_group_rule(rule: &Rule) -> Rule {
+    let mut arguments = rule.arguments.clone();
+    if rule.kind != "aws_security_group_rule" {
+        let direction = if rule.kind.contains("ingress") {
+            "ingress"
+        } else {
+            "egress"
+        };
+        arguments.insert("type".into(), format!("\"{direction}\""));
+        for (from, to) in [
+            ("referenced_security_group_id", "source_security_group_id"),
+            ("ip_protocol", "protocol"),
+        ] {
+            if let Some(value) = arguments.remove(from) {
+                arguments.insert(to.into(), value);
+            }
+        }
+    }
+    if arguments.get("self").is_some_and(|value| value == "true") {
+        arguments.remove("self");
+        if let Some(group) = arguments.get("security_group_id").cloned() {
+            arguments.insert("source_security_group_id".into(), group);
+        }
+    }
+    if arguments.get("protocol").is_some_and(|value| value == "-1") {
+        arguments.remove("from_port");
+        arguments.remove("to_port");
+    }
+    Rule {
+        kind: "aws_security_group_rule".into(),
+        arguments,
+    }
+}
+
 /// Whether a rule resource's peer is a security group (or its own group).
 fn has_group_peer(rule: &Rule) -> bool {
     rule.arguments.contains_key("source_security_group_id")
@@ -530,7 +581,34 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
         figures.modules += 1;
         let moved: BTreeMap<&String, &String> =
             after.moved.iter().map(|(from, to)| (from, to)).collect();
+        // A rule forgotten (`removed`) changes type: an imported rule holds it, equal.
+        let mut retyped: BTreeMap<&String, &String> = BTreeMap::new();
         for (address, rule) in &before.rules {
+            if after.rules.contains_key(address)
+                || moved.contains_key(address)
+                || !after.removed.contains(address)
+            {
+                continue;
+            }
+            let wanted = as_security_group_rule(rule);
+            let holder = after.rules.iter().find(|(to, held)| {
+                after.imported.contains(*to)
+                    && !retyped.values().any(|taken| taken == to)
+                    && as_security_group_rule(held) == wanted
+            });
+            match holder {
+                Some((to, _)) => {
+                    retyped.insert(address, to);
+                }
+                None => figures.failures.push(format!(
+                    "{name}: {address} is forgotten, and no imported rule equals it:\n  before {rule:?}"
+                )),
+            }
+        }
+        for (address, rule) in &before.rules {
+            if retyped.contains_key(address) {
+                continue;
+            }
             match (after.rules.get(address), moved.get(address)) {
                 (Some(same), None) if same == rule => {}
                 (None, Some(to)) => match after.rules.get(*to) {
@@ -581,6 +659,7 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
                 figures.peer_rules += 1;
                 if moved
                     .get(address)
+                    .or(retyped.get(address))
                     .is_some_and(|to| after.generated.contains(*to))
                 {
                     figures.covered += 1;
@@ -614,8 +693,11 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
         for (egress, ingress) in pairs(&before.rules, vpc) {
             figures.found += 1;
             // Moved, or generated at its own address (no move needed).
-            let migrated =
-                |address: &String| moved.contains_key(address) || after.generated.contains(address);
+            let migrated = |address: &String| {
+                moved.contains_key(address)
+                    || retyped.contains_key(address)
+                    || after.generated.contains(address)
+            };
             if migrated(&egress) && migrated(&ingress) {
                 figures.migrated += 1;
                 continue;

@@ -315,7 +315,13 @@ impl Root {
                 ["no-op"] if change["change"].get("importing").is_some() => imports += 1,
                 // Untouched resources.
                 ["no-op"] => {}
-                ["forget"] if address.starts_with("module.") => forgets += 1,
+                // A module's rules, and aws_vpc_* rules the default style retypes.
+                ["forget"]
+                    if address.starts_with("module.")
+                        || address.starts_with("aws_vpc_security_group_") =>
+                {
+                    forgets += 1
+                }
                 ["create"]
                     if add_egress
                         && change["type"] == "aws_security_group_rule"
@@ -827,8 +833,22 @@ fn every_golden_migration_destroys_nothing() {
         let (moves, imports, forgets, created) =
             root.assert_migration_adds_only_egress(add_egress, &closed);
         assert!(moves + imports > 0, "{}: nothing moved", case.display());
-        // A registry module's rules are forgotten (and imported); nothing else is.
-        assert_eq!(forgets > 0, !modules.is_empty(), "{}", case.display());
+        // A registry module's rules are forgotten (and imported), and so are aws_vpc_* rules
+        // the default style changes to aws_security_group_rule; nothing else is.
+        let retypes = !case.join("input/.mutualsg.toml").exists()
+            && fs::read_dir(case.join("input"))
+                .unwrap()
+                .flatten()
+                .any(|entry| {
+                    fs::read_to_string(entry.path())
+                        .is_ok_and(|text| text.contains("resource \"aws_vpc_security_group_"))
+                });
+        assert_eq!(
+            forgets > 0,
+            !modules.is_empty() || retypes,
+            "{}",
+            case.display()
+        );
         if add_egress {
             assert!(created > 0, "{}: no egress half written", case.display());
         }

@@ -62,6 +62,10 @@ enum OldAddresses {
 enum Half {
     Move(String),
     Import,
+    /// A resource of another type (an `aws_vpc_*` rule in the default style): `moved` refuses
+    /// a change of type, so it is forgotten (`removed`, `destroy = false`) and its AWS rule
+    /// imported.
+    Retype(String),
     New,
 }
 
@@ -291,7 +295,12 @@ impl<'a> Planner<'a> {
     /// Hand-written egress/ingress pairs of one protocol and port range between two groups.
     fn hand_written_pairs(&mut self) {
         let family: &[&str] = match self.config.style {
-            Style::SecurityGroupRule => &["aws_security_group_rule."],
+            // The aws_vpc_* rules too: they change type, forgotten and imported.
+            Style::SecurityGroupRule => &[
+                "aws_security_group_rule.",
+                "aws_vpc_security_group_egress_rule.",
+                "aws_vpc_security_group_ingress_rule.",
+            ],
             Style::VpcSecurityGroupRule => &[
                 "aws_vpc_security_group_egress_rule.",
                 "aws_vpc_security_group_ingress_rule.",
@@ -357,6 +366,19 @@ impl<'a> Planner<'a> {
             };
             handled.push(egress);
             handled.push(ingress);
+            if let Some((half, reason)) = [egress, ingress]
+                .into_iter()
+                .find_map(|half| Some((half, self.retype_refusal(half)?)))
+            {
+                let other = if std::ptr::eq(*half, *egress) {
+                    ingress
+                } else {
+                    egress
+                };
+                let what = format!("{} (and its pair {})", address(half), address(other));
+                self.skip(&half.file, half.span.clone(), what, reason);
+                continue;
+            }
             if is_symlink(&egress.file.path) || is_symlink(&ingress.file.path) {
                 let what = address(egress);
                 self.skip(
@@ -451,7 +473,7 @@ impl<'a> Planner<'a> {
             _ => return Err(None),
         };
         let block = self.block_of(ingress);
-        if has_for_each(block) {
+        if has_for_each(block) && !self.retyped(ingress) {
             return Err(None);
         }
         let fail = |reason: String| {
@@ -461,6 +483,9 @@ impl<'a> Planner<'a> {
                 reason,
             )))
         };
+        if let Some(reason) = self.retype_refusal(ingress) {
+            return fail(reason);
+        }
         if is_symlink(&ingress.file.path) {
             return fail("it sits in a symlinked file; mutualsg never edits through one".into());
         }
@@ -497,6 +522,27 @@ impl<'a> Planner<'a> {
             Ok(args) => Ok(args),
             Err((span, reason)) => Err(Some((Arc::clone(&ingress.file), span, reason))),
         }
+    }
+
+    /// Whether a rule resource is of another type than the style's rules: an `aws_vpc_*` rule
+    /// in the default style, which is forgotten and imported as an `aws_security_group_rule`.
+    fn retyped(&self, rule: &DeclaredRule) -> bool {
+        retyped(self.config.style, rule)
+    }
+
+    /// Why a rule of another type cannot be forgotten and imported, if it cannot: an `import`
+    /// block needs one static address, which `count` and `for_each` instances do not have.
+    fn retype_refusal(&self, rule: &DeclaredRule) -> Option<String> {
+        if !self.retyped(rule) {
+            return None;
+        }
+        let block = self.block_of(rule)?;
+        let meta = ["count", "for_each"]
+            .into_iter()
+            .find(|name| block.body.has_attribute(name))?;
+        Some(format!(
+            "it is an aws_vpc_* rule, which the default style forgets and imports as an aws_security_group_rule, and its `{meta}` instances have no static import address: migrate it with style = \"aws_vpc_security_group_rule\""
+        ))
     }
 
     /// `aws_security_group_rule` resources with no literal `type` or no `security_group_id`,
@@ -679,7 +725,16 @@ impl<'a> Planner<'a> {
             lines = per_instance_lines(lines, collection);
         }
         let text = connection_text(&comment, &lines);
+        let style = self.config.style;
+        let half = |rule: &DeclaredRule| match retyped(style, rule) {
+            true => Half::Retype(address(rule)),
+            false => Half::Move(address(rule)),
+        };
         let old = match egress_half {
+            Some(_) if retyped(style, egress) || retyped(style, ingress) => OldAddresses::Adopted {
+                egress: half(egress),
+                ingress: half(ingress),
+            },
             Some(_) => OldAddresses::Pair {
                 egress: address(egress),
                 ingress: address(ingress),
@@ -694,7 +749,7 @@ impl<'a> Planner<'a> {
                 ]);
                 OldAddresses::Adopted {
                     egress: Half::New,
-                    ingress: Half::Move(address(ingress)),
+                    ingress: half(ingress),
                 }
             }
         };
@@ -927,6 +982,14 @@ fn migration_blocks(
                     };
                     match half {
                         Half::Move(from) => from.clone(),
+                        Half::Retype(from) => {
+                            blocks.push(MigrationBlock::Removed { from: from.clone() });
+                            blocks.push(MigrationBlock::Import {
+                                to,
+                                id: import_id(&resource.rule),
+                            });
+                            continue;
+                        }
                         Half::Import => {
                             blocks.push(MigrationBlock::Import {
                                 to,
@@ -1259,9 +1322,10 @@ fn carried(
     };
     // With `for_each`, `each` is read per instance: the connection's own `for_each` carries it.
     let with_for_each = block.body.has_attribute("for_each");
-    let arguments = match style {
-        Style::SecurityGroupRule => SECURITY_GROUP_RULE_ARGUMENTS,
-        Style::VpcSecurityGroupRule => VPC_RULE_ARGUMENTS,
+    // By the resource's own type: an aws_vpc_* rule in the default style changes type.
+    let arguments = match block.label(0) {
+        Some("aws_security_group_rule") => SECURITY_GROUP_RULE_ARGUMENTS,
+        _ => VPC_RULE_ARGUMENTS,
     };
     let mut carried = Carried {
         comment: leading_comment(&file.text, block.span.start)
@@ -1310,6 +1374,12 @@ fn carried(
             "depends_on" => carried.depends_on = Some(text(value)),
             "region" => carried.region = Some(text(value)),
             "tags" if style == Style::VpcSecurityGroupRule => carried.tags = Some(text(value)),
+            "tags" => {
+                return Err((
+                    span,
+                    "its `tags` have no form on aws_security_group_rule (the default style): with style = \"aws_vpc_security_group_rule\" the connection carries them".into(),
+                ));
+            }
             "security_group_id" => carried.group = text(value),
             "source_security_group_id" | "referenced_security_group_id" => {
                 carried.peer = Some(text(value));
@@ -1510,6 +1580,12 @@ fn same_aws_rule(a: &DeclaredRule, b: &DeclaredRule) -> bool {
         && same_traffic(a, b)
         && a.peers.len() == b.peers.len()
         && a.peers.iter().all(|peer| b.peers.contains(peer))
+}
+
+/// Whether a rule resource is of another type than `style`'s rules: an `aws_vpc_*` rule in
+/// the default style.
+fn retyped(style: Style, rule: &DeclaredRule) -> bool {
+    style == Style::SecurityGroupRule && address(rule).starts_with("aws_vpc_security_group_")
 }
 
 fn address(rule: &DeclaredRule) -> String {
