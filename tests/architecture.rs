@@ -429,6 +429,7 @@ const REPLACED_SCANNERS: &[&str] = &[
     "strip_prefix(\"data.aws_security_group.\")",
     "format!(\"x = {",
     "format!(\"{PREFIX}{}",
+    "find(\"count.index\")",
 ];
 
 #[test]

@@ -26,7 +26,7 @@ use crate::generate::{
 use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
 use crate::paths::join;
 use crate::schema::Direction;
-use crate::syntax::{Block, Expr, ExprKind, ObjectItem};
+use crate::syntax::{Block, Expr, ExprKind, ObjectItem, Step};
 use crate::workspace::discover::Module;
 
 /// Where `migrate` puts a new `mutual_rules` local when the module has none.
@@ -1313,11 +1313,10 @@ fn carried(
         .attribute("count")
         .is_some_and(|count| enabled_of(file, &count.value).is_some());
     let text = |expr: &Expr| {
-        let text = &file.text[expr.span.clone()];
         if single_instance {
-            replace_count_index(text)
+            with_count_index_zero(&file.text, expr)
         } else {
-            text.to_string()
+            file.text[expr.span.clone()].to_string()
         }
     };
     // With `for_each`, `each` is read per instance: the connection's own `for_each` carries it.
@@ -1346,7 +1345,7 @@ fn carried(
             && let Some(object) = ["count", "each", "self"]
                 .into_iter()
                 .filter(|object| !(with_for_each && *object == "each"))
-                .find(|object| refers_to(&text(value), object))
+                .find(|object| reads_object(value, object, single_instance))
         {
             return Err((
                 span,
@@ -1514,25 +1513,34 @@ fn rename_references(text: &str, renames: &[(String, String)]) -> String {
     text
 }
 
-/// `count.index` replaced by `0` (as a whole reference, not inside another name).
-fn replace_count_index(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("count.index") {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + "count.index".len()..].chars().next();
-        let word =
-            |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-        out.push_str(&rest[..at]);
-        out.push_str(if word(before) || word(after) {
-            "count.index"
-        } else {
-            "0"
-        });
-        rest = &rest[at + "count.index".len()..];
+/// An expression's text with each `count.index` it reads replaced by `0`: references only,
+/// read from its tree (text in a string, `var.count.index`, stay as they are).
+fn with_count_index_zero(source: &str, expr: &Expr) -> String {
+    let mut text = String::with_capacity(expr.span.len());
+    let mut at = expr.span.start;
+    for reference in expr.references() {
+        if let (true, Some(index)) = (is_count_index(&reference), reference.steps.first()) {
+            text.push_str(&source[at..reference.span.start]);
+            text.push('0');
+            at = index.span().end;
+        }
     }
-    out.push_str(rest);
-    out
+    text.push_str(&source[at..expr.span.end]);
+    text
+}
+
+/// Whether an expression reads the object `name` (`count`, `each`, `self`): a reference to
+/// it, never text in a string or a name that ends in it (`var.count.x`, `local.min_count`).
+/// `single_instance`: `count.index` is `0` ([`with_count_index_zero`]), so it reads nothing.
+fn reads_object(expr: &Expr, name: &str, single_instance: bool) -> bool {
+    expr.references()
+        .iter()
+        .any(|reference| reference.root == name && !(single_instance && is_count_index(reference)))
+}
+
+fn is_count_index(reference: &crate::syntax::Reference<'_>) -> bool {
+    reference.root == "count"
+        && matches!(reference.steps.first(), Some(Step::Attribute(index)) if index.text == "index")
 }
 
 /// Whether an expression's text refers to the object `name` (`count.index`, `each.key`),
@@ -1649,4 +1657,40 @@ pub fn run(
         changes_fail: false,
     };
     super::generate::finish(&outcome, how, context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `x = TEXT`'s value, with the file's text.
+    fn value(text: &str) -> (String, Expr) {
+        let source = format!("x = {text}\n");
+        let value = crate::syntax::parse(&source)
+            .unwrap()
+            .attributes
+            .remove(0)
+            .value;
+        (source, value)
+    }
+
+    #[test]
+    fn count_index_is_a_reference_not_text() {
+        let (source, expr) = value("\"rule ${count.index} of count.index\"");
+        assert_eq!(
+            with_count_index_zero(&source, &expr),
+            "\"rule ${0} of count.index\""
+        );
+        assert!(reads_object(&expr, "count", false));
+        assert!(!reads_object(&expr, "count", true));
+        let (source, expr) = value("[var.count.index, count.index, local.min_count]");
+        assert_eq!(
+            with_count_index_zero(&source, &expr),
+            "[var.count.index, 0, local.min_count]"
+        );
+        let (_, expr) = value("\"see count.index and each.key\"");
+        assert!(!reads_object(&expr, "count", false) && !reads_object(&expr, "each", false));
+        let (_, expr) = value("local.min_count.index");
+        assert!(!reads_object(&expr, "count", false));
+    }
 }
