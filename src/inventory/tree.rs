@@ -96,9 +96,9 @@ pub struct Tree<'a> {
     modules: &'a [Analysis],
     by_dir: HashMap<PathBuf, usize>,
     /// Module calls with a local `source`, by the called module: (caller, call block).
-    callers: HashMap<usize, Vec<(usize, Block, Arc<SourceFile>)>>,
+    callers: HashMap<usize, Vec<(usize, Arc<Block>, Arc<SourceFile>)>>,
     /// Files the inventory skipped, parsed when a reference leads into them.
-    extra: HashMap<PathBuf, Option<(Arc<SourceFile>, Body)>>,
+    extra: HashMap<PathBuf, Option<(Arc<SourceFile>, Arc<Body>)>>,
     sets: Vec<AttachSet>,
     member_of: HashMap<GroupKey, Vec<usize>>,
     /// Groups whose attachments cannot all be seen: why.
@@ -184,7 +184,7 @@ impl<'a> Tree<'a> {
                     if let Some(callee) = self.callee(caller, block) {
                         self.callers.entry(callee).or_default().push((
                             caller,
-                            block.clone(),
+                            Arc::new(block.clone()),
                             Arc::clone(&parsed.file),
                         ));
                     }
@@ -654,7 +654,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The files of `module` the inventory skipped that mention `needle`, parsed (once).
-    fn extra_files(&mut self, module: usize, needle: &str) -> Vec<(Arc<SourceFile>, Body)> {
+    fn extra_files(&mut self, module: usize, needle: &str) -> Vec<(Arc<SourceFile>, Arc<Body>)> {
         let analysis = &self.modules[module];
         let read: HashSet<&Path> = analysis
             .model
@@ -670,17 +670,17 @@ impl<'a> Tree<'a> {
             let entry = self.extra.entry(path.clone()).or_insert_with(|| {
                 // Parsed already for evaluation.
                 if let Some(parsed) = analysis.model.values.iter().find(|p| p.file.path == *path) {
-                    return Some((Arc::clone(&parsed.file), parsed.body.clone()));
+                    return Some((Arc::clone(&parsed.file), Arc::new(parsed.body.clone())));
                 }
                 let bytes = std::fs::read(path).ok()?;
                 let file = Arc::new(SourceFile::decode(path, bytes));
                 let body = parse::parse_body(&file).ok()?;
-                Some((file, body))
+                Some((file, Arc::new(body)))
             });
             if let Some((file, body)) = entry
                 && file.text.contains(needle)
             {
-                found.push((Arc::clone(file), body.clone()));
+                found.push((Arc::clone(file), Arc::clone(body)));
             }
         }
         found

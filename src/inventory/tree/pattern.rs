@@ -59,6 +59,22 @@ impl Pattern {
     /// Whether some string fits both patterns.
     pub fn may_equal(&self, other: &Pattern) -> bool {
         let (a, b) = (&self.0, &other.0);
+        // Most pairs are told apart by their known ends, compared first: the characters
+        // before the first unknown run of either, and after the last.
+        let head = |p: &[Option<char>]| p.iter().position(Option::is_none).unwrap_or(p.len());
+        let tail = |p: &[Option<char>]| p.iter().rev().position(Option::is_none).unwrap_or(p.len());
+        let (a_head, b_head, a_tail, b_tail) = (head(a), head(b), tail(a), tail(b));
+        let (all_a, all_b) = (a_head == a.len(), b_head == b.len());
+        if all_a && all_b {
+            return a == b;
+        }
+        let shared_head = a_head.min(b_head);
+        let shared_tail = a_tail.min(b_tail);
+        if a[..shared_head] != b[..shared_head]
+            || a[a.len() - shared_tail..] != b[b.len() - shared_tail..]
+        {
+            return false;
+        }
         // fits[i][j]: some string fits both a[i..] and b[j..]. An unknown run may take any
         // character of the other side, or any run of it, or nothing.
         let mut fits = vec![vec![false; b.len() + 1]; a.len() + 1];
@@ -113,6 +129,11 @@ mod tests {
         assert!(!pattern("a*").may_equal(&pattern("b*")));
         assert!(pattern("*x").may_equal(&pattern("x*")));
         assert!(!Pattern::literal("ab").may_equal(&Pattern::literal("abc")));
+        // Told apart by their known ends alone, or not.
+        assert!(!pattern("ab").may_equal(&pattern("abc*")));
+        assert!(!pattern("x*y").may_equal(&pattern("x*z")));
+        assert!(pattern("x*y").may_equal(&pattern("*z*y")));
+        assert!(!pattern("a*b*c").may_equal(&pattern("a*d")));
         assert_eq!(key.to_string(), "*/infra-security-groups.tfstate");
         assert_eq!(Pattern::literal("k").known().as_deref(), Some("k"));
         assert_eq!(key.known(), None);
