@@ -155,6 +155,9 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
         &summary,
     )
     .and_then(|()| writeln!(io::stderr(), "{summary}"));
+    // The process ends here, and the system takes its memory back at once: freeing a large
+    // tree's syntax node by node would cost a twentieth of the run.
+    std::mem::forget(analyses);
     status
 }
 

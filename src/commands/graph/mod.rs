@@ -88,8 +88,12 @@ fn render(args: &GraphArgs, cwd: &Path) -> Result<(String, Vec<Diagnostic>), Dia
                 Some(spec) => Some(Focus::resolve(spec, analyses.iter(), cwd)?),
                 None => None,
             };
-            let drawing = Drawing::whole(&analyses, focus.as_ref());
-            Ok((drawing.text(args.format, cwd), errors))
+            let text = Drawing::whole(&analyses, focus.as_ref()).text(args.format, cwd);
+            // The process ends once the text is written, and the system takes its memory
+            // back at once: freeing a large tree's syntax node by node would cost a
+            // twentieth of the run.
+            std::mem::forget(analyses);
+            Ok((text, errors))
         }
         Some(rev) => {
             let sides = Sides::read(rev, paths, cwd)?;
