@@ -118,7 +118,7 @@ pub fn read_tree(
         .par_iter_mut()
         .enumerate()
         .filter(|(index, _)| more.contains(index))
-        .for_each(|(_, module)| module.parse_more_values());
+        .for_each(|(_, module)| module.parse_more_values(source));
     // Each caller evaluated on its own core; the calls then gathered in caller order.
     let given_by_caller: Vec<CallsOf> = callers
         .par_iter()

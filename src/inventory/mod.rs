@@ -166,9 +166,9 @@ pub struct ParsedModule {
     /// (a revision): the disk's are read then.
     pub backend_files: Option<Vec<(std::path::PathBuf, Vec<u8>)>>,
     /// The files that hold variables or locals but were not parsed (the module's rules read
-    /// none), as read: parsed by [`ParsedModule::parse_more_values`] when a module it calls
-    /// needs them.
-    unparsed_values: Vec<(std::path::PathBuf, Vec<u8>)>,
+    /// none): read again and parsed by [`ParsedModule::parse_more_values`] when a module it
+    /// calls needs them (rare: holding every such file's bytes until then costs more).
+    unparsed_values: Vec<std::path::PathBuf>,
 }
 
 impl ParsedModule {
@@ -306,22 +306,22 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
         if all || holds_any(&CALL_FINDERS, &bytes) {
             parsed.values.extend(parse_values_file(path, bytes));
         } else {
-            parsed.unparsed_values.push((path.to_path_buf(), bytes));
+            parsed.unparsed_values.push(path.to_path_buf());
         }
     }
     parsed
 }
 
 impl ParsedModule {
-    /// The files of a module that hold variables or locals and were not parsed yet, parsed:
-    /// for a module that declares no rules but calls one that does, whose arguments may read
-    /// them.
-    pub fn parse_more_values(&mut self) {
+    /// The files of a module that hold variables or locals and were not parsed yet, read
+    /// again and parsed: for a module that declares no rules but calls one that does, whose
+    /// arguments may read them.
+    pub fn parse_more_values(&mut self, source: &Source) {
         let more = std::mem::take(&mut self.unparsed_values);
-        self.values.extend(
-            more.into_iter()
-                .filter_map(|(path, bytes)| parse_values_file(&path, bytes)),
-        );
+        self.values.extend(more.into_iter().filter_map(|path| {
+            let bytes = source.read(&path).ok()?;
+            parse_values_file(&path, bytes)
+        }));
     }
 }
 
