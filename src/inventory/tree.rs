@@ -92,13 +92,19 @@ pub enum Verdict {
     Unverified(String),
 }
 
+/// A module call of the tree: the calling module, the `module` block and its file, shared.
+type Call = (usize, Arc<Block>, Arc<SourceFile>);
+
+/// A file parsed on demand, shared with every lookup that reads it.
+type SharedFile = (Arc<SourceFile>, Arc<Body>);
+
 pub struct Tree<'a> {
     modules: &'a [Analysis],
     by_dir: HashMap<PathBuf, usize>,
     /// Module calls with a local `source`, by the called module: (caller, call block).
-    callers: HashMap<usize, Vec<(usize, Arc<Block>, Arc<SourceFile>)>>,
+    callers: HashMap<usize, Vec<Call>>,
     /// Files the inventory skipped, parsed when a reference leads into them.
-    extra: HashMap<PathBuf, Option<(Arc<SourceFile>, Arc<Body>)>>,
+    extra: HashMap<PathBuf, Option<SharedFile>>,
     sets: Vec<AttachSet>,
     member_of: HashMap<GroupKey, Vec<usize>>,
     /// Groups whose attachments cannot all be seen: why.
@@ -654,7 +660,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The files of `module` the inventory skipped that mention `needle`, parsed (once).
-    fn extra_files(&mut self, module: usize, needle: &str) -> Vec<(Arc<SourceFile>, Arc<Body>)> {
+    fn extra_files(&mut self, module: usize, needle: &str) -> Vec<SharedFile> {
         let analysis = &self.modules[module];
         let read: HashSet<&Path> = analysis
             .model
