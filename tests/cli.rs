@@ -7,22 +7,6 @@ mod common;
 
 use common::*;
 
-const RULES: &str = r#"resource "aws_security_group" "a" {}
-
-resource "aws_security_group" "b" {}
-
-locals {
-  mutual_rules = [
-    {
-      source_sg_id     = aws_security_group.a.id
-      target_sg_id     = aws_security_group.b.id
-      destination_port = 443
-      description      = "HTTPS"
-    },
-  ]
-}
-"#;
-
 fn code(output: &std::process::Output) -> i32 {
     output.status.code().unwrap()
 }

@@ -15,22 +15,6 @@ use std::path::{Path, PathBuf};
 use common::*;
 use goldens::{Produced, cases, compare_dir};
 
-const RULES: &str = r#"resource "aws_security_group" "a" {}
-
-resource "aws_security_group" "b" {}
-
-locals {
-  mutual_rules = [
-    {
-      source_sg_id     = aws_security_group.a.id
-      target_sg_id     = aws_security_group.b.id
-      destination_port = 443
-      description      = "HTTPS"
-    },
-  ]
-}
-"#;
-
 const GENERATED: &str = "mutual_rules.gen.tf";
 
 fn code(output: &std::process::Output) -> i32 {

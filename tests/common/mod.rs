@@ -15,6 +15,23 @@ mod terraform_setup;
 #[allow(unused_imports)]
 pub use terraform_setup::{terraform_for_fmt, terraform_with_aws};
 
+/// A module with two groups and one connection between them: the tests' smallest tree.
+pub const RULES: &str = r#"resource "aws_security_group" "a" {}
+
+resource "aws_security_group" "b" {}
+
+locals {
+  mutual_rules = [
+    {
+      source_sg_id     = aws_security_group.a.id
+      target_sg_id     = aws_security_group.b.id
+      destination_port = 443
+      description      = "HTTPS"
+    },
+  ]
+}
+"#;
+
 /// The project's `fixtures/` directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")

@@ -154,6 +154,18 @@ impl Planner<'_> {
         }
     }
 
+    /// The module's ingress rules of other groups that admit `group` (by its text).
+    fn rules_admitting<'m>(&'m self, group: &'m str) -> impl Iterator<Item = &'m DeclaredRule> {
+        self.model.rules.iter().filter(move |ingress| {
+            ingress.direction == Direction::Ingress
+                && ingress.group.text != group
+                && ingress
+                    .peers
+                    .iter()
+                    .any(|peer| matches!(peer, RulePeer::Group(source) if source.text == group))
+        })
+    }
+
     /// Why a call's open egress stays, if it does.
     fn why_call_open(&self, open: &CallOpenEgress) -> Option<String> {
         let held_open = open.connections.len();
@@ -166,17 +178,7 @@ impl Planner<'_> {
         let group = &open.id;
         // Who admits the group: rule resources, inline blocks and calls.
         let mut admitting: Vec<(String, String, String, String)> = self
-            .model
-            .rules
-            .iter()
-            .filter(|ingress| {
-                ingress.direction == Direction::Ingress
-                    && ingress.group != *group
-                    && ingress
-                        .peers
-                        .iter()
-                        .any(|peer| matches!(peer, RulePeer::Group(source) if source == group))
-            })
+            .rules_admitting(group)
             .map(|ingress| {
                 (
                     ingress.group.text.clone(),
@@ -289,19 +291,7 @@ impl Planner<'_> {
             return Some("it also names other peers".into());
         }
         let group = &rule.group;
-        let admitting: Vec<&DeclaredRule> = self
-            .model
-            .rules
-            .iter()
-            .filter(|ingress| {
-                ingress.direction == Direction::Ingress
-                    && ingress.group != *group
-                    && ingress
-                        .peers
-                        .iter()
-                        .any(|peer| matches!(peer, RulePeer::Group(source) if source == group))
-            })
-            .collect();
+        let admitting: Vec<&DeclaredRule> = self.rules_admitting(&group.text).collect();
         // With flow logs, what the group sent decides instead ([`Planner::flow_proof`]).
         if admitting.is_empty() && self.observed.is_none() {
             return Some(format!(
