@@ -573,6 +573,17 @@ fn declared_twice(rule: &InlineRule, earlier: &[InlineRule]) -> Option<String> {
             (InlinePeer::Group(a), InlinePeer::Group(b)) if squeeze(a) == squeeze(b) => {
                 Some(format!("{}, in two blocks", squeeze(a)))
             }
+            (InlinePeer::Addresses(mine), InlinePeer::Addresses(theirs))
+                if let Some((_, list)) = mine.iter().find(|(key, list)| {
+                    theirs.iter().any(|(their_key, their_list)| {
+                        key == their_key && squeeze(list) == squeeze(their_list)
+                    })
+                }) =>
+            {
+                // The same list in both, an expression's too (`[var.vpc_cidr]`): one rule,
+                // as `generate` would find of the two connections.
+                Some(format!("{}, in two blocks", squeeze(list)))
+            }
             (InlinePeer::Addresses(_), InlinePeer::Addresses(_)) => {
                 let theirs = literal_addresses(other);
                 literal_addresses(rule)
