@@ -36,6 +36,7 @@ fn new_checks_exit_as_their_findings_say() {
         ("eval_for_each", 1),
         ("eval_dynamic", 1),
         ("eval_module_inputs", 1),
+        ("eval_files", 1),
         ("suppressions", 1),
         ("plan_time", 1),
     ] {

@@ -428,6 +428,7 @@ fn graph_since_cases_show_what_they_say() {
         ("focus", &["added", "unchanged", "unchanged"], 0),
         ("count_group", &[], 0),
         ("map_entry_added", &["added"], 1),
+        ("file_entry_added", &["added"], 1),
     ];
     assert_eq!(
         expect.len(),

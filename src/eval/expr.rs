@@ -39,7 +39,7 @@ pub struct Scope<'a> {
     /// `count.index`, in a `count` resource.
     pub count_index: Option<usize>,
     /// What `file()` and its kin may read, and `path.module`; `None`: they are unknown.
-    pub files: Option<&'a Files>,
+    pub files: Option<&'a Files<'a>>,
     /// Names bound around the expression, innermost last: the iterator of a `dynamic` block
     /// (`ingress.key`, `ingress.value`).
     pub iterators: Vec<(String, Value)>,

@@ -17,7 +17,7 @@ type Args = Vec<Value>;
 pub(super) fn call(
     name: &str,
     args: Args,
-    files: Option<&Files>,
+    files: Option<&Files<'_>>,
     span: &Range<usize>,
 ) -> Evaluated {
     // A function given an unknown argument returns an unknown (Terraform's rule for every
@@ -916,25 +916,29 @@ impl Call<'_> {
         }
     }
 
-    fn file(&self, args: Args, files: Option<&Files>) -> Evaluated {
+    fn file(&self, args: Args, files: Option<&Files<'_>>) -> Evaluated {
         self.arity(&args, 1, 1)?;
         let path = self.text(&args[0])?;
-        let Some(resolved) = files.and_then(|files| files.resolve(&path)) else {
+        let Some((files, resolved)) = files.and_then(|files| Some((files, files.resolve(&path)?)))
+        else {
             return Ok(Value::Unknown);
         };
-        let bytes = std::fs::read(&resolved)
+        let bytes = files
+            .read(&resolved)
             .map_err(|e| self.fail(format!("cannot read {path:?}: {e}")))?;
         String::from_utf8(bytes)
             .map(Value::String)
             .map_err(|_| self.fail(format!("{path:?} is not UTF-8")))
     }
 
-    fn fileexists(&self, args: Args, files: Option<&Files>) -> Evaluated {
+    fn fileexists(&self, args: Args, files: Option<&Files<'_>>) -> Evaluated {
         self.arity(&args, 1, 1)?;
         let path = self.text(&args[0])?;
-        Ok(match files.and_then(|files| files.resolve(&path)) {
-            Some(resolved) => Value::Bool(resolved.is_file()),
-            None => Value::Unknown,
-        })
+        Ok(
+            match files.and_then(|files| Some((files, files.resolve(&path)?))) {
+                Some((files, resolved)) => Value::Bool(files.is_file(&resolved)),
+                None => Value::Unknown,
+            },
+        )
     }
 }

@@ -12,7 +12,7 @@ mod value;
 mod yaml;
 
 pub use expr::{EvalError, Evaluated, Scope, eval, eval_or_unknown};
-pub use files::Files;
+pub use files::{Disk, Files, ReadFiles};
 pub use module::{
     EvaluatedModule, Instance, InstanceKey, Instances, ModuleFile, dynamic_iterations, root_inputs,
     tfvars,

@@ -27,7 +27,7 @@ pub struct EvaluatedModule<'a> {
     variables: BTreeMap<String, Value>,
     locals: BTreeMap<String, Value>,
     errors: Vec<EvalError>,
-    access: Option<Files>,
+    access: Option<Files<'a>>,
 }
 
 /// A local while the locals are evaluated.
@@ -44,7 +44,7 @@ impl<'a> EvaluatedModule<'a> {
     pub fn evaluate(
         files: Vec<ModuleFile<'a>>,
         inputs: &BTreeMap<String, Value>,
-        access: Option<Files>,
+        access: Option<Files<'a>>,
     ) -> EvaluatedModule<'a> {
         let mut module = EvaluatedModule {
             files,

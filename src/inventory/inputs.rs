@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::eval::{self, Instances, Value};
+use crate::eval::{self, Files, Instances, Value};
 use crate::inventory::{ModuleModel, ParsedModule, model_of, parse_module, values};
 use crate::paths::{join, normalize};
 use crate::workspace::discover::Module;
@@ -123,10 +123,11 @@ pub fn read_tree(
     let given_by_caller: Vec<CallsOf> = callers
         .par_iter()
         .map(|&caller| {
+            let access = Files::in_module(source, &modules[caller].dir, true);
             let module = values::evaluate_for(
                 parsed[caller].files.iter().chain(&parsed[caller].values),
                 &roots[caller],
-                None,
+                Some(access),
             );
             let mut found = Vec::new();
             for (file, block) in parsed[caller].module_calls() {
@@ -177,11 +178,14 @@ pub fn read_tree(
         .enumerate()
         .map(|(index, (parsed, config))| match config {
             Ok(config) => {
-                let inputs = match given.get(&index) {
+                // A module the tree calls is no root module: Terraform runs in its caller.
+                let called = given.get(&index);
+                let inputs = match called {
                     Some(calls) => distinct(calls),
                     None => vec![roots[index].clone()],
                 };
-                let (model, errors) = model_of(parsed, &inputs, &config, true);
+                let access = Files::in_module(source, &modules[index].dir, called.is_none());
+                let (model, errors) = model_of(parsed, &inputs, Some(&access), &config, true);
                 (Some(model), errors)
             }
             Err(error) => (None, vec![error]),

@@ -148,7 +148,7 @@ fn can_matter(bytes: &[u8]) -> bool {
 /// as their source text (for `migrate`, which rewrites declarations, never evaluated values).
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
     let parsed = parse_module(&Source::Disk, module);
-    match model_of(parsed, &[BTreeMap::new()], config, false) {
+    match model_of(parsed, &[BTreeMap::new()], None, config, false) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
     }
@@ -332,11 +332,13 @@ fn parse_values_file(path: &std::path::Path, bytes: Vec<u8>) -> Option<ParsedFil
     Some(ParsedFile { file, body })
 }
 
-/// The model of a parsed module, its variables given `inputs`. `evaluate`: each rule is
-/// read per instance, its arguments evaluated where their values are known; else as written.
+/// The model of a parsed module, its variables given `inputs`, `file()` reading `access`.
+/// `evaluate`: each rule is read per instance, its arguments evaluated where their values
+/// are known; else as written.
 pub fn model_of(
     parsed: ParsedModule,
     inputs: &[BTreeMap<String, eval::Value>],
+    access: Option<&eval::Files<'_>>,
     config: &Config,
     evaluate: bool,
 ) -> (ModuleModel, Vec<Diagnostic>) {
@@ -363,7 +365,7 @@ pub fn model_of(
     // A module called several ways is every one of them: its rules are the union of the
     // rules each set of inputs gives (the same rule once), its groups those of the first.
     for (index, inputs) in inputs.iter().enumerate() {
-        let module = values::evaluate_for(files.iter().chain(&values), inputs, None);
+        let module = values::evaluate_for(files.iter().chain(&values), inputs, access.cloned());
         let (found, declared_groups) = declared(&files, &module, evaluate);
         let mut seen: std::collections::HashMap<String, usize> = rules
             .iter()

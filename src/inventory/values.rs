@@ -11,6 +11,35 @@ use crate::diagnostics::SourceFile;
 use crate::eval::{self, EvaluatedModule, Files, InstanceKey, ModuleFile, Scope};
 use crate::generate::parse::{self, Literal, ParsedFile, SourceValue};
 use crate::syntax::{Expr, ExprKind};
+use crate::workspace::source::Source;
+
+/// `file()` reads the tree the inventory reads: the disk, or a git revision.
+impl eval::ReadFiles for Source {
+    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+        Source::read(self, path)
+    }
+
+    fn is_file(&self, path: &std::path::Path) -> bool {
+        Source::is_file(self, path)
+    }
+
+    fn on_disk(&self) -> bool {
+        matches!(self, Source::Disk)
+    }
+
+    /// On disk, the git work tree holding the module, else the module alone; a revision's
+    /// paths are relative to its top and may not climb out of it.
+    fn tree_of(&self, module: &std::path::Path) -> std::path::PathBuf {
+        match self {
+            Source::Disk => crate::paths::git_top_level(module).unwrap_or_else(|| {
+                module
+                    .canonicalize()
+                    .unwrap_or_else(|_| module.to_path_buf())
+            }),
+            Source::Memory(_) => std::path::PathBuf::new(),
+        }
+    }
+}
 
 /// Evaluates a module's variables (from `inputs`, else their defaults) and locals, reading
 /// them from `files` (the files the inventory parsed and those that hold only variables and
@@ -18,7 +47,7 @@ use crate::syntax::{Expr, ExprKind};
 pub fn evaluate_for<'a>(
     files: impl IntoIterator<Item = &'a ParsedFile>,
     inputs: &BTreeMap<String, eval::Value>,
-    access: Option<Files>,
+    access: Option<Files<'a>>,
 ) -> EvaluatedModule<'a> {
     let files = files
         .into_iter()

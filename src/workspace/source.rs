@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::paths::display_path;
@@ -18,9 +19,44 @@ pub enum Source {
     /// The file system, as it is now.
     #[default]
     Disk,
-    /// Files in memory, by path as the user sees it (relative to the current directory where
-    /// under it, as [`display_path`] names it).
-    Memory(BTreeMap<PathBuf, Vec<u8>>),
+    /// The tree of a git revision.
+    Memory(Revision),
+}
+
+/// A git revision's tree, by path as the user sees it (relative to the current directory
+/// where under it, as [`display_path`] names it).
+#[derive(Debug, Default)]
+pub struct Revision {
+    /// The files the pipeline reads, fetched at once.
+    files: BTreeMap<PathBuf, Vec<u8>>,
+    /// Every other file's git object, fetched when an expression reads it (`file()`): few
+    /// trees read any, and a tree may hold large ones.
+    others: BTreeMap<PathBuf, String>,
+    /// Where git runs.
+    dir: PathBuf,
+    fetched: Mutex<BTreeMap<PathBuf, Vec<u8>>>,
+}
+
+impl Revision {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if let Some(bytes) = self.files.get(path) {
+            return Ok(bytes.clone());
+        }
+        let object = self
+            .others
+            .get(path)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the revision"))?;
+        let mut fetched = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bytes) = fetched.get(path) {
+            return Ok(bytes.clone());
+        }
+        let bytes = cat_file(&self.dir, &[object.as_str()])
+            .ok()
+            .and_then(|mut contents| contents.pop())
+            .ok_or_else(|| io::Error::other("git cat-file failed"))?;
+        fetched.insert(path.to_path_buf(), bytes.clone());
+        Ok(bytes)
+    }
 }
 
 impl Source {
@@ -28,10 +64,7 @@ impl Source {
     pub fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         match self {
             Source::Disk => std::fs::read(path),
-            Source::Memory(files) => files
-                .get(&display_path(path, Path::new("")))
-                .cloned()
-                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the revision")),
+            Source::Memory(revision) => revision.read(&display_path(path, Path::new(""))),
         }
     }
 
@@ -39,7 +72,10 @@ impl Source {
     pub fn is_file(&self, path: &Path) -> bool {
         match self {
             Source::Disk => path.is_file(),
-            Source::Memory(files) => files.contains_key(&display_path(path, Path::new(""))),
+            Source::Memory(revision) => {
+                let path = display_path(path, Path::new(""));
+                revision.files.contains_key(&path) || revision.others.contains_key(&path)
+            }
         }
     }
 
@@ -52,9 +88,10 @@ impl Source {
                 .flatten()
                 .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
                 .collect(),
-            Source::Memory(files) => {
+            Source::Memory(revision) => {
                 let dir = crate::paths::dir_or_dot(&display_path(dir, Path::new("")));
-                files
+                revision
+                    .files
                     .keys()
                     .filter(|path| {
                         crate::paths::dir_or_dot(path.parent().unwrap_or(Path::new(""))) == dir
@@ -69,8 +106,8 @@ impl Source {
     pub fn discover(&self, paths: &[PathBuf], cwd: &Path) -> (Vec<Module>, Vec<Diagnostic>) {
         match self {
             Source::Disk => discover::discover(paths, cwd),
-            Source::Memory(files) => (
-                discover::discover_listed(files.keys().map(PathBuf::as_path), paths, cwd),
+            Source::Memory(revision) => (
+                discover::discover_listed(revision.files.keys().map(PathBuf::as_path), paths, cwd),
                 Vec::new(),
             ),
         }
@@ -79,9 +116,10 @@ impl Source {
 
 /// Reads the tree of a git revision (`origin/main`, a commit, a tag) from git's objects, by
 /// running `git` in `cwd`: `rev-parse`, `ls-tree` and one `cat-file --batch`. Neither the work
-/// tree nor the index is read or touched. Only the files the pipeline reads are fetched:
-/// `.tf`, `.tofu`, `.mutualsg.toml` and a root module's variables files; a symlink to one such file in the tree reads as that
-/// file; submodules are not entered.
+/// tree nor the index is read or touched. Only the files the pipeline reads are fetched at
+/// once: `.tf`, `.tofu`, `.mutualsg.toml` and a root module's variables files; a symlink to
+/// one such file in the tree reads as that file; any other file is fetched when `file()`
+/// reads it; submodules are not entered.
 pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
     if rev.starts_with('-') {
         return Err(git_error(format!("`{rev}` is not a revision")));
@@ -103,6 +141,7 @@ pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
     )?;
     let mut blobs: Vec<(String, String)> = Vec::new();
     let mut links: Vec<(String, String)> = Vec::new();
+    let mut others: Vec<(String, String)> = Vec::new();
     for entry in listing.split('\0').filter(|entry| !entry.is_empty()) {
         // `<mode> <type> <object>\t<path>`
         let Some((meta, path)) = entry.split_once('\t') else {
@@ -117,6 +156,8 @@ pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
             links.push((path.to_string(), object.to_string()));
         } else if wanted(path) {
             blobs.push((path.to_string(), object.to_string()));
+        } else {
+            others.push((path.to_string(), object.to_string()));
         }
     }
     let links: Vec<(String, String)> = links.into_iter().filter(|(path, _)| wanted(path)).collect();
@@ -144,7 +185,16 @@ pub fn read_revision(rev: &str, cwd: &Path) -> Result<Source, Diagnostic> {
         .into_iter()
         .map(|(path, bytes)| (display_path(&toplevel.join(path), &cwd), bytes))
         .collect();
-    Ok(Source::Memory(files))
+    let others = others
+        .into_iter()
+        .map(|(path, object)| (display_path(&toplevel.join(path), &cwd), object))
+        .collect();
+    Ok(Source::Memory(Revision {
+        files,
+        others,
+        dir: cwd,
+        fetched: Mutex::default(),
+    }))
 }
 
 fn wanted(path: &str) -> bool {
