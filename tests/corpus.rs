@@ -9,7 +9,12 @@
 //! or moved (by a `moved` block of `mutual_rules.migrate.tf`) to a rule with the same type,
 //! group, peer, protocol, ports, description and every meta-argument, or (an `aws_vpc_*` rule
 //! in the default style, which changes type) forgotten by a `removed` block and held by an
-//! imported rule equal to it as `aws_security_group_rule` reads it. The test prints, per
+//! imported rule equal to it as `aws_security_group_rule` reads it. A group `migrate` moves
+//! out of a call of `terraform-aws-modules/security-group/aws` (`moved` from
+//! `module.CALL.aws_security_group.this[_name_prefix][0]`) must carry the call's name,
+//! description, VPC and tags as the module's `main.tf` gives them, the call must be gone and
+//! forgotten by a `removed` block (its rules adopted by `import` blocks), and the call's
+//! outputs (`module.CALL.security_group_id`) read as the group's attributes. The test prints, per
 //! repository and style, the egress/ingress pairs this reader finds, how many moved, and why
 //! the others were left (from mutualsg's warnings).
 //!
@@ -33,6 +38,19 @@ const RULE_TYPES: [&str; 3] = [
     "aws_security_group_rule",
     "aws_vpc_security_group_ingress_rule",
     "aws_vpc_security_group_egress_rule",
+];
+
+/// The registry module whose calls `migrate` turns into a group and rules.
+const GROUP_MODULE: &str = "terraform-aws-modules/security-group/aws";
+
+/// The module's outputs that name its group, and the group's attribute each is.
+const GROUP_MODULE_OUTPUTS: [(&str, &str); 6] = [
+    ("security_group_id", "id"),
+    ("security_group_arn", "arn"),
+    ("security_group_vpc_id", "vpc_id"),
+    ("security_group_owner_id", "owner_id"),
+    ("security_group_name", "name"),
+    ("security_group_description", "description"),
 ];
 
 /// One rule resource: its type and every argument and nested block, normalised where the
@@ -59,6 +77,11 @@ fn format(expr: &Expression) -> String {
         Expression::Parenthesis(inner) => format(inner),
         _ => hcl::format::to_string(expr).unwrap_or_else(|_| format!("{expr:?}")),
     }
+}
+
+/// An expression as hcl-rs writes it, quotes and templates as they are (no normalising).
+fn raw(expr: &Expression) -> String {
+    hcl::format::to_string(expr).unwrap_or_else(|_| format!("{expr:?}"))
 }
 
 fn canonical_protocol(text: &str) -> String {
@@ -164,6 +187,10 @@ struct ModuleRules {
     removed: BTreeSet<String>,
     /// Inline rules with a group peer (one per group listed, one for `self = true`), by group.
     inline_group_rules: BTreeMap<String, usize>,
+    /// The arguments of each `aws_security_group`, by address.
+    groups: BTreeMap<String, BTreeMap<String, String>>,
+    /// The arguments of each call of `terraform-aws-modules/security-group/aws`, by call name.
+    group_module_calls: BTreeMap<String, BTreeMap<String, String>>,
     unreadable: usize,
 }
 
@@ -220,7 +247,28 @@ fn read_block(block: &Block, module: &mut ModuleRules) {
                 .rules
                 .insert(format!("{kind}.{name}"), read_rule(kind, block.body()));
         }
+        ("module", [name]) => {
+            let arguments: BTreeMap<String, String> = block
+                .body()
+                .attributes()
+                .map(|attribute| (attribute.key().to_string(), raw(attribute.expr())))
+                .collect();
+            let source = arguments.get("source").map_or("", |s| s.trim_matches('"'));
+            if source.trim_start_matches("registry.terraform.io/") == GROUP_MODULE {
+                module
+                    .group_module_calls
+                    .insert(name.to_string(), arguments);
+            }
+        }
         ("resource", ["aws_security_group", name]) => {
+            module.groups.insert(
+                format!("aws_security_group.{name}"),
+                block
+                    .body()
+                    .attributes()
+                    .map(|attribute| (attribute.key().to_string(), raw(attribute.expr())))
+                    .collect(),
+            );
             let mut count = 0;
             for inline in block.body().blocks() {
                 if !["ingress", "egress"].contains(&inline.identifier()) {
@@ -491,6 +539,122 @@ fn as_security_group_rule(rule: &Rule) -> Rule {
     }
 }
 
+/// An HCL expression's text as hcl-rs formats it, to compare two spellings of one value.
+fn normalise_expression(text: &str) -> String {
+    match hcl::parse(&format!("value = {text}\n")) {
+        Ok(body) => body
+            .attributes()
+            .next()
+            .map_or_else(|| text.to_string(), |attribute| raw(attribute.expr())),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// `text` with every whole reference `from` (not followed by more of a name) read as `to`.
+fn replace_reference(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let after = &rest[at + from.len()..];
+        out.push_str(&rest[..at]);
+        if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A group moved from `module.CALL.aws_security_group.this[_name_prefix][0]` to `to`: the
+/// call was one of the security-group module's, it is gone after, forgotten whole by a
+/// `removed` block (its rules are adopted by `import` blocks), and `to` says what the module's
+/// `main.tf` gives its group from the call: `name` (or `name_prefix` = name + "-", the
+/// module's default), `description` (default "Security Group managed by Terraform"),
+/// `vpc_id`, `revoke_rules_on_delete`, and `tags` = `merge({"Name" = name}, tags)`.
+fn check_group_from_call(
+    call: &str,
+    resource: &str,
+    to: &str,
+    before: &ModuleRules,
+    after: &ModuleRules,
+) -> Result<(), String> {
+    let arguments = before
+        .group_module_calls
+        .get(call)
+        .ok_or_else(|| format!("{call} is no call of {GROUP_MODULE}"))?;
+    let get = |key: &str| arguments.get(key).map(String::as_str);
+    let use_name_prefix = get("use_name_prefix") != Some("false");
+    let wanted = if use_name_prefix {
+        "aws_security_group.this_name_prefix[0]"
+    } else {
+        "aws_security_group.this[0]"
+    };
+    if resource != wanted || get("create_sg") == Some("false") || get("create") == Some("false") {
+        return Err(format!("the call creates {wanted}, not {resource}"));
+    }
+    if after.group_module_calls.contains_key(call) {
+        return Err("the call is still there".into());
+    }
+    if !after.removed.contains(&format!("module.{call}")) {
+        return Err(format!("no `removed` block forgets module.{call}"));
+    }
+    let group = after
+        .groups
+        .get(to)
+        .ok_or_else(|| format!("{to} is not declared"))?;
+    let name = get("name").ok_or("the call has no `name`")?;
+    let mut expected: Vec<(&str, Option<String>)> = vec![
+        (
+            "description",
+            Some(
+                get("description")
+                    .unwrap_or("\"Security Group managed by Terraform\"")
+                    .to_string(),
+            ),
+        ),
+        ("vpc_id", get("vpc_id").map(str::to_string)),
+        (
+            "revoke_rules_on_delete",
+            get("revoke_rules_on_delete")
+                .filter(|revoke| *revoke != "false")
+                .map(str::to_string),
+        ),
+    ];
+    if use_name_prefix {
+        let prefix = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+            Some(literal) => format!("\"{literal}-\""),
+            None => format!("\"${{{name}}}-\""),
+        };
+        expected.push(("name_prefix", Some(prefix)));
+    } else {
+        expected.push(("name", Some(name.to_string())));
+    }
+    let name_tag = format!("{{ \"Name\" = {name} }}");
+    let tags = match get("tags") {
+        Some(tags) => format!("merge({name_tag}, {tags})"),
+        None => name_tag,
+    };
+    expected.push(("tags", Some(normalise_expression(&tags))));
+    for (key, value) in expected {
+        let found = group.get(key).map(|text| {
+            if key == "tags" {
+                normalise_expression(text)
+            } else {
+                text.clone()
+            }
+        });
+        if found != value {
+            return Err(format!(
+                "its `{key}` is {found:?}, the call's group {value:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Whether a rule resource's peer is a security group (or its own group).
 fn has_group_peer(rule: &Rule) -> bool {
     rule.arguments.contains_key("source_security_group_id")
@@ -574,11 +738,55 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
             }
         }
     }
-    for (dir, before) in dirs.iter().zip(before) {
+    for (dir, mut before) in dirs.iter().zip(before) {
         let relative = dir.strip_prefix(repo).unwrap();
         let after = read_module(&work.path().join(relative));
         let name = relative.display().to_string();
         figures.modules += 1;
+        // Groups moved out of calls of the security-group module: checked against the call,
+        // and what named the call's outputs names the group after.
+        let mut outputs: Vec<(String, String)> = Vec::new();
+        let mut groups_from_calls = BTreeSet::new();
+        for (from, to) in &after.moved {
+            let Some((call, resource)) = from
+                .strip_prefix("module.")
+                .and_then(|rest| rest.split_once('.'))
+            else {
+                continue;
+            };
+            match check_group_from_call(call, resource, to, &before, &after) {
+                Ok(()) => {
+                    groups_from_calls.insert(from.clone());
+                    outputs.extend(GROUP_MODULE_OUTPUTS.iter().map(|(output, attribute)| {
+                        (
+                            format!("module.{call}.{output}"),
+                            format!("{to}.{attribute}"),
+                        )
+                    }));
+                }
+                Err(why) => figures
+                    .failures
+                    .push(format!("{name}: {from} -> {to}: {why}")),
+            }
+        }
+        // A call on a group it does not create (`create_sg = false`) names that group.
+        for (call, arguments) in &before.group_module_calls {
+            if arguments
+                .get("create_sg")
+                .is_some_and(|create| create == "false")
+                && after.removed.contains(&format!("module.{call}"))
+                && let Some(group) = arguments.get("security_group_id")
+            {
+                outputs.push((format!("module.{call}.security_group_id"), group.clone()));
+            }
+        }
+        for rule in before.rules.values_mut() {
+            for value in rule.arguments.values_mut() {
+                for (output, attribute) in &outputs {
+                    *value = replace_reference(value, output, attribute);
+                }
+            }
+        }
         let moved: BTreeMap<&String, &String> =
             after.moved.iter().map(|(from, to)| (from, to)).collect();
         // A rule forgotten (`removed`) changes type: an imported rule holds it, equal.
@@ -684,7 +892,7 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
             }
         }
         for (from, _) in &after.moved {
-            if !before.rules.contains_key(from) {
+            if !before.rules.contains_key(from) && !groups_from_calls.contains(from) {
                 figures
                     .failures
                     .push(format!("{name}: moved from {from}, which did not exist"));
