@@ -473,9 +473,6 @@ impl<'a> Planner<'a> {
             _ => return Err(None),
         };
         let block = self.block_of(ingress);
-        if has_for_each(block) && !self.retyped(ingress) {
-            return Err(None);
-        }
         let fail = |reason: String| {
             Err(Some((
                 Arc::clone(&ingress.file),
@@ -500,6 +497,20 @@ impl<'a> Planner<'a> {
         if self.inline_kept.contains(&source.text) {
             return fail(format!(
                 "its egress half would be a separate rule on {source}, which keeps inline rules"
+            ));
+        }
+        // A source read per instance (`each.value.sg`) may be any of the module's groups: none
+        // of them may revoke a separate egress rule.
+        if refers_to(&source.text, "each")
+            && let Some(group) = self.inline_kept.iter().next().or_else(|| {
+                self.exclusive
+                    .iter()
+                    .find(|(_, direction)| *direction == Direction::Egress)
+                    .map(|(group, _)| group)
+            })
+        {
+            return fail(format!(
+                "its egress half's group is read per instance ({source}), and {group} keeps inline rules or sets `egress`, which would revoke it"
             ));
         }
         let declared = self.model.rules.iter().any(|other| {
