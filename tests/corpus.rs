@@ -469,17 +469,21 @@ fn unfold_for_each(rule: &Rule) -> Rule {
     let Some(fields) = rest.strip_suffix("\n}}") else {
         return rule.clone();
     };
+    // `rule` is `each.value`, whole (a set's element) or with its attributes (`rule.port`).
     let as_each = |text: &str| {
         let mut out = String::new();
         let mut last = 0;
-        for (at, _) in text.match_indices("rule.") {
+        for (at, _) in text.match_indices("rule") {
             let before = text[..at].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            let after = text[at + "rule".len()..].chars().next();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                || after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
                 continue;
             }
             out.push_str(&text[last..at]);
-            out.push_str("each.value.");
-            last = at + "rule.".len();
+            out.push_str("each.value");
+            last = at + "rule".len();
         }
         out.push_str(&text[last..]);
         out

@@ -101,7 +101,7 @@ pub fn migrate_module(
         observed: options.observed,
         drafted_for: BTreeSet::new(),
         egress_written: Vec::new(),
-        inline_kept: BTreeSet::new(),
+        inline_egress_kept: BTreeSet::new(),
         exclusive: BTreeSet::new(),
         model: &model,
         module,
@@ -137,8 +137,10 @@ struct Planner<'a> {
     drafted_for: BTreeSet<String>,
     /// The egress halves `--add-egress` writes: (source, target, protocol, from, to).
     egress_written: Vec<[String; 5]>,
-    /// Groups (by id, `aws_security_group.x.id`) that keep their inline rule blocks.
-    inline_kept: BTreeSet<String>,
+    /// Groups (by id, `aws_security_group.x.id`) that keep inline `egress` blocks (or
+    /// `dynamic "egress"` ones): the provider revokes any separate egress rule on them. Kept
+    /// `ingress` blocks alone leave egress unmanaged by the group, so an egress half is safe.
+    inline_egress_kept: BTreeSet<String>,
     /// Groups that set `ingress = [...]`/`egress = [...]` as an attribute: the provider
     /// revokes every rule of that direction they do not list.
     exclusive: BTreeSet<(String, Direction)>,
@@ -494,15 +496,15 @@ impl<'a> Planner<'a> {
                 "{source} sets `egress`, which revokes every egress rule it does not list: the new egress half would be revoked"
             ));
         }
-        if self.inline_kept.contains(&source.text) {
+        if self.inline_egress_kept.contains(&source.text) {
             return fail(format!(
-                "its egress half would be a separate rule on {source}, which keeps inline rules"
+                "its egress half would be a separate rule on {source}, which keeps inline egress blocks"
             ));
         }
         // A source read per instance (`each.value.sg`) may be any of the module's groups: none
         // of them may revoke a separate egress rule.
         if refers_to(&source.text, "each")
-            && let Some(group) = self.inline_kept.iter().next().or_else(|| {
+            && let Some(group) = self.inline_egress_kept.iter().next().or_else(|| {
                 self.exclusive
                     .iter()
                     .find(|(_, direction)| *direction == Direction::Egress)
@@ -510,7 +512,7 @@ impl<'a> Planner<'a> {
             })
         {
             return fail(format!(
-                "its egress half's group is read per instance ({source}), and {group} keeps inline rules or sets `egress`, which would revoke it"
+                "its egress half's group is read per instance ({source}), and {group} keeps inline egress blocks or sets `egress`, which would revoke it"
             ));
         }
         let declared = self.model.rules.iter().any(|other| {

@@ -96,6 +96,9 @@ impl Planner<'_> {
         // Groups whose `egress = []` (or `ingress = []`) tells the provider to revoke every
         // rule of that direction: a separate rule written for them would be revoked.
         let mut exclusive: BTreeSet<(String, Direction)> = BTreeSet::new();
+        // Groups with inline egress blocks (static or `dynamic`): while they keep them, a
+        // separate egress rule on them would be revoked.
+        let mut egress_blocks: BTreeSet<String> = BTreeSet::new();
         for parsed in &self.model.files {
             for block in parsed.body.blocks_of("resource") {
                 if block.label(0) != Some("aws_security_group") {
@@ -109,6 +112,9 @@ impl Planner<'_> {
                     if block.body.has_attribute(name) {
                         exclusive.insert((format!("{address}.id"), direction));
                     }
+                }
+                if has_egress_blocks(block) {
+                    egress_blocks.insert(format!("{address}.id"));
                 }
                 let group = groups.len();
                 let Some(inline) = read_group(&parsed.file, block, &address, group, &mut rules)
@@ -186,6 +192,7 @@ impl Planner<'_> {
                 rule,
                 &groups,
                 &exclusive,
+                &egress_blocks,
                 partner_of(&partner, rule, &rules),
             );
             if let Some(reason) = reason {
@@ -195,6 +202,21 @@ impl Planner<'_> {
         loop {
             let mut changed = false;
             for (index, rule) in rules.iter().enumerate() {
+                // A one-sided ingress rule whose source now keeps its egress blocks: its
+                // egress half would be revoked.
+                if partner[index].is_none()
+                    && rule.direction == Direction::Ingress
+                    && groups[rule.group].refused.is_none()
+                    && let InlinePeer::Group(source) = &rule.peer
+                    && keeps_egress_blocks(&squeeze(source), &groups, &egress_blocks)
+                {
+                    groups[rule.group].refused = Some(format!(
+                        "its egress half would be a separate rule on {}, which keeps inline egress blocks",
+                        squeeze(source)
+                    ));
+                    changed = true;
+                    continue;
+                }
                 let Some(other) = partner[index] else {
                     continue;
                 };
@@ -220,10 +242,10 @@ impl Planner<'_> {
         }
         // A call that stays keeps its rules as separate resources: an egress half beside
         // them is no conflict.
-        self.inline_kept = groups
+        self.inline_egress_kept = egress_blocks
             .iter()
-            .filter(|group| group.refused.is_some() && group.call.is_none())
-            .map(|group| group.id.clone())
+            .filter(|id| keeps_egress_blocks(id, &groups, &egress_blocks))
+            .cloned()
             .collect();
         for group in &groups {
             if let Some(reason) = &group.refused {
@@ -355,6 +377,7 @@ impl Planner<'_> {
         rule: &InlineRule,
         groups: &[InlineGroup],
         exclusive: &BTreeSet<(String, Direction)>,
+        egress_blocks: &BTreeSet<String>,
         partner: Option<&InlineRule>,
     ) -> Option<String> {
         let own = &groups[rule.group].id;
@@ -383,12 +406,9 @@ impl Planner<'_> {
                         "{source} sets `egress`, which revokes every egress rule it does not list: the new egress half would be revoked"
                     ));
                 }
-                if let Some(source_group) = groups.iter().find(|group| group.id == source)
-                    && source_group.refused.is_some()
-                    && source_group.call.is_none()
-                {
+                if keeps_egress_blocks(&source, groups, egress_blocks) {
                     return Some(format!(
-                        "its egress half would be a separate rule on {source}, which keeps inline rules"
+                        "its egress half would be a separate rule on {source}, which keeps inline egress blocks"
                     ));
                 }
                 if self.egress_declared(&source, own, rule) {
@@ -637,6 +657,23 @@ fn static_key(key: &str) -> &'static str {
 }
 
 /// Reads a group's inline blocks into rules; `None` when it has none.
+/// Whether an `aws_security_group` block has inline egress blocks, static or `dynamic`.
+fn has_egress_blocks(block: &Block) -> bool {
+    block.body.blocks.iter().any(|nested| {
+        nested.kind.text == "egress"
+            || (nested.kind.text == "dynamic" && nested.label(0) == Some("egress"))
+    })
+}
+
+/// Whether the group `id` keeps inline egress blocks, as far as known: it has some, and it
+/// does not migrate (refused, or not an inline group at all: only `dynamic` blocks).
+fn keeps_egress_blocks(id: &str, groups: &[InlineGroup], egress_blocks: &BTreeSet<String>) -> bool {
+    egress_blocks.contains(id)
+        && !groups
+            .iter()
+            .any(|group| group.id == id && group.refused.is_none())
+}
+
 fn read_group(
     file: &Arc<SourceFile>,
     block: &Block,
