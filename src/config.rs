@@ -33,6 +33,20 @@ pub enum Style {
 pub struct Config {
     #[serde(default)]
     pub style: Style,
+    /// The `.mutualsg.toml` these choices come from, as shown; `None` for the defaults, which
+    /// `migrate` may replace by the style a module's rules already have.
+    #[serde(skip)]
+    pub decided_by: Option<PathBuf>,
+}
+
+impl Style {
+    /// The value `style` takes in `.mutualsg.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Style::SecurityGroupRule => "aws_security_group_rule",
+            Style::VpcSecurityGroupRule => "aws_vpc_security_group_rule",
+        }
+    }
 }
 
 /// Finds each directory's config once, however many modules share it.
@@ -86,9 +100,13 @@ fn read_config(path: &Path, source: &Source) -> Result<Config, Diagnostic> {
         .read(path)
         .and_then(|bytes| String::from_utf8(bytes).map_err(io::Error::other))
         .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
-    toml::from_str(&text).map_err(|error| {
+    let config: Config = toml::from_str(&text).map_err(|error| {
         let span = error.span().unwrap_or(0..0);
         let file = Arc::new(SourceFile::new(path, text));
         Diagnostic::at(Problem::BadConfig(error.message().to_string()), &file, span)
+    })?;
+    Ok(Config {
+        decided_by: Some(path.to_path_buf()),
+        ..config
     })
 }

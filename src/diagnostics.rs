@@ -327,6 +327,10 @@ pub enum Problem {
         group: String,
         by_flow_logs: bool,
     },
+    #[error(
+        "the module's rules are aws_vpc_security_group_*_rule resources: migrated with style = \"{style}\", which this new .mutualsg.toml keeps"
+    )]
+    StyleKept { style: &'static str },
     #[error("the module call sets `tags`, which aws_security_group_rule cannot carry")]
     TagsNeedVpcStyle,
     #[error(
@@ -411,6 +415,7 @@ impl Problem {
                 | Problem::NotMigrated { .. }
                 | Problem::EgressClosed { .. }
                 | Problem::StyleSwitched { .. }
+                | Problem::StyleKept { .. }
                 | Problem::TerraformTooOld { .. }
                 | Problem::UnmatchedSuppression { .. }
                 | Problem::StaleBaseline { .. }
@@ -499,6 +504,7 @@ impl Problem {
             Problem::NotMigrated { .. } => "mutualsg::not_migrated",
             Problem::EgressClosed { .. } => "mutualsg::egress_closed",
             Problem::StyleSwitched { .. } => "mutualsg::style_switched",
+            Problem::StyleKept { .. } => "mutualsg::style_kept",
             Problem::StyleSwitchNotRoutable { .. } => "mutualsg::style_switch_not_routable",
             Problem::BadState(_) => "mutualsg::state",
             Problem::TagsNeedVpcStyle => "mutualsg::tags_need_vpc_style",
@@ -658,6 +664,7 @@ impl Problem {
             Problem::NotMigrated { .. } => "move it by hand, or leave it: mutualsg only migrates what it can move without a destroy".into(),
             Problem::EgressClosed { by_flow_logs: false, .. } => "the plan destroys it, the one intended destroy; with --without-flow-logs nothing proved the group sends nothing else: review before applying".into(),
             Problem::EgressClosed { by_flow_logs: true, .. } => "the plan destroys it, the one intended destroy; the flow logs show nothing the group sent that its explicit egress does not allow, in the time they cover".into(),
+            Problem::StyleKept { .. } => "the rules move with moved blocks, same type, keeping their tags and count; `generate`, `check` and the pre-commit hook read .mutualsg.toml, so commit it with the migration (for aws_security_group_rule instead, set style = \"aws_security_group_rule\" in it before migrating)".into(),
             Problem::TagsNeedVpcStyle => "set `style = \"aws_vpc_security_group_rule\"` in .mutualsg.toml: the aws_vpc_* rules carry the tags (dropping them silently is not an option)".into(),
             Problem::MovedCollision { .. } => "remove the older moved block once it is applied, then migrate again".into(),
             Problem::TerraformTooOld { .. } => "raise required_version (and Terraform) before applying the migration".into(),

@@ -842,8 +842,10 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
             if before.rules.contains_key(address) || targets.contains(address) {
                 continue;
             }
+            // An egress rule of either style (a module of aws_vpc_* rules keeps that style).
             let egress_half = after.generated.contains(address)
-                && rule.arguments.get("type").map(String::as_str) == Some("\"egress\"");
+                && (rule.kind == "aws_vpc_security_group_egress_rule"
+                    || rule.arguments.get("type").map(String::as_str) == Some("\"egress\""));
             // Adopted by an `import` block: an inline block's rule, or an address rule.
             if after.imported.contains(address) {
             } else if lockdown && egress_half {

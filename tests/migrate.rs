@@ -289,7 +289,7 @@ impl Root {
     }
 
     /// As [`Root::assert_migration_destroys_nothing`], where `--add-egress` may also create
-    /// egress rules (`aws_security_group_rule.*_egress`) and nothing else; returns (moves,
+    /// egress rules (of either style) and nothing else; returns (moves,
     /// imports, forgets, created).
     /// `closed`: the open egress rules `--close-egress` removes, the only destroys allowed.
     fn assert_migration_adds_only_egress(
@@ -324,8 +324,9 @@ impl Root {
                 }
                 ["create"]
                     if add_egress
-                        && change["type"] == "aws_security_group_rule"
-                        && change["change"]["after"]["type"] == "egress" =>
+                        && (change["type"] == "aws_vpc_security_group_egress_rule"
+                            || change["type"] == "aws_security_group_rule"
+                                && change["change"]["after"]["type"] == "egress") =>
                 {
                     created += 1
                 }
@@ -834,8 +835,9 @@ fn every_golden_migration_destroys_nothing() {
             root.assert_migration_adds_only_egress(add_egress, &closed);
         assert!(moves + imports > 0, "{}: nothing moved", case.display());
         // A registry module's rules are forgotten (and imported), and so are aws_vpc_* rules
-        // the default style changes to aws_security_group_rule; nothing else is.
-        let retypes = !case.join("input/.mutualsg.toml").exists()
+        // the default style changes to aws_security_group_rule; nothing else is. A module
+        // whose rules are all aws_vpc_* keeps that style, in a .mutualsg.toml it writes.
+        let retypes = !root.path().join(".mutualsg.toml").exists()
             && fs::read_dir(case.join("input"))
                 .unwrap()
                 .flatten()

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 mod close_egress;
 mod flow_proof;
 mod inline;
+mod kept_style;
 mod sg_module;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -95,6 +96,19 @@ pub fn migrate_module(
     options: Options,
 ) -> Result<Migration, Vec<Diagnostic>> {
     let model = inventory::read(module, config)?;
+    // Without a `.mutualsg.toml`, a module of aws_vpc_* rules keeps that family: read without
+    // `mutual_rules`, the model is the same in either style.
+    let kept = match config.decided_by {
+        Some(_) => None,
+        None => kept_style::kept_style(module, &model),
+    };
+    let config = &match kept {
+        Some(style) => Config {
+            style,
+            ..config.clone()
+        },
+        None => config.clone(),
+    };
     let mut planner = Planner {
         config,
         add_egress: options.add_egress,
@@ -125,7 +139,22 @@ pub fn migrate_module(
     if options.close_egress {
         planner.close_egress();
     }
-    planner.finish(module)
+    let mut migration = planner.finish(module)?;
+    if kept.is_some() && !migration.changes.is_empty() {
+        let (path, text) = kept_style::config_file(&module.dir);
+        migration.warnings.push(Diagnostic::file(
+            Problem::StyleKept {
+                style: config.style.name(),
+            },
+            &path,
+        ));
+        migration.changes.push(Change {
+            path,
+            old: None,
+            new: Some(text),
+        });
+    }
+    Ok(migration)
 }
 
 struct Planner<'a> {

@@ -281,8 +281,8 @@ pub fn style_switch(
     let diagnostic = |reason: String, fix: String| {
         Diagnostic::file(
             Problem::StyleSwitchNotRoutable {
-                from: style_name(old_style),
-                to: style_name(style),
+                from: old_style.name(),
+                to: style.name(),
                 reason,
                 fix,
             },
@@ -315,15 +315,15 @@ pub fn style_switch(
             security_group_rule_imports(new_generated, &new).map_err(|reason| {
                 vec![diagnostic(
                     reason,
-                    format!("set `style = \"{}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)", style_name(old_style)),
+                    format!("set `style = \"{}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)", old_style.name()),
                 )]
             })?
         }
     };
     let warning = Diagnostic::file(
         Problem::StyleSwitched {
-            from: style_name(old_style),
-            to: style_name(style),
+            from: old_style.name(),
+            to: style.name(),
             forgotten: forgotten.len(),
             imported: imported.len(),
         },
@@ -373,14 +373,6 @@ fn other_style(style: Style) -> Style {
     match style {
         Style::SecurityGroupRule => Style::VpcSecurityGroupRule,
         Style::VpcSecurityGroupRule => Style::SecurityGroupRule,
-    }
-}
-
-/// The style as `.mutualsg.toml` spells it.
-fn style_name(style: Style) -> &'static str {
-    match style {
-        Style::SecurityGroupRule => "aws_security_group_rule",
-        Style::VpcSecurityGroupRule => "aws_vpc_security_group_rule",
     }
 }
 
