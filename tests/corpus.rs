@@ -871,10 +871,13 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
             };
             for (address, rule) in before.rules.iter().filter(|(_, rule)| has_group_peer(rule)) {
                 figures.peer_rules += 1;
+                // Moved or retyped into the generated file, or generated at its own address
+                // (a rule kept in its style whose derived name is its own).
                 if moved
                     .get(address)
                     .or(retyped.get(address))
                     .is_some_and(|to| after.generated.contains(*to))
+                    || (!moved.contains_key(address) && after.generated.contains(address))
                 {
                     figures.covered += 1;
                 } else {
