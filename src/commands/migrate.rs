@@ -126,6 +126,7 @@ pub fn migrate_module(
         edits: BTreeMap::new(),
         warnings: Vec::new(),
         connections: Vec::new(),
+        vpc_names: BTreeSet::new(),
         new_rules_text: None,
         extra_blocks: Vec::new(),
     };
@@ -189,6 +190,8 @@ struct Planner<'a> {
     warnings: Vec<Diagnostic>,
     /// Connections to add to `mutual_rules`, as HCL object text, with their old addresses.
     connections: Vec<(String, OldAddresses)>,
+    /// The names given to `aws_vpc_*` connections so far, each once.
+    vpc_names: BTreeSet<String>,
     /// A module call's `rules` value, which becomes the `mutual_rules` value.
     new_rules_text: Option<(PathBuf, Range<usize>, String, Vec<OldAddresses>)>,
     /// `removed` blocks for module calls whose rules change resource type.
@@ -681,7 +684,8 @@ impl<'a> Planner<'a> {
         if self.config.style == Style::VpcSecurityGroupRule {
             let name = address(egress);
             let name = name.rsplit('.').next().unwrap_or_default();
-            lines.push(("name", quote(name)));
+            let name = self.free_vpc_name(name, halves);
+            lines.push(("name", quote(&name)));
         }
         lines.extend([
             ("source_sg_id", source),
@@ -796,6 +800,40 @@ impl<'a> Planner<'a> {
             }
         };
         self.connections.push((text, old));
+    }
+
+    /// `name`, or `name_2`, `name_3`...: the first whose generated addresses
+    /// (`aws_vpc_security_group_{egress,ingress}_rule.NAME`) no other connection takes and no
+    /// resource of the module declares, apart from the halves moving into it. An `--add-egress`
+    /// egress half named after its ingress rule would otherwise land on an unrelated egress
+    /// rule of that name (found on modernisation-platform-environments' delius-mis).
+    fn free_vpc_name(&mut self, name: &str, halves: &[&DeclaredRule]) -> String {
+        let moving: Vec<String> = halves.iter().map(|half| address(half)).collect();
+        let taken = |candidate: &str| {
+            self.vpc_names.contains(candidate)
+                || ["egress", "ingress"].iter().any(|direction| {
+                    let kind = format!("aws_vpc_security_group_{direction}_rule");
+                    let held = format!("{kind}.{candidate}");
+                    !moving.contains(&held) && self.declares(&kind, candidate)
+                })
+        };
+        let free = std::iter::once(name.to_string())
+            .chain((2..).map(|n| format!("{name}_{n}")))
+            .find(|candidate| !taken(candidate))
+            .expect("an unbounded sequence of names has a free one");
+        self.vpc_names.insert(free.clone());
+        free
+    }
+
+    /// Whether a `resource "KIND" "NAME"` block sits in the module's files.
+    fn declares(&self, kind: &str, name: &str) -> bool {
+        self.model.files.iter().any(|parsed| {
+            parsed.body.blocks.iter().any(|block| {
+                block.kind.text == "resource"
+                    && block.label(0) == Some(kind)
+                    && block.label(1) == Some(name)
+            })
+        })
     }
 
     /// The whole resource block a declared rule comes from, with the comment lines directly
