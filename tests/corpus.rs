@@ -469,23 +469,28 @@ fn unfold_for_each(rule: &Rule) -> Rule {
     let Some(fields) = rest.strip_suffix("\n}}") else {
         return rule.clone();
     };
-    // `rule` is `each.value`, whole (a set's element) or with its attributes (`rule.port`).
+    // `rule` is `each.value`, whole (a set's element) or with its attributes (`rule.port`),
+    // and `key` is `each.key`.
     let as_each = |text: &str| {
-        let mut out = String::new();
-        let mut last = 0;
-        for (at, _) in text.match_indices("rule") {
-            let before = text[..at].chars().next_back();
-            let after = text[at + "rule".len()..].chars().next();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                || after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
-            {
-                continue;
+        let mut out = text.to_string();
+        for (variable, each) in [("rule", "each.value"), ("key", "each.key")] {
+            let text = std::mem::take(&mut out);
+            let mut last = 0;
+            for (at, _) in text.match_indices(variable) {
+                let before = text[..at].chars().next_back();
+                let after = text[at + variable.len()..].chars().next();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"')
+                    || after
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '"')
+                {
+                    continue;
+                }
+                out.push_str(&text[last..at]);
+                out.push_str(each);
+                last = at + variable.len();
             }
-            out.push_str(&text[last..at]);
-            out.push_str("each.value");
-            last = at + "rule".len();
+            out.push_str(&text[last..]);
         }
-        out.push_str(&text[last..]);
         out
     };
     let fields: BTreeMap<String, String> = fields
@@ -822,7 +827,7 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
                 continue;
             }
             match (after.rules.get(address), moved.get(address)) {
-                (Some(same), None) if same == rule => {}
+                (Some(same), None) if unfold_for_each(same) == *rule => {}
                 (None, Some(to)) => match after.rules.get(*to) {
                     Some(moved_rule) if unfold_for_each(moved_rule) == *rule => {}
                     Some(moved_rule) => figures.failures.push(format!(
