@@ -3,8 +3,11 @@
 //! and the rules, which stay in the account when their blocks leave the configuration (the
 //! attributes are optional and computed), are adopted with `import` blocks.
 //!
-//! A group migrates whole or not at all: a group with both inline blocks and separate rules
-//! has the provider fight itself on every apply.
+//! Each direction of a group migrates whole or not at all: a group with both inline blocks
+//! and separate rules of one direction has the provider fight itself on every apply. The
+//! provider manages `ingress` and `egress` each on its own (a direction the configuration
+//! leaves out is read from AWS, never revoked), so a group whose ingress blocks must stay (a
+//! `dynamic` one, say) can still give up its egress blocks, and the other way round.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -82,6 +85,9 @@ pub(super) struct InlineGroup {
     pub provider: Option<String>,
     /// The blocks' ranges to remove, with their comments.
     pub blocks: Vec<Range<usize>>,
+    /// The direction of the blocks this entry holds: each group is read as two entries, one
+    /// per direction, which migrate or stay each on its own (`None`: a module call, whole).
+    pub direction: Option<Direction>,
     /// Why the group keeps its blocks, once known.
     pub refused: Option<String>,
     /// A module call: what its migration writes.
@@ -116,12 +122,8 @@ impl Planner<'_> {
                 if has_egress_blocks(block) {
                     egress_blocks.insert(format!("{address}.id"));
                 }
-                let group = groups.len();
-                let Some(inline) = read_group(&parsed.file, block, &address, group, &mut rules)
-                else {
-                    continue;
-                };
-                groups.push(inline);
+                let first = groups.len();
+                groups.extend(read_group(&parsed.file, block, &address, first, &mut rules));
             }
         }
         // Calls of the registry module: a group with its rules, as a group with inline blocks.
@@ -158,7 +160,9 @@ impl Planner<'_> {
                     && partner[ingress].is_none()
                     && e.same_traffic(i)
                     && match (&e.peer, &i.peer) {
-                        (InlinePeer::SelfGroup, InlinePeer::SelfGroup) => e.group == i.group,
+                        (InlinePeer::SelfGroup, InlinePeer::SelfGroup) => {
+                            groups[e.group].id == groups[i.group].id
+                        }
                         (InlinePeer::Group(target), InlinePeer::Group(source)) => {
                             squeeze(target) == groups[i.group].id
                                 && squeeze(source) == groups[e.group].id
@@ -247,21 +251,55 @@ impl Planner<'_> {
             .filter(|id| keeps_egress_blocks(id, &groups, &egress_blocks))
             .cloned()
             .collect();
-        for group in &groups {
-            if let Some(reason) = &group.refused {
-                let what = match group.call {
-                    Some(_) => group.address.clone(),
-                    None => format!("{} (its inline rules)", group.address),
-                };
-                self.skip(&group.file, group.header.clone(), what, reason.clone());
-            }
+        for (index, group) in groups.iter().enumerate() {
+            let Some(reason) = &group.refused else {
+                continue;
+            };
+            // A direction with no blocks leaves nothing; a group's two directions staying for
+            // one reason are listed once.
+            let other = groups.iter().enumerate().find(|(at, other)| {
+                *at != index
+                    && group.call.is_none()
+                    && other.call.is_none()
+                    && other.address == group.address
+                    && !other.blocks.is_empty()
+            });
+            let what = match (group.call.is_some(), group.direction, other) {
+                (true, ..) => group.address.clone(),
+                _ if group.blocks.is_empty() => continue,
+                (false, _, Some((at, other))) if other.refused.as_ref() == Some(reason) => {
+                    if at < index {
+                        continue;
+                    }
+                    format!("{} (its inline rules)", group.address)
+                }
+                (false, Some(direction), Some(_)) => {
+                    format!("{} (its inline {direction} rules)", group.address)
+                }
+                (false, ..) => format!("{} (its inline rules)", group.address),
+            };
+            self.skip(&group.file, group.header.clone(), what, reason.clone());
         }
         // The migrating groups lose their blocks; their rules become connections. A call
         // becomes its group resource, and the references to its outputs name that resource.
+        // A group's blocks of both directions leave in one pass: ranges that touch join.
+        let mut removals: Vec<(Arc<SourceFile>, Vec<Range<usize>>)> = Vec::new();
         for group in groups.iter().filter(|group| group.refused.is_none()) {
-            for block in &group.blocks {
-                self.edit(&group.file, block.clone(), String::new());
+            match removals
+                .iter_mut()
+                .find(|(file, _)| Arc::ptr_eq(file, &group.file))
+            {
+                Some((_, ranges)) => ranges.extend(group.blocks.iter().cloned()),
+                None => removals.push((Arc::clone(&group.file), group.blocks.clone())),
             }
+        }
+        for (file, mut ranges) in removals {
+            ranges.sort_by_key(|range| range.start);
+            for range in merged_removals(&file.text, &ranges) {
+                self.edit(&file, range, String::new());
+            }
+        }
+        for group in groups.iter().filter(|group| group.refused.is_none()) {
             if let Some(call) = &group.call {
                 if call.resource.is_empty() {
                     // It added rules to a group it did not create: nothing of it stays.
@@ -656,7 +694,6 @@ fn static_key(key: &str) -> &'static str {
     .unwrap_or("source_sg_id")
 }
 
-/// Reads a group's inline blocks into rules; `None` when it has none.
 /// Whether an `aws_security_group` block has inline egress blocks, static or `dynamic`.
 fn has_egress_blocks(block: &Block) -> bool {
     block.body.blocks.iter().any(|nested| {
@@ -665,22 +702,24 @@ fn has_egress_blocks(block: &Block) -> bool {
     })
 }
 
-/// Whether the group `id` keeps inline egress blocks, as far as known: it has some, and it
-/// does not migrate (refused, or not an inline group at all: only `dynamic` blocks).
+/// Whether the group `id` keeps inline egress blocks, as far as known: it has some, and its
+/// egress blocks do not migrate (refused, or none static: only `dynamic` blocks).
 fn keeps_egress_blocks(id: &str, groups: &[InlineGroup], egress_blocks: &BTreeSet<String>) -> bool {
     egress_blocks.contains(id)
-        && !groups
-            .iter()
-            .any(|group| group.id == id && group.refused.is_none())
+        && !groups.iter().any(|group| {
+            group.id == id && group.refused.is_none() && group.direction != Some(Direction::Ingress)
+        })
 }
 
+/// Reads a group's inline blocks into rules, as two entries (ingress, then egress) at
+/// `first` and `first + 1`; none when it has no static blocks.
 fn read_group(
     file: &Arc<SourceFile>,
     block: &Block,
     address: &str,
-    group: usize,
+    first: usize,
     rules: &mut Vec<InlineRule>,
-) -> Option<InlineGroup> {
+) -> Vec<InlineGroup> {
     let inline: Vec<&Block> = block
         .body
         .blocks
@@ -688,10 +727,10 @@ fn read_group(
         .filter(|nested| matches!(nested.kind.text.as_str(), "ingress" | "egress"))
         .collect();
     if inline.is_empty() {
-        return None;
+        return Vec::new();
     }
     let text = |span: &Range<usize>| file.text[span.clone()].to_string();
-    let mut inline_group = InlineGroup {
+    let entry = |direction: Direction| InlineGroup {
         file: Arc::clone(file),
         header: block.header_span(),
         address: address.to_string(),
@@ -701,46 +740,56 @@ fn read_group(
             .attribute("provider")
             .map(|provider| squeeze(&text(&provider.value.span))),
         blocks: Vec::new(),
+        direction: Some(direction),
         refused: None,
         call: None,
+    };
+    let mut entries = [entry(Direction::Ingress), entry(Direction::Egress)];
+    let at = |direction: Direction| match direction {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
     };
     let refuse = |group: &mut InlineGroup, reason: String| {
         if group.refused.is_none() {
             group.refused = Some(reason);
         }
     };
-    if block.body.has_attribute("count") || block.body.has_attribute("for_each") {
-        refuse(
-            &mut inline_group,
-            "the group uses count or for_each: its rules' import ids are not known statically"
-                .into(),
-        );
-    }
-    if super::is_symlink(&file.path) {
-        refuse(
-            &mut inline_group,
-            "the file is a symlink; mutualsg never edits through one".into(),
-        );
-    }
-    for (name, _) in [("ingress", ()), ("egress", ())] {
-        if block.body.has_attribute(name) {
+    for inline_group in &mut entries {
+        if block.body.has_attribute("count") || block.body.has_attribute("for_each") {
             refuse(
-                &mut inline_group,
+                inline_group,
+                "the group uses count or for_each: its rules' import ids are not known statically"
+                    .into(),
+            );
+        }
+        if super::is_symlink(&file.path) {
+            refuse(
+                inline_group,
+                "the file is a symlink; mutualsg never edits through one".into(),
+            );
+        }
+    }
+    for direction in [Direction::Ingress, Direction::Egress] {
+        let name = direction.to_string();
+        let inline_group = &mut entries[at(direction)];
+        if block.body.has_attribute(&name) {
+            refuse(
+                inline_group,
                 format!(
                     "it sets `{name} = ...` as well as blocks: as an attribute it makes the provider revoke every {name} rule it does not list"
                 ),
             );
         }
-    }
-    if block
-        .body
-        .blocks_of("dynamic")
-        .any(|dynamic| matches!(dynamic.label(0), Some("ingress" | "egress")))
-    {
-        refuse(
-            &mut inline_group,
-            "it has `dynamic` rule blocks, whose content only a plan knows".into(),
-        );
+        if block
+            .body
+            .blocks_of("dynamic")
+            .any(|dynamic| dynamic.label(0) == Some(name.as_str()))
+        {
+            refuse(
+                inline_group,
+                format!("it has `dynamic` {name} blocks, whose content only a plan knows"),
+            );
+        }
     }
     for nested in inline {
         let direction = if nested.kind.text == "ingress" {
@@ -748,6 +797,8 @@ fn read_group(
         } else {
             Direction::Egress
         };
+        let group = first + at(direction);
+        let inline_group = &mut entries[at(direction)];
         let start = leading_comment(&file.text, nested.span.start)
             .map_or(nested.span.start, |(start, _)| start);
         inline_group
@@ -758,7 +809,7 @@ fn read_group(
             .unwrap_or_default();
         if let Some(nested_block) = nested.body.blocks.first() {
             refuse(
-                &mut inline_group,
+                inline_group,
                 format!(
                     "its {} block holds a `{}` block",
                     nested.kind.text, nested_block.kind.text
@@ -773,7 +824,7 @@ fn read_group(
             .find(|attribute| !BLOCK_ARGUMENTS.contains(&attribute.name.text.as_str()))
         {
             refuse(
-                &mut inline_group,
+                inline_group,
                 format!(
                     "its {} block's `{}` has no key in mutual_rules",
                     nested.kind.text, unknown.name.text
@@ -797,15 +848,12 @@ fn read_group(
             (Some(literal), _) => (canonical_protocol(literal), true),
             (None, Some(expression)) => (expression.clone(), false),
             (None, None) => {
-                refuse(
-                    &mut inline_group,
-                    "an inline block has no `protocol`".into(),
-                );
+                refuse(inline_group, "an inline block has no `protocol`".into());
                 continue;
             }
         };
         let (Some(from), Some(to)) = (get("from_port"), get("to_port")) else {
-            refuse(&mut inline_group, "an inline block has no ports".into());
+            refuse(inline_group, "an inline block has no ports".into());
             continue;
         };
         let base = InlineRule {
@@ -827,7 +875,7 @@ fn read_group(
                 }
                 _ => {
                     refuse(
-                        &mut inline_group,
+                        inline_group,
                         "an inline block's `security_groups` is not a literal list: its groups are not known statically".into(),
                     );
                     continue;
@@ -839,7 +887,7 @@ fn read_group(
             Some(ExprKind::Bool(false)) | None => {}
             Some(_) => {
                 refuse(
-                    &mut inline_group,
+                    inline_group,
                     "an inline block's `self` is not a literal true or false".into(),
                 );
                 continue;
@@ -865,7 +913,7 @@ fn read_group(
             )]));
         }
         if peers.is_empty() {
-            refuse(&mut inline_group, "an inline block has no peer".into());
+            refuse(inline_group, "an inline block has no peer".into());
             continue;
         }
         for peer in peers {
@@ -875,8 +923,7 @@ fn read_group(
             });
         }
     }
-    inline_group.blocks = merged_removals(&file.text, &inline_group.blocks);
-    Some(inline_group)
+    entries.into()
 }
 
 /// The blocks' removal ranges, those that touch joined into one; where nothing but the

@@ -259,6 +259,7 @@ pub(super) fn read_call(
         id: format!("module.{name}.security_group_id"),
         provider: None,
         blocks: Vec::new(),
+        direction: None,
         refused: None,
         // Filled in once read; a call from the start, for what its warnings call it.
         call: Some(CallMigration {
