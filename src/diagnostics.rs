@@ -22,6 +22,8 @@ pub struct SourceFile {
     /// The byte offset of each line's start, built the first time a position is asked for,
     /// so that locating a diagnostic costs O(log n), not a scan from the start of the file.
     lines: OnceLock<Vec<usize>>,
+    /// The file's comments, parsed the first time they are asked for.
+    comments: OnceLock<crate::syntax::Comments>,
 }
 
 impl SourceFile {
@@ -31,6 +33,7 @@ impl SourceFile {
             text: text.into(),
             invalid_utf8: Vec::new(),
             lines: OnceLock::new(),
+            comments: OnceLock::new(),
         }
     }
 
@@ -79,6 +82,15 @@ impl SourceFile {
             invalid_utf8,
             ..SourceFile::new(path, text)
         }
+    }
+
+    /// The file's comments as the parser reads them (none where it does not parse).
+    pub fn comments(&self) -> &crate::syntax::Comments {
+        self.comments.get_or_init(|| {
+            crate::syntax::parse_file_with_invalid_utf8(&self.text, &self.invalid_utf8)
+                .map(|file| file.comments)
+                .unwrap_or_default()
+        })
     }
 
     /// 1-based line and column of a byte offset, counted in characters as editors do.

@@ -27,7 +27,7 @@ use crate::generate::{
 use crate::inventory::{self, DeclaredRule, ModuleModel, Origin, RulePeer};
 use crate::paths::join;
 use crate::schema::Direction;
-use crate::syntax::{Block, Expr, ExprKind, ObjectItem, Step};
+use crate::syntax::{self, Block, Expr, ExprKind, ObjectItem, Reference, Replacement, Step};
 use crate::workspace::discover::Module;
 
 /// Where `migrate` puts a new `mutual_rules` local when the module has none.
@@ -535,7 +535,7 @@ impl<'a> Planner<'a> {
         }
         // A source read per instance (`each.value.sg`) may be any of the module's groups: none
         // of them may revoke a separate egress rule.
-        if refers_to(&source.text, "each")
+        if text_reads(&source.text, "each")
             && let Some(group) = self.inline_egress_kept.iter().next().or_else(|| {
                 self.exclusive
                     .iter()
@@ -700,7 +700,9 @@ impl<'a> Planner<'a> {
         }
         // A literal protocol is written canonically; an expression as it is.
         let literal_protocol = args.protocol.as_deref().is_none_or(|text| {
-            text.starts_with('"') && !text.contains("${") || text.parse::<i64>().is_ok()
+            syntax::parse_expression(text).is_ok_and(|expr| {
+                matches!(expr.kind, ExprKind::String(_) | ExprKind::Number(Some(_)))
+            })
         });
         if !literal_protocol {
             lines.push(("protocol", args.protocol.clone().unwrap_or_default()));
@@ -840,7 +842,7 @@ impl<'a> Planner<'a> {
     /// above it (they travel with it).
     fn resource_span(&self, rule: &DeclaredRule) -> Option<Range<usize>> {
         let block = self.block_of(rule)?;
-        let start = leading_comment(&rule.file.text, block.span.start)
+        let start = leading_comment(&rule.file, block.span.start)
             .map_or(block.span.start, |(start, _)| start);
         Some(start..block.span.end)
     }
@@ -866,7 +868,9 @@ impl<'a> Planner<'a> {
             });
         }
         for (text, _) in &mut self.connections {
-            *text = rename_references(text, &self.renames);
+            // A list entry (comments, the object, its comma) reads as an element of a list.
+            let list = rename_references(&format!("[{text}]"), &self.renames);
+            *text = list[1..list.len() - 1].to_string();
         }
         let mut old_addresses = Vec::new();
         let mut new_file: Option<(PathBuf, String)> = None;
@@ -960,7 +964,15 @@ impl<'a> Planner<'a> {
                 .edits
                 .get(&parsed.file.path)
                 .map_or(&[][..], Vec::as_slice);
-            let text = rename_references(&apply_edits(&parsed.file.text, edits), &self.renames);
+            let text = apply_edits(&parsed.file.text, edits);
+            // A file that no longer parses is reported by the parse that follows.
+            let text = match self.renames.is_empty() {
+                true => text,
+                false => syntax::replace_references_in_file(&text, |reference| {
+                    renamed(reference, &self.renames)
+                })
+                .unwrap_or(text),
+            };
             if edits.is_empty() && text == parsed.file.text {
                 files.push(ParsedFile {
                     file: Arc::clone(&parsed.file),
@@ -1187,7 +1199,10 @@ fn add_tags(file: &SourceFile, rules: &Expr, tags: &str) -> String {
 
 /// Inserts list entries before the closing `]` of a list's text.
 fn insert_before_closing(list: &str, entries: &str) -> String {
-    let close = list.rfind(']').unwrap_or(list.len());
+    let close = syntax::parse_expression(list)
+        .ok()
+        .filter(|expr| expr.tuple().is_some())
+        .map_or(list.len(), |expr| expr.span.end - 1);
     let line_start = list[..close].rfind('\n').map_or(close, |i| i + 1);
     format!("{}{}{}", &list[..line_start], entries, &list[line_start..])
 }
@@ -1232,34 +1247,20 @@ fn removal_range(text: &str, span: Range<usize>) -> Range<usize> {
     start..end
 }
 
-/// The comment lines (`#`, `//`, or a one-line `/* */`) directly above the line at `start`,
-/// with no blank line between: where they begin, and each line's text. They describe the
-/// block below them, so they travel with it.
-fn leading_comment(text: &str, start: usize) -> Option<(usize, Vec<String>)> {
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..start].trim().is_empty() {
-        return None;
-    }
-    let mut begin = line_start;
-    let mut lines = Vec::new();
-    while begin > 0 {
-        let previous_end = begin - 1;
-        let previous_start = text[..previous_end].rfind('\n').map_or(0, |i| i + 1);
-        let line = text[previous_start..previous_end].trim();
-        let is_comment = line.starts_with('#')
-            || line.starts_with("//")
-            || (line.starts_with("/*") && line.ends_with("*/") && !line[2..].contains("*/")
-                || line == "/**/");
-        if !is_comment {
-            break;
-        }
-        lines.push(line.to_string());
-        begin = previous_start;
-    }
-    if lines.is_empty() {
-        return None;
-    }
-    lines.reverse();
+/// The comments directly above the node that starts at `start` (each alone on its lines,
+/// no blank line between), as the parser read them: where their first line begins, and the
+/// text of each line. They describe the block below them, so they travel with it.
+fn leading_comment(file: &SourceFile, start: usize) -> Option<(usize, Vec<String>)> {
+    let above = file.comments().above(start..start);
+    let first = above.first()?;
+    let begin = file.text[..first.span.start]
+        .rfind('\n')
+        .map_or(0, |at| at + 1);
+    let lines = above
+        .iter()
+        .flat_map(|comment| file.text[comment.span.clone()].lines())
+        .map(|line| line.trim().to_string())
+        .collect();
     Some((begin, lines))
 }
 
@@ -1407,7 +1408,7 @@ fn carried(
         _ => VPC_RULE_ARGUMENTS,
     };
     let mut carried = Carried {
-        comment: leading_comment(&file.text, block.span.start)
+        comment: leading_comment(file, block.span.start)
             .map(|(_, lines)| lines)
             .unwrap_or_default(),
         ..Carried::default()
@@ -1526,13 +1527,14 @@ fn per_instance_lines<'k>(
 ) -> Vec<(&'k str, String)> {
     let (per_instance, mut fixed): (Vec<_>, Vec<_>) = lines
         .into_iter()
-        .partition(|(_, text)| refers_to(text, "each"));
+        .partition(|(_, text)| text_reads(text, "each"));
+    let for_variables = [
+        ("each.value".to_string(), "rule".to_string()),
+        ("each.key".to_string(), "key".to_string()),
+    ];
     let values: Vec<String> = per_instance
         .iter()
-        .map(|(key, text)| {
-            let text = replace_reference(text, "each.value", "rule");
-            format!("{key} = {}", replace_reference(&text, "each.key", "key"))
-        })
+        .map(|(key, text)| format!("{key} = {}", rename_references(text, &for_variables)))
         .collect();
     let object = match values.as_slice() {
         [] => "{}".to_string(),
@@ -1543,24 +1545,6 @@ fn per_instance_lines<'k>(
         format!("{{ for key, rule in {collection} : key => {object} }}"),
     ));
     fixed
-}
-
-/// `reference` (`each.value`) replaced by `by` where it is a whole reference, not part of
-/// another name (`foreach.value`, `x.each.value`, `each.values`).
-fn replace_reference(text: &str, reference: &str, by: &str) -> String {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(reference) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + reference.len()..].chars().next();
-        let whole = !word(before) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        out.push_str(&rest[..at]);
-        out.push_str(if whole { by } else { reference });
-        rest = &rest[at + reference.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `count = C ? 1 : 0` as `C`; `count = C ? 0 : 1` as `!(C)`. Anything else is `None`.
@@ -1581,16 +1565,28 @@ fn enabled_of(file: &SourceFile, count: &Expr) -> Option<String> {
     }
 }
 
-/// Each `from` reference (`module.sg.security_group_id`) replaced by its `to`, where it is a
-/// whole reference, not part of another name (`module.sg.security_group_ids`, `x.module.sg…`).
+/// An expression's text with each reference that starts with a `from`
+/// (`module.sg.security_group_id`, `each.value`) starting with its `to` instead, read from its
+/// tree: a longer name (`module.sg.security_group_ids`), text in a string or a `for`
+/// variable stays. Text that is no expression stays as it is.
 fn rename_references(text: &str, renames: &[(String, String)]) -> String {
-    let mut text = text.to_string();
-    for (from, to) in renames {
-        if text.contains(from.as_str()) {
-            text = replace_reference(&text, from, to);
-        }
-    }
-    text
+    syntax::replace_references(text, |reference| renamed(reference, renames))
+        .unwrap_or_else(|_| text.to_string())
+}
+
+/// The replacement of a reference whose names start with one of `renames`' `from`.
+fn renamed(reference: &Reference<'_>, renames: &[(String, String)]) -> Option<Replacement> {
+    renames.iter().find_map(|(from, to)| {
+        let from: Vec<&str> = from.split('.').collect();
+        reference
+            .names()
+            .take(from.len())
+            .eq(from.iter().copied())
+            .then(|| Replacement {
+                steps: from.len() - 1,
+                text: to.clone(),
+            })
+    })
 }
 
 /// An expression's text with each `count.index` it reads replaced by `0`: references only,
@@ -1623,16 +1619,9 @@ fn is_count_index(reference: &crate::syntax::Reference<'_>) -> bool {
         && matches!(reference.steps.first(), Some(Step::Attribute(index)) if index.text == "index")
 }
 
-/// Whether an expression's text refers to the object `name` (`count.index`, `each.key`),
-/// not merely to a name that ends in it (`var.count.x`, `local.min_count`).
-fn refers_to(text: &str, name: &str) -> bool {
-    let pattern = format!("{name}.");
-    text.match_indices(&pattern).any(|(at, _)| {
-        text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-    })
+/// [`reads_object`] for an expression's text.
+fn text_reads(text: &str, name: &str) -> bool {
+    syntax::parse_expression(text).is_ok_and(|expr| reads_object(&expr, name, false))
 }
 
 fn apply_edits(text: &str, edits: &[Edit]) -> String {

@@ -6,11 +6,13 @@
 mod comments;
 mod parser;
 mod references;
+mod rewrite;
 mod tree;
 
 pub use comments::{Comment, CommentStyle, Comments};
 pub use parser::{ErrorKind, MAX_DEPTH, SyntaxError};
 pub use references::Reference;
+pub use rewrite::{Replacement, replace_references, replace_references_in_file};
 pub use tree::{
     Attribute, BinaryOperator, Block, Body, Call, Expr, ExprKind, ForExpr, Heredoc, Ident, Label,
     ObjectItem, ObjectKey, Operation, Step, TemplatePart, Traversal, UnaryOperator,
@@ -27,6 +29,11 @@ pub struct File {
 /// reports one.
 pub fn parse(text: &str) -> Result<Body, SyntaxError> {
     parser::parse(text, &[]).map(|(body, _)| body)
+}
+
+/// Parses one expression, the whole of `text` (an attribute's value as written).
+pub fn parse_expression(text: &str) -> Result<Expr, SyntaxError> {
+    parser::parse_expression(text)
 }
 
 /// [`parse`], keeping the comments.

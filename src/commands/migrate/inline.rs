@@ -19,7 +19,7 @@ use crate::diagnostics::SourceFile;
 use crate::generate::squeeze;
 use crate::inventory::{RulePeer, canonical_protocol};
 use crate::schema::Direction;
-use crate::syntax::{Block, ExprKind};
+use crate::syntax::{self, Block, ExprKind};
 
 /// The arguments an inline rule block may hold, all of which a connection carries.
 const BLOCK_ARGUMENTS: &[&str] = &[
@@ -303,7 +303,7 @@ impl Planner<'_> {
             if let Some(call) = &group.call {
                 if call.resource.is_empty() {
                     // It added rules to a group it did not create: nothing of it stays.
-                    let start = leading_comment(&group.file.text, call.span.start)
+                    let start = leading_comment(&group.file, call.span.start)
                         .map_or(call.span.start, |(start, _)| start);
                     let range = removal_range(&group.file.text, start..call.span.end);
                     self.edit(&group.file, range, String::new());
@@ -658,14 +658,18 @@ fn literal_addresses(rule: &InlineRule) -> Vec<String> {
     let InlinePeer::Addresses(lists) = &rule.peer else {
         return Vec::new();
     };
-    // Only literal lists: an expression's strings (`split(",", join(",", ...))`) are no
-    // addresses.
+    // Only a literal list's literal strings: an expression's (`split(",", join(",", ...))`)
+    // are no addresses.
     lists
         .iter()
-        .filter(|(_, text)| text.trim_start().starts_with('[') && !text.contains('('))
-        .flat_map(|(_, text)| text.split('"').skip(1).step_by(2))
-        .filter(|address| !address.contains("${"))
-        .map(str::to_string)
+        .filter_map(|(_, text)| syntax::parse_expression(text).ok())
+        .flat_map(|list| {
+            list.tuple()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|element| element.string().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -799,12 +803,12 @@ fn read_group(
         };
         let group = first + at(direction);
         let inline_group = &mut entries[at(direction)];
-        let start = leading_comment(&file.text, nested.span.start)
-            .map_or(nested.span.start, |(start, _)| start);
+        let start =
+            leading_comment(file, nested.span.start).map_or(nested.span.start, |(start, _)| start);
         inline_group
             .blocks
             .push(removal_range(&file.text, start..nested.span.end));
-        let comment = leading_comment(&file.text, nested.span.start)
+        let comment = leading_comment(file, nested.span.start)
             .map(|(_, lines)| lines)
             .unwrap_or_default();
         if let Some(nested_block) = nested.body.blocks.first() {
