@@ -414,6 +414,12 @@ const WHOLE_FILE_PARSES: &[(&str, usize, &str)] = &[
         1,
         "a file, for its comments",
     ),
+    ("src/diagnostics.rs", 1, "a file, for its comments"),
+    (
+        "src/commands/migrate.rs",
+        1,
+        "a file after the migration's edits, to rename a replaced call's outputs",
+    ),
 ];
 
 /// Text scanners the syntax tree replaced (issue 25): splitting a reference on `.`,
@@ -445,10 +451,15 @@ fn only_the_syntax_layer_reads_hcl_structure() {
             continue;
         }
         let text = code(&fs::read_to_string(path).unwrap());
-        let parses = ["syntax::parse(", "syntax::parse_file", "syntax::parse_with"]
-            .iter()
-            .map(|call| text.matches(call).count())
-            .sum::<usize>();
+        let parses = [
+            "syntax::parse(",
+            "syntax::parse_file",
+            "syntax::parse_with",
+            "syntax::replace_references_in_file",
+        ]
+        .iter()
+        .map(|call| text.matches(call).count())
+        .sum::<usize>();
         let allowed = WHOLE_FILE_PARSES
             .iter()
             .find(|(allowed, _, _)| *allowed == file)

@@ -535,7 +535,10 @@ impl<'a> Planner<'a> {
         }
         // A source read per instance (`each.value.sg`) may be any of the module's groups: none
         // of them may revoke a separate egress rule.
-        if text_reads(&source.text, "each")
+        if source
+            .tree
+            .as_ref()
+            .is_some_and(|tree| reads_object(tree, "each", false))
             && let Some(group) = self.inline_egress_kept.iter().next().or_else(|| {
                 self.exclusive
                     .iter()
@@ -699,11 +702,7 @@ impl<'a> Planner<'a> {
             lines.push(("self", "false".to_string()));
         }
         // A literal protocol is written canonically; an expression as it is.
-        let literal_protocol = args.protocol.as_deref().is_none_or(|text| {
-            syntax::parse_expression(text).is_ok_and(|expr| {
-                matches!(expr.kind, ExprKind::String(_) | ExprKind::Number(Some(_)))
-            })
-        });
+        let literal_protocol = !args.protocol_is_expression;
         if !literal_protocol {
             lines.push(("protocol", args.protocol.clone().unwrap_or_default()));
         } else if egress.protocol != "tcp" {
@@ -770,7 +769,9 @@ impl<'a> Planner<'a> {
             }
         }
         if let Some(collection) = &args.for_each {
-            lines = per_instance_lines(lines, collection);
+            let mut per_instance = ingress_args.per_instance.clone();
+            per_instance.extend(egress_args.per_instance.clone());
+            lines = per_instance_lines(lines, collection, &per_instance);
         }
         let text = connection_text(&comment, &lines);
         let style = self.config.style;
@@ -867,11 +868,6 @@ impl<'a> Planner<'a> {
                 has_rules: self.model.connections.is_some(),
             });
         }
-        for (text, _) in &mut self.connections {
-            // A list entry (comments, the object, its comma) reads as an element of a list.
-            let list = rename_references(&format!("[{text}]"), &self.renames);
-            *text = list[1..list.len() - 1].to_string();
-        }
         let mut old_addresses = Vec::new();
         let mut new_file: Option<(PathBuf, String)> = None;
         let pair_entries: String = self
@@ -949,6 +945,17 @@ impl<'a> Planner<'a> {
         Arc::clone(&parsed.expect("edited files come from the model").file)
     }
 
+    /// A file's text with the references [`Self::renames`] names renamed: the connections
+    /// copied a replaced call's outputs as the rules read them. A file that no longer parses
+    /// is left for the parse that follows to report.
+    fn renamed_in(&self, text: String) -> String {
+        if self.renames.is_empty() {
+            return text;
+        }
+        syntax::replace_references_in_file(&text, |reference| renamed(reference, &self.renames))
+            .unwrap_or(text)
+    }
+
     /// The edited sources, the regenerated file and the migration file, as changes.
     fn changes(
         self,
@@ -964,15 +971,7 @@ impl<'a> Planner<'a> {
                 .edits
                 .get(&parsed.file.path)
                 .map_or(&[][..], Vec::as_slice);
-            let text = apply_edits(&parsed.file.text, edits);
-            // A file that no longer parses is reported by the parse that follows.
-            let text = match self.renames.is_empty() {
-                true => text,
-                false => syntax::replace_references_in_file(&text, |reference| {
-                    renamed(reference, &self.renames)
-                })
-                .unwrap_or(text),
-            };
+            let text = self.renamed_in(apply_edits(&parsed.file.text, edits));
             if edits.is_empty() && text == parsed.file.text {
                 files.push(ParsedFile {
                     file: Arc::clone(&parsed.file),
@@ -992,6 +991,7 @@ impl<'a> Planner<'a> {
             files.push(reparse(&parsed.file.path, text)?);
         }
         if let Some((path, text)) = new_file {
+            let text = self.renamed_in(text);
             changes.push(Change {
                 path: path.clone(),
                 old: None,
@@ -1199,10 +1199,7 @@ fn add_tags(file: &SourceFile, rules: &Expr, tags: &str) -> String {
 
 /// Inserts list entries before the closing `]` of a list's text.
 fn insert_before_closing(list: &str, entries: &str) -> String {
-    let close = syntax::parse_expression(list)
-        .ok()
-        .filter(|expr| expr.tuple().is_some())
-        .map_or(list.len(), |expr| expr.span.end - 1);
+    let close = list.rfind(']').unwrap_or(list.len());
     let line_start = list[..close].rfind('\n').map_or(close, |i| i + 1);
     format!("{}{}{}", &list[..line_start], entries, &list[line_start..])
 }
@@ -1312,6 +1309,11 @@ fn has_for_each(block: Option<&Block>) -> bool {
 /// source text of the values the connection copies.
 #[derive(Debug, Default)]
 struct Carried {
+    /// The values (as written) that read `each`, each with `each.value` read as `rule` and
+    /// `each.key` as `key`: what the connection's own `for_each` objects hold.
+    per_instance: BTreeMap<String, String>,
+    /// The protocol is an expression, not a literal: the connection copies it as written.
+    protocol_is_expression: bool,
     /// `count = C ? 1 : 0` as `C`, `C ? 0 : 1` as `!(C)`.
     enabled: Option<String>,
     /// The `count` as written, layout squeezed out, to compare the halves.
@@ -1433,6 +1435,11 @@ fn carried(
                 format!("`{name}` refers to `{object}`, which has no value inside locals"),
             ));
         }
+        if with_for_each && name != "for_each" && reads_object(value, "each", false) {
+            carried
+                .per_instance
+                .insert(text(value), per_instance_text(&file.text, value));
+        }
         match name {
             "self" if !matches!(value.kind, ExprKind::Bool(_)) => {
                 return Err((span, "its `self` is not a literal true or false".into()));
@@ -1466,6 +1473,8 @@ fn carried(
             }
             "protocol" | "ip_protocol" if arguments.contains(&name) => {
                 carried.protocol = Some(text(value));
+                carried.protocol_is_expression =
+                    !matches!(value.kind, ExprKind::String(_) | ExprKind::Number(Some(_)));
             }
             "from_port" => carried.from_port = Some(text(value)),
             "description" => carried.description = Some(text(value)),
@@ -1524,17 +1533,14 @@ fn carried(
 fn per_instance_lines<'k>(
     lines: Vec<(&'k str, String)>,
     collection: &str,
+    per_instance: &BTreeMap<String, String>,
 ) -> Vec<(&'k str, String)> {
-    let (per_instance, mut fixed): (Vec<_>, Vec<_>) = lines
+    let (read_per_instance, mut fixed): (Vec<_>, Vec<_>) = lines
         .into_iter()
-        .partition(|(_, text)| text_reads(text, "each"));
-    let for_variables = [
-        ("each.value".to_string(), "rule".to_string()),
-        ("each.key".to_string(), "key".to_string()),
-    ];
-    let values: Vec<String> = per_instance
+        .partition(|(_, text)| per_instance.contains_key(text));
+    let values: Vec<String> = read_per_instance
         .iter()
-        .map(|(key, text)| format!("{key} = {}", rename_references(text, &for_variables)))
+        .map(|(key, text)| format!("{key} = {}", per_instance[text]))
         .collect();
     let object = match values.as_slice() {
         [] => "{}".to_string(),
@@ -1565,15 +1571,6 @@ fn enabled_of(file: &SourceFile, count: &Expr) -> Option<String> {
     }
 }
 
-/// An expression's text with each reference that starts with a `from`
-/// (`module.sg.security_group_id`, `each.value`) starting with its `to` instead, read from its
-/// tree: a longer name (`module.sg.security_group_ids`), text in a string or a `for`
-/// variable stays. Text that is no expression stays as it is.
-fn rename_references(text: &str, renames: &[(String, String)]) -> String {
-    syntax::replace_references(text, |reference| renamed(reference, renames))
-        .unwrap_or_else(|_| text.to_string())
-}
-
 /// The replacement of a reference whose names start with one of `renames`' `from`.
 fn renamed(reference: &Reference<'_>, renames: &[(String, String)]) -> Option<Replacement> {
     renames.iter().find_map(|(from, to)| {
@@ -1592,17 +1589,22 @@ fn renamed(reference: &Reference<'_>, renames: &[(String, String)]) -> Option<Re
 /// An expression's text with each `count.index` it reads replaced by `0`: references only,
 /// read from its tree (text in a string, `var.count.index`, stay as they are).
 fn with_count_index_zero(source: &str, expr: &Expr) -> String {
-    let mut text = String::with_capacity(expr.span.len());
-    let mut at = expr.span.start;
-    for reference in expr.references() {
-        if let (true, Some(index)) = (is_count_index(&reference), reference.steps.first()) {
-            text.push_str(&source[at..reference.span.start]);
-            text.push('0');
-            at = index.span().end;
-        }
-    }
-    text.push_str(&source[at..expr.span.end]);
-    text
+    syntax::replace_references(source, expr, |reference| {
+        is_count_index(reference).then(|| Replacement {
+            steps: 1,
+            text: "0".to_string(),
+        })
+    })
+}
+
+/// An expression's text as a `for_each` connection's object holds it, over the rule's own
+/// collection: `each.value` read as `rule`, `each.key` as `key`, from its tree.
+fn per_instance_text(source: &str, expr: &Expr) -> String {
+    let for_variables = [
+        ("each.value".to_string(), "rule".to_string()),
+        ("each.key".to_string(), "key".to_string()),
+    ];
+    syntax::replace_references(source, expr, |reference| renamed(reference, &for_variables))
 }
 
 /// Whether an expression reads the object `name` (`count`, `each`, `self`): a reference to
@@ -1617,11 +1619,6 @@ fn reads_object(expr: &Expr, name: &str, single_instance: bool) -> bool {
 fn is_count_index(reference: &crate::syntax::Reference<'_>) -> bool {
     reference.root == "count"
         && matches!(reference.steps.first(), Some(Step::Attribute(index)) if index.text == "index")
-}
-
-/// [`reads_object`] for an expression's text.
-fn text_reads(text: &str, name: &str) -> bool {
-    syntax::parse_expression(text).is_ok_and(|expr| reads_object(&expr, name, false))
 }
 
 fn apply_edits(text: &str, edits: &[Edit]) -> String {

@@ -31,11 +31,6 @@ pub fn parse(text: &str) -> Result<Body, SyntaxError> {
     parser::parse(text, &[]).map(|(body, _)| body)
 }
 
-/// Parses one expression, the whole of `text` (an attribute's value as written).
-pub fn parse_expression(text: &str) -> Result<Expr, SyntaxError> {
-    parser::parse_expression(text)
-}
-
 /// [`parse`], keeping the comments.
 pub fn parse_file(text: &str) -> Result<File, SyntaxError> {
     parse_file_with_invalid_utf8(text, &[])

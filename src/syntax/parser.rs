@@ -68,25 +68,6 @@ pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<(Body, Vec<Range<usiz
     }
 }
 
-/// Parses one expression that is the whole text (spaces, newlines and comments around it
-/// allowed), as an attribute's value would be parsed.
-pub fn parse_expression(text: &str) -> Parsed<Expr> {
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-        comments: Vec::new(),
-    };
-    parser.skip(true)?;
-    let expr = parser.expr(true)?;
-    parser.skip(true)?;
-    match parser.pos < text.len() {
-        true => Err(parser.unexpected("the end of the expression")),
-        false => Ok(expr),
-    }
-}
-
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],

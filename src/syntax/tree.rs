@@ -296,6 +296,15 @@ impl Expr {
         }
     }
 
+    /// The literal strings among a tuple's elements (none for anything else).
+    pub fn literal_strings(&self) -> Vec<String> {
+        self.tuple()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|element| element.string().map(str::to_string))
+            .collect()
+    }
+
     pub fn string(&self) -> Option<&str> {
         match &self.kind {
             ExprKind::String(value) => Some(value),

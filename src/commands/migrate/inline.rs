@@ -19,7 +19,7 @@ use crate::diagnostics::SourceFile;
 use crate::generate::squeeze;
 use crate::inventory::{RulePeer, canonical_protocol};
 use crate::schema::Direction;
-use crate::syntax::{self, Block, ExprKind};
+use crate::syntax::{Block, ExprKind};
 
 /// The arguments an inline rule block may hold, all of which a connection carries.
 const BLOCK_ARGUMENTS: &[&str] = &[
@@ -56,6 +56,8 @@ pub(super) struct InlineRule {
     /// The protocol, canonical when literal (`"TCP"` → `tcp`, `"all"` → `-1`), else its text.
     pub protocol: String,
     pub protocol_is_literal: bool,
+    /// The literal strings of its address lists (a literal list's only).
+    pub literal_addresses: Vec<String>,
     pub from_port: String,
     pub to_port: String,
     pub description: Option<String>,
@@ -610,7 +612,7 @@ impl Planner<'_> {
 /// within its own address lists.
 fn declared_twice(rule: &InlineRule, earlier: &[InlineRule]) -> Option<String> {
     let mut seen = BTreeSet::new();
-    for address in literal_addresses(rule) {
+    for address in rule.literal_addresses.clone() {
         if !seen.insert(address.clone()) {
             return Some(format!("{address} is listed twice"));
         }
@@ -643,34 +645,15 @@ fn declared_twice(rule: &InlineRule, earlier: &[InlineRule]) -> Option<String> {
                 Some(format!("{}, in two blocks", squeeze(list)))
             }
             (InlinePeer::Addresses(_), InlinePeer::Addresses(_)) => {
-                let theirs = literal_addresses(other);
-                literal_addresses(rule)
+                let theirs = other.literal_addresses.clone();
+                rule.literal_addresses
+                    .clone()
                     .into_iter()
                     .find(|address| theirs.contains(address))
                     .map(|address| format!("{address}, in two blocks"))
             }
             _ => None,
         })
-}
-
-/// The quoted addresses of an inline rule's address lists.
-fn literal_addresses(rule: &InlineRule) -> Vec<String> {
-    let InlinePeer::Addresses(lists) = &rule.peer else {
-        return Vec::new();
-    };
-    // Only a literal list's literal strings: an expression's (`split(",", join(",", ...))`)
-    // are no addresses.
-    lists
-        .iter()
-        .filter_map(|(_, text)| syntax::parse_expression(text).ok())
-        .flat_map(|list| {
-            list.tuple()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|element| element.string().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn partner_of<'r>(
@@ -870,6 +853,7 @@ fn read_group(
             to_port: text(&to.value.span),
             description: get("description").map(|d| text(&d.value.span)),
             comment,
+            literal_addresses: Vec::new(),
         };
         let mut peers = Vec::new();
         if let Some(groups) = get("security_groups") {
@@ -921,8 +905,19 @@ fn read_group(
             continue;
         }
         for peer in peers {
+            // Only a literal list's literal strings: an expression's
+            // (`split(",", join(",", ...))`) are no addresses.
+            let literal_addresses = match &peer {
+                InlinePeer::Addresses(lists) => lists
+                    .iter()
+                    .filter_map(|(name, _)| get(name))
+                    .flat_map(|list| list.value.literal_strings())
+                    .collect(),
+                _ => Vec::new(),
+            };
             rules.push(InlineRule {
                 peer,
+                literal_addresses,
                 ..base.clone()
             });
         }

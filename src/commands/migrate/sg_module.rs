@@ -23,6 +23,9 @@ use crate::generate::migration_block::MigrationBlock;
 use crate::inventory::canonical_protocol;
 use crate::syntax::{Block, Expr, ExprKind};
 
+/// An address list's text, as the module reads it, and its literal addresses.
+type AddressList = (String, Vec<String>);
+
 /// The module, as its registry source.
 pub(super) const SOURCE: &str = "terraform-aws-modules/security-group/aws";
 
@@ -111,11 +114,11 @@ const RULE_LISTS: &[&str] = &[
 
 /// The address lists the `*_rules` (and, where an entry names none, `*_with_cidr_blocks`)
 /// rules read, with each direction's default.
-const ADDRESS_LISTS: &[(&str, &str)] = &[
-    ("ingress_cidr_blocks", "[]"),
-    ("ingress_ipv6_cidr_blocks", "[]"),
-    ("egress_cidr_blocks", "[\"0.0.0.0/0\"]"),
-    ("egress_ipv6_cidr_blocks", "[\"::/0\"]"),
+const ADDRESS_LISTS: &[(&str, &[&str])] = &[
+    ("ingress_cidr_blocks", &[]),
+    ("ingress_ipv6_cidr_blocks", &[]),
+    ("egress_cidr_blocks", &["0.0.0.0/0"]),
+    ("egress_ipv6_cidr_blocks", &["::/0"]),
 ];
 
 /// The keys a `*_with_*` entry may hold.
@@ -473,20 +476,32 @@ pub(super) fn read_call(
     });
     inline.address = module_address;
     // The rules, in the order of the module's resources.
-    let defaults: Vec<(&str, String)> = ADDRESS_LISTS
+    // Each list's text, and its literal addresses.
+    let defaults: Vec<(&str, AddressList)> = ADDRESS_LISTS
         .iter()
         .map(|(list, default)| {
-            (
-                *list,
-                get(list).map_or_else(|| default.to_string(), |a| text(&a.value)),
-            )
+            let value = match get(list) {
+                Some(given) => (text(&given.value), given.value.literal_strings()),
+                None => (
+                    format!(
+                        "[{}]",
+                        default
+                            .iter()
+                            .map(|a| quote(a))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    default.iter().map(|a| a.to_string()).collect(),
+                ),
+            };
+            (*list, value)
         })
         .collect();
-    let default_of = |list: &str| {
+    let default_of = |list: &str| -> AddressList {
         defaults
             .iter()
             .find(|(name, _)| *name == list)
-            .map(|(_, text)| text.clone())
+            .map(|(_, value)| value.clone())
             .unwrap_or_default()
     };
     let base = InlineRule {
@@ -499,6 +514,7 @@ pub(super) fn read_call(
         to_port: String::new(),
         description: None,
         comment: Vec::new(),
+        literal_addresses: Vec::new(),
     };
     // A named rule (`ingress_rules`) on the direction's address lists.
     let named = |rule_name: &str, direction: Direction, argument: &str| {
@@ -507,14 +523,22 @@ pub(super) fn read_call(
             named_rule(&version, rule_name).ok_or_else(|| {
                 format!("the rule `{rule_name}` is not in the module's rules table at {version}")
             })?;
-        let addresses: Vec<(&'static str, String)> = [
+        let lists: Vec<(&'static str, AddressList)> = [
             ("cidr_blocks", format!("{word}_cidr_blocks")),
             ("ipv6_cidr_blocks", format!("{word}_ipv6_cidr_blocks")),
         ]
         .into_iter()
         .map(|(suffix, list)| (suffix, default_of(&list)))
-        .filter(|(_, list)| squeeze(list) != "[]")
+        .filter(|(_, (list, _))| squeeze(list) != "[]")
         .collect();
+        let literal_addresses = lists
+            .iter()
+            .flat_map(|(_, (_, literals))| literals.clone())
+            .collect();
+        let addresses: Vec<(&'static str, String)> = lists
+            .into_iter()
+            .map(|(suffix, (list, _))| (suffix, list))
+            .collect();
         if addresses.is_empty() {
             return Err(format!(
                 "`{argument}` names rules with no `{word}_cidr_blocks` to apply them to"
@@ -527,6 +551,7 @@ pub(super) fn read_call(
             from_port: from.to_string(),
             to_port: to.to_string(),
             description: Some(quote(description)),
+            literal_addresses,
             ..base.clone()
         })
     };
@@ -721,7 +746,7 @@ fn entry_rule(
     kind: &str,
     direction: Direction,
     version: &str,
-    default_of: &dyn Fn(&str) -> String,
+    default_of: &dyn Fn(&str) -> AddressList,
     base: &InlineRule,
 ) -> Result<InlineRule, String> {
     let ExprKind::Object(items) = &entry.kind else {
@@ -786,36 +811,42 @@ fn entry_rule(
     } else {
         "egress"
     };
-    let addresses = |key: &str, suffix: &'static str| -> Result<InlinePeer, String> {
-        let list = match get.get(key) {
-            Some(value) => match &value.kind {
-                ExprKind::String(literal) => {
-                    let items: Vec<String> = literal
-                        .split(',')
-                        .filter(|item| !item.is_empty())
-                        .map(quote)
-                        .collect();
-                    format!("[{}]", items.join(", "))
-                }
-                _ => format!("compact(split(\",\", {}))", text(value)),
-            },
-            None => default_of(&format!("{direction_word}_{suffix}")),
+    let addresses =
+        |key: &str, suffix: &'static str| -> Result<(InlinePeer, Vec<String>), String> {
+            let (list, literals) = match get.get(key) {
+                Some(value) => match &value.kind {
+                    // The module splits its entries' address strings on commas.
+                    ExprKind::String(literal) => {
+                        let items: Vec<String> = literal
+                            .split(',')
+                            .filter(|item| !item.is_empty())
+                            .map(str::to_string)
+                            .collect();
+                        let quoted: Vec<String> = items.iter().map(|item| quote(item)).collect();
+                        (format!("[{}]", quoted.join(", ")), items)
+                    }
+                    _ => (
+                        format!("compact(split(\",\", {}))", text(value)),
+                        Vec::new(),
+                    ),
+                },
+                None => default_of(&format!("{direction_word}_{suffix}")),
+            };
+            if squeeze(&list) == "[]" {
+                return Err(format!("it has no `{key}`"));
+            }
+            Ok((InlinePeer::Addresses(vec![(suffix, list)]), literals))
         };
-        if squeeze(&list) == "[]" {
-            return Err(format!("it has no `{key}`"));
-        }
-        Ok(InlinePeer::Addresses(vec![(suffix, list)]))
-    };
-    let peer = if kind.ends_with("_with_self") {
+    let (peer, literal_addresses) = if kind.ends_with("_with_self") {
         match get.get("self").map(|value| &value.kind) {
-            None | Some(ExprKind::Bool(true)) => InlinePeer::SelfGroup,
+            None | Some(ExprKind::Bool(true)) => (InlinePeer::SelfGroup, Vec::new()),
             Some(_) => return Err("its `self` is not a literal true".into()),
         }
     } else if kind.ends_with("_with_source_security_group_id") {
         let Some(source) = get.get("source_security_group_id") else {
             return Err("it has no `source_security_group_id`".into());
         };
-        InlinePeer::Group(text(source))
+        (InlinePeer::Group(text(source)), Vec::new())
     } else if kind.ends_with("_with_cidr_blocks") {
         addresses("cidr_blocks", "cidr_blocks")?
     } else {
@@ -853,6 +884,7 @@ fn entry_rule(
         from_port,
         to_port,
         description,
+        literal_addresses,
         ..base.clone()
     })
 }
