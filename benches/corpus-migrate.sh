@@ -7,12 +7,17 @@
 #
 #   benches/corpus-migrate.sh [DIR]             # DIR: where the checkouts go (default /tmp/mutualsg-corpus)
 #   benches/corpus-migrate.sh --lockdown [DIR]  # the trees of tests/data/lockdown.tsv; its
-#                                               # `--add-egress` pass prints the coverage
+#                                               # `--add-egress` pass prints the coverage, and
+#                                               # tests/corpus_plan plans each migrated module
+#                                               # with real Terraform (the offline stand-in
+#                                               # provider on PATH: ../shared/tools/terraform)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LIST=tests/data/corpus.tsv
+TESTS=(--test corpus)
 if [ "${1:-}" = "--lockdown" ]; then
   LIST=tests/data/lockdown.tsv
+  TESTS=(--test corpus --test corpus_plan)
   shift
 fi
 DIR="${1:-/tmp/mutualsg-corpus}"
@@ -35,4 +40,4 @@ tail -n +2 "$LIST" | while IFS=$'\t' read -r repo commit _; do
   fi
   echo "$commit" >"$target/.corpus-commit"
 done
-MUTUALSG_CORPUS_LIST="$LIST" MUTUALSG_CORPUS_DIR="$DIR" cargo test --locked --test corpus -- --nocapture
+MUTUALSG_CORPUS_LIST="$LIST" MUTUALSG_CORPUS_DIR="$DIR" cargo test --locked --no-fail-fast "${TESTS[@]}" -- --nocapture
