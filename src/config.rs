@@ -15,7 +15,7 @@ use crate::workspace::source::Source;
 pub use crate::workspace::CONFIG_FILE;
 
 /// Which resources the generated file declares.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
 pub enum Style {
     /// `aws_security_group_rule`, one resource type for both directions (the default).
     #[default]
@@ -46,6 +46,13 @@ impl Style {
             Style::SecurityGroupRule => "aws_security_group_rule",
             Style::VpcSecurityGroupRule => "aws_vpc_security_group_rule",
         }
+    }
+
+    /// The style a `style` value names (in `.mutualsg.toml`, or on one connection).
+    pub fn from_name(name: &str) -> Option<Style> {
+        [Style::SecurityGroupRule, Style::VpcSecurityGroupRule]
+            .into_iter()
+            .find(|style| style.name() == name)
     }
 }
 

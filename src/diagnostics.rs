@@ -617,6 +617,7 @@ impl Problem {
             Problem::ConflictingKeys("description", _) => "use either `description` for both rules, or `description_source` (ingress rule) and `description_target` (egress rule)".into(),
             Problem::ConflictingKeys(a, b) => format!("keep `{a}` or `{b}`, not both"),
             Problem::WrongType { key: "self", .. } => "write `self = false` (or leave it out for `self = true`): it decides how a rule is written, so it cannot be an expression".into(),
+            Problem::WrongType { key: "style", .. } => "name the resource family of this connection's rules, as `style` in .mutualsg.toml does; it decides their resource types, so it cannot be an expression".into(),
             Problem::WrongType { key: "protocol", .. } => "use \"tcp\", \"udp\", \"icmp\", \"icmpv6\", \"all\", \"-1\" or an IP protocol number".into(),
             Problem::WrongType { .. } => "write a literal of the expected type, or an expression".into(),
             Problem::PortOutOfRange { min: -1, .. } => "ICMP types and codes are -1 (any) to 255".into(),

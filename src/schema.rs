@@ -7,7 +7,9 @@ use std::fmt;
 /// module's v1 list and v2 map, plus `name`, the meta-arguments (`provider` or a provider
 /// per half, `enabled` for `count`, `for_each`, `depends_on`) and the rule resources' other
 /// arguments (`tags`, `timeouts`, `region`, and `self = false` for a rule that names its own
-/// group by id), so that a hand-written rule can be migrated without losing any of them.
+/// group by id), so that a hand-written rule can be migrated without losing any of them;
+/// and `style`, the resource family of this connection's rules where it is not the module's
+/// (a module holding both families keeps each rule's type).
 pub const KNOWN_KEYS: &[&str] = &[
     "source_sg_id",
     "target_sg_id",
@@ -35,6 +37,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "timeouts",
     "region",
     "self",
+    "style",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -496,7 +496,14 @@ fn unfold_for_each(rule: &Rule) -> Rule {
     let fields: BTreeMap<String, String> = fields
         .lines()
         .filter_map(|line| line.trim().split_once(" = "))
-        .map(|(key, value)| (format!("each.value.{key}"), as_each(value)))
+        // A string reads as its text, as a rule's own string arguments do.
+        .map(|(key, value)| {
+            let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                Some(text) => text,
+                None => value,
+            };
+            (format!("each.value.{key}"), as_each(value))
+        })
         .collect();
     let mut unfolded = rule.clone();
     unfolded

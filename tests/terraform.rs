@@ -428,6 +428,7 @@ terraform_cases! {
     terraform_accepts_for_each_connections => "generate/for_each",
     terraform_accepts_for_each_in_the_vpc_style => "generate/vpc_style_for_each",
     terraform_accepts_source_and_target_providers => "generate/source_and_target_providers",
+    terraform_accepts_a_style_per_connection => "generate/style_per_connection",
 }
 
 /// Applies a case, edits one connection's port, regenerates, and returns the planned changes.

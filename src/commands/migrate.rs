@@ -400,9 +400,10 @@ impl<'a> Planner<'a> {
             };
             handled.push(egress);
             handled.push(ingress);
+            let style = self.style_of(&[egress, ingress]);
             if let Some((half, reason)) = [egress, ingress]
                 .into_iter()
-                .find_map(|half| Some((half, self.retype_refusal(half)?)))
+                .find_map(|half| Some((half, self.retype_refusal(half, style)?)))
             {
                 let other = if std::ptr::eq(*half, *egress) {
                     ingress
@@ -427,7 +428,7 @@ impl<'a> Planner<'a> {
                 let block = self
                     .block_of(half)
                     .expect("a declared rule comes from a block");
-                carried(&half.file, block, self.config.style)
+                carried(&half.file, block, style)
             });
             match halves {
                 [Ok(egress_args), Ok(ingress_args)] => {
@@ -514,7 +515,8 @@ impl<'a> Planner<'a> {
                 reason,
             )))
         };
-        if let Some(reason) = self.retype_refusal(ingress) {
+        let style = self.style_of(&[ingress]);
+        if let Some(reason) = self.retype_refusal(ingress, style) {
             return fail(reason);
         }
         if is_symlink(&ingress.file.path) {
@@ -566,22 +568,32 @@ impl<'a> Planner<'a> {
             ));
         }
         let block = block.expect("a declared rule comes from a block");
-        match carried(&ingress.file, block, self.config.style) {
+        match carried(&ingress.file, block, style) {
             Ok(args) => Ok(args),
             Err((span, reason)) => Err(Some((Arc::clone(&ingress.file), span, reason))),
         }
     }
 
-    /// Whether a rule resource is of another type than the style's rules: an `aws_vpc_*` rule
-    /// in the default style, which is forgotten and imported as an `aws_security_group_rule`.
-    fn retyped(&self, rule: &DeclaredRule) -> bool {
-        retyped(self.config.style, rule)
+    /// The style of the connection that `halves` (its existing rule resources) become: the
+    /// module's, except that in a module no `.mutualsg.toml` decides, `aws_vpc_*` halves keep
+    /// their family (the connection says `style`), so they move, `tags`, `count` and
+    /// `for_each` kept, rather than being forgotten and imported as `aws_security_group_rule`s.
+    /// A module holding both families (which the default style does not give up) keeps each
+    /// rule's type; a pair of one half of each takes the module's.
+    fn style_of(&self, halves: &[&DeclaredRule]) -> Style {
+        let vpc = |rule: &&DeclaredRule| address(rule).starts_with("aws_vpc_security_group_");
+        if self.config.decided_by.is_none() && halves.iter().all(vpc) {
+            Style::VpcSecurityGroupRule
+        } else {
+            self.config.style
+        }
     }
 
-    /// Why a rule of another type cannot be forgotten and imported, if it cannot: an `import`
-    /// block needs one static address, which `count` and `for_each` instances do not have.
-    fn retype_refusal(&self, rule: &DeclaredRule) -> Option<String> {
-        if !self.retyped(rule) {
+    /// Why a rule of another type than the connection's `style` cannot be forgotten and
+    /// imported, if it cannot: an `import` block needs one static address, which `count` and
+    /// `for_each` instances do not have.
+    fn retype_refusal(&self, rule: &DeclaredRule, style: Style) -> Option<String> {
+        if !retyped(style, rule) {
             return None;
         }
         let block = self.block_of(rule)?;
@@ -681,14 +693,18 @@ impl<'a> Planner<'a> {
                 .unwrap_or_else(|| ingress_args.group.clone()),
         };
         let source_key = squeeze(&source);
+        let style = self.style_of(halves);
         let mut lines = Vec::new();
         // aws_vpc_* names leave out the ports (they update in place), so two connections
         // between the same groups would collide: the egress half's name keeps them apart.
-        if self.config.style == Style::VpcSecurityGroupRule {
+        if style == Style::VpcSecurityGroupRule {
             let name = address(egress);
             let name = name.rsplit('.').next().unwrap_or_default();
             let name = self.free_vpc_name(name, halves);
             lines.push(("name", quote(&name)));
+        }
+        if style != self.config.style {
+            lines.push(("style", quote(style.name())));
         }
         lines.extend([
             ("source_sg_id", source),
@@ -696,7 +712,7 @@ impl<'a> Planner<'a> {
         ]);
         // A rule naming its own group by id holds `self = false` in state; `self` forces
         // replacement, so the generated rule must name the group by id too.
-        if self.config.style == Style::SecurityGroupRule
+        if style == Style::SecurityGroupRule
             && matches!(single_group_peer(egress), Some(RulePeer::Group(peer)) if peer == egress.group)
         {
             lines.push(("self", "false".to_string()));
@@ -774,7 +790,6 @@ impl<'a> Planner<'a> {
             lines = per_instance_lines(lines, collection, &per_instance);
         }
         let text = connection_text(&comment, &lines);
-        let style = self.config.style;
         let half = |rule: &DeclaredRule| match retyped(style, rule) {
             true => Half::Retype(address(rule)),
             false => Half::Move(address(rule)),
@@ -1011,11 +1026,7 @@ impl<'a> Planner<'a> {
         changes.extend(generated);
 
         let mut blocks = self.extra_blocks.clone();
-        blocks.extend(migration_blocks(
-            &definition,
-            &old_addresses,
-            self.config.style,
-        ));
+        blocks.extend(migration_blocks(&definition, &old_addresses));
         let mut warnings = self.warnings;
         if let Some(change) =
             migration_file_change(module, &self.model.files, &blocks, &mut warnings)?
@@ -1035,9 +1046,8 @@ impl<'a> Planner<'a> {
 fn migration_blocks(
     definition: &Definition,
     old_addresses: &[OldAddresses],
-    style: Style,
 ) -> Vec<MigrationBlock> {
-    let resources = generate::generated_resources(definition, style);
+    let resources = generate::generated_resources(definition);
     let mut blocks = Vec::new();
     for (named, old) in definition.connections.iter().zip(old_addresses) {
         for (resource, address) in resources
@@ -1050,7 +1060,9 @@ fn migration_blocks(
                 OldAddresses::ModuleList { module, index } => {
                     format!("module.{module}.aws_security_group_rule.{direction}[{index}]")
                 }
-                OldAddresses::ModuleMap { module, key } if style == Style::VpcSecurityGroupRule => {
+                OldAddresses::ModuleMap { module, key }
+                    if named.connection.style == Style::VpcSecurityGroupRule =>
+                {
                     format!(
                         "module.{module}.aws_vpc_security_group_{direction}_rule.this[{}]",
                         quote(key)

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::config::Style;
+
 /// An expression copied from the user's source, with where it came from.
 #[derive(Debug, Clone)]
 pub struct SourceExpr {
@@ -230,6 +232,8 @@ pub struct Connection {
     pub source_provider: Option<SourceExpr>,
     /// `target_provider`: the provider of the ingress rule.
     pub target_provider: Option<SourceExpr>,
+    /// The resource family of its rules: its `style` key, or the module's.
+    pub style: Style,
 }
 
 /// A connection's `enabled` key.

@@ -30,6 +30,7 @@ const NOT_PER_INSTANCE: &[&str] = &[
     "enabled",
     "depends_on",
     "timeouts",
+    "style",
     KEY,
 ];
 

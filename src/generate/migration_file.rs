@@ -268,11 +268,16 @@ pub fn style_switch(
         return Ok(None);
     };
     let type_of = |block: &syntax::Block| block.label(0).unwrap_or_default().to_string();
+    let address_of = |block: &syntax::Block| {
+        format!("{}.{}", type_of(block), block.label(1).unwrap_or_default())
+    };
+    // A connection with its own `style` keeps its resources across a switch of the module's.
+    let kept: Vec<String> = new.blocks_of("resource").map(address_of).collect();
     let forgotten: Vec<MigrationBlock> = old
         .blocks_of("resource")
-        .filter(|block| is_other_style(&type_of(block), style))
+        .filter(|block| is_other_style(&type_of(block), style) && !kept.contains(&address_of(block)))
         .map(|block| MigrationBlock::Removed {
-            from: format!("{}.{}", type_of(block), block.label(1).unwrap_or_default()),
+            from: address_of(block),
         })
         .collect();
     let Some(old_style) = forgotten.first().map(|_| other_style(style)) else {
@@ -312,7 +317,8 @@ pub fn style_switch(
                 })?
         }
         Style::SecurityGroupRule => {
-            security_group_rule_imports(new_generated, &new).map_err(|reason| {
+            let held: Vec<String> = old.blocks_of("resource").map(address_of).collect();
+            security_group_rule_imports(new_generated, &new, &held).map_err(|reason| {
                 vec![diagnostic(
                     reason,
                     format!("set `style = \"{}\"` in .mutualsg.toml again; to switch anyway, move each rule in the state by hand (`terraform state rm`, then `terraform import` with its sgr- id)", old_style.name()),
@@ -335,9 +341,13 @@ pub fn style_switch(
     Ok(Some(StyleSwitch { change, warning }))
 }
 
-/// The imports of the `aws_security_group_rule` resources of `text`, by the ids their own
-/// arguments make, or why one cannot have one.
-fn security_group_rule_imports(text: &str, body: &Body) -> Result<Vec<MigrationBlock>, String> {
+/// The imports of the `aws_security_group_rule` resources of `text` that the state does not
+/// hold already (`held`), by the ids their own arguments make, or why one cannot have one.
+fn security_group_rule_imports(
+    text: &str,
+    body: &Body,
+    held: &[String],
+) -> Result<Vec<MigrationBlock>, String> {
     let mut imported = Vec::new();
     for block in body.blocks_of("resource") {
         let address = format!(
@@ -345,6 +355,9 @@ fn security_group_rule_imports(text: &str, body: &Body) -> Result<Vec<MigrationB
             block.label(0).unwrap_or_default(),
             block.label(1).unwrap_or_default()
         );
+        if held.contains(&address) {
+            continue;
+        }
         let text_of = |name: &str| {
             block
                 .body

@@ -231,7 +231,7 @@ fn generate_sources(
     let connections = validate::validate(&file, &definition.connections, style)?;
     // The raw connections are no longer needed: freed before rendering, the peak.
     drop(definitions);
-    let named = naming::name_connections(&file, connections, style)?;
+    let named = naming::name_connections(&file, connections)?;
     let source_name = file
         .path
         .file_name()
@@ -244,7 +244,7 @@ fn generate_sources(
         }
     }
     Ok(Generated {
-        text: Some(render::render(&source_name, &named, style)),
+        text: Some(render::render(&source_name, &named)),
         warnings: lint::warnings(&file, &named, &managed),
     })
 }
@@ -271,7 +271,7 @@ pub(crate) fn connections_of(
     };
     let file = &definition.file;
     let connections = validate::validate(file, &definition.connections, config.style)?;
-    let connections = naming::name_connections(file, connections, config.style)?;
+    let connections = naming::name_connections(file, connections)?;
     Ok(Some(naming::Definition {
         file: Arc::clone(file),
         connections,
@@ -303,19 +303,19 @@ pub fn generate_from_files(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let generated = render::render(&source_name, &definition.connections, config.style);
+    let generated = render::render(&source_name, &definition.connections);
     let change = output::plan(module, Some(generated)).map_err(|error| vec![error])?;
     Ok(Some((definition, change)))
 }
 
 /// Every resource the generated file declares, with its address (`TYPE.NAME`).
-pub fn generated_resources(definition: &Definition, style: Style) -> Vec<(Resource<'_>, String)> {
-    naming::resources(&definition.connections, style)
+pub fn generated_resources(definition: &Definition) -> Vec<(Resource<'_>, String)> {
+    naming::resources(&definition.connections)
         .into_iter()
         .map(|resource| {
             let address = format!(
                 "{}.{}",
-                render::resource_type(style, resource.rule.direction),
+                render::resource_type(resource.rule.connection.style, resource.rule.direction),
                 resource.name
             );
             (resource, address)

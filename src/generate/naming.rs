@@ -47,7 +47,6 @@ pub struct Definition {
 pub fn name_connections(
     file: &Arc<SourceFile>,
     connections: Vec<Connection>,
-    style: Style,
 ) -> Result<Vec<NamedConnection>, Vec<Diagnostic>> {
     let names: Vec<Result<NamedConnection, Diagnostic>> = connections
         .into_par_iter()
@@ -56,7 +55,7 @@ pub fn name_connections(
                 Some((explicit, span)) => sanitize(explicit).ok_or_else(|| {
                     Diagnostic::at(Problem::InvalidName(explicit.clone()), file, span.clone())
                 })?,
-                None => derived_name(&connection, style, None),
+                None => derived_name(&connection, None),
             };
             Ok(NamedConnection { name, connection })
         })
@@ -69,7 +68,7 @@ pub fn name_connections(
             Err(error) => errors.push(error),
         }
     }
-    errors.extend(collisions(file, &named, style));
+    errors.extend(collisions(file, &named));
     if errors.is_empty() {
         Ok(named)
     } else {
@@ -79,20 +78,25 @@ pub fn name_connections(
 
 /// One error per connection whose resource name another connection already took.
 /// (Validation has already rejected two connections with the same content.)
-fn collisions(file: &Arc<SourceFile>, named: &[NamedConnection], style: Style) -> Vec<Diagnostic> {
+fn collisions(file: &Arc<SourceFile>, named: &[NamedConnection]) -> Vec<Diagnostic> {
     let name_span = |connection: &Connection| {
         connection
             .name
             .as_ref()
             .map_or(connection.span.clone(), |(_, span)| span.clone())
     };
-    let mut first_owner: HashMap<(&str, Direction), &Connection> = HashMap::new();
+    // A name is taken per resource type: the family and, for `aws_vpc_*`, the direction.
+    let mut first_owner: HashMap<(&str, Direction, Style), &Connection> = HashMap::new();
     let mut reported: Vec<&Connection> = Vec::new();
     let mut errors = Vec::new();
     // In list order: the first connection to take a name keeps it.
-    for resource in &unsorted_resources(named, style) {
+    for resource in &unsorted_resources(named) {
         let connection = resource.rule.connection;
-        let key = (resource.name.as_str(), resource.rule.direction);
+        let key = (
+            resource.name.as_str(),
+            resource.rule.direction,
+            connection.style,
+        );
         let first = *first_owner.entry(key).or_insert(connection);
         let already = reported.iter().any(|seen| std::ptr::eq(*seen, connection));
         if !std::ptr::eq(first, connection) && !already {
@@ -121,15 +125,15 @@ pub struct Resource<'a> {
 }
 
 /// Every resource of the generated file, sorted by name (egress first), so reordering the
-/// list leaves the file as it is.
+/// list leaves the file as it is. Each connection's resources are of its own style:
 ///
 /// - `aws_security_group_rule` style: `<name>_egress` and `<name>_ingress`; a rule to CIDR
 ///   blocks or prefix lists carries the whole list.
 /// - `aws_vpc_*` style: both rules are `<name>` (two resource types); a rule to addresses
 ///   becomes one resource per literal address, `<name>_<address>`, so adding an address never
 ///   renames the others (a list expression becomes one resource with `for_each`).
-pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<'_>> {
-    let mut resources = unsorted_resources(connections, style);
+pub fn resources(connections: &[NamedConnection]) -> Vec<Resource<'_>> {
+    let mut resources = unsorted_resources(connections);
     // Unstable but total: equal names and directions (an error, reported) keep list order, as
     // a connection's address is its place in the list.
     fn key<'r>(resource: &'r Resource) -> (&'r str, Direction, *const Connection) {
@@ -144,18 +148,18 @@ pub fn resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<
 }
 
 /// The resources in list order (each connection's in the order of its rules).
-fn unsorted_resources(connections: &[NamedConnection], style: Style) -> Vec<Resource<'_>> {
+fn unsorted_resources(connections: &[NamedConnection]) -> Vec<Resource<'_>> {
     connections
         .par_iter()
-        .flat_map_iter(|named| connection_resources(named, style))
+        .flat_map_iter(connection_resources)
         .collect()
 }
 
 /// One connection's resources, in the order of its rules.
-fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'_>> {
+fn connection_resources(named: &NamedConnection) -> Vec<Resource<'_>> {
     let mut resources = Vec::with_capacity(2);
     for rule in named.connection.rules() {
-        match (style, rule.peer) {
+        match (named.connection.style, rule.peer) {
             (Style::SecurityGroupRule, _) => resources.push(Resource {
                 name: format!("{}_{}", named.name, rule.direction),
                 rule,
@@ -173,7 +177,7 @@ fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'
                             for item in items {
                                 let name = match named.connection.name {
                                     Some(_) => format!("{}_{}", named.name, address_word(item)),
-                                    None => derived_name(&named.connection, style, Some(item)),
+                                    None => derived_name(&named.connection, Some(item)),
                                 };
                                 resources.push(Resource {
                                     name,
@@ -187,7 +191,7 @@ fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'
                         // the IPv6 list beside it adds `_ipv6`.
                         Items::Expr(list_expr) => {
                             let name = match named.connection.name {
-                                None => derived_name(&named.connection, style, Some(list_expr)),
+                                None => derived_name(&named.connection, Some(list_expr)),
                                 Some(_) if lists.len() > 1 && list.kind == CidrKind::Ipv6 => {
                                     format!("{}_ipv6", named.name)
                                 }
@@ -214,7 +218,7 @@ fn connection_resources(named: &NamedConnection, style: Style) -> Vec<Resource<'
 
 /// `<source>_to_<target>_<protocol>_<ports>` (e.g. `alb_to_web_tcp_443`), or `<source>_to_<target>`
 /// for the `aws_vpc_*` style, where `address` names the one address of a resource.
-fn derived_name(connection: &Connection, style: Style, address: Option<&SourceExpr>) -> String {
+fn derived_name(connection: &Connection, address: Option<&SourceExpr>) -> String {
     let words = |endpoint: &ConnectionSide| match (endpoint, address) {
         (ConnectionSide::Addresses(_), Some(address)) => address_word(address),
         _ => endpoint_words(endpoint),
@@ -224,7 +228,7 @@ fn derived_name(connection: &Connection, style: Style, address: Option<&SourceEx
         words(&connection.source),
         words(&connection.target)
     );
-    if style == Style::VpcSecurityGroupRule {
+    if connection.style == Style::VpcSecurityGroupRule {
         return sanitize(&groups).unwrap_or(groups);
     }
     let protocol_and_ports = match &connection.protocol {

@@ -28,18 +28,18 @@ pub fn is_generated(text: &str) -> bool {
 /// Renders the generated file. `source` is the file holding `mutual_rules`, relative to the
 /// module directory; the header names it but holds no date, version or absolute path, so the
 /// output only changes when the rules do.
-pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> String {
+pub fn render(source: &str, connections: &[NamedConnection]) -> String {
     let mut out = format!(
         "{HEADER_START} from {source}. {HEADER_END}\n\
          # Edit local.mutual_rules in {source}, then run `mutualsg generate`.\n"
     );
     // Rendered on every core, in chunks joined in order.
-    let chunks: Vec<String> = resources(connections, style)
+    let chunks: Vec<String> = resources(connections)
         .par_chunks(1024)
         .map(|chunk| {
             let mut out = String::new();
             for resource in chunk {
-                write_resource(&mut out, resource, style);
+                write_resource(&mut out, resource);
             }
             out
         })
@@ -51,8 +51,9 @@ pub fn render(source: &str, connections: &[NamedConnection], style: Style) -> St
     out
 }
 
-fn write_resource(out: &mut String, resource: &Resource, style: Style) {
+fn write_resource(out: &mut String, resource: &Resource) {
     out.push('\n');
+    let style = resource.rule.connection.style;
     let block = match style {
         Style::SecurityGroupRule => security_group_rule(&resource.rule),
         Style::VpcSecurityGroupRule => vpc_rule(resource),

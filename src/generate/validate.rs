@@ -30,6 +30,7 @@ pub fn validate(
     let checked: Vec<(Option<Connection>, Vec<Diagnostic>)> = raw
         .par_iter()
         .map(|raw| {
+            let style = own_style(raw).unwrap_or(style);
             let (connection, mut errors) = match for_each::field(raw) {
                 Some(field) => check_for_each(file, raw, field, style),
                 None => check_connection(file, raw, style),
@@ -49,6 +50,16 @@ pub fn validate(
         Ok(connections)
     } else {
         Err(errors)
+    }
+}
+
+/// The resource family a connection's `style` key names, when it names one (the checker
+/// reports any other value). Read first: the style decides which keys are allowed.
+fn own_style(raw: &RawConnection) -> Option<Style> {
+    let field = raw.fields.iter().find(|field| field.key == "style")?;
+    match &field.value.literal {
+        Some(Literal::String(name)) => Style::from_name(name),
+        _ => None,
     }
 }
 
@@ -287,6 +298,17 @@ impl Checker<'_> {
             .and_then(|field| self.timeouts(field));
         let region = get("region").map(expr);
         let self_by_id = self.self_by_id(fields.get("self"), source.as_ref(), target.as_ref());
+        if let Some(value) = get("style")
+            && own_style(raw).is_none()
+        {
+            self.report(
+                Problem::WrongType {
+                    key: "style",
+                    expected: "\"aws_security_group_rule\" or \"aws_vpc_security_group_rule\"",
+                },
+                value.span.clone(),
+            );
+        }
         if let (Some(Enabled::When(_) | Enabled::Never), Style::VpcSecurityGroupRule) =
             (&enabled, self.style)
             && [&source, &target].iter().any(|side| {
@@ -320,6 +342,7 @@ impl Checker<'_> {
             for_each: None,
             source_provider,
             target_provider,
+            style: self.style,
         })
     }
 
