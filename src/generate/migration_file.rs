@@ -275,7 +275,9 @@ pub fn style_switch(
     let kept: Vec<String> = new.blocks_of("resource").map(address_of).collect();
     let forgotten: Vec<MigrationBlock> = old
         .blocks_of("resource")
-        .filter(|block| is_other_style(&type_of(block), style) && !kept.contains(&address_of(block)))
+        .filter(|block| {
+            is_other_style(&type_of(block), style) && !kept.contains(&address_of(block))
+        })
         .map(|block| MigrationBlock::Removed {
             from: address_of(block),
         })
