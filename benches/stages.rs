@@ -97,13 +97,13 @@ fn name(bencher: Bencher) {
     let connections = connections(&file);
     bencher
         .with_inputs(|| connections.clone())
-        .bench_values(|connections| naming::name_connections(&file, connections, STYLE));
+        .bench_values(|connections| naming::name_connections(&file, connections));
 }
 
 #[divan::bench]
 fn render(bencher: Bencher) {
     let file = rules_file();
     let connections = connections(&file);
-    let named = naming::name_connections(&file, connections, STYLE).expect("unique names");
-    bencher.bench(|| render::render("rules.tf", &named, STYLE));
+    let named = naming::name_connections(&file, connections).expect("unique names");
+    bencher.bench(|| render::render("rules.tf", &named));
 }
