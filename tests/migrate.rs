@@ -835,16 +835,19 @@ fn every_golden_migration_destroys_nothing() {
             root.assert_migration_adds_only_egress(add_egress, &closed);
         assert!(moves + imports > 0, "{}: nothing moved", case.display());
         // A registry module's rules are forgotten (and imported), and so are aws_vpc_* rules
-        // the default style changes to aws_security_group_rule; nothing else is. A module
-        // whose rules are all aws_vpc_* keeps that style, in a .mutualsg.toml it writes.
-        let retypes = !root.path().join(".mutualsg.toml").exists()
-            && fs::read_dir(case.join("input"))
-                .unwrap()
-                .flatten()
-                .any(|entry| {
-                    fs::read_to_string(entry.path())
-                        .is_ok_and(|text| text.contains("resource \"aws_vpc_security_group_"))
-                });
+        // that become aws_security_group_rules; nothing else is. A module whose rules are all
+        // aws_vpc_* keeps that style (in a .mutualsg.toml it writes), and a module mixing the
+        // families keeps each rule's type, but for a pair of one rule of each (every mixed
+        // case has one); every aws_vpc_* rule changes type where .mutualsg.toml says so.
+        let inputs: Vec<String> = fs::read_dir(case.join("input"))
+            .unwrap()
+            .flatten()
+            .filter_map(|entry| fs::read_to_string(entry.path()).ok())
+            .collect();
+        let declares = |kind: &str| inputs.iter().any(|text| text.contains(kind));
+        let retypes = declares("resource \"aws_vpc_security_group_")
+            && declares("resource \"aws_security_group_rule\"")
+            && !declares("style = \"aws_vpc_security_group_rule\"");
         assert_eq!(
             forgets > 0,
             !modules.is_empty() || retypes,
