@@ -775,8 +775,11 @@ impl<'a> Planner<'a> {
         if let Some(create) = &args.timeout_create {
             lines.push(("timeouts", format!("{{ create = {create} }}")));
         }
-        if let Some(depends_on) = &args.depends_on {
-            lines.push(("depends_on", depends_on.clone()));
+        let depends_on = egress_args
+            .joined_depends_on(ingress_args)
+            .expect("the halves' depends_on were checked to join");
+        if let Some(depends_on) = depends_on {
+            lines.push(("depends_on", depends_on));
         }
         let mut comment = egress_args.comment.clone();
         for line in &ingress_args.comment {
@@ -1338,6 +1341,8 @@ struct Carried {
     tags: Option<String>,
     timeout_create: Option<String>,
     depends_on: Option<String>,
+    /// `depends_on`'s references as written, when it is a list (as Terraform requires).
+    depends_on_items: Option<Vec<String>>,
     /// The comment lines directly above the resource.
     comment: Vec<String>,
     /// `security_group_id`, `protocol` (`ip_protocol`), `from_port` and `to_port` as written.
@@ -1363,12 +1368,42 @@ impl Carried {
             ("region", &self.region, &other.region),
             ("tags", &self.tags, &other.tags),
             ("timeouts", &self.timeout_create, &other.timeout_create),
-            ("depends_on", &self.depends_on, &other.depends_on),
         ]
         .into_iter()
         .find(|(_, a, b)| !same(a, b))
         .map(|(name, ..)| name)
+        .or_else(|| {
+            (!same(&self.depends_on, &other.depends_on) && self.joined_depends_on(other).is_none())
+                .then_some("depends_on")
+        })
     }
+
+    /// The `depends_on` of a connection made of this half and `other`: the references of
+    /// both, each once, when each half's is a list (or absent). `depends_on` only orders
+    /// operations and is no attribute of the rule, so a half that waits for more than it did
+    /// plans no change; Terraform reports a cycle, should one arise, at `validate`.
+    fn joined_depends_on(&self, other: &Carried) -> Option<Option<String>> {
+        let items = |half: &Carried| match (&half.depends_on, &half.depends_on_items) {
+            (None, _) => Some(Vec::new()),
+            (Some(_), Some(items)) => Some(items.clone()),
+            (Some(_), None) => None,
+        };
+        let mut joined = items(self)?;
+        for item in items(other)? {
+            if !joined.iter().any(|seen| squeeze(seen) == squeeze(&item)) {
+                joined.push(item);
+            }
+        }
+        if same_text(&self.depends_on, &other.depends_on) || joined.is_empty() {
+            return Some(self.depends_on.clone().or_else(|| other.depends_on.clone()));
+        }
+        Some(Some(format!("[{}]", joined.join(", "))))
+    }
+}
+
+/// Whether two optional expressions are the same text, layout aside.
+fn same_text(a: &Option<String>, b: &Option<String>) -> bool {
+    a.as_deref().map(squeeze) == b.as_deref().map(squeeze)
 }
 
 /// The arguments a connection rebuilds from its keys, by resource type.
@@ -1470,7 +1505,12 @@ fn carried(
             }
             "provider" => carried.provider = Some(squeeze(&text(value))),
             "for_each" => carried.for_each = Some(text(value)),
-            "depends_on" => carried.depends_on = Some(text(value)),
+            "depends_on" => {
+                carried.depends_on = Some(text(value));
+                if let ExprKind::Tuple(items) = &value.kind {
+                    carried.depends_on_items = Some(items.iter().map(text).collect());
+                }
+            }
             "region" => carried.region = Some(text(value)),
             "tags" if style == Style::VpcSecurityGroupRule => carried.tags = Some(text(value)),
             "tags" => {
