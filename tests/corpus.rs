@@ -456,6 +456,32 @@ struct Figures {
 /// A generated `for_each` rule as the rule it was moved from reads: its `for_each` is
 /// `{for key, rule in X : key => { k = EXPR … }}` and its arguments read `each.value.k`,
 /// which is `X` with `each.value.k` read as EXPR (`rule.` for `each.value.`).
+/// Whether a rule after the migration is the rule `before`: the same arguments (a generated
+/// `for_each` unfolded), but `depends_on`, which may list more (a connection made of two
+/// halves waits for what either waited for; it orders operations only).
+fn holds(after: &Rule, before: &Rule) -> bool {
+    let items = |rule: &Rule| -> Vec<String> {
+        rule.arguments
+            .get("depends_on")
+            .map(|list| {
+                list.trim_matches(['[', ']'])
+                    .split(',')
+                    .map(|item| item.trim().to_string())
+                    .filter(|item| !item.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut after = unfold_for_each(after);
+    let waits_for_more = items(before)
+        .iter()
+        .all(|item| items(&after).contains(item));
+    after.arguments.remove("depends_on");
+    let mut before = before.clone();
+    before.arguments.remove("depends_on");
+    after == before && waits_for_more
+}
+
 fn unfold_for_each(rule: &Rule) -> Rule {
     let Some(for_each) = rule.arguments.get("for_each") else {
         return rule.clone();
@@ -834,9 +860,9 @@ fn migrate_copy(repo: &Path, dirs: &[PathBuf], vpc: bool, lockdown: bool) -> Fig
                 continue;
             }
             match (after.rules.get(address), moved.get(address)) {
-                (Some(same), None) if unfold_for_each(same) == *rule => {}
+                (Some(same), None) if holds(same, rule) => {}
                 (None, Some(to)) => match after.rules.get(*to) {
-                    Some(moved_rule) if unfold_for_each(moved_rule) == *rule => {}
+                    Some(moved_rule) if holds(moved_rule, rule) => {}
                     Some(moved_rule) => figures.failures.push(format!(
                         "{name}: {address} -> {to} differs:\n  before {rule:?}\n  after  {moved_rule:?}"
                     )),
