@@ -163,7 +163,7 @@ fn read_rule(kind: &str, body: &Body) -> Rule {
     {
         for (key, value) in arguments.iter_mut() {
             if key != "count" {
-                *value = value.replace("count.index", "0");
+                *value = first_instance(&value.replace("count.index", "0"));
             }
         }
     }
@@ -326,6 +326,32 @@ fn read_block(block: &Block, module: &mut ModuleRules) {
 
 /// (direction, group, peer, traffic) of a rule, to find its pair.
 type Identity = (String, String, String, String);
+
+/// `one(X[*]Y)`, what a connection of a rule with one instance at most reads, as `X[0]Y`, what
+/// the rule read (the same value where the rule exists).
+fn first_instance(text: &str) -> String {
+    let Some(start) = text.find("one(") else {
+        return text.to_string();
+    };
+    let mut depth = 0;
+    let end = text[start + 3..].char_indices().find_map(|(at, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        (depth == 0).then_some(start + 3 + at)
+    });
+    match end {
+        Some(end) if text[start + 4..end].contains("[*]") => format!(
+            "{}{}{}",
+            &text[..start],
+            text[start + 4..end].replacen("[*]", "[0]", 1),
+            first_instance(&text[end + 1..])
+        ),
+        _ => text.to_string(),
+    }
+}
 
 fn identity(rule: &Rule) -> Option<Identity> {
     let get = |key: &str| rule.arguments.get(key).cloned();

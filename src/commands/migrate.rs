@@ -1444,7 +1444,7 @@ fn carried(
         .is_some_and(|count| enabled_of(file, &count.value).is_some());
     let text = |expr: &Expr| {
         if single_instance {
-            with_count_index_zero(&file.text, expr)
+            as_single_instance(&file.text, expr)
         } else {
             file.text[expr.span.clone()].to_string()
         }
@@ -1638,14 +1638,50 @@ fn renamed(reference: &Reference<'_>, renames: &[(String, String)]) -> Option<Re
     })
 }
 
-/// An expression's text with each `count.index` it reads replaced by `0`: references only,
-/// read from its tree (text in a string, `var.count.index`, stay as they are).
-fn with_count_index_zero(source: &str, expr: &Expr) -> String {
+/// An expression's text as the connection of a rule with `count = C ? 1 : 0` holds it, read
+/// from its tree (text in a string, `var.count.index`, stay as they are): `count.index` is
+/// `0`, and the one instance of another counted object (`aws_security_group.x[0].id`,
+/// `x[count.index]`) is `one(aws_security_group.x[*].id)`, null where it has none. Inside the
+/// rule it was read only where the rule exists; `locals` are evaluated everywhere, and an
+/// index into no instances fails the plan ("Invalid index").
+fn as_single_instance(source: &str, expr: &Expr) -> String {
     syntax::replace_references(source, expr, |reference| {
-        is_count_index(reference).then(|| Replacement {
-            steps: 1,
-            text: "0".to_string(),
-        })
+        if is_count_index(reference) {
+            return Some(Replacement {
+                steps: 1,
+                text: "0".to_string(),
+            });
+        }
+        one_instance(source, reference)
+    })
+}
+
+/// `one(X[*]Y)` for a reference `X[0]Y` (or `X[count.index]Y`) to a resource, data source or
+/// module call.
+fn one_instance(source: &str, reference: &Reference<'_>) -> Option<Replacement> {
+    if matches!(
+        reference.root,
+        "var" | "local" | "each" | "count" | "self" | "path" | "terraform"
+    ) {
+        return None;
+    }
+    let at = reference
+        .steps
+        .iter()
+        .position(|step| !matches!(step, Step::Attribute(_)))?;
+    let Step::Index { key, span } = &reference.steps[at] else {
+        return None;
+    };
+    let first = matches!(key.kind, ExprKind::Number(Some(0)))
+        || key.as_reference().is_some_and(|key| is_count_index(&key));
+    if !first || at == 0 {
+        return None;
+    }
+    let before = &source[reference.span.start..span.start];
+    let after = &source[span.end..reference.span.end];
+    Some(Replacement {
+        steps: reference.steps.len(),
+        text: format!("one({before}[*]{after})"),
     })
 }
 
@@ -1661,7 +1697,7 @@ fn per_instance_text(source: &str, expr: &Expr) -> String {
 
 /// Whether an expression reads the object `name` (`count`, `each`, `self`): a reference to
 /// it, never text in a string or a name that ends in it (`var.count.x`, `local.min_count`).
-/// `single_instance`: `count.index` is `0` ([`with_count_index_zero`]), so it reads nothing.
+/// `single_instance`: `count.index` is `0` ([`as_single_instance`]), so it reads nothing.
 fn reads_object(expr: &Expr, name: &str, single_instance: bool) -> bool {
     expr.references()
         .iter()
@@ -1796,15 +1832,22 @@ mod tests {
     fn count_index_is_a_reference_not_text() {
         let (source, expr) = value("\"rule ${count.index} of count.index\"");
         assert_eq!(
-            with_count_index_zero(&source, &expr),
+            as_single_instance(&source, &expr),
             "\"rule ${0} of count.index\""
         );
         assert!(reads_object(&expr, "count", false));
         assert!(!reads_object(&expr, "count", true));
         let (source, expr) = value("[var.count.index, count.index, local.min_count]");
         assert_eq!(
-            with_count_index_zero(&source, &expr),
+            as_single_instance(&source, &expr),
             "[var.count.index, 0, local.min_count]"
+        );
+        let (source, expr) = value(
+            "[aws_security_group.x[count.index].id, data.aws_security_group.y[0].id, var.ids[0]]",
+        );
+        assert_eq!(
+            as_single_instance(&source, &expr),
+            "[one(aws_security_group.x[*].id), one(data.aws_security_group.y[*].id), var.ids[0]]"
         );
         let (_, expr) = value("\"see count.index and each.key\"");
         assert!(!reads_object(&expr, "count", false) && !reads_object(&expr, "each", false));
