@@ -163,9 +163,12 @@ fn read_rule(kind: &str, body: &Body) -> Rule {
     {
         for (key, value) in arguments.iter_mut() {
             if key != "count" {
-                *value = first_instance(&value.replace("count.index", "0"));
+                *value = value.replace("count.index", "0");
             }
         }
+    }
+    for value in arguments.values_mut() {
+        *value = first_instance(value);
     }
     Rule {
         kind: kind.to_string(),
@@ -327,10 +330,11 @@ fn read_block(block: &Block, module: &mut ModuleRules) {
 /// (direction, group, peer, traffic) of a rule, to find its pair.
 type Identity = (String, String, String, String);
 
-/// `one(X[*]Y)`, what a connection of a rule with one instance at most reads, as `X[0]Y`, what
-/// the rule read (the same value where the rule exists).
+/// `try(X, null)`, what a connection of a rule with `count` or `for_each` reads of another
+/// counted object's first instance, as `X`, what the rule read (the same value where the rule
+/// has an instance).
 fn first_instance(text: &str) -> String {
-    let Some(start) = text.find("one(") else {
+    let Some(start) = text.find("try(") else {
         return text.to_string();
     };
     let mut depth = 0;
@@ -342,11 +346,10 @@ fn first_instance(text: &str) -> String {
         }
         (depth == 0).then_some(start + 3 + at)
     });
-    match end {
-        Some(end) if text[start + 4..end].contains("[*]") => format!(
-            "{}{}{}",
+    match end.and_then(|end| Some((end, text[start + 4..end].strip_suffix(", null")?))) {
+        Some((end, inner)) if inner.contains("[0]") => format!(
+            "{}{inner}{}",
             &text[..start],
-            text[start + 4..end].replacen("[*]", "[0]", 1),
             first_instance(&text[end + 1..])
         ),
         _ => text.to_string(),

@@ -1442,15 +1442,15 @@ fn carried(
         .body
         .attribute("count")
         .is_some_and(|count| enabled_of(file, &count.value).is_some());
+    // With `for_each`, `each` is read per instance: the connection's own `for_each` carries it.
+    let with_for_each = block.body.has_attribute("for_each");
     let text = |expr: &Expr| {
-        if single_instance {
+        if single_instance || with_for_each {
             as_single_instance(&file.text, expr)
         } else {
             file.text[expr.span.clone()].to_string()
         }
     };
-    // With `for_each`, `each` is read per instance: the connection's own `for_each` carries it.
-    let with_for_each = block.body.has_attribute("for_each");
     // By the resource's own type: an aws_vpc_* rule in the default style changes type.
     let arguments = match block.label(0) {
         Some("aws_security_group_rule") => SECURITY_GROUP_RULE_ARGUMENTS,
@@ -1638,12 +1638,13 @@ fn renamed(reference: &Reference<'_>, renames: &[(String, String)]) -> Option<Re
     })
 }
 
-/// An expression's text as the connection of a rule with `count = C ? 1 : 0` holds it, read
-/// from its tree (text in a string, `var.count.index`, stay as they are): `count.index` is
-/// `0`, and the one instance of another counted object (`aws_security_group.x[0].id`,
-/// `x[count.index]`) is `one(aws_security_group.x[*].id)`, null where it has none. Inside the
-/// rule it was read only where the rule exists; `locals` are evaluated everywhere, and an
-/// index into no instances fails the plan ("Invalid index").
+/// An expression's text as the connection of a rule with `count = C ? 1 : 0` or `for_each`
+/// holds it, read from its tree (text in a string, `var.count.index`, stay as they are):
+/// `count.index` is `0`, and the first instance of another counted object
+/// (`aws_security_group.x[0].id`, `x[count.index]`) is `try(aws_security_group.x[0].id,
+/// null)`, null where it has none. Inside the rule it was read only where the rule has an
+/// instance; `locals` are evaluated everywhere, and an index into no instances fails the plan
+/// ("Invalid index").
 fn as_single_instance(source: &str, expr: &Expr) -> String {
     syntax::replace_references(source, expr, |reference| {
         if is_count_index(reference) {
@@ -1652,13 +1653,13 @@ fn as_single_instance(source: &str, expr: &Expr) -> String {
                 text: "0".to_string(),
             });
         }
-        one_instance(source, reference)
+        first_instance(source, reference)
     })
 }
 
-/// `one(X[*]Y)` for a reference `X[0]Y` (or `X[count.index]Y`) to a resource, data source or
-/// module call.
-fn one_instance(source: &str, reference: &Reference<'_>) -> Option<Replacement> {
+/// `try(X[0]Y, null)` for a reference `X[0]Y` (or `X[count.index]Y`) to a resource, data
+/// source or module call.
+fn first_instance(source: &str, reference: &Reference<'_>) -> Option<Replacement> {
     if matches!(
         reference.root,
         "var" | "local" | "each" | "count" | "self" | "path" | "terraform"
@@ -1681,7 +1682,7 @@ fn one_instance(source: &str, reference: &Reference<'_>) -> Option<Replacement> 
     let after = &source[span.end..reference.span.end];
     Some(Replacement {
         steps: reference.steps.len(),
-        text: format!("one({before}[*]{after})"),
+        text: format!("try({before}[0]{after}, null)"),
     })
 }
 
@@ -1847,7 +1848,7 @@ mod tests {
         );
         assert_eq!(
             as_single_instance(&source, &expr),
-            "[one(aws_security_group.x[*].id), one(data.aws_security_group.y[*].id), var.ids[0]]"
+            "[try(aws_security_group.x[0].id, null), try(data.aws_security_group.y[0].id, null), var.ids[0]]"
         );
         let (_, expr) = value("\"see count.index and each.key\"");
         assert!(!reads_object(&expr, "count", false) && !reads_object(&expr, "each", false));
