@@ -13,12 +13,15 @@ use std::process::Output;
 use common::*;
 use serde_json::Value;
 
-/// Every golden generated file under `fixtures/`.
+/// Every golden generated file and migration file under `fixtures/`.
 fn golden_outputs() -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = walkdir::WalkDir::new(fixtures())
         .into_iter()
         .map(Result::unwrap)
-        .filter(|entry| entry.file_name() == "mutual_rules.gen.tf")
+        .filter(|entry| {
+            entry.file_name() == "mutual_rules.gen.tf"
+                || entry.file_name() == "mutual_rules.migrate.tf"
+        })
         .filter(|entry| {
             entry
                 .path()
@@ -39,7 +42,8 @@ fn terraform_fmt_leaves_every_golden_output_unchanged() {
     let outputs = golden_outputs();
     assert!(outputs.len() >= 6, "expected goldens, found {outputs:?}");
     for output in outputs {
-        let args = ["fmt", "-check", "-diff", "mutual_rules.gen.tf"];
+        let name = output.file_name().unwrap().to_str().unwrap();
+        let args = ["fmt", "-check", "-diff", name];
         let result = run_terraform(&terraform, output.parent().unwrap(), &args);
         assert!(
             result.status.success(),

@@ -17,6 +17,9 @@ impl MigrationBlock {
                 format!("moved {{\n  from = {from}\n  to   = {to}\n}}\n")
             }
             MigrationBlock::Import { to, id } => {
+                // An id built from a multi-line expression (an address list over several
+                // lines) is laid out as `terraform fmt` lays it out.
+                let id = super::hclfmt::format_value_for_key("id", id, 2);
                 format!("import {{\n  to = {to}\n  id = {id}\n}}\n")
             }
             MigrationBlock::Removed { from } => format!(
