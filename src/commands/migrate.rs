@@ -129,6 +129,7 @@ pub fn migrate_module(
         vpc_names: BTreeSet::new(),
         new_rules_text: None,
         extra_blocks: Vec::new(),
+        moved_into_inline: Vec::new(),
     };
     planner.module_calls()?;
     if config.style == Style::SecurityGroupRule {
@@ -196,6 +197,9 @@ struct Planner<'a> {
     new_rules_text: Option<(PathBuf, Range<usize>, String, Vec<OldAddresses>)>,
     /// `removed` blocks for module calls whose rules change resource type.
     extra_blocks: Vec<MigrationBlock>,
+    /// Rule resources moved into a connection with an inline block's rule (the egress half
+    /// of an inline ingress rule): no longer hand-written rules to pair.
+    moved_into_inline: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -344,7 +348,7 @@ impl<'a> Planner<'a> {
             .model
             .rules
             .iter()
-            .filter(|rule| matches!(&rule.origin, Origin::Resource { address } if family.iter().any(|prefix| address.starts_with(prefix))))
+            .filter(|rule| matches!(&rule.origin, Origin::Resource { address } if family.iter().any(|prefix| address.starts_with(prefix)) && !self.moved_into_inline.contains(address)))
             .collect();
         // Rules already listed (paired, or left with the reason their pair gives).
         let mut handled: Vec<&DeclaredRule> = Vec::new();

@@ -14,9 +14,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::sg_module::{self, CallMigration};
-use super::{Half, OldAddresses, Planner, connection_text, leading_comment, quote, removal_range};
+use super::{
+    Carried, Half, OldAddresses, Planner, address, carried, connection_text, is_symlink,
+    leading_comment, quote, removal_range, single_group_peer,
+};
+use crate::config::Style;
 use crate::diagnostics::SourceFile;
 use crate::generate::squeeze;
+use crate::inventory::{DeclaredRule, ModuleModel};
 use crate::inventory::{RulePeer, canonical_protocol};
 use crate::schema::Direction;
 use crate::syntax::{Block, ExprKind};
@@ -96,7 +101,7 @@ pub(super) struct InlineGroup {
     pub call: Option<CallMigration>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     /// Every `aws_security_group` with inline rule blocks: migrated whole, or listed with why.
     pub(super) fn inline_groups(&mut self) {
         let mut groups: Vec<InlineGroup> = Vec::new();
@@ -451,7 +456,9 @@ impl Planner<'_> {
                         "its egress half would be a separate rule on {source}, which keeps inline egress blocks"
                     ));
                 }
-                if self.egress_declared(&source, own, rule) {
+                if self.egress_declared(&source, own, rule)
+                    && self.separate_egress_half(&source, rule, groups).is_none()
+                {
                     return Some(format!(
                         "its egress half on {source} is a separate resource: migrate that pair first"
                     ));
@@ -477,6 +484,48 @@ impl Planner<'_> {
                     _ => false,
                 })
         })
+    }
+
+    /// The separate egress resource that is the other half of an inline ingress rule from
+    /// `source`, when it can move into the connection the rule makes: an
+    /// `aws_security_group_rule` from `source` to the rule's group alone, of the same traffic,
+    /// with no argument the connection would give the imported ingress rule differently
+    /// (`description` and `depends_on` aside), in a file mutualsg may edit.
+    fn separate_egress_half(
+        &self,
+        source: &str,
+        rule: &InlineRule,
+        groups: &[InlineGroup],
+    ) -> Option<(&'a DeclaredRule, Carried)> {
+        let model: &'a ModuleModel = self.model;
+        let own = &groups[rule.group];
+        let egress = model.rules.iter().find(|declared| {
+            declared.direction == Direction::Egress
+                && declared.group == source
+                && address(declared).starts_with("aws_security_group_rule.")
+                && declared.protocol == rule.protocol
+                && (rule.protocol == "-1"
+                    || (declared.from_port == squeeze(&rule.from_port)
+                        && declared.to_port == squeeze(&rule.to_port)))
+                && matches!(single_group_peer(declared), Some(RulePeer::Group(group)) if group == own.id.as_str())
+        })?;
+        if is_symlink(&egress.file.path) || own.call.is_some() {
+            return None;
+        }
+        let args = carried(
+            &egress.file,
+            self.block_of(egress)?,
+            Style::SecurityGroupRule,
+        )
+        .ok()?;
+        let movable = args.count.is_none()
+            && args.for_each.is_none()
+            && args.tags.is_none()
+            && args.region.is_none()
+            && args.timeout_create.is_none()
+            && args.provider.as_deref() == own.provider.as_deref().map(squeeze).as_deref()
+            && (args.depends_on.is_none() || args.depends_on_items.is_some());
+        movable.then_some((egress, args))
     }
 
     /// The connection one inline rule (or an inline pair) makes, added to `mutual_rules`.
@@ -544,10 +593,22 @@ impl Planner<'_> {
                 lines.push(("to_port", rule.to_port.clone()));
             }
         }
+        // An inline ingress rule whose egress half is a separate resource: that resource moves
+        // into the connection, and the inline rule is imported beside it.
+        let separate = match (egress, ingress) {
+            (None, Some(i)) => match &i.peer {
+                InlinePeer::Group(source) => self.separate_egress_half(&squeeze(source), i, groups),
+                _ => None,
+            },
+            _ => None,
+        };
         let ingress_description = ingress.and_then(|i| i.description.clone());
-        let egress_description = egress.and_then(|e| e.description.clone());
-        match (egress, ingress) {
-            (Some(_), Some(_)) if ingress_description != egress_description => {
+        let egress_description = match &separate {
+            Some((_, args)) => args.description.clone(),
+            None => egress.and_then(|e| e.description.clone()),
+        };
+        match (egress.is_some() || separate.is_some(), ingress) {
+            (true, Some(_)) if ingress_description != egress_description => {
                 if let Some(text) = ingress_description {
                     lines.push(("description_source", text));
                 }
@@ -564,13 +625,42 @@ impl Planner<'_> {
         if let Some(provider) = &groups[rule.group].provider {
             lines.push(("provider", quote(provider)));
         }
+        if let Some(depends_on) = separate
+            .as_ref()
+            .and_then(|(_, args)| args.depends_on.clone())
+        {
+            lines.push(("depends_on", depends_on));
+        }
         let mut comment = rule.comment.clone();
+        if let Some((_, args)) = &separate {
+            for line in &args.comment {
+                if !comment.contains(line) {
+                    comment.push(line.clone());
+                }
+            }
+        }
         for line in ingress.map(|i| i.comment.as_slice()).unwrap_or_default() {
             if !comment.contains(line) {
                 comment.push(line.clone());
             }
         }
         let text = connection_text(&comment, &lines);
+        if let Some((half, _)) = &separate {
+            let moved = address(half);
+            if let Some(span) = self.resource_span(half) {
+                let range = removal_range(&half.file.text, span);
+                self.edit(&half.file, range, String::new());
+            }
+            self.moved_into_inline.push(moved.clone());
+            self.connections.push((
+                text,
+                OldAddresses::Adopted {
+                    egress: Half::Move(moved),
+                    ingress: Half::Import,
+                },
+            ));
+            return;
+        }
         if let (None, Some(i)) = (egress, ingress)
             && !one_sided_rule(i)
         {
