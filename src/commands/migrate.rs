@@ -559,7 +559,7 @@ impl<'a> Planner<'a> {
         let declared = self.model.rules.iter().any(|other| {
             other.direction == Direction::Egress
                 && other.group == source
-                && same_traffic(other, ingress)
+                && may_be_same_traffic(other, ingress)
                 && other.peers.iter().any(|peer| match peer {
                     RulePeer::Group(group) => *group == ingress.group,
                     RulePeer::SelfGroup => source == ingress.group,
@@ -568,7 +568,7 @@ impl<'a> Planner<'a> {
         });
         if declared {
             return fail(format!(
-                "an egress rule on {source} already allows it, in a form that does not pair (for_each, several peers, or another resource type)"
+                "an egress rule on {source} already allows it, or may (ports only a plan knows), in a form that does not pair (for_each, several peers, or another resource type)"
             ));
         }
         let block = block.expect("a declared rule comes from a block");
@@ -1734,6 +1734,16 @@ fn single_group_peer(rule: &DeclaredRule) -> Option<RulePeer> {
 fn same_traffic(a: &DeclaredRule, b: &DeclaredRule) -> bool {
     a.protocol == b.protocol
         && (a.protocol == "-1" || (a.from_port == b.from_port && a.to_port == b.to_port))
+}
+
+/// Whether two rules may hold the same traffic: one protocol, and the same ports or ports
+/// only a plan knows (`each.value` of one may be `var.ports[0]` of the other, and AWS holds
+/// the two as one rule, refusing the second with `InvalidPermission.Duplicate`).
+fn may_be_same_traffic(a: &DeclaredRule, b: &DeclaredRule) -> bool {
+    let known = |rule: &DeclaredRule| {
+        rule.from_port.parse::<i64>().is_ok() && rule.to_port.parse::<i64>().is_ok()
+    };
+    same_traffic(a, b) || (a.protocol == b.protocol && !(known(a) && known(b)))
 }
 
 /// Whether two declarations are one rule in AWS: group, direction, protocol, ports and peers
