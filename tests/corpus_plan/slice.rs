@@ -17,6 +17,9 @@ use hcl_edit::template::{Element, ForDirective, StringTemplate, Template};
 use hcl_edit::visit_mut::{self, VisitMut};
 use hcl_edit::{Decorate, Ident};
 
+/// How a stand-in string begins, so an error that names one is known for the slice's own.
+pub const STAND_IN_PREFIX: &str = "standin-";
+
 /// The resource types the stand-in provider knows.
 pub const KEPT_TYPES: [&str; 4] = [
     "aws_security_group",
@@ -605,7 +608,7 @@ fn literal(h: u64, kind: Kind) -> Expression {
             );
             map.into()
         }
-        Kind::Text => format!("standin-{:08x}", h & 0xffff_ffff).into(),
+        Kind::Text => format!("{STAND_IN_PREFIX}{:08x}", h & 0xffff_ffff).into(),
     }
 }
 
