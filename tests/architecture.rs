@@ -409,11 +409,6 @@ const WHOLE_FILE_PARSES: &[(&str, usize, &str)] = &[
         "the generated file before and after a change",
     ),
     ("src/eval/module.rs", 1, "a variables file"),
-    (
-        "src/commands/audit/suppressions.rs",
-        1,
-        "a file, for its comments",
-    ),
     ("src/diagnostics.rs", 1, "a file, for its comments"),
     (
         "src/commands/migrate.rs",

@@ -3,7 +3,7 @@
 //! (`trivy:ignore:ID`) for the findings their checks cover, on, directly above or inside
 //! the rule, block or resource a finding points at.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -123,21 +123,18 @@ pub(super) struct SuppressionComments {
     /// `mutualsg:ignore` directives, by file path and start offset.
     own: BTreeMap<(PathBuf, usize), (Arc<SourceFile>, Directive)>,
     used: HashSet<(PathBuf, usize)>,
-    /// Each file's comments as the parser reads them, so text in a string is never one.
-    parsed: HashMap<PathBuf, syntax::Comments>,
 }
 
 impl SuppressionComments {
     pub(super) fn scan(analyses: &[Analysis]) -> SuppressionComments {
         let mut own = BTreeMap::new();
-        let mut parsed = HashMap::new();
         for analysis in analyses {
             for file in &analysis.model.files {
                 let text = &file.file.text;
                 if !text.contains("mutualsg:ignore") {
                     continue;
                 }
-                let comments = file_comments(text);
+                let comments = file.file.comments();
                 for comment in comments.iter() {
                     for directive in directives(&text[comment.span.clone()], comment.span.start) {
                         if directive.tool == Tool::Mutualsg {
@@ -148,13 +145,11 @@ impl SuppressionComments {
                         }
                     }
                 }
-                parsed.insert(file.file.path.clone(), comments);
             }
         }
         SuppressionComments {
             own,
             used: HashSet::new(),
-            parsed,
         }
     }
 
@@ -164,10 +159,7 @@ impl SuppressionComments {
         let (file, _) = finding.diagnostic.source.as_ref()?;
         let check = finding.check;
         let traffic = finding.traffic.as_ref();
-        let comments = self
-            .parsed
-            .entry(file.path.clone())
-            .or_insert_with(|| file_comments(&file.text));
+        let comments = directive_comments(file)?;
         let mut found = Vec::new();
         for scope in &finding.scopes {
             found.extend(scope_directives(&file.text, comments, scope.clone()));
@@ -232,16 +224,14 @@ impl SuppressionComments {
     }
 }
 
-/// A file's comments as the parser reads them; none when the file does not parse (its error
-/// is reported, and nothing in it is suppressed).
-fn file_comments(text: &str) -> syntax::Comments {
-    // Most files hold no directive: they are not parsed again.
-    if !PREFIXES.iter().any(|(prefix, _)| text.contains(prefix)) {
-        return syntax::Comments::default();
-    }
-    syntax::parse_file(text)
-        .map(|file| file.comments)
-        .unwrap_or_default()
+/// A file's comments as the parser reads them (none when the file does not parse: its error
+/// is reported, and nothing in it is suppressed), where any directive could be among them:
+/// most files hold none, and are not parsed again for their comments.
+fn directive_comments(file: &SourceFile) -> Option<&syntax::Comments> {
+    PREFIXES
+        .iter()
+        .any(|(prefix, _)| file.text.contains(prefix))
+        .then(|| file.comments())
 }
 
 /// The directives of the comments directly above `scope`, on its first or last line, and
@@ -296,7 +286,9 @@ mod tests {
         let text = "# mutualsg:ignore=a far\n\n# mutualsg:ignore=b near\nresource \"x\" \"y\" {\n  # checkov:skip=C:in\n}\n";
         let start = text.find("resource").unwrap();
         let end = text.len() - 1;
-        let found: Vec<Vec<String>> = scope_directives(text, &file_comments(text), start..end)
+        let file = SourceFile::new("main.tf", text);
+        let comments = directive_comments(&file).unwrap();
+        let found: Vec<Vec<String>> = scope_directives(text, comments, start..end)
             .into_iter()
             .map(|directive| directive.ids)
             .collect();
@@ -307,7 +299,9 @@ mod tests {
     #[test]
     fn a_directive_in_a_string_is_not_a_comment() {
         let text = "resource \"x\" \"y\" {\n  description = \"see https://wiki # mutualsg:ignore=open_egress for why\"\n}\n";
-        let found = scope_directives(text, &file_comments(text), 0..text.len() - 1);
+        let file = SourceFile::new("main.tf", text);
+        let comments = directive_comments(&file).unwrap();
+        let found = scope_directives(text, comments, 0..text.len() - 1);
         assert!(found.is_empty(), "{found:?}");
     }
 }
