@@ -464,7 +464,10 @@ fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(S
 pub fn reparse(path: &Path, text: String) -> Result<ParsedFile, Vec<Diagnostic>> {
     let file = Arc::new(SourceFile::new(path, text));
     let body = parse::parse_body(&file)?;
-    Ok(ParsedFile { file, body })
+    Ok(ParsedFile {
+        file,
+        body: Arc::new(body),
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::syntax::{self, Attribute, Body, ErrorKind, Expr, ExprKind, ObjectItem
 /// A parsed source file.
 pub struct ParsedFile {
     pub file: Arc<SourceFile>,
-    pub body: Body,
+    pub body: Arc<Body>,
 }
 
 /// One `mutual_rules = ...` attribute.

@@ -290,7 +290,10 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
             }
         };
         match parse::parse_body(&file) {
-            Ok(body) => files.push(ParsedFile { file, body }),
+            Ok(body) => files.push(ParsedFile {
+                file,
+                body: Arc::new(body),
+            }),
             Err(mut found) => errors.append(&mut found),
         }
     }
@@ -329,7 +332,10 @@ impl ParsedModule {
 fn parse_values_file(path: &std::path::Path, bytes: Vec<u8>) -> Option<ParsedFile> {
     let file = Arc::new(SourceFile::decode(path, bytes));
     let body = parse::parse_body(&file).ok()?;
-    Some(ParsedFile { file, body })
+    Some(ParsedFile {
+        file,
+        body: Arc::new(body),
+    })
 }
 
 /// The model of a parsed module, its variables given `inputs`, `file()` reading `access`.

@@ -98,13 +98,21 @@ type Call = (usize, Arc<Block>, Arc<SourceFile>);
 /// A file parsed on demand, shared with every lookup that reads it.
 type SharedFile = (Arc<SourceFile>, Arc<Body>);
 
+/// A file the inventory skipped: its text, and its tree once a lookup needed a name the
+/// text holds (`Some(None)`: it does not parse).
+struct ExtraFile {
+    file: Arc<SourceFile>,
+    body: Option<Option<Arc<Body>>>,
+}
+
 pub struct Tree<'a> {
     modules: &'a [Analysis],
     by_dir: HashMap<PathBuf, usize>,
     /// Module calls with a local `source`, by the called module: (caller, call block).
     callers: HashMap<usize, Vec<Call>>,
-    /// Files the inventory skipped, parsed when a reference leads into them.
-    extra: HashMap<PathBuf, Option<SharedFile>>,
+    /// Files the inventory skipped, read when a reference leads into their module (`None`:
+    /// unreadable).
+    extra: HashMap<PathBuf, Option<ExtraFile>>,
     sets: Vec<AttachSet>,
     member_of: HashMap<GroupKey, Vec<usize>>,
     /// Groups whose attachments cannot all be seen: why.
@@ -659,7 +667,8 @@ impl<'a> Tree<'a> {
         None
     }
 
-    /// The files of `module` the inventory skipped that mention `needle`, parsed (once).
+    /// The files of `module` the inventory skipped that mention `needle`, parsed (each once,
+    /// and only when a lookup needs a name its text holds).
     fn extra_files(&mut self, module: usize, needle: &str) -> Vec<SharedFile> {
         let analysis = &self.modules[module];
         let read: HashSet<&Path> = analysis
@@ -676,17 +685,28 @@ impl<'a> Tree<'a> {
             let entry = self.extra.entry(path.clone()).or_insert_with(|| {
                 // Parsed already for evaluation.
                 if let Some(parsed) = analysis.model.values.iter().find(|p| p.file.path == *path) {
-                    return Some((Arc::clone(&parsed.file), Arc::new(parsed.body.clone())));
+                    return Some(ExtraFile {
+                        file: Arc::clone(&parsed.file),
+                        body: Some(Some(Arc::clone(&parsed.body))),
+                    });
                 }
                 let bytes = std::fs::read(path).ok()?;
-                let file = Arc::new(SourceFile::decode(path, bytes));
-                let body = parse::parse_body(&file).ok()?;
-                Some((file, Arc::new(body)))
+                Some(ExtraFile {
+                    file: Arc::new(SourceFile::decode(path, bytes)),
+                    body: None,
+                })
             });
-            if let Some((file, body)) = entry
-                && file.text.contains(needle)
-            {
-                found.push((Arc::clone(file), Arc::clone(body)));
+            let Some(extra) = entry else {
+                continue;
+            };
+            if !extra.file.text.contains(needle) {
+                continue;
+            }
+            let body = extra
+                .body
+                .get_or_insert_with(|| parse::parse_body(&extra.file).ok().map(Arc::new));
+            if let Some(body) = body {
+                found.push((Arc::clone(&extra.file), Arc::clone(body)));
             }
         }
         found
