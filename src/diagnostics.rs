@@ -22,8 +22,11 @@ pub struct SourceFile {
     /// The byte offset of each line's start, built the first time a position is asked for,
     /// so that locating a diagnostic costs O(log n), not a scan from the start of the file.
     lines: OnceLock<Vec<usize>>,
-    /// The file's comments, parsed the first time they are asked for.
+    /// The file's comments, built the first time they are asked for.
     comments: OnceLock<crate::syntax::Comments>,
+    /// Where they are, when a parse of the file kept them: the comments are then built from
+    /// these instead of parsing the file again.
+    comment_spans: OnceLock<crate::syntax::CommentSpans>,
 }
 
 impl SourceFile {
@@ -34,6 +37,7 @@ impl SourceFile {
             invalid_utf8: Vec::new(),
             lines: OnceLock::new(),
             comments: OnceLock::new(),
+            comment_spans: OnceLock::new(),
         }
     }
 
@@ -86,11 +90,18 @@ impl SourceFile {
 
     /// The file's comments as the parser reads them (none where it does not parse).
     pub fn comments(&self) -> &crate::syntax::Comments {
-        self.comments.get_or_init(|| {
-            crate::syntax::parse_file_with_invalid_utf8(&self.text, &self.invalid_utf8)
-                .map(|file| file.comments)
-                .unwrap_or_default()
-        })
+        self.comments
+            .get_or_init(|| match self.comment_spans.get() {
+                Some(spans) => spans.comments(&self.text),
+                None => crate::syntax::parse_file_with_invalid_utf8(&self.text, &self.invalid_utf8)
+                    .map(|file| file.comments)
+                    .unwrap_or_default(),
+            })
+    }
+
+    /// Keeps where a parse of this file found its comments, for [`Self::comments`].
+    pub fn keep_comment_spans(&self, spans: crate::syntax::CommentSpans) {
+        let _ = self.comment_spans.set(spans);
     }
 
     /// 1-based line and column of a byte offset, counted in characters as editors do.

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::ReportFormat;
@@ -62,7 +63,7 @@ pub fn print(
             outcome
                 .diagnostics
                 .iter()
-                .map(|d| d as &dyn miette::Diagnostic),
+                .map(|d| d as &(dyn miette::Diagnostic + Sync)),
             colors.stderr,
         )?;
     }
@@ -283,7 +284,9 @@ pub fn print_diagnostics(
     match format {
         ReportFormat::Human => write_reports(
             &mut io::stderr().lock(),
-            diagnostics.iter().map(|d| d as &dyn miette::Diagnostic),
+            diagnostics
+                .iter()
+                .map(|d| d as &(dyn miette::Diagnostic + Sync)),
             colors.stderr,
         )?,
         ReportFormat::Json => {
@@ -317,18 +320,29 @@ pub fn print_diagnostics(
 
 /// The emitters every command's output goes through, one per format.
 ///
-/// People: each diagnostic as a located miette report.
+/// People: each diagnostic as a located miette report (rendered on all cores: a large tree's
+/// audit renders hundreds, each laid out and wrapped line by line).
 pub(crate) fn write_reports<'a>(
     out: &mut impl Write,
-    diagnostics: impl IntoIterator<Item = &'a dyn miette::Diagnostic>,
+    diagnostics: impl IntoIterator<Item = &'a (dyn miette::Diagnostic + Sync)>,
     color: bool,
 ) -> io::Result<()> {
-    let handler = report_handler(color);
-    for diagnostic in diagnostics {
-        let mut text = String::new();
-        if handler.render_report(&mut text, diagnostic).is_ok() {
-            write!(out, "{text}")?;
-        }
+    let diagnostics: Vec<_> = diagnostics.into_iter().collect();
+    let rendered: Vec<String> = diagnostics
+        .par_iter()
+        .map_init(
+            || report_handler(color),
+            |handler, diagnostic| {
+                let mut text = String::new();
+                match handler.render_report(&mut text, *diagnostic) {
+                    Ok(()) => text,
+                    Err(_) => String::new(),
+                }
+            },
+        )
+        .collect();
+    for text in rendered {
+        out.write_all(text.as_bytes())?;
     }
     Ok(())
 }

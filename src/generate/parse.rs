@@ -190,13 +190,19 @@ fn rules_attributes(body: &Body) -> impl Iterator<Item = &Attribute> {
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
-    syntax::parse_with_invalid_utf8(&file.text, &file.invalid_utf8).map_err(|error| {
-        let problem = match error.kind {
-            ErrorKind::Syntax => Problem::Syntax(error.message.to_string()),
-            ErrorKind::TooDeep => Problem::NestedTooDeeply(syntax::MAX_DEPTH),
-        };
-        vec![Diagnostic::at(problem, file, error.span)]
-    })
+    match syntax::parse_with_comment_spans(&file.text, &file.invalid_utf8) {
+        Ok((body, comments)) => {
+            file.keep_comment_spans(comments);
+            Ok(body)
+        }
+        Err(error) => {
+            let problem = match error.kind {
+                ErrorKind::Syntax => Problem::Syntax(error.message.to_string()),
+                ErrorKind::TooDeep => Problem::NestedTooDeeply(syntax::MAX_DEPTH),
+            };
+            Err(vec![Diagnostic::at(problem, file, error.span)])
+        }
+    }
 }
 
 struct Reader<'a> {

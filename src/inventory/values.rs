@@ -155,7 +155,7 @@ mod tests {
         let text = format!("locals {{\n{locals}\n}}\nx = {expr}\n");
         let file = Arc::new(SourceFile::new("main.tf", text));
         let parsed = ParsedFile {
-            body: parse::parse_body(&file).unwrap(),
+            body: parse::parse_body(&file).unwrap().into(),
             file: Arc::clone(&file),
         };
         let module = evaluate_for([&parsed], &BTreeMap::new(), None);

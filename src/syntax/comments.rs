@@ -27,6 +27,18 @@ pub struct Comment {
     pub lines: Range<usize>,
 }
 
+/// Where a parse found a file's comments, kept by a reader that may ask for the
+/// [`Comments`] later: building them costs a pass over the text, parsing again costs more.
+#[derive(Debug, Clone, Default)]
+pub struct CommentSpans(pub(super) Vec<Range<usize>>);
+
+impl CommentSpans {
+    /// The comments of `text`, the file these spans were parsed from.
+    pub fn comments(&self, text: &str) -> Comments {
+        Comments::new(text, self.0.clone())
+    }
+}
+
 /// Every comment of a file in source order, with the file's line starts to place nodes.
 #[derive(Debug, Clone, Default)]
 pub struct Comments {

@@ -9,7 +9,7 @@ mod references;
 mod rewrite;
 mod tree;
 
-pub use comments::{Comment, CommentStyle, Comments};
+pub use comments::{Comment, CommentSpans, CommentStyle, Comments};
 pub use parser::{ErrorKind, MAX_DEPTH, SyntaxError};
 pub use references::Reference;
 pub use rewrite::{Replacement, replace_references, replace_references_in_file};
@@ -46,6 +46,15 @@ pub fn parse_file_with_invalid_utf8(
         body,
         comments: Comments::new(text, comments),
     })
+}
+
+/// [`parse_with_invalid_utf8`], keeping where the comments are, for [`Comments`] built only
+/// if asked for.
+pub fn parse_with_comment_spans(
+    text: &str,
+    invalid_utf8: &[usize],
+) -> Result<(Body, CommentSpans), SyntaxError> {
+    parser::parse(text, invalid_utf8).map(|(body, spans)| (body, CommentSpans(spans)))
 }
 
 /// [`parse`] for a file some of whose bytes were not UTF-8 (read as `?`, at the offsets

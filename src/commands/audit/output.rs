@@ -148,9 +148,13 @@ pub(super) fn print(
                 .collect();
             let reports = errors
                 .iter()
-                .map(|d| d as &dyn miette::Diagnostic)
-                .chain(shown.iter().map(|d| d as &dyn miette::Diagnostic))
-                .chain(warnings.iter().map(|d| d as &dyn miette::Diagnostic));
+                .map(|d| d as &(dyn miette::Diagnostic + Sync))
+                .chain(shown.iter().map(|d| d as &(dyn miette::Diagnostic + Sync)))
+                .chain(
+                    warnings
+                        .iter()
+                        .map(|d| d as &(dyn miette::Diagnostic + Sync)),
+                );
             report::write_reports(&mut io::stderr().lock(), reports, colors.stderr)?;
         }
         AuditFormat::Json => {
