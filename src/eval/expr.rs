@@ -11,8 +11,8 @@ use super::files::Files;
 use super::functions;
 use super::value::{Value, parse_number, unify};
 use crate::syntax::{
-    BinaryOperator, Expr, ExprKind, ForExpr, Ident, ObjectKey, Operation, Step, TemplatePart,
-    Traversal, UnaryOperator,
+    BinaryOperator, Expr, ExprKind, ForExpr, Ident, ObjectKey, Operation, Step, TemplateFor,
+    TemplatePart, Traversal, UnaryOperator,
 };
 
 /// Why an expression has no value: Terraform would report an error here.
@@ -228,12 +228,13 @@ impl Evaluator<'_, '_> {
                         return Ok(false);
                     }
                 }
-                TemplatePart::For {
-                    key_var,
-                    value_var,
-                    collection,
-                    body,
-                } => {
+                TemplatePart::For(part) => {
+                    let TemplateFor {
+                        key_var,
+                        value_var,
+                        collection,
+                        body,
+                    } = &**part;
                     let collection_value = self.eval(collection)?;
                     let Some(pairs) = iterate(&collection_value, &collection.span)? else {
                         return Ok(false);

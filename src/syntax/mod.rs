@@ -15,7 +15,7 @@ pub use references::Reference;
 pub use rewrite::{Replacement, replace_references, replace_references_in_file};
 pub use tree::{
     Attribute, BinaryOperator, Block, Body, Call, Expr, ExprKind, ForExpr, Heredoc, Ident, Label,
-    ObjectItem, ObjectKey, Operation, Step, TemplatePart, Traversal, UnaryOperator,
+    ObjectItem, ObjectKey, Operation, Step, TemplateFor, TemplatePart, Traversal, UnaryOperator,
 };
 
 /// A parsed file: its tree and its comments.

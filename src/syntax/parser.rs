@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use super::tree::{
     Attribute, BinaryOperator, Block, Body, Call, Expr, ExprKind, ForExpr, Heredoc, Ident, Label,
-    ObjectItem, ObjectKey, Operation, Step, TemplatePart, Traversal, UnaryOperator,
+    ObjectItem, ObjectKey, Operation, Step, TemplateFor, TemplatePart, Traversal, UnaryOperator,
 };
 
 /// Expressions nested deeper than this are refused, so that input like 100,000 `[` cannot
@@ -40,6 +40,27 @@ pub enum ErrorKind {
 }
 
 type Parsed<T> = Result<T, SyntaxError>;
+
+/// `list`, holding no more room than its elements: a tree is kept for the whole run, and a
+/// list grown one push at a time holds up to twice the room it needs (four steps for a
+/// traversal of one).
+fn exact<T>(list: Vec<T>) -> Vec<T> {
+    if list.capacity() == list.len() {
+        return list;
+    }
+    let mut exact = Vec::with_capacity(list.len());
+    exact.extend(list);
+    exact
+}
+
+impl Body {
+    fn exact(self) -> Body {
+        Body {
+            attributes: exact(self.attributes),
+            blocks: exact(self.blocks),
+        }
+    }
+}
 
 /// Parses a whole file, and gives its comments' spans too. `invalid_utf8`: the offsets of bytes
 /// that were not UTF-8 (ascending), which Terraform accepts inside comments only.
@@ -199,20 +220,20 @@ fn template_parts(mut tokens: Vec<Token>) -> Vec<TemplatePart> {
                 };
                 let inner = std::mem::replace(&mut current, outer);
                 current.push(match opening {
-                    Piece::For(intro) => TemplatePart::For {
+                    Piece::For(intro) => TemplatePart::For(Box::new(TemplateFor {
                         key_var: intro.key_var,
                         value_var: intro.value_var,
                         collection: intro.collection,
                         body: inner,
-                    },
+                    })),
                     Piece::If(condition) => match then {
                         Some(then) => TemplatePart::If {
-                            condition,
+                            condition: Box::new(condition),
                             then,
                             otherwise: inner,
                         },
                         None => TemplatePart::If {
-                            condition,
+                            condition: Box::new(condition),
                             then: inner,
                             otherwise: Vec::new(),
                         },
@@ -222,7 +243,7 @@ fn template_parts(mut tokens: Vec<Token>) -> Vec<TemplatePart> {
             }
         }
     }
-    current
+    exact(current)
 }
 
 /// Where a template's directives stand: `%{ if }` may take one `%{ else }`.
@@ -382,11 +403,11 @@ impl<'a> Parser<'a> {
         loop {
             self.skip(true)?;
             match (self.peek(), open) {
-                (None, None) => return Ok(body),
+                (None, None) => return Ok(body.exact()),
                 (None, Some(open)) => {
                     return Err(self.error_at(open, "Unclosed configuration block"));
                 }
-                (Some(b'}'), Some(_)) => return Ok(body),
+                (Some(b'}'), Some(_)) => return Ok(body.exact()),
                 _ => {}
             }
             if self.peek() == Some(b'"') {
@@ -477,7 +498,7 @@ impl<'a> Parser<'a> {
         let start = kind.span.start;
         Ok(Block {
             kind,
-            labels,
+            labels: exact(labels),
             body,
             span: start..self.pos,
         })
@@ -578,7 +599,10 @@ impl<'a> Parser<'a> {
             None => first,
             Some((_, last)) => Expr {
                 span: first.span.start..last.span.end,
-                kind: ExprKind::Operation(Box::new(Operation::Binary { first, rest })),
+                kind: ExprKind::Operation(Box::new(Operation::Binary {
+                    first,
+                    rest: exact(rest),
+                })),
             },
         })
     }
@@ -755,7 +779,7 @@ impl<'a> Parser<'a> {
             span: start..self.pos,
             kind: ExprKind::Call(Box::new(Call {
                 name: function,
-                args,
+                args: exact(args),
                 expand_final,
             })),
         })
@@ -827,7 +851,10 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     let span = step_start..self.pos;
                     steps.push(match key {
-                        Some(key) => Step::Index { key, span },
+                        Some(key) => Step::Index {
+                            key: Box::new(key),
+                            span,
+                        },
                         None => Step::Splat { full: true, span },
                     });
                 }
@@ -843,7 +870,10 @@ impl<'a> Parser<'a> {
         } else {
             Expr {
                 span: base.span.start..end,
-                kind: ExprKind::Traversal(Box::new(Traversal { base, steps })),
+                kind: ExprKind::Traversal(Box::new(Traversal {
+                    base,
+                    steps: exact(steps),
+                })),
             }
         })
     }
@@ -905,7 +935,7 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         Ok(Expr {
             span: open..self.pos,
-            kind: ExprKind::Tuple(elements),
+            kind: ExprKind::Tuple(exact(elements)),
         })
     }
 
@@ -937,7 +967,7 @@ impl<'a> Parser<'a> {
             let (key, key_expr) = match key_expr.kind {
                 ExprKind::Variable(name) => (ObjectKey::Ident(name), None),
                 ExprKind::String(value) => (ObjectKey::String(value), None),
-                _ => (ObjectKey::Expr, Some(key_expr)),
+                _ => (ObjectKey::Expr, Some(Box::new(key_expr))),
             };
             self.skip(false)?;
             match self.peek() {
@@ -968,7 +998,7 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         Ok(Expr {
             span: open..self.pos,
-            kind: ExprKind::Object(items),
+            kind: ExprKind::Object(exact(items)),
         })
     }
 

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::tree::{Expr, ExprKind, Operation, Step, TemplatePart};
+use super::tree::{Expr, ExprKind, Operation, Step, TemplateFor, TemplatePart};
 
 /// A name and the steps after it, as written: `local.rules["a"].cidr` is `local` with three
 /// steps.
@@ -213,11 +213,9 @@ fn walk_parts<'a>(parts: &'a [TemplatePart], visit: &mut impl FnMut(&'a Expr)) {
                 walk_parts(then, visit);
                 walk_parts(otherwise, visit);
             }
-            TemplatePart::For {
-                collection, body, ..
-            } => {
-                collection.walk(visit);
-                walk_parts(body, visit);
+            TemplatePart::For(part) => {
+                part.collection.walk(visit);
+                walk_parts(&part.body, visit);
             }
         }
     }
@@ -281,12 +279,13 @@ fn collect_parts<'a>(
                 collect_parts(then, bound, found);
                 collect_parts(otherwise, bound, found);
             }
-            TemplatePart::For {
-                key_var,
-                value_var,
-                collection,
-                body,
-            } => {
+            TemplatePart::For(part) => {
+                let TemplateFor {
+                    key_var,
+                    value_var,
+                    collection,
+                    body,
+                } = &**part;
                 collect(collection, bound, found);
                 let depth = bound.len();
                 bound.extend(key_var.iter().map(|name| name.text.as_str()));
@@ -304,11 +303,16 @@ fn children(expr: &Expr) -> Vec<&Expr> {
         ExprKind::Tuple(elements) => elements.iter().collect(),
         ExprKind::Object(items) => items
             .iter()
-            .flat_map(|item| item.key_expr.iter().chain(std::iter::once(&item.value)))
+            .flat_map(|item| {
+                item.key_expr
+                    .as_deref()
+                    .into_iter()
+                    .chain(std::iter::once(&item.value))
+            })
             .collect(),
         ExprKind::Traversal(traversal) => std::iter::once(&traversal.base)
             .chain(traversal.steps.iter().filter_map(|step| match step {
-                Step::Index { key, .. } => Some(key),
+                Step::Index { key, .. } => Some(&**key),
                 _ => None,
             }))
             .collect(),

@@ -131,7 +131,7 @@ pub enum Step {
     /// `.name`
     Attribute(Ident),
     /// `[expr]`; the span covers the brackets.
-    Index { key: Expr, span: Range<usize> },
+    Index { key: Box<Expr>, span: Range<usize> },
     /// `.0`: Terraform's legacy index, an integer; `None` when it is not one (`.5e3`).
     LegacyIndex {
         index: Option<u64>,
@@ -236,17 +236,21 @@ pub enum TemplatePart {
     Interpolation(Expr),
     /// `%{ if cond }…%{ else }…%{ endif }`
     If {
-        condition: Expr,
+        condition: Box<Expr>,
         then: Vec<TemplatePart>,
         otherwise: Vec<TemplatePart>,
     },
     /// `%{ for k, v in coll }…%{ endfor }`
-    For {
-        key_var: Option<Ident>,
-        value_var: Ident,
-        collection: Expr,
-        body: Vec<TemplatePart>,
-    },
+    For(Box<TemplateFor>),
+}
+
+/// `%{ for k, v in coll }…%{ endfor }`: the names, the collection, and what is repeated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateFor {
+    pub key_var: Option<Ident>,
+    pub value_var: Ident,
+    pub collection: Expr,
+    pub body: Vec<TemplatePart>,
 }
 
 /// One `key = value` of an object. A key given twice stays twice, in order: Terraform takes
@@ -256,7 +260,7 @@ pub struct ObjectItem {
     pub key: ObjectKey,
     pub key_span: Range<usize>,
     /// The key's expression when it is not a name or a literal string ([`ObjectKey::Expr`]).
-    pub key_expr: Option<Expr>,
+    pub key_expr: Option<Box<Expr>>,
     pub value: Expr,
 }
 

@@ -433,7 +433,7 @@ impl<'a> Reader<'a> {
                     }
                     self.at += 1;
                     steps.push(Step::Index {
-                        key,
+                        key: Box::new(key),
                         span: start..self.at,
                     });
                 }
