@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use super::files::Files;
 use super::functions;
+use super::locals::Locals;
 use super::value::{Value, parse_number, unify};
 use crate::syntax::{
     BinaryOperator, Expr, ExprKind, ForExpr, Ident, ObjectKey, Operation, Step, TemplateFor,
@@ -32,8 +33,8 @@ pub struct Scope<'a> {
     pub source: &'a str,
     /// `var.*`; `None` leaves every variable unknown.
     pub variables: Option<&'a BTreeMap<String, Value>>,
-    /// `local.*`; `None` leaves every local unknown.
-    pub locals: Option<&'a BTreeMap<String, Value>>,
+    /// `local.*`, each evaluated when first read; `None` leaves every local unknown.
+    pub locals: Option<&'a Locals<'a>>,
     /// `each.key` and `each.value`, in a `for_each` resource or module call.
     pub each: Option<(Value, Value)>,
     /// `count.index`, in a `count` resource.
@@ -295,7 +296,7 @@ impl Evaluator<'_, '_> {
             "local" => Ok(self
                 .scope
                 .locals
-                .map_or(Value::Unknown, |locals| Value::Map(locals.clone()))),
+                .map_or(Value::Unknown, |locals| Value::Map(locals.all(self.scope)))),
             "each" => match &self.scope.each {
                 Some((key, value)) => Ok(Value::Map(BTreeMap::from([
                     ("key".to_string(), key.clone()),
@@ -328,7 +329,11 @@ impl Evaluator<'_, '_> {
             (ExprKind::Variable(root), Some(Step::Attribute(name))) if !self.is_bound(root) => {
                 let found = match root.as_str() {
                     "var" => Some(self.scope.variables.map(|vars| vars.get(&name.text))),
-                    "local" => Some(self.scope.locals.map(|locals| locals.get(&name.text))),
+                    "local" => Some(
+                        self.scope
+                            .locals
+                            .map(|locals| locals.get(&name.text, self.scope)),
+                    ),
                     _ => None,
                 };
                 match found {

@@ -6,6 +6,7 @@
 mod expr;
 mod files;
 mod functions;
+mod locals;
 mod module;
 mod types;
 mod value;

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use super::expr::{EvalError, Evaluated, Scope, eval};
+use super::expr::{Evaluated, Scope, eval};
 use super::files::Files;
+use super::locals::Locals;
 use super::types;
 use super::value::Value;
 use crate::syntax::{Block, Body, Expr};
@@ -20,42 +21,35 @@ pub struct ModuleFile<'a> {
     pub body: &'a Body,
 }
 
-/// A module's variables and locals, evaluated.
+/// A module's variables, evaluated, and its locals, evaluated as they are read.
 #[derive(Debug)]
 pub struct EvaluatedModule<'a> {
-    files: Vec<ModuleFile<'a>>,
     variables: BTreeMap<String, Value>,
-    locals: BTreeMap<String, Value>,
-    errors: Vec<EvalError>,
+    locals: Locals<'a>,
     access: Option<Files<'a>>,
-}
-
-/// A local while the locals are evaluated.
-enum LocalState {
-    Pending,
-    InProgress,
-    Done,
 }
 
 impl<'a> EvaluatedModule<'a> {
     /// Evaluates a module's variables from `inputs` (by name; a variable given no value and
-    /// no default is unknown) and then its locals. `access`: what `file()` may read and what
-    /// `path.module` is (`None`: both unknown).
+    /// no default is unknown); its locals are evaluated when first read. `access`: what
+    /// `file()` may read and what `path.module` is (`None`: both unknown).
     pub fn evaluate(
         files: Vec<ModuleFile<'a>>,
         inputs: &BTreeMap<String, Value>,
         access: Option<Files<'a>>,
     ) -> EvaluatedModule<'a> {
-        let mut module = EvaluatedModule {
-            files,
-            variables: BTreeMap::new(),
-            locals: BTreeMap::new(),
-            errors: Vec::new(),
+        let definitions = files.iter().flat_map(|file| {
+            file.body.blocks_of("locals").flat_map(move |block| {
+                block.body.attributes.iter().map(move |attribute| {
+                    (attribute.name.text.as_str(), file.text, &attribute.value)
+                })
+            })
+        });
+        EvaluatedModule {
+            variables: variables(&files, inputs),
+            locals: Locals::new(definitions),
             access,
-        };
-        module.evaluate_variables(inputs);
-        module.evaluate_locals();
-        module
+        }
     }
 
     /// `var.*`, as the module sees them.
@@ -63,14 +57,10 @@ impl<'a> EvaluatedModule<'a> {
         &self.variables
     }
 
-    /// `local.*`: a local in a cycle, or whose expression Terraform would refuse, is unknown.
-    pub fn locals(&self) -> &BTreeMap<String, Value> {
-        &self.locals
-    }
-
-    /// Why locals or variables came out unknown where Terraform would report an error.
-    pub fn errors(&self) -> &[EvalError] {
-        &self.errors
+    /// Every `local.*`, evaluated: a local in a cycle, or whose expression Terraform would
+    /// refuse, is unknown.
+    pub fn locals(&self) -> BTreeMap<String, Value> {
+        self.locals.all(&self.scope(""))
     }
 
     /// The module's scope, for an expression read from `source` (one of its files' text).
@@ -187,95 +177,36 @@ impl<'a> EvaluatedModule<'a> {
             })
             .collect()
     }
+}
 
-    fn evaluate_variables(&mut self, inputs: &BTreeMap<String, Value>) {
-        for file in &self.files {
-            for block in file.body.blocks_of("variable") {
-                let Some(name) = block.label(0) else {
-                    continue;
-                };
-                let given = inputs.get(name).cloned();
-                let value = match (given, block.body.attribute("default")) {
-                    (Some(value), _) => value,
-                    (None, Some(default)) => match eval(&default.value, &Scope::new(file.text)) {
-                        Ok(value) => value,
-                        Err(error) => {
-                            self.errors.push(error);
-                            Value::Unknown
-                        }
-                    },
-                    (None, None) => Value::Unknown,
-                };
-                let value = match block.body.attribute("type") {
-                    Some(constraint) => types::convert(value, &constraint.value, file.text),
-                    None => value,
-                };
-                self.variables.insert(name.to_string(), value);
-            }
-        }
-    }
-
-    fn evaluate_locals(&mut self) {
-        let mut definitions: BTreeMap<String, (usize, &'a Expr)> = BTreeMap::new();
-        let files = self.files.clone();
-        for (index, file) in files.iter().enumerate() {
-            for block in file.body.blocks_of("locals") {
-                for attribute in &block.body.attributes {
-                    definitions.insert(attribute.name.text.clone(), (index, &attribute.value));
-                }
-            }
-        }
-        let mut states: BTreeMap<&str, LocalState> = definitions
-            .keys()
-            .map(|name| (name.as_str(), LocalState::Pending))
-            .collect();
-        let names: Vec<&String> = definitions.keys().collect();
-        for name in names {
-            self.evaluate_local(name, &definitions, &mut states);
-        }
-    }
-
-    /// Evaluates the locals `name` reads first; a local met again while it is being
-    /// evaluated is in a cycle: unknown.
-    fn evaluate_local<'d>(
-        &mut self,
-        name: &'d str,
-        definitions: &'d BTreeMap<String, (usize, &'a Expr)>,
-        states: &mut BTreeMap<&'d str, LocalState>,
-    ) {
-        match states.get(name) {
-            Some(LocalState::Pending) => {}
-            Some(LocalState::InProgress) => {
-                self.locals.insert(name.to_string(), Value::Unknown);
-                return;
-            }
-            _ => return,
-        }
-        states.insert(name, LocalState::InProgress);
-        let (file, expr) = definitions[name];
-        for reference in expr.references() {
-            let mut names = reference.names();
-            if names.next() == Some("local")
-                && let Some(dependency) = names.next()
-                && let Some((key, _)) = definitions.get_key_value(dependency)
-            {
-                self.evaluate_local(key, definitions, states);
-            }
-        }
-        // A cycle through this local marked it unknown already.
-        if !self.locals.contains_key(name) {
-            let source = self.files[file].text;
-            let value = match eval(expr, &self.scope(source)) {
-                Ok(value) => value,
-                Err(error) => {
-                    self.errors.push(error);
-                    Value::Unknown
-                }
+/// A module's variables: each from `inputs` (by name), else its default, else unknown,
+/// converted to its type.
+fn variables(
+    files: &[ModuleFile<'_>],
+    inputs: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
+    let mut variables = BTreeMap::new();
+    for file in files {
+        for block in file.body.blocks_of("variable") {
+            let Some(name) = block.label(0) else {
+                continue;
             };
-            self.locals.insert(name.to_string(), value);
+            let given = inputs.get(name).cloned();
+            let value = match (given, block.body.attribute("default")) {
+                (Some(value), _) => value,
+                (None, Some(default)) => {
+                    eval(&default.value, &Scope::new(file.text)).unwrap_or(Value::Unknown)
+                }
+                (None, None) => Value::Unknown,
+            };
+            let value = match block.body.attribute("type") {
+                Some(constraint) => types::convert(value, &constraint.value, file.text),
+                None => value,
+            };
+            variables.insert(name.to_string(), value);
         }
-        states.insert(name, LocalState::Done);
     }
+    variables
 }
 
 /// The iterations of a `dynamic "ingress" { for_each = … content { … } }` block, evaluated in
