@@ -104,7 +104,7 @@ impl Evaluator<'_, '_> {
                 let mut entries = BTreeMap::new();
                 for item in items {
                     let key = match (&item.key, &item.key_expr) {
-                        (ObjectKey::Ident(name) | ObjectKey::String(name), _) => name.clone(),
+                        (ObjectKey::Ident(name) | ObjectKey::String(name), _) => name.to_string(),
                         (ObjectKey::Expr, Some(key)) => match self.eval(key)? {
                             Value::Unknown => return Ok(Value::Unknown),
                             value => value
@@ -263,9 +263,9 @@ impl Evaluator<'_, '_> {
     ) -> usize {
         let depth = self.bound.len();
         if let Some(key_var) = key_var {
-            self.bound.push((key_var.text.clone(), key));
+            self.bound.push((key_var.text.to_string(), key));
         }
-        self.bound.push((value_var.text.clone(), value));
+        self.bound.push((value_var.text.to_string(), value));
         depth
     }
 
@@ -328,7 +328,11 @@ impl Evaluator<'_, '_> {
         let mut value = match (&traversal.base.kind, steps.first()) {
             (ExprKind::Variable(root), Some(Step::Attribute(name))) if !self.is_bound(root) => {
                 let found = match root.as_str() {
-                    "var" => Some(self.scope.variables.map(|vars| vars.get(&name.text))),
+                    "var" => Some(
+                        self.scope
+                            .variables
+                            .map(|vars| vars.get(name.text.as_str())),
+                    ),
                     "local" => Some(
                         self.scope
                             .locals
@@ -428,7 +432,7 @@ impl Evaluator<'_, '_> {
     ) -> Result<(&'v Value, &'t [Step]), EvalError> {
         while let Some((step, rest)) = steps.split_first() {
             let next = match (step, value) {
-                (Step::Attribute(name), Value::Map(entries)) => entries.get(&name.text),
+                (Step::Attribute(name), Value::Map(entries)) => entries.get(name.text.as_str()),
                 (Step::Index { key, .. }, Value::Map(entries)) => match self.eval(key)? {
                     Value::String(key) => entries.get(&key),
                     _ => None,
@@ -456,7 +460,7 @@ impl Evaluator<'_, '_> {
         match step {
             Step::Attribute(name) => match value {
                 Value::Unknown => Ok(Value::Unknown),
-                Value::Map(mut entries) => entries.remove(&name.text).ok_or_else(|| {
+                Value::Map(mut entries) => entries.remove(name.text.as_str()).ok_or_else(|| {
                     error(
                         &name.span,
                         format!("Unsupported attribute: this object has no {:?}", name.text),

@@ -173,7 +173,7 @@ impl<'a> EvaluatedModule<'a> {
             .filter(|attribute| !META.contains(&attribute.name.text.as_str()))
             .map(|attribute| {
                 let value = eval(&attribute.value, &scope).unwrap_or(Value::Unknown);
-                (attribute.name.text.clone(), value)
+                (attribute.name.text.to_string(), value)
             })
             .collect()
     }
@@ -219,7 +219,7 @@ pub fn dynamic_iterations<'s>(dynamic: &Block, scope: &Scope<'s>) -> Option<Vec<
             crate::syntax::ExprKind::Variable(name) => name.clone(),
             _ => return None,
         },
-        None => dynamic.label(0)?.to_string(),
+        None => dynamic.label(0)?.into(),
     };
     let collection = eval(&dynamic.body.attribute("for_each")?.value, scope).ok()?;
     let pairs = super::expr::iterate(&collection, &dynamic.span).ok()??;
@@ -230,7 +230,9 @@ pub fn dynamic_iterations<'s>(dynamic: &Block, scope: &Scope<'s>) -> Option<Vec<
                 let mut inner = scope.clone();
                 let iterator =
                     BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)]);
-                inner.iterators.push((name.clone(), Value::Map(iterator)));
+                inner
+                    .iterators
+                    .push((name.to_string(), Value::Map(iterator)));
                 inner
             })
             .collect(),
@@ -290,7 +292,7 @@ pub fn tfvars(file_name: &str, text: &str) -> Result<BTreeMap<String, Value>, St
         .iter()
         .map(|attribute| {
             let value = eval(&attribute.value, &scope).unwrap_or(Value::Unknown);
-            (attribute.name.text.clone(), value)
+            (attribute.name.text.to_string(), value)
         })
         .collect())
 }

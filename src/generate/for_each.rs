@@ -314,7 +314,7 @@ fn instances(
 /// An object key as text: `key`, `"key"`, or an expression's source.
 fn key_text(file: &SourceFile, item: &ObjectItem) -> String {
     match &item.key {
-        ObjectKey::Ident(text) | ObjectKey::String(text) => text.clone(),
+        ObjectKey::Ident(text) | ObjectKey::String(text) => text.to_string(),
         ObjectKey::Expr => file.text[item.key_span.clone()].to_string(),
     }
 }

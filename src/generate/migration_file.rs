@@ -452,7 +452,7 @@ fn resources_with_attributes(text: &str, body: &Body) -> BTreeMap<String, Vec<(S
             .iter()
             .map(|attribute| {
                 let value = &text[attribute.value.span.clone()];
-                (attribute.name.text.clone(), squeeze(value))
+                (attribute.name.text.to_string(), squeeze(value))
             })
             .collect();
         attributes.sort();

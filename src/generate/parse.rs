@@ -246,7 +246,7 @@ impl Reader<'_> {
     fn object_key(&self, item: &ObjectItem) -> Result<(String, Range<usize>), Vec<Diagnostic>> {
         let span = item.key_span.clone();
         match &item.key {
-            ObjectKey::Ident(text) | ObjectKey::String(text) => Ok((text.clone(), span)),
+            ObjectKey::Ident(text) | ObjectKey::String(text) => Ok((text.to_string(), span)),
             ObjectKey::Expr => Err(vec![self.error(
                 Problem::WrongType {
                     key: "a key",

@@ -13,6 +13,8 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use compact_str::CompactString;
+
 use super::tree::{
     Attribute, BinaryOperator, Block, Body, Call, Expr, ExprKind, ForExpr, Heredoc, Ident, Label,
     ObjectItem, ObjectKey, Operation, Step, TemplateFor, TemplatePart, Traversal, UnaryOperator,
@@ -379,7 +381,7 @@ impl<'a> Parser<'a> {
             }
         }
         Some(Ident {
-            text: self.text[start..self.pos].to_string(),
+            text: CompactString::from(&self.text[start..self.pos]),
             span: start..self.pos,
         })
     }
@@ -399,7 +401,7 @@ impl<'a> Parser<'a> {
     fn body(&mut self, open: Option<usize>) -> Parsed<Body> {
         let mut body = Body::default();
         // Names seen, once a body has more attributes than a scan is cheap for.
-        let mut names: HashSet<String> = HashSet::new();
+        let mut names: HashSet<CompactString> = HashSet::new();
         loop {
             self.skip(true)?;
             match (self.peek(), open) {
@@ -472,7 +474,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => match self.ident() {
                     Some(ident) => labels.push(Label {
-                        value: ident.text,
+                        value: ident.text.into(),
                         span: ident.span,
                     }),
                     None if labels.is_empty() && self.peek() != Some(b'\n') => {
@@ -966,7 +968,7 @@ impl<'a> Parser<'a> {
             let key_span = key_expr.span.clone();
             let (key, key_expr) = match key_expr.kind {
                 ExprKind::Variable(name) => (ObjectKey::Ident(name), None),
-                ExprKind::String(value) => (ObjectKey::String(value), None),
+                ExprKind::String(value) => (ObjectKey::String(value.into()), None),
                 _ => (ObjectKey::Expr, Some(Box::new(key_expr))),
             };
             self.skip(false)?;
@@ -1301,7 +1303,7 @@ impl<'a> Parser<'a> {
                 return Ok(Expr {
                     span: start..end,
                     kind: ExprKind::Heredoc(Box::new(Heredoc {
-                        marker: marker.text,
+                        marker: marker.text.to_string(),
                         flush,
                         parts: template_parts(tokens),
                     })),

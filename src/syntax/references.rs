@@ -37,7 +37,7 @@ impl<'a> Reference<'a> {
     pub fn to_expr(&self) -> Expr {
         let base = Expr {
             span: self.span.start..self.span.start + self.root.len(),
-            kind: ExprKind::Variable(self.root.to_string()),
+            kind: ExprKind::Variable(self.root.into()),
         };
         if self.steps.is_empty() {
             return base;
@@ -101,7 +101,7 @@ impl Expr {
     pub fn path(root: &str, names: &[&str]) -> Expr {
         let base = Expr {
             span: 0..0,
-            kind: ExprKind::Variable(root.to_string()),
+            kind: ExprKind::Variable(root.into()),
         };
         if names.is_empty() {
             return base;
@@ -110,7 +110,7 @@ impl Expr {
             .iter()
             .map(|name| {
                 Step::Attribute(super::tree::Ident {
-                    text: (*name).to_string(),
+                    text: (*name).into(),
                     span: 0..0,
                 })
             })

@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use compact_str::CompactString;
+
 /// A file, or the inside of a block: attributes and blocks in source order.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
@@ -31,10 +33,11 @@ impl Body {
     }
 }
 
-/// A name as written: a block type, an attribute name, an identifier key.
+/// A name as written: a block type, an attribute name, an identifier key. Most names are
+/// short and held inline, without an allocation of their own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ident {
-    pub text: String,
+    pub text: CompactString,
     pub span: Range<usize>,
 }
 
@@ -107,7 +110,7 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     Object(Vec<ObjectItem>),
     /// A bare name: `local`, `var`, `each`, `some_name`.
-    Variable(String),
+    Variable(CompactString),
     /// A name, call or parenthesis followed by `.attr`, `[index]`, `.*` or `[*]`.
     Traversal(Box<Traversal>),
     Call(Box<Call>),
@@ -267,9 +270,9 @@ pub struct ObjectItem {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObjectKey {
     /// `key = …`
-    Ident(String),
+    Ident(CompactString),
     /// `"key" = …`
-    String(String),
+    String(CompactString),
     /// `(var.key) = …`, `"${x}" = …`
     Expr,
 }

@@ -304,9 +304,9 @@ impl<'a> Reader<'a> {
                     let value = reader.value()?;
                     items.push(ObjectItem {
                         key: if quoted {
-                            ObjectKey::String(key.to_string())
+                            ObjectKey::String(key.into())
                         } else {
-                            ObjectKey::Ident(key.to_string())
+                            ObjectKey::Ident(key.into())
                         },
                         key_span,
                         key_expr: None,
@@ -330,7 +330,7 @@ impl<'a> Reader<'a> {
                 root => {
                     let base = Expr {
                         span: start..self.at,
-                        kind: ExprKind::Variable(root.to_string()),
+                        kind: ExprKind::Variable(root.into()),
                     };
                     let steps = self.traversal()?;
                     tree = Some(if steps.is_empty() {
@@ -415,7 +415,7 @@ impl<'a> Reader<'a> {
                     let start = self.at;
                     let name = self.ident()?;
                     steps.push(Step::Attribute(Ident {
-                        text: name.to_string(),
+                        text: name.into(),
                         span: start..self.at,
                     }));
                 }
