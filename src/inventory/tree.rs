@@ -95,6 +95,10 @@ pub enum Verdict {
 /// A module call of the tree: the calling module, the `module` block and its file, shared.
 type Call = (usize, Arc<Block>, Arc<SourceFile>);
 
+/// The root module a remote state reads and how it was matched (`None`: by settings known in
+/// full), or why none is.
+type Matched = Result<(usize, Option<String>), String>;
+
 /// A file parsed on demand, shared with every lookup that reads it.
 type SharedFile = (Arc<SourceFile>, Arc<Body>);
 
@@ -126,6 +130,9 @@ pub struct Tree<'a> {
     /// Every group's name and tags, for `data "aws_security_group"` lookups (read once, when
     /// the first lookup asks).
     named: Option<Vec<data_groups::NamedGroup>>,
+    /// The root module each remote state data source (module, kind, name) reads, as
+    /// [`Tree::writer_of`] matched it.
+    writers: HashMap<(usize, String, String), Matched>,
     /// Each module's backend, for remote state (read once, when the first reading asks).
     backends: Option<Vec<Option<crate::workspace::backends::Backend>>>,
     /// How each remote state followed by the known parts of its settings was matched, in
@@ -150,6 +157,7 @@ impl<'a> Tree<'a> {
             by_dir,
             callers: HashMap::new(),
             extra: HashMap::new(),
+            writers: HashMap::new(),
             sets: Vec::new(),
             member_of: HashMap::new(),
             attach_unknown: HashMap::new(),

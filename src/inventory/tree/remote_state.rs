@@ -84,7 +84,17 @@ impl Tree<'_> {
         let Some(reading) = reading else {
             return super::unknown("remote state whose backend is an expression", text);
         };
-        let (writer, how) = match self.writer_of(module, &reading) {
+        // Matched once per data source: a module reads one remote state in many places.
+        let key = (module, kind.to_string(), name.text.to_string());
+        let writer = match self.writers.get(&key) {
+            Some(writer) => writer.clone(),
+            None => {
+                let writer = self.writer_of(module, &reading);
+                self.writers.insert(key, writer.clone());
+                writer
+            }
+        };
+        let (writer, how) = match writer {
             Ok(found) => found,
             Err(why) => {
                 return Resolved::Unknown(format!("remote state (`{}`) {why}", clip(text)));
