@@ -236,16 +236,12 @@ const VALUE_MARKERS: [&str; 2] = ["variable", "locals"];
 /// Byte strings of a file that calls a module of the tree (a local `source`).
 const CALL_MARKERS: [&str; 2] = ["\"./", "\"../"];
 
-/// Byte strings a file that declares a backend holds all of: its `terraform` block, and
-/// a `backend` or `cloud` block in it.
+/// The byte string a file that declares a backend holds: its `terraform` block.
 static TERRAFORM_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("terraform"));
-
-static BACKEND_FINDERS: LazyLock<Vec<Finder<'static>>> =
-    LazyLock::new(|| ["backend", "cloud"].iter().map(Finder::new).collect());
 
 /// Whether a file can declare the module's backend.
 fn can_declare_backend(bytes: &[u8]) -> bool {
-    TERRAFORM_FINDER.find(bytes).is_some() && holds_any(&BACKEND_FINDERS, bytes)
+    TERRAFORM_FINDER.find(bytes).is_some() && crate::workspace::backends::may_declare(bytes)
 }
 
 static VALUE_FINDERS: LazyLock<Vec<Finder<'static>>> =

@@ -69,10 +69,43 @@ pub fn read_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Option<Backend> {
 /// The backend a file's `terraform` block declares.
 fn declared_in(bytes: &[u8]) -> Option<(String, BTreeMap<String, String>)> {
     // Most files declare no backend: not parsed.
-    if !contains(bytes, b"backend") && !contains(bytes, b"cloud") {
+    if !may_declare(bytes) {
         return None;
     }
     declared(&parse(&String::from_utf8_lossy(bytes)).ok()?)
+}
+
+/// Whether a file may declare a backend: a block's type starts its line, so it holds a line
+/// that starts, after spaces, with `backend` followed by a label (`backend "s3" {`,
+/// `backend s3 {`) or with `cloud {`. Files that merely mention the words (`cloudwatch`,
+/// `# the backend`, `ManagedBy = "terraform"`) are not parsed for it.
+pub fn may_declare(bytes: &[u8]) -> bool {
+    let starts_line = |at: usize| {
+        bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|&&byte| byte != b'\n')
+            .all(|&byte| byte == b' ' || byte == b'\t')
+    };
+    let followed = |end: usize, by: &dyn Fn(u8) -> bool| {
+        bytes[end..]
+            .iter()
+            .find(|&&byte| byte != b' ' && byte != b'\t')
+            .is_some_and(|&byte| by(byte))
+    };
+    let label = |byte: u8| byte == b'"' || byte == b'_' || byte.is_ascii_alphabetic();
+    let brace = |byte: u8| byte == b'{';
+    let found = |word: &[u8], next: &dyn Fn(u8) -> bool| {
+        memchr::memmem::find_iter(bytes, word).any(|at| {
+            let end = at + word.len();
+            starts_line(at)
+                && bytes
+                    .get(end)
+                    .is_some_and(|&byte| byte == b' ' || byte == b'\t' || next(byte))
+                && followed(end, next)
+        })
+    };
+    found(b"backend", &label) || found(b"cloud", &brace)
 }
 
 fn with_settings_files(dir: &Path, (kind, block): (String, BTreeMap<String, String>)) -> Backend {
@@ -94,10 +127,6 @@ fn with_settings_files(dir: &Path, (kind, block): (String, BTreeMap<String, Stri
         });
     }
     Backend { kind, environments }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// `terraform { backend "KIND" { … } }` or `terraform { cloud { … } }`: the kind and the
@@ -173,6 +202,27 @@ fn settings_files(dir: &Path) -> Vec<(String, BTreeMap<String, String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_line_that_starts_a_backend_or_cloud_block_may_declare_one() {
+        for declares in [
+            "terraform {\n  backend \"s3\" {}\n}\n",
+            "terraform {\r\n\tbackend s3 {\r\n  }\r\n}\r\n",
+            "terraform {\n  cloud {\n    organization = \"o\"\n  }\n}\n",
+            "terraform {\nbackend\"local\" {}\n}\n",
+        ] {
+            assert!(may_declare(declares.as_bytes()), "{declares:?}");
+            assert!(declared_in(declares.as_bytes()).is_some(), "{declares:?}");
+        }
+        for mentions in [
+            "resource \"aws_cloudwatch_log_group\" \"x\" {}\n",
+            "module \"m\" {\n  backend = \"s3\"\n  cloud   = { a = 1 }\n}\n",
+            "# backend \"s3\" is set by terraform init\n",
+            "locals {\n  cloud_account = \"x\"\n}\n",
+        ] {
+            assert!(!may_declare(mentions.as_bytes()), "{mentions:?}");
+        }
+    }
 
     #[test]
     fn settings_are_flattened() {
