@@ -230,8 +230,12 @@ fn body_reads_values(body: &Body) -> bool {
             .any(|block| body_reads_values(&block.body))
 }
 
-/// Byte strings of a file that holds variables or locals.
-const VALUE_MARKERS: [&str; 2] = ["variable", "locals"];
+/// Whether a file may hold variables or locals (one that only mentions the words is not
+/// kept for evaluation).
+fn may_hold_values(bytes: &[u8]) -> bool {
+    crate::syntax::may_hold_block(bytes, "variable")
+        || crate::syntax::may_hold_block(bytes, "locals")
+}
 
 /// Byte strings of a file that calls a module of the tree (a local `source`).
 const CALL_MARKERS: [&str; 2] = ["\"./", "\"../"];
@@ -243,9 +247,6 @@ static TERRAFORM_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::ne
 fn can_declare_backend(bytes: &[u8]) -> bool {
     TERRAFORM_FINDER.find(bytes).is_some() && crate::workspace::backends::may_declare(bytes)
 }
-
-static VALUE_FINDERS: LazyLock<Vec<Finder<'static>>> =
-    LazyLock::new(|| VALUE_MARKERS.iter().map(Finder::new).collect());
 
 static CALL_FINDERS: LazyLock<Vec<Finder<'static>>> =
     LazyLock::new(|| CALL_MARKERS.iter().map(Finder::new).collect());
@@ -271,7 +272,7 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
         }
         let file = match read {
             Ok(bytes) if !can_matter(&bytes) => {
-                if holds_any(&VALUE_FINDERS, &bytes) || holds_any(&CALL_FINDERS, &bytes) {
+                if may_hold_values(&bytes) || holds_any(&CALL_FINDERS, &bytes) {
                     kept.push((path, bytes));
                 }
                 continue;

@@ -7,12 +7,14 @@ mod comments;
 mod parser;
 mod references;
 mod rewrite;
+mod scan;
 mod tree;
 
 pub use comments::{Comment, CommentSpans, CommentStyle, Comments};
 pub use parser::{ErrorKind, MAX_DEPTH, SyntaxError};
 pub use references::Reference;
 pub use rewrite::{Replacement, replace_references, replace_references_in_file};
+pub use scan::may_hold_block;
 pub use tree::{
     Attribute, BinaryOperator, Block, Body, Call, Expr, ExprKind, ForExpr, Heredoc, Ident, Label,
     ObjectItem, ObjectKey, Operation, Step, TemplateFor, TemplatePart, Traversal, UnaryOperator,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::source::Source;
-use crate::syntax::{Body, parse};
+use crate::syntax::{Body, may_hold_block, parse};
 
 /// A root module's backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,37 +75,9 @@ fn declared_in(bytes: &[u8]) -> Option<(String, BTreeMap<String, String>)> {
     declared(&parse(&String::from_utf8_lossy(bytes)).ok()?)
 }
 
-/// Whether a file may declare a backend: a block's type starts its line, so it holds a line
-/// that starts, after spaces, with `backend` followed by a label (`backend "s3" {`,
-/// `backend s3 {`) or with `cloud {`. Files that merely mention the words (`cloudwatch`,
-/// `# the backend`, `ManagedBy = "terraform"`) are not parsed for it.
+/// Whether a file may declare a backend: whether it may hold a `backend` or `cloud` block.
 pub fn may_declare(bytes: &[u8]) -> bool {
-    let starts_line = |at: usize| {
-        bytes[..at]
-            .iter()
-            .rev()
-            .take_while(|&&byte| byte != b'\n')
-            .all(|&byte| byte == b' ' || byte == b'\t')
-    };
-    let followed = |end: usize, by: &dyn Fn(u8) -> bool| {
-        bytes[end..]
-            .iter()
-            .find(|&&byte| byte != b' ' && byte != b'\t')
-            .is_some_and(|&byte| by(byte))
-    };
-    let label = |byte: u8| byte == b'"' || byte == b'_' || byte.is_ascii_alphabetic();
-    let brace = |byte: u8| byte == b'{';
-    let found = |word: &[u8], next: &dyn Fn(u8) -> bool| {
-        memchr::memmem::find_iter(bytes, word).any(|at| {
-            let end = at + word.len();
-            starts_line(at)
-                && bytes
-                    .get(end)
-                    .is_some_and(|&byte| byte == b' ' || byte == b'\t' || next(byte))
-                && followed(end, next)
-        })
-    };
-    found(b"backend", &label) || found(b"cloud", &brace)
+    may_hold_block(bytes, "backend") || may_hold_block(bytes, "cloud")
 }
 
 fn with_settings_files(dir: &Path, (kind, block): (String, BTreeMap<String, String>)) -> Backend {
@@ -202,27 +174,6 @@ fn settings_files(dir: &Path) -> Vec<(String, BTreeMap<String, String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_a_line_that_starts_a_backend_or_cloud_block_may_declare_one() {
-        for declares in [
-            "terraform {\n  backend \"s3\" {}\n}\n",
-            "terraform {\r\n\tbackend s3 {\r\n  }\r\n}\r\n",
-            "terraform {\n  cloud {\n    organization = \"o\"\n  }\n}\n",
-            "terraform {\nbackend\"local\" {}\n}\n",
-        ] {
-            assert!(may_declare(declares.as_bytes()), "{declares:?}");
-            assert!(declared_in(declares.as_bytes()).is_some(), "{declares:?}");
-        }
-        for mentions in [
-            "resource \"aws_cloudwatch_log_group\" \"x\" {}\n",
-            "module \"m\" {\n  backend = \"s3\"\n  cloud   = { a = 1 }\n}\n",
-            "# backend \"s3\" is set by terraform init\n",
-            "locals {\n  cloud_account = \"x\"\n}\n",
-        ] {
-            assert!(!may_declare(mentions.as_bytes()), "{mentions:?}");
-        }
-    }
 
     #[test]
     fn settings_are_flattened() {
