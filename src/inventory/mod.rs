@@ -240,14 +240,6 @@ fn may_hold_values(bytes: &[u8]) -> bool {
 /// Byte strings of a file that calls a module of the tree (a local `source`).
 const CALL_MARKERS: [&str; 2] = ["\"./", "\"../"];
 
-/// The byte string a file that declares a backend holds: its `terraform` block.
-static TERRAFORM_FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("terraform"));
-
-/// Whether a file can declare the module's backend.
-fn can_declare_backend(bytes: &[u8]) -> bool {
-    TERRAFORM_FINDER.find(bytes).is_some() && crate::workspace::backends::may_declare(bytes)
-}
-
 static CALL_FINDERS: LazyLock<Vec<Finder<'static>>> =
     LazyLock::new(|| CALL_MARKERS.iter().map(Finder::new).collect());
 
@@ -266,7 +258,7 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
     for path in &module.sources {
         let read = source.read(path);
         if let (Some(found), Ok(bytes)) = (&mut backend_files, &read)
-            && can_declare_backend(bytes)
+            && crate::workspace::backends::may_declare(bytes)
         {
             found.push((path.clone(), bytes.clone()));
         }

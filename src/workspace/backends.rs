@@ -54,13 +54,14 @@ fn is_settings_file(name: &str) -> bool {
 pub fn read(source: &Source, dir: &Path, sources: &[PathBuf]) -> Option<Backend> {
     let block = sources.iter().find_map(|path| {
         let bytes = source.read(path).ok()?;
-        declared_in(&bytes)
+        // Most files declare no backend: not parsed.
+        may_declare(&bytes).then(|| declared_in(&bytes))?
     })?;
     Some(with_settings_files(dir, block))
 }
 
 /// [`read`], from files already read (in source order): those of the module's files that
-/// can declare a backend.
+/// can declare a backend ([`may_declare`]).
 pub fn read_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Option<Backend> {
     let block = files.iter().find_map(|(_, bytes)| declared_in(bytes))?;
     Some(with_settings_files(dir, block))
@@ -68,16 +69,14 @@ pub fn read_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Option<Backend> {
 
 /// The backend a file's `terraform` block declares.
 fn declared_in(bytes: &[u8]) -> Option<(String, BTreeMap<String, String>)> {
-    // Most files declare no backend: not parsed.
-    if !may_declare(bytes) {
-        return None;
-    }
     declared(&parse(&String::from_utf8_lossy(bytes)).ok()?)
 }
 
-/// Whether a file may declare a backend: whether it may hold a `backend` or `cloud` block.
+/// Whether a file may declare a backend: it names its `terraform` block and may hold a
+/// `backend` or `cloud` block.
 pub fn may_declare(bytes: &[u8]) -> bool {
-    may_hold_block(bytes, "backend") || may_hold_block(bytes, "cloud")
+    memchr::memmem::find(bytes, b"terraform").is_some()
+        && (may_hold_block(bytes, "backend") || may_hold_block(bytes, "cloud"))
 }
 
 fn with_settings_files(dir: &Path, (kind, block): (String, BTreeMap<String, String>)) -> Backend {
