@@ -88,6 +88,8 @@ impl Evaluator<'_, '_> {
         let span = &expr.span;
         Ok(match &expr.kind {
             ExprKind::Null => Value::Null,
+            // Read by `Locals`, which parses it first; anywhere else it is not known.
+            ExprKind::Deferred => Value::Unknown,
             ExprKind::Bool(value) => Value::Bool(*value),
             ExprKind::Number(Some(int)) => Value::Number(*int as f64),
             ExprKind::Number(None) => Value::Number(self.number_literal(span)?),

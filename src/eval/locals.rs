@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::expr::{Scope, eval};
 use super::value::Value;
-use crate::syntax::Expr;
+use crate::syntax::{Expr, ExprKind};
 
 /// What a local in a cycle, or one read while it is being evaluated, reads as.
 static UNKNOWN: Value = Value::Unknown;
@@ -22,11 +22,29 @@ struct Local<'a> {
     /// The text of the file that defines it (number literals are read from it).
     source: &'a str,
     expr: &'a Expr,
+    /// A deferred expression ([`crate::syntax::Reading::Deferred`]), once parsed (`None`:
+    /// it does not parse).
+    parsed: OnceCell<Option<Expr>>,
     value: OnceCell<Value>,
     /// Being evaluated: a read now is a cycle.
     evaluating: Cell<bool>,
     /// Read while being evaluated: in a cycle, so unknown.
     in_cycle: Cell<bool>,
+}
+
+impl Local<'_> {
+    /// Its expression, parsed now if it was deferred.
+    fn expr(&self) -> Option<&Expr> {
+        match self.expr.kind {
+            ExprKind::Deferred => self
+                .parsed
+                .get_or_init(|| {
+                    crate::syntax::parse_deferred(self.source, self.expr.span.clone()).ok()
+                })
+                .as_ref(),
+            _ => Some(self.expr),
+        }
+    }
 }
 
 impl<'a> Locals<'a> {
@@ -39,6 +57,7 @@ impl<'a> Locals<'a> {
                 let local = Local {
                     source,
                     expr,
+                    parsed: OnceCell::new(),
                     value: OnceCell::new(),
                     evaluating: Cell::new(false),
                     in_cycle: Cell::new(false),
@@ -68,10 +87,10 @@ impl<'a> Locals<'a> {
             files: scope.files,
             ..Scope::default()
         };
-        let value = match eval(local.expr, &module_scope) {
-            Ok(_) if local.in_cycle.get() => Value::Unknown,
-            Ok(value) => value,
-            Err(_) => Value::Unknown,
+        let value = match local.expr().map(|expr| eval(expr, &module_scope)) {
+            Some(Ok(_)) if local.in_cycle.get() => Value::Unknown,
+            Some(Ok(value)) => value,
+            Some(Err(_)) | None => Value::Unknown,
         };
         local.evaluating.set(false);
         Some(local.value.get_or_init(|| value))

@@ -237,6 +237,15 @@ fn may_hold_values(bytes: &[u8]) -> bool {
         || crate::syntax::may_hold_block(bytes, "locals")
 }
 
+/// How a file parsed for its values reads each top-level block.
+fn values_reading(kind: &str) -> crate::syntax::Reading {
+    match kind {
+        "variable" | "module" => crate::syntax::Reading::Whole,
+        "locals" => crate::syntax::Reading::Deferred,
+        _ => crate::syntax::Reading::Skipped,
+    }
+}
+
 /// Byte strings of a file that calls a module of the tree (a local `source`).
 const CALL_MARKERS: [&str; 2] = ["\"./", "\"../"];
 
@@ -317,10 +326,14 @@ impl ParsedModule {
     }
 }
 
-/// A file parsed for its values only: one that does not parse gives none.
+/// A file parsed for its values only: its variables and module calls, and its locals left
+/// unparsed until evaluation reads them (a module defines hundreds and reads a few); its
+/// other blocks are passed over. One that does not parse gives none.
 fn parse_values_file(path: &std::path::Path, bytes: Vec<u8>) -> Option<ParsedFile> {
     let file = Arc::new(SourceFile::decode(path, bytes));
-    let body = parse::parse_body(&file).ok()?;
+    let (body, comments) =
+        crate::syntax::parse_selected(&file.text, &file.invalid_utf8, values_reading).ok()?;
+    file.keep_comment_spans(comments);
     Some(ParsedFile {
         file,
         body: Arc::new(body),

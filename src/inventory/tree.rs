@@ -691,11 +691,11 @@ impl<'a> Tree<'a> {
                 continue;
             }
             let entry = self.extra.entry(path.clone()).or_insert_with(|| {
-                // Parsed already for evaluation.
+                // Read already for evaluation (parsed in part: parsed whole if a lookup needs it).
                 if let Some(parsed) = analysis.model.values.iter().find(|p| p.file.path == *path) {
                     return Some(ExtraFile {
                         file: Arc::clone(&parsed.file),
-                        body: Some(Some(Arc::clone(&parsed.body))),
+                        body: None,
                     });
                 }
                 let bytes = std::fs::read(path).ok()?;

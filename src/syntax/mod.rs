@@ -11,7 +11,7 @@ mod scan;
 mod tree;
 
 pub use comments::{Comment, CommentSpans, CommentStyle, Comments};
-pub use parser::{ErrorKind, MAX_DEPTH, SyntaxError};
+pub use parser::{ErrorKind, MAX_DEPTH, Reading, SyntaxError, parse_deferred};
 pub use references::Reference;
 pub use rewrite::{Replacement, replace_references, replace_references_in_file};
 pub use scan::may_hold_block;
@@ -30,7 +30,7 @@ pub struct File {
 /// Parses a whole `.tf`/`.tofu` file as Terraform does; the first error where Terraform
 /// reports one.
 pub fn parse(text: &str) -> Result<Body, SyntaxError> {
-    parser::parse(text, &[]).map(|(body, _)| body)
+    parser::parse(text, &[], None).map(|(body, _)| body)
 }
 
 /// [`parse`], keeping the comments.
@@ -43,7 +43,7 @@ pub fn parse_file_with_invalid_utf8(
     text: &str,
     invalid_utf8: &[usize],
 ) -> Result<File, SyntaxError> {
-    let (body, comments) = parser::parse(text, invalid_utf8)?;
+    let (body, comments) = parser::parse(text, invalid_utf8, None)?;
     Ok(File {
         body,
         comments: Comments::new(text, comments),
@@ -56,14 +56,25 @@ pub fn parse_with_comment_spans(
     text: &str,
     invalid_utf8: &[usize],
 ) -> Result<(Body, CommentSpans), SyntaxError> {
-    parser::parse(text, invalid_utf8).map(|(body, spans)| (body, CommentSpans(spans)))
+    parser::parse(text, invalid_utf8, None).map(|(body, spans)| (body, CommentSpans(spans)))
+}
+
+/// [`parse_with_comment_spans`] for a reader that needs only some of a file: each top-level
+/// block is read as `reading` says for its type (see [`Reading`]).
+pub fn parse_selected(
+    text: &str,
+    invalid_utf8: &[usize],
+    reading: fn(&str) -> Reading,
+) -> Result<(Body, CommentSpans), SyntaxError> {
+    parser::parse(text, invalid_utf8, Some(reading))
+        .map(|(body, spans)| (body, CommentSpans(spans)))
 }
 
 /// [`parse`] for a file some of whose bytes were not UTF-8 (read as `?`, at the offsets
 /// given): Terraform accepts them in comments, and reports "Invalid character encoding"
 /// anywhere else.
 pub fn parse_with_invalid_utf8(text: &str, invalid_utf8: &[usize]) -> Result<Body, SyntaxError> {
-    parser::parse(text, invalid_utf8).map(|(body, _)| body)
+    parser::parse(text, invalid_utf8, None).map(|(body, _)| body)
 }
 
 #[cfg(test)]

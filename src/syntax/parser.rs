@@ -64,15 +64,37 @@ impl Body {
     }
 }
 
+/// How a top-level block of a type is read, for a reader that needs only some of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Parsed.
+    Whole,
+    /// Passed over: left out of the tree.
+    Skipped,
+    /// Parsed, but the value of each of its attributes is [`ExprKind::Deferred`], for
+    /// [`parse_deferred`] to read when it is needed.
+    Deferred,
+}
+
 /// Parses a whole file, and gives its comments' spans too. `invalid_utf8`: the offsets of bytes
 /// that were not UTF-8 (ascending), which Terraform accepts inside comments only.
-pub fn parse(text: &str, invalid_utf8: &[usize]) -> Parsed<(Body, Vec<Range<usize>>)> {
+/// `reading`: how each top-level block is read, by its type (`None`: every one whole).
+///
+/// A block that is skipped, or an attribute that is deferred, is scanned only for where it
+/// ends (strings, heredocs, interpolations and comments respected), not checked: a syntax
+/// error inside one is not reported.
+pub fn parse(
+    text: &str,
+    invalid_utf8: &[usize],
+    reading: Option<fn(&str) -> Reading>,
+) -> Parsed<(Body, Vec<Range<usize>>)> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         depth: 0,
         comments: Vec::new(),
+        reading,
     };
     let parsed = parser.body(None);
     // The comments are known up to where the parse stopped; an invalid byte outside them,
@@ -98,6 +120,25 @@ struct Parser<'a> {
     depth: usize,
     /// Every comment's span, in order (kept for the bytes that are not UTF-8).
     comments: Vec<Range<usize>>,
+    /// How each top-level block is read (`None`: every one whole).
+    reading: Option<fn(&str) -> Reading>,
+}
+
+/// Parses the expression a deferred attribute's value spans in `text` (see [`Reading`]).
+pub fn parse_deferred(text: &str, span: Range<usize>) -> Parsed<Expr> {
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: span.start,
+        depth: 0,
+        comments: Vec::new(),
+        reading: None,
+    };
+    let expr = parser.expr(false)?;
+    if expr.span.end != span.end {
+        return Err(parser.error_at(expr.span.end, "Missing newline after argument"));
+    }
+    Ok(expr)
 }
 
 /// After `for` in an expression or a template directive: `k, v in coll`.
@@ -436,9 +477,205 @@ impl<'a> Parser<'a> {
                 body.attributes.push(Attribute { name, value });
                 self.end_of_line("Missing newline after argument")?;
             } else {
-                let block = self.block(name)?;
-                body.blocks.push(block);
+                let reading = match (open, self.reading) {
+                    (None, Some(reading)) => reading(&name.text),
+                    _ => Reading::Whole,
+                };
+                match reading {
+                    Reading::Whole => body.blocks.push(self.block(name)?),
+                    Reading::Deferred => body.blocks.push(self.deferred_block(name)?),
+                    Reading::Skipped => {
+                        self.labels()?;
+                        self.pos += 1;
+                        self.skim(Some(b'}'))?;
+                    }
+                }
                 self.end_of_line("Missing newline after block definition")?;
+            }
+        }
+    }
+
+    /// A block whose attributes' values are left unparsed: each is [`ExprKind::Deferred`],
+    /// spanning the expression. Its nested blocks are parsed.
+    fn deferred_block(&mut self, kind: Ident) -> Parsed<Block> {
+        let labels = self.labels()?;
+        let open = self.pos;
+        self.pos += 1;
+        let mut body = Body::default();
+        loop {
+            self.skip(true)?;
+            match self.peek() {
+                None => return Err(self.error_at(open, "Unclosed configuration block")),
+                Some(b'}') => break,
+                _ => {}
+            }
+            let Some(name) = self.ident() else {
+                return Err(self.unexpected("Argument or block definition required"));
+            };
+            self.skip(false)?;
+            if self.peek() == Some(b'=') && self.at(1) != Some(b'=') {
+                self.pos += 1;
+                self.skip(false)?;
+                let start = self.pos;
+                self.skim(None)?;
+                body.attributes.push(Attribute {
+                    name,
+                    value: Expr {
+                        span: start..self.pos,
+                        kind: ExprKind::Deferred,
+                    },
+                });
+            } else {
+                body.blocks.push(self.block(name)?);
+            }
+            self.skip(false)?;
+            if self.peek() != Some(b'}') {
+                self.end_of_line("Missing newline after argument")?;
+            }
+        }
+        self.pos += 1;
+        let start = kind.span.start;
+        Ok(Block {
+            kind,
+            labels,
+            body: body.exact(),
+            span: start..self.pos,
+        })
+    }
+
+    /// Moves past what is open here without building it. `close`: the bracket that closes
+    /// it (`}` of a block or an interpolation), moved past too; `None`: an attribute's value,
+    /// which ends at a newline outside brackets (or at the `}` of a one-line block), left
+    /// at the end of its last token. Strings, heredocs, interpolations and comments are
+    /// read as the parser reads them, so a bracket inside one does not count.
+    fn skim(&mut self, close: Option<u8>) -> Parsed<()> {
+        let mut open: Vec<u8> = close.into_iter().collect();
+        let mut end = self.pos;
+        loop {
+            let Some(byte) = self.peek() else {
+                return match open.first() {
+                    None => Ok(()),
+                    Some(_) => Err(self.error("Unclosed configuration block")),
+                };
+            };
+            match byte {
+                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b'\n' if open.is_empty() => break,
+                b'\n' => self.pos += 1,
+                b'#' | b'/' => {
+                    let before = self.pos;
+                    self.skip(false)?;
+                    if self.pos == before {
+                        // A `/` that starts no comment, or an unterminated `/*`.
+                        self.pos += 1;
+                        end = self.pos;
+                    }
+                }
+                b'"' => {
+                    self.skim_quoted()?;
+                    end = self.pos;
+                }
+                b'<' if self.at(1) == Some(b'<') => {
+                    self.skim_heredoc()?;
+                    end = self.pos;
+                }
+                b'(' | b'[' | b'{' => {
+                    open.push(match byte {
+                        b'(' => b')',
+                        b'[' => b']',
+                        _ => b'}',
+                    });
+                    self.pos += 1;
+                    end = self.pos;
+                }
+                b')' | b']' | b'}' => match open.last() {
+                    Some(&expected) if expected == byte => {
+                        open.pop();
+                        self.pos += 1;
+                        end = self.pos;
+                        if open.is_empty() && close.is_some() {
+                            return Ok(());
+                        }
+                    }
+                    // The `}` of a one-line block.
+                    None if byte == b'}' => break,
+                    _ => return Err(self.unexpected("Invalid expression")),
+                },
+                _ => {
+                    self.pos += 1;
+                    end = self.pos;
+                }
+            }
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Moves past a quoted string, its interpolations and directives included.
+    fn skim_quoted(&mut self) -> Parsed<()> {
+        self.pos += 1;
+        loop {
+            match self.peek() {
+                None => return Err(self.error("Unterminated template string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\n' | b'\r') => return Err(self.error("Invalid multi-line string")),
+                Some(b'\\') => self.pos += 2,
+                Some(b'$' | b'%') => self.skim_template_part()?,
+                Some(_) => self.pos += 1,
+            }
+        }
+    }
+
+    /// At a `$` or `%` of a template: moves past `${…}` or `%{…}`, or the escape `$${` or
+    /// `%%{`, or the character alone.
+    fn skim_template_part(&mut self) -> Parsed<()> {
+        let byte = self.peek();
+        if self.at(1) == byte && self.at(2) == Some(b'{') {
+            self.pos += 3;
+        } else if self.at(1) == Some(b'{') {
+            self.pos += 2;
+            self.skim(Some(b'}'))?;
+        } else {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// Moves past a heredoc, to the end of its closing marker.
+    fn skim_heredoc(&mut self) -> Parsed<()> {
+        let start = self.pos;
+        self.pos += 2;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let Some(marker) = self.ident() else {
+            return Err(self.error_at(start, "Invalid expression"));
+        };
+        let Some(length) = self.newline() else {
+            return Err(self.error_at(start, "Invalid expression"));
+        };
+        self.pos += length;
+        loop {
+            if let Some(end) = self.heredoc_end(&marker.text) {
+                self.pos = end;
+                return Ok(());
+            }
+            loop {
+                match self.peek() {
+                    None => return Err(self.error("Unterminated template string")),
+                    Some(b'\n') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(b'\r') if self.at(1) != Some(b'\n') => {
+                        return Err(self.error("Invalid character"));
+                    }
+                    Some(b'$' | b'%') => self.skim_template_part()?,
+                    Some(_) => self.pos += 1,
+                }
             }
         }
     }
@@ -457,6 +694,30 @@ impl<'a> Parser<'a> {
     }
 
     fn block(&mut self, kind: Ident) -> Parsed<Block> {
+        let labels = self.labels()?;
+        let open = self.pos;
+        self.pos += 1;
+        self.skip(false)?;
+        let body = if self.newline().is_some() || self.peek().is_none() {
+            self.body(Some(open))?
+        } else if self.peek() == Some(b'}') {
+            Body::default()
+        } else {
+            self.single_line_body()?
+        };
+        // At the closing brace.
+        self.pos += 1;
+        let start = kind.span.start;
+        Ok(Block {
+            kind,
+            labels,
+            body,
+            span: start..self.pos,
+        })
+    }
+
+    /// Past a block's type: its labels, up to its `{`.
+    fn labels(&mut self) -> Parsed<Vec<Label>> {
         let mut labels = Vec::new();
         loop {
             match self.peek() {
@@ -485,25 +746,7 @@ impl<'a> Parser<'a> {
             }
             self.skip(false)?;
         }
-        let open = self.pos;
-        self.pos += 1;
-        self.skip(false)?;
-        let body = if self.newline().is_some() || self.peek().is_none() {
-            self.body(Some(open))?
-        } else if self.peek() == Some(b'}') {
-            Body::default()
-        } else {
-            self.single_line_body()?
-        };
-        // At the closing brace.
-        self.pos += 1;
-        let start = kind.span.start;
-        Ok(Block {
-            kind,
-            labels: exact(labels),
-            body,
-            span: start..self.pos,
-        })
+        Ok(exact(labels))
     }
 
     /// `name { key = value }`: one attribute, on the block's line.

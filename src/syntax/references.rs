@@ -129,7 +129,8 @@ impl Expr {
             | ExprKind::Bool(_)
             | ExprKind::Number(_)
             | ExprKind::String(_)
-            | ExprKind::Variable(_) => {}
+            | ExprKind::Variable(_)
+            | ExprKind::Deferred => {}
             ExprKind::Template(parts) => walk_parts(parts, visit),
             ExprKind::Heredoc(heredoc) => walk_parts(&heredoc.parts, visit),
             ExprKind::Tuple(elements) => elements.iter().for_each(|e| e.walk(visit)),

@@ -7,7 +7,7 @@ use std::ops::Range;
 use compact_str::CompactString;
 
 /// A file, or the inside of a block: attributes and blocks in source order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Body {
     pub attributes: Vec<Attribute>,
     pub blocks: Vec<Block>,
@@ -41,7 +41,7 @@ pub struct Ident {
     pub span: Range<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attribute {
     pub name: Ident,
     pub value: Expr,
@@ -54,7 +54,7 @@ impl Attribute {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Block {
     /// The block type: `resource`, `locals`, `moved`…
     pub kind: Ident,
@@ -120,6 +120,9 @@ pub enum ExprKind {
     Operation(Box<Operation>),
     /// `condition ? then : otherwise`, its three parts.
     Conditional(Box<[Expr; 3]>),
+    /// Not parsed yet: an attribute of a block that [`crate::syntax::parse_selected`] was
+    /// asked to defer. [`crate::syntax::parse_deferred`] reads it when it is needed.
+    Deferred,
 }
 
 /// `base.step[step]…`: what is traversed, and each step in order.
