@@ -11,6 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use mutualsg::inventory;
 use mutualsg::syntax::{self, Block, Body, ExprKind, Reading};
 
 fn all_deferred(_: &str) -> Reading {
@@ -21,23 +22,27 @@ fn all_skipped(_: &str) -> Reading {
     Reading::Skipped
 }
 
-/// As the inventory reads a file for its values.
-fn values(kind: &str) -> Reading {
-    match kind {
-        "variable" | "module" => Reading::Whole,
-        "locals" => Reading::Deferred,
-        _ => Reading::Skipped,
-    }
-}
-
 /// How each top-level block is read, by its type.
 type ReadingOf = fn(&str) -> Reading;
 
-const READINGS: [(&str, ReadingOf); 3] = [
+const READINGS: [(&str, ReadingOf); 4] = [
     ("every block deferred", all_deferred),
     ("every block skipped", all_skipped),
-    ("values", values),
+    // As the inventory reads a file for its values, and one that can hold groups.
+    ("values", inventory::values_reading),
+    ("groups", inventory::groups_reading),
 ];
+
+/// Whether a block of the whole parse is in the partial one.
+fn kept(text: &str, block: &Block, reading: ReadingOf) -> bool {
+    match reading(&block.kind.text) {
+        Reading::Skipped => false,
+        Reading::Mentioning(needles) => needles
+            .iter()
+            .any(|needle| text[block.span.clone()].contains(needle)),
+        Reading::Whole | Reading::Deferred => true,
+    }
+}
 
 fn hcl_files(dir: &Path, any_name: bool) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
@@ -75,7 +80,7 @@ fn disagreement(text: &str, reading: ReadingOf) -> Option<String> {
     let kept: Vec<&Block> = whole
         .blocks
         .iter()
-        .filter(|block| reading(&block.kind.text) != Reading::Skipped)
+        .filter(|block| kept(text, block, reading))
         .collect();
     if kept.len() != selected.blocks.len() {
         return Some(format!(
@@ -205,4 +210,21 @@ fn a_deferred_attribute_ends_where_its_expression_does() {
     );
     assert_eq!(disagreement(text, all_deferred), None);
     assert_eq!(disagreement(text, all_skipped), None);
+}
+
+#[test]
+fn a_broken_block_that_is_passed_over_reports_the_whole_parse_error() {
+    for text in [
+        "resource \"aws_instance\" \"a\" {\n  ami = \"x\"\n",
+        "resource \"aws_instance\" \"a\" {\n  ami = \"x\n}\n",
+        "resource \"aws_instance\" \"a\" {\n  ami = [1)\n}\n",
+        "locals {\n  a = (1]\n}\n",
+        "locals {\n  a = <<EOT\nx\n",
+    ] {
+        let whole = syntax::parse(text).expect_err("broken");
+        for (name, reading) in READINGS {
+            let partial = syntax::parse_selected(text, &[], reading).expect_err(name);
+            assert_eq!(partial, whole, "{name}: {text:?}");
+        }
+    }
 }

@@ -190,7 +190,19 @@ fn rules_attributes(body: &Body) -> impl Iterator<Item = &Attribute> {
 
 /// Parses a whole file; a syntax error becomes a located diagnostic.
 pub fn parse_body(file: &Arc<SourceFile>) -> Result<Body, Vec<Diagnostic>> {
-    match syntax::parse_with_comment_spans(&file.text, &file.invalid_utf8) {
+    parse_body_read(file, None)
+}
+
+/// [`parse_body`], each top-level block read as `reading` says for its type (`None`: whole).
+pub fn parse_body_read(
+    file: &Arc<SourceFile>,
+    reading: Option<fn(&str) -> syntax::Reading>,
+) -> Result<Body, Vec<Diagnostic>> {
+    let parsed = match reading {
+        Some(reading) => syntax::parse_selected(&file.text, &file.invalid_utf8, reading),
+        None => syntax::parse_with_comment_spans(&file.text, &file.invalid_utf8),
+    };
+    match parsed {
         Ok((body, comments)) => {
             file.keep_comment_spans(comments);
             Ok(body)

@@ -55,7 +55,7 @@ pub fn read_tree(
 ) -> Vec<(Option<ModuleModel>, Vec<Diagnostic>)> {
     let mut parsed: Vec<ParsedModule> = modules
         .par_iter()
-        .map(|module| parse_module(source, module))
+        .map(|module| parse_module(source, module, Some(crate::inventory::groups_reading)))
         .collect();
     let needs: Vec<bool> = parsed.iter().map(ParsedModule::needs_values).collect();
     let by_dir: HashMap<PathBuf, usize> = modules

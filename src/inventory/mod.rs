@@ -147,7 +147,7 @@ fn can_matter(bytes: &[u8]) -> bool {
 /// Reads every rule a module declares, as written: one rule per declaration, its arguments
 /// as their source text (for `migrate`, which rewrites declarations, never evaluated values).
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
-    let parsed = parse_module(&Source::Disk, module);
+    let parsed = parse_module(&Source::Disk, module, None);
     match model_of(parsed, &[BTreeMap::new()], None, config, false) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
@@ -237,8 +237,23 @@ fn may_hold_values(bytes: &[u8]) -> bool {
         || crate::syntax::may_hold_block(bytes, "locals")
 }
 
+/// How `audit` and `graph` read a file that can hold groups: a `resource` that names no
+/// group (`security_group` is in every group reference, rule type and attaching argument),
+/// no module output and no remote state is read by no check, and is passed over.
+pub fn groups_reading(kind: &str) -> crate::syntax::Reading {
+    match kind {
+        "resource" => crate::syntax::Reading::Mentioning(&[
+            "security_group",
+            "module.",
+            "data.terraform_remote_state",
+            "data.tfe_outputs",
+        ]),
+        _ => crate::syntax::Reading::Whole,
+    }
+}
+
 /// How a file parsed for its values reads each top-level block.
-fn values_reading(kind: &str) -> crate::syntax::Reading {
+pub fn values_reading(kind: &str) -> crate::syntax::Reading {
     match kind {
         "variable" | "module" => crate::syntax::Reading::Whole,
         "locals" => crate::syntax::Reading::Deferred,
@@ -258,8 +273,14 @@ fn holds_any(finders: &[Finder<'static>], bytes: &[u8]) -> bool {
 
 /// Reads and parses a module's files once: those that can matter to the inventory; those
 /// that call a module of the tree; and, when the module declares rules, those that hold
-/// variables or locals. Other files are read, and dropped unparsed.
-pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
+/// variables or locals. Other files are read, and dropped unparsed. `reading`: how the files
+/// that can matter read each top-level block (`None`: whole; [`groups_reading`] for a reader
+/// that rewrites nothing).
+pub fn parse_module(
+    source: &Source,
+    module: &Module,
+    reading: Option<fn(&str) -> crate::syntax::Reading>,
+) -> ParsedModule {
     let mut files = Vec::new();
     let mut kept: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
     let mut errors = Vec::new();
@@ -287,7 +308,7 @@ pub fn parse_module(source: &Source, module: &Module) -> ParsedModule {
                 continue;
             }
         };
-        match parse::parse_body(&file) {
+        match parse::parse_body_read(&file, reading) {
             Ok(body) => files.push(ParsedFile {
                 file,
                 body: Arc::new(body),

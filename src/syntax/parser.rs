@@ -74,6 +74,8 @@ pub enum Reading {
     /// Parsed, but the value of each of its attributes is [`ExprKind::Deferred`], for
     /// [`parse_deferred`] to read when it is needed.
     Deferred,
+    /// Parsed when its text (comments included) holds one of these, else skipped.
+    Mentioning(&'static [&'static str]),
 }
 
 /// Parses a whole file, and gives its comments' spans too. `invalid_utf8`: the offsets of bytes
@@ -484,15 +486,34 @@ impl<'a> Parser<'a> {
                 match reading {
                     Reading::Whole => body.blocks.push(self.block(name)?),
                     Reading::Deferred => body.blocks.push(self.deferred_block(name)?),
-                    Reading::Skipped => {
-                        self.labels()?;
-                        self.pos += 1;
-                        self.skim(Some(b'}'))?;
+                    Reading::Skipped | Reading::Mentioning(_) => {
+                        let skimmed = self.skim_block();
+                        let text = &self.bytes[name.span.start..self.pos];
+                        let wanted = match reading {
+                            Reading::Mentioning(needles) => needles.iter().any(|needle| {
+                                memchr::memmem::find(text, needle.as_bytes()).is_some()
+                            }),
+                            _ => false,
+                        };
+                        // Read again, whole, when it is wanted, or to report its error where
+                        // the parser does (its comments are noted once).
+                        if wanted || skimmed.is_err() {
+                            self.pos = name.span.end;
+                            self.skip(false)?;
+                            body.blocks.push(self.block(name)?);
+                        }
                     }
                 }
                 self.end_of_line("Missing newline after block definition")?;
             }
         }
+    }
+
+    /// Past a block's labels and its body, to after its `}`.
+    fn skim_block(&mut self) -> Parsed<()> {
+        self.labels()?;
+        self.pos += 1;
+        self.skim(Some(b'}'))
     }
 
     /// A block whose attributes' values are left unparsed: each is [`ExprKind::Deferred`],
@@ -517,14 +538,18 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 self.skip(false)?;
                 let start = self.pos;
-                self.skim(None)?;
-                body.attributes.push(Attribute {
-                    name,
-                    value: Expr {
+                let value = match self.skim(None) {
+                    Ok(()) => Expr {
                         span: start..self.pos,
                         kind: ExprKind::Deferred,
                     },
-                });
+                    // Parsed, to report its error where the parser does.
+                    Err(_) => {
+                        self.pos = start;
+                        self.expr(false)?
+                    }
+                };
+                body.attributes.push(Attribute { name, value });
             } else {
                 body.blocks.push(self.block(name)?);
             }
