@@ -160,7 +160,7 @@ fn a_module_evaluates_locals_in_order_and_a_cycle_is_unknown() {
     let files = parsed(&[RULES_TF, LOCALS_TF]);
     let inputs = BTreeMap::from([(
         "cidrs".to_string(),
-        Value::List(vec![
+        Value::list(vec![
             Value::string("10.1.0.0/16"),
             Value::string("10.2.0.0/16"),
         ]),
@@ -191,7 +191,7 @@ fn for_each_and_count_expand_into_instances_with_their_scope() {
     let files = parsed(&[RULES_TF, LOCALS_TF]);
     let inputs = BTreeMap::from([(
         "cidrs".to_string(),
-        Value::List(vec![
+        Value::list(vec![
             Value::string("10.1.0.0/16"),
             Value::string("10.2.0.0/16"),
         ]),
@@ -225,7 +225,7 @@ fn for_each_and_count_expand_into_instances_with_their_scope() {
     let blocks = &counted.body.attribute("cidr_blocks").unwrap().value;
     assert_eq!(
         module.eval_instance(blocks, text, &instances[1]).unwrap(),
-        Value::List(vec![Value::string("10.2.0.0/16")])
+        Value::list(vec![Value::string("10.2.0.0/16")])
     );
     assert_eq!(module.instances(&body.blocks[2], text), Instances::Unknown);
 }
@@ -297,8 +297,8 @@ resource "aws_security_group" "app" {
     assert_eq!(
         cidrs,
         [
-            Value::List(vec![Value::string("0.0.0.0/0")]),
-            Value::List(vec![Value::string("10.0.0.0/8")])
+            Value::list(vec![Value::string("0.0.0.0/0")]),
+            Value::list(vec![Value::string("10.0.0.0/8")])
         ]
     );
     let ingress = &group.body.blocks[1];

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::files::Files;
 use super::functions;
@@ -96,7 +97,7 @@ impl Evaluator<'_, '_> {
             ExprKind::String(text) => Value::String(text.clone()),
             ExprKind::Template(parts) => self.template(parts)?,
             ExprKind::Heredoc(heredoc) => self.template(&heredoc.parts)?,
-            ExprKind::Tuple(elements) => Value::List(
+            ExprKind::Tuple(elements) => Value::list(
                 elements
                     .iter()
                     .map(|element| self.eval(element))
@@ -118,7 +119,7 @@ impl Evaluator<'_, '_> {
                     let value = self.eval(&item.value)?;
                     entries.insert(key, value);
                 }
-                Value::Map(entries)
+                Value::map(entries)
             }
             ExprKind::Variable(name) => self.variable(name, span)?,
             ExprKind::Traversal(traversal) => self.traversal(traversal)?,
@@ -136,7 +137,9 @@ impl Evaluator<'_, '_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 if call.expand_final {
                     match args.pop() {
-                        Some(Value::List(last) | Value::Set(last)) => args.extend(last),
+                        Some(Value::List(last) | Value::Set(last)) => {
+                            args.extend(Arc::unwrap_or_clone(last))
+                        }
                         Some(Value::Unknown) => return Ok(Value::Unknown),
                         _ => return Err(error(span, "Invalid expanding argument value")),
                     }
@@ -294,27 +297,27 @@ impl Evaluator<'_, '_> {
             "var" => Ok(self
                 .scope
                 .variables
-                .map_or(Value::Unknown, |vars| Value::Map(vars.clone()))),
+                .map_or(Value::Unknown, |vars| Value::map(vars.clone()))),
             "local" => Ok(self
                 .scope
                 .locals
-                .map_or(Value::Unknown, |locals| Value::Map(locals.all(self.scope)))),
+                .map_or(Value::Unknown, |locals| Value::map(locals.all(self.scope)))),
             "each" => match &self.scope.each {
-                Some((key, value)) => Ok(Value::Map(BTreeMap::from([
+                Some((key, value)) => Ok(Value::map(BTreeMap::from([
                     ("key".to_string(), key.clone()),
                     ("value".to_string(), value.clone()),
                 ]))),
                 None => Err(error(span, "each is only known in a for_each block")),
             },
             "count" => match self.scope.count_index {
-                Some(index) => Ok(Value::Map(BTreeMap::from([(
+                Some(index) => Ok(Value::map(BTreeMap::from([(
                     "index".to_string(),
                     Value::Number(index as f64),
                 )]))),
                 None => Err(error(span, "count is only known in a count block")),
             },
             "path" => Ok(match self.scope.files {
-                Some(files) => Value::Map(BTreeMap::from([
+                Some(files) => Value::map(BTreeMap::from([
                     ("module".to_string(), Value::string(files.path_module())),
                     ("root".to_string(), Value::string(".")),
                 ])),
@@ -393,7 +396,7 @@ impl Evaluator<'_, '_> {
         let elements = match value {
             Value::Unknown => return Ok(Value::Unknown),
             Value::Null => Vec::new(),
-            Value::List(elements) | Value::Set(elements) => elements,
+            Value::List(elements) | Value::Set(elements) => Arc::unwrap_or_clone(elements),
             single => vec![single],
         };
         let per_element = if full {
@@ -417,7 +420,7 @@ impl Evaluator<'_, '_> {
             }
             results.push(element);
         }
-        let mut value = Value::List(results);
+        let mut value = Value::list(results);
         for step in &steps[per_element..] {
             value = self.step(value, step)?;
         }
@@ -462,7 +465,7 @@ impl Evaluator<'_, '_> {
         match step {
             Step::Attribute(name) => match value {
                 Value::Unknown => Ok(Value::Unknown),
-                Value::Map(mut entries) => entries.remove(name.text.as_str()).ok_or_else(|| {
+                Value::Map(entries) => entries.get(name.text.as_str()).cloned().ok_or_else(|| {
                     error(
                         &name.span,
                         format!("Unsupported attribute: this object has no {:?}", name.text),
@@ -551,16 +554,16 @@ impl Evaluator<'_, '_> {
             }
         }
         Ok(if for_expr.key.is_none() {
-            Value::List(list)
+            Value::list(list)
         } else if for_expr.grouping {
-            Value::Map(
+            Value::map(
                 groups
                     .into_iter()
-                    .map(|(key, values)| (key, Value::List(values)))
+                    .map(|(key, values)| (key, Value::list(values)))
                     .collect(),
             )
         } else {
-            Value::Map(object)
+            Value::map(object)
         })
     }
 
@@ -676,7 +679,7 @@ fn index_value(value: Value, key: &Value, span: &Range<usize>) -> Evaluated {
     }
     match value {
         Value::Unknown => Ok(Value::Unknown),
-        Value::List(mut elements) => {
+        Value::List(elements) => {
             let index = key
                 .to_number()
                 .filter(|n| n.fract() == 0.0 && *n >= 0.0)
@@ -685,14 +688,15 @@ fn index_value(value: Value, key: &Value, span: &Range<usize>) -> Evaluated {
             if index >= elements.len() {
                 return Err(error(span, "Invalid index: out of range"));
             }
-            Ok(elements.swap_remove(index))
+            Ok(elements[index].clone())
         }
-        Value::Map(mut entries) => {
+        Value::Map(entries) => {
             let key = key
                 .to_text()
                 .ok_or_else(|| error(span, "Invalid index: a string is required"))?;
             entries
-                .remove(&key)
+                .get(&key)
+                .cloned()
                 .ok_or_else(|| error(span, format!("Invalid index: no element {key:?}")))
         }
         Value::Set(_) => Err(error(span, "Invalid index: a set's elements have no index")),

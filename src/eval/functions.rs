@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::expr::{EvalError, Evaluated, error};
 use super::files::Files;
@@ -147,14 +148,14 @@ impl Call<'_> {
 
     fn list(&self, value: Value) -> Result<Vec<Value>, EvalError> {
         match value {
-            Value::List(elements) | Value::Set(elements) => Ok(elements),
+            Value::List(elements) | Value::Set(elements) => Ok(Arc::unwrap_or_clone(elements)),
             other => Err(self.fail(format!("a list is required, not a {}", other.type_name()))),
         }
     }
 
     fn map(&self, value: Value) -> Result<BTreeMap<String, Value>, EvalError> {
         match value {
-            Value::Map(entries) => Ok(entries),
+            Value::Map(entries) => Ok(Arc::unwrap_or_clone(entries)),
             other => Err(self.fail(format!("a map is required, not a {}", other.type_name()))),
         }
     }
@@ -179,7 +180,7 @@ impl Call<'_> {
             }
             merged.extend(self.map(arg)?);
         }
-        Ok(Value::Map(merged))
+        Ok(Value::map(merged))
     }
 
     fn concat(&self, args: Args) -> Evaluated {
@@ -187,14 +188,14 @@ impl Call<'_> {
         for arg in args {
             all.extend(self.list(arg)?);
         }
-        Ok(Value::List(all))
+        Ok(Value::list(all))
     }
 
     fn flatten(&self, args: Args) -> Evaluated {
         self.arity(&args, 1, 1)?;
         fn flatten_into(value: Value, out: &mut Vec<Value>) -> bool {
             match value {
-                Value::List(elements) | Value::Set(elements) => elements
+                Value::List(elements) | Value::Set(elements) => Arc::unwrap_or_clone(elements)
                     .into_iter()
                     .all(|element| flatten_into(element, out)),
                 Value::Unknown => false,
@@ -210,7 +211,7 @@ impl Call<'_> {
                 return Ok(Value::Unknown);
             }
         }
-        Ok(Value::List(out))
+        Ok(Value::list(out))
     }
 
     fn distinct(&self, args: Args) -> Evaluated {
@@ -225,7 +226,7 @@ impl Call<'_> {
                 distinct.push(element);
             }
         }
-        Ok(Value::List(distinct))
+        Ok(Value::list(distinct))
     }
 
     fn convert(&self, args: Args, to: Conversion) -> Evaluated {
@@ -235,7 +236,7 @@ impl Call<'_> {
             return Ok(Value::Null);
         }
         match to {
-            Conversion::List => Ok(Value::List(unify(self.list(value)?))),
+            Conversion::List => Ok(Value::list(unify(self.list(value)?))),
             Conversion::Set => {
                 let elements = unify(self.list(value)?);
                 if elements.iter().any(|element| !element.is_known()) {
@@ -249,7 +250,7 @@ impl Call<'_> {
             Conversion::Map => {
                 let map = self.map(value)?;
                 let (keys, values): (Vec<String>, Vec<Value>) = map.into_iter().unzip();
-                Ok(Value::Map(keys.into_iter().zip(unify(values)).collect()))
+                Ok(Value::map(keys.into_iter().zip(unify(values)).collect()))
             }
         }
     }
@@ -257,13 +258,13 @@ impl Call<'_> {
     fn keys(&self, args: Args) -> Evaluated {
         self.arity(&args, 1, 1)?;
         let map = self.map(args.into_iter().next().unwrap_or(Value::Null))?;
-        Ok(Value::List(map.into_keys().map(Value::String).collect()))
+        Ok(Value::list(map.into_keys().map(Value::String).collect()))
     }
 
     fn values(&self, args: Args) -> Evaluated {
         self.arity(&args, 1, 1)?;
         let map = self.map(args.into_iter().next().unwrap_or(Value::Null))?;
-        Ok(Value::List(map.into_values().collect()))
+        Ok(Value::list(map.into_values().collect()))
     }
 
     fn length(&self, args: Args) -> Evaluated {
@@ -325,7 +326,7 @@ impl Call<'_> {
                 None => return Err(self.fail("a list is required")),
             }
         }
-        Ok(Value::List(Vec::new()))
+        Ok(Value::list(Vec::new()))
     }
 
     fn compact(&self, args: Args) -> Evaluated {
@@ -342,7 +343,7 @@ impl Call<'_> {
                 other => kept.push(Value::String(self.text(&other)?)),
             }
         }
-        Ok(Value::List(kept))
+        Ok(Value::list(kept))
     }
 
     fn contains(&self, mut args: Args) -> Evaluated {
@@ -372,7 +373,7 @@ impl Call<'_> {
         for (key, value) in keys.iter().zip(values) {
             map.insert(self.text(key)?, value);
         }
-        Ok(Value::Map(map))
+        Ok(Value::map(map))
     }
 
     fn setproduct(&self, args: Args) -> Evaluated {
@@ -394,11 +395,11 @@ impl Call<'_> {
                 })
                 .collect();
         }
-        let rows = product.into_iter().map(Value::List).collect();
+        let rows = product.into_iter().map(Value::list).collect();
         Ok(if all_sets {
             Value::set(rows)
         } else {
-            Value::List(rows)
+            Value::list(rows)
         })
     }
 
@@ -429,7 +430,7 @@ impl Call<'_> {
             out.push(Value::Number(at));
             at += step;
         }
-        Ok(Value::List(out))
+        Ok(Value::list(out))
     }
 
     fn format(&self, args: Args) -> Evaluated {
@@ -453,7 +454,7 @@ impl Call<'_> {
             .iter()
             .find_map(|arg| arg.elements().map(<[Value]>::len));
         let Some(length) = length else {
-            return Ok(Value::List(vec![Value::String(
+            return Ok(Value::list(vec![Value::String(
                 self.format_one(&spec, rest)?,
             )]));
         };
@@ -472,7 +473,7 @@ impl Call<'_> {
             }
             out.push(Value::String(self.format_one(&spec, &row)?));
         }
-        Ok(Value::List(out))
+        Ok(Value::list(out))
     }
 
     /// `%s`, `%d`, `%v`, `%q`, `%t`, `%f`, `%x`… with flags, width and precision, as
@@ -631,7 +632,7 @@ impl Call<'_> {
         } else {
             text.split(separator.as_str()).map(Value::string).collect()
         };
-        Ok(Value::List(parts))
+        Ok(Value::list(parts))
     }
 
     fn map_string(&self, args: Args, change: impl Fn(&str) -> String) -> Evaluated {
@@ -755,7 +756,7 @@ impl Call<'_> {
         self.arity(&args, 1, 1)?;
         let mut list = self.list(args.into_iter().next().unwrap_or(Value::Null))?;
         list.reverse();
-        Ok(Value::List(list))
+        Ok(Value::list(list))
     }
 
     fn slice(&self, args: Args) -> Evaluated {
@@ -766,7 +767,7 @@ impl Call<'_> {
         if start < 0 || end < start || end as usize > list.len() {
             return Err(self.fail("the indices are out of range"));
         }
-        Ok(Value::List(list[start as usize..end as usize].to_vec()))
+        Ok(Value::list(list[start as usize..end as usize].to_vec()))
     }
 
     fn sort(&self, args: Args) -> Evaluated {
@@ -780,7 +781,7 @@ impl Call<'_> {
             .map(|element| self.text(element))
             .collect::<Result<_, _>>()?;
         texts.sort();
-        Ok(Value::List(texts.into_iter().map(Value::String).collect()))
+        Ok(Value::list(texts.into_iter().map(Value::String).collect()))
     }
 
     fn index(&self, mut args: Args) -> Evaluated {
@@ -903,7 +904,7 @@ impl Call<'_> {
                 let mut rows = Vec::new();
                 for record in reader.records() {
                     let record = record.map_err(|e| self.fail(e))?;
-                    rows.push(Value::Map(
+                    rows.push(Value::map(
                         headers
                             .iter()
                             .zip(record.iter())
@@ -911,7 +912,7 @@ impl Call<'_> {
                             .collect(),
                     ));
                 }
-                Ok(Value::List(rows))
+                Ok(Value::list(rows))
             }
         }
     }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::expr::{Evaluated, Scope, eval};
 use super::files::Files;
@@ -115,7 +116,7 @@ impl<'a> EvaluatedModule<'a> {
         };
         match self.eval(&for_each.value, source) {
             Ok(Value::Map(entries)) => Instances::Known(
-                entries
+                Arc::unwrap_or_clone(entries)
                     .into_iter()
                     .map(|(key, value)| Instance {
                         key: InstanceKey::Key(key.clone()),
@@ -232,7 +233,7 @@ pub fn dynamic_iterations<'s>(dynamic: &Block, scope: &Scope<'s>) -> Option<Vec<
                     BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)]);
                 inner
                     .iterators
-                    .push((name.to_string(), Value::Map(iterator)));
+                    .push((name.to_string(), Value::map(iterator)));
                 inner
             })
             .collect(),
@@ -281,7 +282,7 @@ pub fn tfvars(file_name: &str, text: &str) -> Result<BTreeMap<String, Value>, St
     if file_name.ends_with(".json") {
         let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         return match Value::from_json(&json) {
-            Value::Map(entries) => Ok(entries),
+            Value::Map(entries) => Ok(Arc::unwrap_or_clone(entries)),
             _ => Err("a variables file in JSON holds an object".to_string()),
         };
     }

@@ -3,6 +3,7 @@
 //! `optional(…, default)`), an attribute the type does not name is dropped.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::expr::{Scope, eval};
 use super::value::Value;
@@ -23,20 +24,20 @@ pub fn convert(value: Value, constraint: &Expr, source: &str) -> Value {
         ExprKind::Call(call) => {
             let inner = call.args.first();
             match (call.name.text.as_str(), inner, value) {
-                ("list", Some(inner), Value::List(elements) | Value::Set(elements)) => Value::List(
-                    elements
+                ("list", Some(inner), Value::List(elements) | Value::Set(elements)) => Value::list(
+                    Arc::unwrap_or_clone(elements)
                         .into_iter()
                         .map(|element| convert(element, inner, source))
                         .collect(),
                 ),
                 ("set", Some(inner), Value::List(elements) | Value::Set(elements)) => Value::set(
-                    elements
+                    Arc::unwrap_or_clone(elements)
                         .into_iter()
                         .map(|element| convert(element, inner, source))
                         .collect(),
                 ),
-                ("map", Some(inner), Value::Map(entries)) => Value::Map(
-                    entries
+                ("map", Some(inner), Value::Map(entries)) => Value::map(
+                    Arc::unwrap_or_clone(entries)
                         .into_iter()
                         .map(|(key, element)| (key, convert(element, inner, source)))
                         .collect(),
@@ -50,14 +51,14 @@ pub fn convert(value: Value, constraint: &Expr, source: &str) -> Value {
                         let Some(name) = item.key.as_str() else {
                             continue;
                         };
-                        let given = entries.remove(name);
+                        let given = Arc::make_mut(&mut entries).remove(name);
                         converted.insert(name.to_string(), attribute(given, &item.value, source));
                     }
-                    Value::Map(converted)
+                    Value::map(converted)
                 }
                 ("tuple", Some(elements), Value::List(values)) => match elements.tuple() {
-                    Some(types) if types.len() == values.len() => Value::List(
-                        values
+                    Some(types) if types.len() == values.len() => Value::list(
+                        Arc::unwrap_or_clone(values)
                             .into_iter()
                             .zip(types)
                             .map(|(value, element)| convert(value, element, source))

@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// A Terraform value. Lists and tuples are one kind here, maps and objects another: the
-/// difference matters to type checks, not to the values a rule reads.
+/// difference matters to type checks, not to the values a rule reads. Collections are shared:
+/// reading a large local (`lookup(local.presets, …)`, `for v in local.rules`) copies no
+/// element of it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -16,11 +19,11 @@ pub enum Value {
     Number(f64),
     String(String),
     /// A list or a tuple.
-    List(Vec<Value>),
+    List(Arc<Vec<Value>>),
     /// Distinct elements in Terraform's set order (strings by their bytes, numbers by value).
-    Set(Vec<Value>),
+    Set(Arc<Vec<Value>>),
     /// A map or an object: keys in lexical order, as Terraform iterates them.
-    Map(BTreeMap<String, Value>),
+    Map(Arc<BTreeMap<String, Value>>),
 }
 
 impl Value {
@@ -28,11 +31,19 @@ impl Value {
         Value::String(text.into())
     }
 
+    pub fn list(elements: Vec<Value>) -> Value {
+        Value::List(Arc::new(elements))
+    }
+
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Arc::new(entries))
+    }
+
     /// A set of these values: duplicates dropped, in set order.
     pub fn set(mut elements: Vec<Value>) -> Value {
         elements.sort_by(set_order);
         elements.dedup();
-        Value::Set(elements)
+        Value::Set(Arc::new(elements))
     }
 
     pub fn is_known(&self) -> bool {
@@ -149,8 +160,8 @@ impl Value {
             Json::Bool(value) => Value::Bool(*value),
             Json::Number(number) => number.as_f64().map_or(Value::Unknown, Value::Number),
             Json::String(text) => Value::String(text.clone()),
-            Json::Array(elements) => Value::List(elements.iter().map(Value::from_json).collect()),
-            Json::Object(entries) => Value::Map(
+            Json::Array(elements) => Value::list(elements.iter().map(Value::from_json).collect()),
+            Json::Object(entries) => Value::map(
                 entries
                     .iter()
                     .map(|(key, value)| (key.clone(), Value::from_json(value)))

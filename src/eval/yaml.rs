@@ -69,7 +69,7 @@ impl Builder {
                         None => return Err("unterminated sequence".into()),
                     }
                 }
-                (Value::List(elements), anchor)
+                (Value::list(elements), anchor)
             }
             Event::MappingStart(anchor, _) => {
                 let mut entries = BTreeMap::new();
@@ -86,7 +86,7 @@ impl Builder {
                     let value = self.node()?;
                     entries.insert(key, value);
                 }
-                (Value::Map(entries), anchor)
+                (Value::map(entries), anchor)
             }
             Event::Alias(anchor) => {
                 return self
