@@ -64,7 +64,7 @@ pub struct GroupDecl {
 }
 
 /// Where a rule is declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// Generated from the `mutual_rules` connection of this name.
     Generated { name: String },
@@ -396,7 +396,7 @@ pub fn model_of(
     for (index, inputs) in inputs.iter().enumerate() {
         let module = values::evaluate_for(files.iter().chain(&values), inputs, access.cloned());
         let (found, declared_groups) = declared(&files, &module, evaluate);
-        let mut seen: std::collections::HashMap<String, usize> = rules
+        let mut seen: std::collections::HashMap<RuleKey, usize> = rules
             .iter()
             .enumerate()
             .map(|(at, rule)| (rule_key(rule), at))
@@ -441,18 +441,29 @@ pub fn model_of(
 
 /// What makes two rules the same rule (but for their peers), for the union over a module's
 /// calls.
-fn rule_key(rule: &DeclaredRule) -> String {
-    format!(
-        "{:?}|{:?}|{:?}|{}|{}|{}|{}|{}",
-        rule.origin,
-        rule.instance,
-        rule.direction,
-        rule.group,
-        rule.protocol,
-        rule.from_port,
-        rule.to_port,
-        rule.span.start
-    )
+#[derive(PartialEq, Eq, Hash)]
+struct RuleKey {
+    origin: Origin,
+    instance: Option<String>,
+    direction: Direction,
+    group: String,
+    protocol: String,
+    from_port: String,
+    to_port: String,
+    start: usize,
+}
+
+fn rule_key(rule: &DeclaredRule) -> RuleKey {
+    RuleKey {
+        origin: rule.origin.clone(),
+        instance: rule.instance.clone(),
+        direction: rule.direction,
+        group: rule.group.text.clone(),
+        protocol: rule.protocol.clone(),
+        from_port: rule.from_port.clone(),
+        to_port: rule.to_port.clone(),
+        start: rule.span.start,
+    }
 }
 
 /// The rules and groups the resources of `files` declare, read in `module`'s values

@@ -29,9 +29,19 @@ pub fn group_names_in(expr: &Expr) -> Vec<&str> {
 
 /// [`groups_in`] every argument of `body`, nested blocks included.
 pub fn groups_in_body(body: &Body) -> Vec<String> {
+    groups_of(&in_body(body))
+}
+
+/// The references of every argument of `body`, nested blocks included, in source order.
+pub fn in_body(body: &Body) -> Vec<Reference<'_>> {
     let mut found = Vec::new();
-    each_expr(body, &mut |expr| found.extend(groups_in(expr)));
+    each_expr(body, &mut |expr| found.extend(expr.references()));
     found
+}
+
+/// The groups `references` name, as [`groups_in`] gives them.
+pub fn groups_of(references: &[Reference<'_>]) -> Vec<String> {
+    references.iter().filter_map(group_of).collect()
 }
 
 /// Whether any argument of `body` reads output `output` of module call `call`: by name

@@ -245,10 +245,11 @@ impl<'a> Tree<'a> {
                             for expr in lists {
                                 self.attach_set(module, file, expr);
                             }
-                            for name in references::groups_in_body(&block.body) {
+                            let read = references::in_body(&block.body);
+                            for name in references::groups_of(&read) {
                                 self.used.insert((module, name));
                             }
-                            for key in self.looked_up_groups(module, file, &block.body) {
+                            for key in self.looked_up_groups(module, file, &read) {
                                 self.used.insert(key);
                             }
                         }
@@ -272,13 +273,14 @@ impl<'a> Tree<'a> {
                             }
                             // A group read from another root module and passed to a module:
                             // what the module attaches it beside is not followed.
-                            for key in self.looked_up_groups(module, file, &block.body) {
+                            let read = references::in_body(&block.body);
+                            for key in self.looked_up_groups(module, file, &read) {
                                 self.used.insert(key.clone());
                                 self.attach_unknown.entry(key).or_insert_with(|| {
                                     format!("read from remote state and passed to module.{call}")
                                 });
                             }
-                            for name in references::groups_in_body(&block.body) {
+                            for name in references::groups_of(&read) {
                                 let key = (module, name);
                                 self.used.insert(key.clone());
                                 if !local {
@@ -350,35 +352,23 @@ impl<'a> Tree<'a> {
     }
 
     /// The groups of the tree that the remote state, HCP Terraform outputs and
-    /// `data "aws_security_group"` lookups an argument of `body` reads resolve to (in another
-    /// root module, where that is where they lead).
+    /// `data "aws_security_group"` lookups among `read` (the references of a block's
+    /// arguments) resolve to (in another root module, where that is where they lead).
     fn looked_up_groups(
         &mut self,
         module: usize,
         file: &Arc<SourceFile>,
-        body: &Body,
+        read: &[crate::syntax::Reference<'_>],
     ) -> Vec<GroupKey> {
-        let mut texts: Vec<Written> = Vec::new();
-        let mut exprs = Vec::new();
-        fn walk<'b>(body: &'b Body, exprs: &mut Vec<&'b crate::syntax::Expr>) {
-            for attribute in &body.attributes {
-                exprs.push(&attribute.value);
-            }
-            for block in &body.blocks {
-                walk(&block.body, exprs);
-            }
-        }
-        walk(body, &mut exprs);
-        for expr in exprs {
-            for reference in expr.references() {
-                let looked_up = reference.root == "data"
+        let texts: Vec<Written> = read
+            .iter()
+            .filter(|reference| {
+                reference.root == "data"
                     && matches!(reference.steps.first(), Some(crate::syntax::Step::Attribute(kind))
-                        if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs" | "aws_security_group"));
-                if looked_up {
-                    texts.push(Written::read(&file.text, &reference.to_expr()));
-                }
-            }
-        }
+                        if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs" | "aws_security_group"))
+            })
+            .map(|reference| Written::read(&file.text, &reference.to_expr()))
+            .collect();
         texts
             .into_iter()
             .filter_map(|written| match self.resolve(module, &written) {
