@@ -126,6 +126,15 @@ struct Parser<'a> {
     reading: Option<fn(&str) -> Reading>,
 }
 
+/// Whether `text` holds `needle`: a block's text is short, and a searcher built for each
+/// would cost more than the search.
+fn holds(text: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, _)) = needle.split_first() else {
+        return true;
+    };
+    memchr::memchr_iter(first, text).any(|at| text[at..].starts_with(needle))
+}
+
 /// Parses the expression a deferred attribute's value spans in `text` (see [`Reading`]).
 pub fn parse_deferred(text: &str, span: Range<usize>) -> Parsed<Expr> {
     let mut parser = Parser {
@@ -490,9 +499,9 @@ impl<'a> Parser<'a> {
                         let skimmed = self.skim_block();
                         let text = &self.bytes[name.span.start..self.pos];
                         let wanted = match reading {
-                            Reading::Mentioning(needles) => needles.iter().any(|needle| {
-                                memchr::memmem::find(text, needle.as_bytes()).is_some()
-                            }),
+                            Reading::Mentioning(needles) => {
+                                needles.iter().any(|needle| holds(text, needle.as_bytes()))
+                            }
                             _ => false,
                         };
                         // Read again, whole, when it is wanted, or to report its error where
