@@ -680,18 +680,7 @@ impl<'a> Parser<'a> {
 
     /// Moves past a heredoc, to the end of its closing marker.
     fn skim_heredoc(&mut self) -> Parsed<()> {
-        let start = self.pos;
-        self.pos += 2;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        let Some(marker) = self.ident() else {
-            return Err(self.error_at(start, "Invalid expression"));
-        };
-        let Some(length) = self.newline() else {
-            return Err(self.error_at(start, "Invalid expression"));
-        };
-        self.pos += length;
+        let (marker, _) = self.heredoc_intro()?;
         loop {
             if let Some(end) = self.heredoc_end(&marker.text) {
                 self.pos = end;
@@ -1553,18 +1542,7 @@ impl<'a> Parser<'a> {
     /// (spaces around it allowed) followed by a newline. The span ends after the marker.
     fn heredoc(&mut self) -> Parsed<Expr> {
         let start = self.pos;
-        self.pos += 2;
-        let flush = self.peek() == Some(b'-');
-        if flush {
-            self.pos += 1;
-        }
-        let Some(marker) = self.ident() else {
-            return Err(self.error_at(start, "Invalid expression"));
-        };
-        let Some(length) = self.newline() else {
-            return Err(self.error_at(start, "Invalid expression"));
-        };
-        self.pos += length;
+        let (marker, flush) = self.heredoc_intro()?;
         let mut directives = Vec::new();
         // One literal per line at most, as Terraform's scanner gives them: the indentation
         // of `<<-` is counted on the first token of each line.
@@ -1622,6 +1600,24 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// `<<EOT` or `<<-EOT` and the newline after it: the marker, and whether it is `<<-`.
+    fn heredoc_intro(&mut self) -> Parsed<(Ident, bool)> {
+        let start = self.pos;
+        self.pos += 2;
+        let flush = self.peek() == Some(b'-');
+        if flush {
+            self.pos += 1;
+        }
+        let Some(marker) = self.ident() else {
+            return Err(self.error_at(start, "Invalid expression"));
+        };
+        let Some(length) = self.newline() else {
+            return Err(self.error_at(start, "Invalid expression"));
+        };
+        self.pos += length;
+        Ok((marker, flush))
     }
 
     /// Where the marker ends, if this line holds it alone and a newline follows.
