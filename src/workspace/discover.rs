@@ -5,7 +5,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::paths::{dir_or_dot, display_path, join};
@@ -190,39 +189,20 @@ impl Listing {
     }
 }
 
-/// Walks a directory tree once, listing each directory's files as it goes: the walk's own
-/// file types spare a `stat` per file, except for symlinks. The root's subdirectories are
-/// walked on all cores (a monorepo's top level splits it into a few large trees).
+/// Walks a directory tree, listing each directory's files: each directory is one task, its
+/// subdirectories walked on all cores (a monorepo is often one deep tree under one top-level
+/// directory).
 fn walk(
     root: &Path,
     cwd: &Path,
     listings: &mut BTreeMap<PathBuf, Listing>,
     errors: &mut Vec<Diagnostic>,
 ) {
-    let (root_listing, subtrees) = match list_dir(root) {
-        Ok(mut listed) => {
-            errors.append(&mut listed.errors);
-            (listed.listing, listed.subdirs)
-        }
-        Err(error) => {
-            errors.push(error);
-            (Listing::default(), Vec::new())
-        }
-    };
-    let walked: Vec<Walked> = subtrees
-        .par_iter()
-        .map(|subtree| walk_subtree(subtree, cwd))
-        .collect();
-    listings
-        .entry(display_path(root, cwd))
-        .or_default()
-        .merge(root_listing);
-    for mut walked in walked {
-        for (dir, listing) in walked.listings {
-            listings.entry(dir).or_default().merge(listing);
-        }
-        errors.append(&mut walked.errors);
+    let walked = walk_dir(root, cwd);
+    for (dir, listing) in walked.listings {
+        listings.entry(dir).or_default().merge(listing);
     }
+    errors.extend(walked.errors);
 }
 
 /// The directories of one subtree, listed.
@@ -232,55 +212,34 @@ struct Walked {
     errors: Vec<Diagnostic>,
 }
 
-fn walk_subtree(root: &Path, cwd: &Path) -> Walked {
-    let mut walked = Walked::default();
-    // The directories being listed, outermost first: a directory's entries may come before
-    // and after its subdirectories', and it is complete once the walk leaves it.
-    let mut open: Vec<(PathBuf, Listing)> = Vec::new();
-    let entries = WalkDir::new(root)
-        .into_iter()
-        .filter_entry(|entry| entry.depth() == 0 || !is_skipped_dir(entry));
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                let path = error.path().map_or(root.to_path_buf(), Path::to_path_buf);
-                walked.errors.push(read_failed(&path, error.to_string()));
-                continue;
-            }
-        };
-        // Entries at this depth belong to the directory open at the depth above.
-        walked
-            .listings
-            .extend(open.drain(entry.depth().min(open.len())..));
-        let file_type = entry.file_type();
-        if file_type.is_dir() {
-            // A directory by the generated file's name is refused by name (not a regular
-            // file), not found out by a failing rename.
-            if let Some((_, parent)) = open.last_mut()
-                && entry.file_name() == GENERATED_FILE
-            {
-                parent.has_generated = true;
-            }
-            open.push((display_path(entry.path(), cwd), Listing::default()));
-            continue;
+fn walk_dir(dir: &Path, cwd: &Path) -> Walked {
+    let listed = match list_dir(dir) {
+        Ok(listed) => listed,
+        Err(error) => {
+            return Walked {
+                listings: Vec::new(),
+                errors: vec![error],
+            };
         }
-        let Some((_, listing)) = open.last_mut() else {
-            continue;
-        };
-        let name = entry.file_name().to_string_lossy().into_owned();
-        listing.add(name, || file_type.is_file() || is_file(entry.path()));
+    };
+    let mut walked = Walked {
+        listings: vec![(display_path(dir, cwd), listed.listing)],
+        errors: listed.errors,
+    };
+    let below: Vec<Walked> = listed
+        .subdirs
+        .par_iter()
+        .map(|subdir| walk_dir(subdir, cwd))
+        .collect();
+    for mut subtree in below {
+        walked.listings.append(&mut subtree.listings);
+        walked.errors.append(&mut subtree.errors);
     }
-    walked.listings.append(&mut open);
     walked
 }
 
 fn read_failed(path: &Path, error: String) -> Diagnostic {
     Diagnostic::file(Problem::ReadFailed(error), path)
-}
-
-fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
-    entry.file_type().is_dir() && entry.file_name().to_string_lossy().starts_with('.')
 }
 
 /// One directory, listed.
