@@ -341,10 +341,9 @@ pub(crate) fn write_reports<'a>(
             },
         )
         .collect();
-    for text in rendered {
-        out.write_all(text.as_bytes())?;
-    }
-    Ok(())
+    // One write: standard error is not buffered, and a write per report is a system call
+    // per report.
+    out.write_all(rendered.concat().as_bytes())
 }
 
 /// Machines: one pretty-printed JSON value and a newline.

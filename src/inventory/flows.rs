@@ -382,6 +382,11 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Whether the module has any endpoint: a group, or a flow (which has two).
+    pub fn has_endpoints(&self) -> bool {
+        !self.model.groups.is_empty() || !self.flows.is_empty()
+    }
+
     /// Every endpoint of the module, declared groups included (a group nothing talks to is
     /// worth seeing too), sorted: groups first, then addresses.
     pub fn endpoints(&self) -> BTreeSet<Endpoint> {

@@ -123,7 +123,7 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
     }
     let audited = analyses
         .iter()
-        .filter(|analysis| !analysis.endpoints().is_empty())
+        .filter(|analysis| analysis.has_endpoints())
         .count();
     let mut summary = summary(
         &findings,
@@ -163,7 +163,7 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
 
 /// In the order of the files and lines they point at.
 fn sort(findings: &mut [Decided]) {
-    findings.sort_by_key(|finding| {
+    findings.sort_by_cached_key(|finding| {
         (
             finding.diagnostic().path.clone(),
             finding.diagnostic().line_column(),

@@ -153,7 +153,7 @@ impl<'a> Drawing<'a> {
     pub(super) fn whole(analyses: &'a [Analysis], focus: Option<&Focus>) -> Self {
         let selections = analyses
             .iter()
-            .filter(|analysis| !analysis.endpoints().is_empty())
+            .filter(|analysis| analysis.has_endpoints())
             .filter(|analysis| focus.is_none_or(|focus| focus.dir == analysis.dir))
             .map(|analysis| {
                 let edges = analysis
