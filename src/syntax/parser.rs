@@ -84,7 +84,8 @@ pub enum Reading {
 ///
 /// A block that is skipped, or an attribute that is deferred, is scanned only for where it
 /// ends (strings, heredocs, interpolations and comments respected), not checked: a syntax
-/// error inside one is not reported.
+/// error inside one is reported only when the scan itself fails (then it is parsed, and the
+/// error is the whole parse's).
 pub fn parse(
     text: &str,
     invalid_utf8: &[usize],
