@@ -136,6 +136,35 @@ fn holds(text: &[u8], needle: &[u8]) -> bool {
     memchr::memchr_iter(first, text).any(|at| text[at..].starts_with(needle))
 }
 
+/// Which bytes end a run of plain text in a context: the rest are passed over without
+/// a look at each, a file being mostly such runs.
+type Stops = [bool; 256];
+
+const fn stops(bytes: &[u8]) -> Stops {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+/// What ends plain text in a quoted string.
+const QUOTED_STOPS: Stops = stops(b"\"\n\r\\$%");
+/// What ends plain text in a heredoc's line.
+const HEREDOC_STOPS: Stops = stops(b"\n\r$%");
+/// What the skimmer must look at: trivia, strings, heredocs and brackets.
+const SKIM_STOPS: Stops = stops(b" \t\r\n#/\"<([{)]}");
+
+/// Where the first byte of `bytes` from `from` that `stops` names is (the end if none).
+fn run_end(bytes: &[u8], from: usize, stops: &Stops) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&byte| stops[usize::from(byte)])
+        .map_or(bytes.len(), |at| from + at)
+}
+
 /// Parses the expression a deferred attribute's value spans in `text` (see [`Reading`]).
 pub fn parse_deferred(text: &str, span: Range<usize>) -> Parsed<Expr> {
     let mut parser = Parser {
@@ -426,11 +455,20 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.pos += first.len_utf8();
-        while let Some(c) = self.char_here() {
-            if c == '-' || unicode_ident::is_xid_continue(c) {
-                self.pos += c.len_utf8();
-            } else {
-                break;
+        loop {
+            // ASCII names are read a byte at a time; other characters decoded.
+            while let Some(byte) = self.peek() {
+                if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
+            match self.char_here() {
+                Some(c) if !c.is_ascii() && unicode_ident::is_xid_continue(c) => {
+                    self.pos += c.len_utf8();
+                }
+                _ => break,
             }
         }
         Some(Ident {
@@ -636,8 +674,9 @@ impl<'a> Parser<'a> {
                     None if byte == b'}' => break,
                     _ => return Err(self.unexpected("Invalid expression")),
                 },
+                // A `<` that starts no heredoc, then the plain text after it.
                 _ => {
-                    self.pos += 1;
+                    self.pos = run_end(self.bytes, self.pos + 1, &SKIM_STOPS);
                     end = self.pos;
                 }
             }
@@ -659,7 +698,7 @@ impl<'a> Parser<'a> {
                 Some(b'\n' | b'\r') => return Err(self.error("Invalid multi-line string")),
                 Some(b'\\') => self.pos += 2,
                 Some(b'$' | b'%') => self.skim_template_part()?,
-                Some(_) => self.pos += 1,
+                Some(_) => self.pos = run_end(self.bytes, self.pos, &QUOTED_STOPS),
             }
         }
     }
@@ -698,7 +737,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error("Invalid character"));
                     }
                     Some(b'$' | b'%') => self.skim_template_part()?,
-                    Some(_) => self.pos += 1,
+                    Some(_) => self.pos = run_end(self.bytes, self.pos + 1, &HEREDOC_STOPS),
                 }
             }
         }
@@ -1391,10 +1430,11 @@ impl<'a> Parser<'a> {
                     }
                     tokens.push(token);
                 }
+                // A `$` or `%` that starts nothing, then the plain text after it.
                 _ => {
-                    let c = self.char_here().unwrap_or('\u{fffd}');
-                    self.pos += c.len_utf8();
-                    literal.push(c);
+                    let end = run_end(self.bytes, self.pos + 1, &QUOTED_STOPS);
+                    literal.push_str(&self.text[self.pos..end]);
+                    self.pos = end;
                 }
             }
         }
@@ -1597,7 +1637,7 @@ impl<'a> Parser<'a> {
                         tokens.push(token);
                         literal_start = self.pos;
                     }
-                    Some(_) => self.pos += 1,
+                    Some(_) => self.pos = run_end(self.bytes, self.pos + 1, &HEREDOC_STOPS),
                 }
             }
         }
