@@ -12,6 +12,8 @@ mod suppressions;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
+
 use crate::cli::AuditArgs;
 use crate::commands::context::{Context, ExitStatus};
 use crate::diagnostics::Diagnostic;
@@ -79,8 +81,8 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
         None => {
             let (analyses, errors) = tree::analyse_paths(paths, cwd);
             let found = analyses
-                .iter()
-                .flat_map(checks::findings)
+                .par_iter()
+                .flat_map_iter(checks::findings)
                 .map(|found| (found, true))
                 .collect();
             (analyses, errors, found)
@@ -98,7 +100,7 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
     // Every finding is matched with its comments, so that a comment whose finding is not new
     // still counts as used; only the new findings are reported.
     let mut comments = SuppressionComments::scan(&analyses);
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(found.len());
     for (found, new) in found {
         let mut finding = Decided::new(found);
         finding.suppressed = comments.suppression(&finding.found);

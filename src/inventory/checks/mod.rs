@@ -333,7 +333,7 @@ pub fn findings(analysis: &Analysis) -> Vec<Finding> {
         .collect();
     found.extend(group_findings(analysis));
     found.extend(rule_findings(analysis));
-    found.sort_by_key(|finding| {
+    found.sort_by_cached_key(|finding| {
         (
             finding.diagnostic.path.clone(),
             finding.diagnostic.line_column(),
