@@ -239,7 +239,9 @@ fn may_hold_values(bytes: &[u8]) -> bool {
 
 /// How `audit` and `graph` read a file that can hold groups: a `resource` that names no
 /// group (`security_group` is in every group reference, rule type and attaching argument),
-/// no module output and no remote state is read by no check, and is passed over.
+/// no module output and no remote state is read by no check, and is passed over. A local is
+/// parsed when evaluation reads it, unless it names a group or a module output (which the
+/// tree's index of what uses a group reads) or holds `mutual_rules`.
 pub fn groups_reading(kind: &str) -> crate::syntax::Reading {
     match kind {
         "resource" => crate::syntax::Reading::Mentioning(&[
@@ -248,6 +250,7 @@ pub fn groups_reading(kind: &str) -> crate::syntax::Reading {
             "data.terraform_remote_state",
             "data.tfe_outputs",
         ]),
+        "locals" => crate::syntax::Reading::Deferred(&["security_group", "module.", LOCAL_NAME]),
         _ => crate::syntax::Reading::Whole,
     }
 }
@@ -256,7 +259,7 @@ pub fn groups_reading(kind: &str) -> crate::syntax::Reading {
 pub fn values_reading(kind: &str) -> crate::syntax::Reading {
     match kind {
         "variable" | "module" => crate::syntax::Reading::Whole,
-        "locals" => crate::syntax::Reading::Deferred,
+        "locals" => crate::syntax::Reading::Deferred(&[]),
         _ => crate::syntax::Reading::Skipped,
     }
 }

@@ -629,7 +629,16 @@ impl<'a> Tree<'a> {
         for parsed in &analysis.model.files {
             for block in parsed.body.blocks_of("locals") {
                 if let Some(attribute) = block.body.attribute(name) {
-                    return Some((Arc::clone(&parsed.file), attribute.value.clone()));
+                    let value = match attribute.value.kind {
+                        // Left unparsed by the inventory (see `groups_reading`).
+                        ExprKind::Deferred => crate::syntax::parse_deferred(
+                            &parsed.file.text,
+                            attribute.value.span.clone(),
+                        )
+                        .ok()?,
+                        _ => attribute.value.clone(),
+                    };
+                    return Some((Arc::clone(&parsed.file), value));
                 }
             }
         }

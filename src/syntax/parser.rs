@@ -72,8 +72,9 @@ pub enum Reading {
     /// Passed over: left out of the tree.
     Skipped,
     /// Parsed, but the value of each of its attributes is [`ExprKind::Deferred`], for
-    /// [`parse_deferred`] to read when it is needed.
-    Deferred,
+    /// [`parse_deferred`] to read when it is needed; except an attribute whose text (name
+    /// and value, comments included) holds one of these, which is parsed.
+    Deferred(&'static [&'static str]),
     /// Parsed when its text (comments included) holds one of these, else skipped.
     Mentioning(&'static [&'static str]),
 }
@@ -533,7 +534,9 @@ impl<'a> Parser<'a> {
                 };
                 match reading {
                     Reading::Whole => body.blocks.push(self.block(name)?),
-                    Reading::Deferred => body.blocks.push(self.deferred_block(name)?),
+                    Reading::Deferred(needles) => {
+                        body.blocks.push(self.deferred_block(name, needles)?);
+                    }
                     Reading::Skipped | Reading::Mentioning(_) => {
                         let skimmed = self.skim_block();
                         let text = &self.bytes[name.span.start..self.pos];
@@ -565,8 +568,9 @@ impl<'a> Parser<'a> {
     }
 
     /// A block whose attributes' values are left unparsed: each is [`ExprKind::Deferred`],
-    /// spanning the expression. Its nested blocks are parsed.
-    fn deferred_block(&mut self, kind: Ident) -> Parsed<Block> {
+    /// spanning the expression, unless its text holds one of `needles`. Its nested blocks
+    /// are parsed.
+    fn deferred_block(&mut self, kind: Ident, needles: &[&str]) -> Parsed<Block> {
         let labels = self.labels()?;
         let open = self.pos;
         self.pos += 1;
@@ -586,16 +590,18 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 self.skip(false)?;
                 let start = self.pos;
-                let value = match self.skim(None) {
-                    Ok(()) => Expr {
+                let skimmed = self.skim(None);
+                let text = &self.bytes[name.span.start..self.pos];
+                let wanted = needles.iter().any(|needle| holds(text, needle.as_bytes()));
+                let value = if skimmed.is_ok() && !wanted {
+                    Expr {
                         span: start..self.pos,
                         kind: ExprKind::Deferred,
-                    },
-                    // Parsed, to report its error where the parser does.
-                    Err(_) => {
-                        self.pos = start;
-                        self.expr(false)?
                     }
+                } else {
+                    // Parsed when wanted, or to report its error where the parser does.
+                    self.pos = start;
+                    self.expr(false)?
                 };
                 body.attributes.push(Attribute { name, value });
             } else {
