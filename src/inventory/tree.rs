@@ -109,14 +109,61 @@ struct ExtraFile {
     body: Option<Option<Arc<Body>>>,
 }
 
+/// What a resource or module block of the tree reads, as the index of attachments needs it:
+/// the lists that attach groups (a resource's, at any depth), the groups of its module it
+/// names, and the remote state, HCP Terraform outputs and `data "aws_security_group"` lookups
+/// it reads. Empty for other blocks, and for the groups and rules themselves.
+#[derive(Default)]
+struct BlockReads {
+    lists: Vec<Expr>,
+    groups: Vec<String>,
+    lookups: Vec<Written>,
+}
+
+impl BlockReads {
+    fn of(file: &SourceFile, block: &Block) -> BlockReads {
+        let resource = match block.kind.text.as_str() {
+            "resource" if !is_rule_or_group(block) => true,
+            "module" => false,
+            _ => return BlockReads::default(),
+        };
+        let mut lists = Vec::new();
+        if resource {
+            attaching_lists(&block.body, &mut lists);
+        }
+        let read = references::in_body(&block.body);
+        let lookups = read
+            .iter()
+            .filter(|reference| {
+                reference.root == "data"
+                    && matches!(reference.steps.first(), Some(Step::Attribute(kind))
+                        if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs" | "aws_security_group"))
+            })
+            .map(|reference| Written::read(&file.text, &reference.to_expr()))
+            .collect();
+        BlockReads {
+            lists,
+            groups: references::groups_of(&read),
+            lookups,
+        }
+    }
+}
+
+/// A group or a rule: `aws_security_group*` or `aws_vpc_security_group_*`.
+fn is_rule_or_group(block: &Block) -> bool {
+    block.label(0).is_some_and(|label| {
+        label.starts_with("aws_security_group") || label.starts_with("aws_vpc_security_group_")
+    })
+}
+
 pub struct Tree<'a> {
     modules: &'a [Analysis],
     by_dir: HashMap<PathBuf, usize>,
     /// Module calls with a local `source`, by the called module: (caller, call block).
     callers: HashMap<usize, Vec<Call>>,
-    /// Files the inventory skipped, read when a reference leads into their module (`None`:
-    /// unreadable).
-    extra: HashMap<PathBuf, Option<ExtraFile>>,
+    /// Each module's files that the inventory skipped, read when a reference first leads
+    /// into the module (those that cannot be read are left out).
+    extra: HashMap<usize, Vec<ExtraFile>>,
     sets: Vec<AttachSet>,
     member_of: HashMap<GroupKey, Vec<usize>>,
     /// Groups whose attachments cannot all be seen: why.
@@ -226,104 +273,118 @@ impl<'a> Tree<'a> {
     }
 
     fn index_attachments(&mut self) {
+        // What each block reads, gathered on every core; resolved below, in order.
+        let reads: Vec<Vec<BlockReads>> = self
+            .modules
+            .par_iter()
+            .map(|analysis| {
+                analysis
+                    .model
+                    .files
+                    .iter()
+                    .flat_map(|parsed| {
+                        parsed
+                            .body
+                            .blocks
+                            .iter()
+                            .map(|block| BlockReads::of(&parsed.file, block))
+                    })
+                    .collect()
+            })
+            .collect();
         // Outputs of modules the tree calls that export groups: (module, output, groups).
         let mut exports = Vec::new();
-        for module in 0..self.modules.len() {
+        for (module, reads) in reads.into_iter().enumerate() {
             let analysis = &self.modules[module];
-            for parsed in &analysis.model.files {
+            let blocks = analysis
+                .model
+                .files
+                .iter()
+                .flat_map(|parsed| parsed.body.blocks.iter().map(move |block| (parsed, block)));
+            for ((parsed, block), read) in blocks.zip(reads) {
                 let file = &parsed.file;
-                for block in &parsed.body.blocks {
-                    let kind = block.kind.text.as_str();
-                    let rule_or_group = block.label(0).is_some_and(|label| {
-                        label.starts_with("aws_security_group")
-                            || label.starts_with("aws_vpc_security_group_")
-                    });
-                    match kind {
-                        "resource" if !rule_or_group => {
-                            let mut lists = Vec::new();
-                            attaching_lists(&block.body, &mut lists);
-                            for expr in lists {
-                                self.attach_set(module, file, expr);
+                let kind = block.kind.text.as_str();
+                match kind {
+                    "resource" if !is_rule_or_group(block) => {
+                        for expr in read.lists {
+                            self.attach_set(module, file, expr);
+                        }
+                        for name in read.groups {
+                            self.used.insert((module, name));
+                        }
+                        for key in self.looked_up_groups(module, &read.lookups) {
+                            self.used.insert(key);
+                        }
+                    }
+                    "module" => {
+                        let local = self.callee(module, block).is_some();
+                        let call = block.label(0).unwrap_or_default().to_string();
+                        // A module passed a list of groups attaches them together, perhaps
+                        // beside groups of its own.
+                        for attribute in &block.body.attributes {
+                            if ATTACHING.contains(&attribute.name.text.as_str()) {
+                                let why = format!(
+                                    "attached by module.{call}, which may add groups of its own"
+                                );
+                                self.attach_set_with(
+                                    module,
+                                    file,
+                                    attribute.value.clone(),
+                                    Some(why),
+                                );
                             }
-                            let read = references::in_body(&block.body);
-                            for name in references::groups_of(&read) {
+                        }
+                        // A group read from another root module and passed to a module:
+                        // what the module attaches it beside is not followed.
+                        for key in self.looked_up_groups(module, &read.lookups) {
+                            self.used.insert(key.clone());
+                            self.attach_unknown.entry(key).or_insert_with(|| {
+                                format!("read from remote state and passed to module.{call}")
+                            });
+                        }
+                        for name in read.groups {
+                            let key = (module, name);
+                            self.used.insert(key.clone());
+                            if !local {
+                                self.attach_unknown.insert(
+                                    key,
+                                    format!("passed to module.{call}, outside this tree"),
+                                );
+                            }
+                        }
+                    }
+                    // A local holding a group uses it; `mutual_rules` holds connections,
+                    // which are rules, not attachments.
+                    "locals" => {
+                        for attribute in &block.body.attributes {
+                            if attribute.name.text == parse::LOCAL_NAME {
+                                continue;
+                            }
+                            for name in references::groups_in(&attribute.value) {
                                 self.used.insert((module, name));
                             }
-                            for key in self.looked_up_groups(module, file, &read) {
-                                self.used.insert(key);
-                            }
                         }
-                        "module" => {
-                            let local = self.callee(module, block).is_some();
-                            let call = block.label(0).unwrap_or_default().to_string();
-                            // A module passed a list of groups attaches them together, perhaps
-                            // beside groups of its own.
-                            for attribute in &block.body.attributes {
-                                if ATTACHING.contains(&attribute.name.text.as_str()) {
-                                    let why = format!(
-                                        "attached by module.{call}, which may add groups of its own"
-                                    );
-                                    self.attach_set_with(
-                                        module,
-                                        file,
-                                        attribute.value.clone(),
-                                        Some(why),
-                                    );
-                                }
-                            }
-                            // A group read from another root module and passed to a module:
-                            // what the module attaches it beside is not followed.
-                            let read = references::in_body(&block.body);
-                            for key in self.looked_up_groups(module, file, &read) {
-                                self.used.insert(key.clone());
-                                self.attach_unknown.entry(key).or_insert_with(|| {
-                                    format!("read from remote state and passed to module.{call}")
-                                });
-                            }
-                            for name in references::groups_of(&read) {
-                                let key = (module, name);
-                                self.used.insert(key.clone());
-                                if !local {
-                                    self.attach_unknown.insert(
-                                        key,
-                                        format!("passed to module.{call}, outside this tree"),
-                                    );
-                                }
-                            }
+                    }
+                    "output" if self.callers.contains_key(&module) => {
+                        let output = block.label(0).unwrap_or_default().to_string();
+                        let names = references::groups_in_body(&block.body);
+                        if !names.is_empty() {
+                            exports.push((module, output, names));
                         }
-                        // A local holding a group uses it; `mutual_rules` holds connections,
-                        // which are rules, not attachments.
-                        "locals" => {
-                            for attribute in &block.body.attributes {
-                                if attribute.name.text == parse::LOCAL_NAME {
-                                    continue;
-                                }
-                                for name in references::groups_in(&attribute.value) {
-                                    self.used.insert((module, name));
-                                }
-                            }
-                        }
-                        "output" if self.callers.contains_key(&module) => {
-                            let output = block.label(0).unwrap_or_default().to_string();
-                            let names = references::groups_in_body(&block.body);
-                            if !names.is_empty() {
-                                exports.push((module, output, names));
-                            }
-                        }
-                        "output" => {
-                            let output = block.label(0).unwrap_or_default().to_string();
-                            for name in references::groups_in_body(&block.body) {
-                                self.uncalled_exports.push((
+                    }
+                    "output" => {
+                        let output = block.label(0).unwrap_or_default().to_string();
+                        for name in references::groups_in_body(&block.body) {
+                            self.uncalled_exports.push((
                                     (module, name),
                                     output.clone(),
                                     format!(
                                         "exported by output `{output}` of a module no module of this tree calls"
                                     ),
                                 ));
-                            }
                         }
-                        _ => {}
                     }
+                    _ => {}
                 }
             }
         }
@@ -351,27 +412,12 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// The groups of the tree that the remote state, HCP Terraform outputs and
-    /// `data "aws_security_group"` lookups among `read` (the references of a block's
-    /// arguments) resolve to (in another root module, where that is where they lead).
-    fn looked_up_groups(
-        &mut self,
-        module: usize,
-        file: &Arc<SourceFile>,
-        read: &[crate::syntax::Reference<'_>],
-    ) -> Vec<GroupKey> {
-        let texts: Vec<Written> = read
+    /// The groups of the tree that `lookups` (see [`BlockReads`]) resolve to (in another root
+    /// module, where that is where they lead).
+    fn looked_up_groups(&mut self, module: usize, lookups: &[Written]) -> Vec<GroupKey> {
+        lookups
             .iter()
-            .filter(|reference| {
-                reference.root == "data"
-                    && matches!(reference.steps.first(), Some(crate::syntax::Step::Attribute(kind))
-                        if matches!(kind.text.as_str(), "terraform_remote_state" | "tfe_outputs" | "aws_security_group"))
-            })
-            .map(|reference| Written::read(&file.text, &reference.to_expr()))
-            .collect();
-        texts
-            .into_iter()
-            .filter_map(|written| match self.resolve(module, &written) {
+            .filter_map(|written| match self.resolve(module, written) {
                 Resolved::Group(key) => Some(key),
                 Resolved::Unknown(_) => None,
             })
@@ -678,35 +724,32 @@ impl<'a> Tree<'a> {
     /// and only when a lookup needs a name its text holds).
     fn extra_files(&mut self, module: usize, needle: &str) -> Vec<SharedFile> {
         let analysis = &self.modules[module];
-        let read: HashSet<&Path> = analysis
-            .model
-            .files
-            .iter()
-            .map(|parsed| parsed.file.path.as_path())
-            .collect();
-        let mut found = Vec::new();
-        for path in &analysis.sources {
-            if read.contains(path.as_path()) {
-                continue;
-            }
-            let entry = self.extra.entry(path.clone()).or_insert_with(|| {
-                // Read already for evaluation (parsed in part: parsed whole if a lookup needs it).
-                if let Some(parsed) = analysis.model.values.iter().find(|p| p.file.path == *path) {
-                    return Some(ExtraFile {
-                        file: Arc::clone(&parsed.file),
-                        body: None,
-                    });
-                }
-                let bytes = std::fs::read(path).ok()?;
-                Some(ExtraFile {
-                    file: Arc::new(SourceFile::decode(path, bytes)),
-                    body: None,
+        let files = self.extra.entry(module).or_insert_with(|| {
+            let read: HashSet<&Path> = analysis
+                .model
+                .files
+                .iter()
+                .map(|parsed| parsed.file.path.as_path())
+                .collect();
+            analysis
+                .sources
+                .iter()
+                .filter(|path| !read.contains(path.as_path()))
+                .filter_map(|path| {
+                    // Read already for evaluation (parsed in part: parsed whole if a lookup
+                    // needs it).
+                    let file = match analysis.model.values.iter().find(|p| p.file.path == *path) {
+                        Some(parsed) => Arc::clone(&parsed.file),
+                        None => Arc::new(SourceFile::decode(path, std::fs::read(path).ok()?)),
+                    };
+                    Some(ExtraFile { file, body: None })
                 })
-            });
-            let Some(extra) = entry else {
-                continue;
-            };
-            if !extra.file.text.contains(needle) {
+                .collect()
+        });
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut found = Vec::new();
+        for extra in files {
+            if finder.find(extra.file.text.as_bytes()).is_none() {
                 continue;
             }
             let body = extra
