@@ -4,6 +4,7 @@
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Where files are read from: this machine's disk, or a tree held elsewhere (a git revision,
 /// for `graph --since`), so that both sides of a comparison read their own files.
@@ -54,9 +55,9 @@ pub struct Files<'s> {
     /// built from `path.module` starts; `None` in a module another module calls, whose root
     /// module (and so what such a path names) depends on the caller.
     working_dir: Option<PathBuf>,
-    /// Nothing outside it is read; `None`: the tree the reader puts the module in, found
-    /// when a file is first asked for (most modules never ask).
-    tree: Option<PathBuf>,
+    /// Nothing outside it is read: given, or the tree the reader puts the module in, found
+    /// when a file is first asked for (most modules never ask; some ask hundreds of times).
+    tree: OnceLock<PathBuf>,
 }
 
 impl std::fmt::Debug for Files<'_> {
@@ -82,7 +83,7 @@ impl Files<'static> {
             path_module: relative(&working_dir, &module),
             module,
             working_dir: Some(working_dir),
-            tree: Some(canonical(tree)),
+            tree: OnceLock::from(canonical(tree)),
         }
     }
 }
@@ -104,7 +105,7 @@ impl<'s> Files<'s> {
             working_dir: root.then(|| module.clone()),
             module,
             path_module,
-            tree: None,
+            tree: OnceLock::new(),
         }
     }
 
@@ -133,11 +134,10 @@ impl<'s> Files<'s> {
         } else {
             normalise(&joined)
         };
-        let tree = match &self.tree {
-            Some(tree) => tree.clone(),
-            None => self.reader.tree_of(&self.module),
-        };
-        let inside = resolved.starts_with(&tree)
+        let tree = self
+            .tree
+            .get_or_init(|| self.reader.tree_of(&self.module));
+        let inside = resolved.starts_with(tree)
             && !resolved
                 .components()
                 .any(|component| component == Component::ParentDir);

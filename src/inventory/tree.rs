@@ -733,7 +733,7 @@ impl<'a> Tree<'a> {
                 .collect();
             analysis
                 .sources
-                .iter()
+                .par_iter()
                 .filter(|path| !read.contains(path.as_path()))
                 .filter_map(|path| {
                     // Read already for evaluation (parsed in part: parsed whole if a lookup
