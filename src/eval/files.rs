@@ -134,9 +134,7 @@ impl<'s> Files<'s> {
         } else {
             normalise(&joined)
         };
-        let tree = self
-            .tree
-            .get_or_init(|| self.reader.tree_of(&self.module));
+        let tree = self.tree.get_or_init(|| self.reader.tree_of(&self.module));
         let inside = resolved.starts_with(tree)
             && !resolved
                 .components()

@@ -48,31 +48,50 @@ pub fn groups_of(references: &[Reference<'_>]) -> Vec<String> {
 /// (`module.db.sg_id`, `module.db[0].sg_id`), or by taking the whole module object
 /// (`module.db`, `module.db[0]`), which holds every output.
 pub fn reads_output(body: &Body, call: &str, output: &str) -> bool {
-    let mut found = false;
+    outputs_read(body)
+        .iter()
+        .any(|read| read.reads(call, output))
+}
+
+/// A module output an argument reads.
+pub struct OutputRead {
+    pub call: String,
+    /// `None`: the whole module object, which holds every output.
+    pub output: Option<String>,
+}
+
+impl OutputRead {
+    pub fn reads(&self, call: &str, output: &str) -> bool {
+        self.call == call && self.output.as_deref().is_none_or(|read| read == output)
+    }
+}
+
+/// The module outputs the arguments of `body` read, as [`reads_output`] reads them.
+pub fn outputs_read(body: &Body) -> Vec<OutputRead> {
+    let mut found = Vec::new();
     each_expr(body, &mut |expr| {
-        found = found
-            || expr
-                .references()
-                .iter()
-                .any(|reference| output_read(reference, call, output));
+        found.extend(expr.references().iter().filter_map(output_of));
     });
     found
 }
 
-fn output_read(reference: &Reference<'_>, call: &str, output: &str) -> bool {
+fn output_of(reference: &Reference<'_>) -> Option<OutputRead> {
     if reference.root != "module" {
-        return false;
+        return None;
     }
     let mut steps = reference.steps.iter();
-    match steps.next() {
-        Some(Step::Attribute(name)) if name.text == call => {}
-        _ => return false,
-    }
+    let Some(Step::Attribute(call)) = steps.next() else {
+        return None;
+    };
     let mut rest = steps.skip_while(|step| !matches!(step, Step::Attribute(_)));
-    match rest.next() {
-        Some(Step::Attribute(name)) => name.text == output,
-        _ => true,
-    }
+    let output = match rest.next() {
+        Some(Step::Attribute(name)) => Some(name.text.to_string()),
+        _ => None,
+    };
+    Some(OutputRead {
+        call: call.text.to_string(),
+        output,
+    })
 }
 
 fn group_of(reference: &Reference<'_>) -> Option<String> {

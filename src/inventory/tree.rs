@@ -92,8 +92,21 @@ pub enum Verdict {
     Unverified(String),
 }
 
-/// A module call of the tree: the calling module, the `module` block and its file, shared.
-type Call = (usize, Arc<Block>, Arc<SourceFile>);
+/// A module call of the tree: the calling module, and the `module` block in its file.
+#[derive(Clone)]
+struct Call {
+    caller: usize,
+    body: Arc<Body>,
+    /// The block's index among the file's blocks.
+    index: usize,
+    file: Arc<SourceFile>,
+}
+
+impl Call {
+    fn block(&self) -> &Block {
+        &self.body.blocks[self.index]
+    }
+}
 
 /// The root module a remote state reads and how it was matched (`None`: by settings known in
 /// full), or why none is.
@@ -249,13 +262,17 @@ impl<'a> Tree<'a> {
     fn index_calls(&mut self) {
         for (caller, analysis) in self.modules.iter().enumerate() {
             for parsed in &analysis.model.files {
-                for block in parsed.body.blocks_of("module") {
+                for (index, block) in parsed.body.blocks.iter().enumerate() {
+                    if block.kind.text != "module" {
+                        continue;
+                    }
                     if let Some(callee) = self.callee(caller, block) {
-                        self.callers.entry(callee).or_default().push((
+                        self.callers.entry(callee).or_default().push(Call {
                             caller,
-                            Arc::new(block.clone()),
-                            Arc::clone(&parsed.file),
-                        ));
+                            body: Arc::clone(&parsed.body),
+                            index,
+                            file: Arc::clone(&parsed.file),
+                        });
                     }
                 }
             }
@@ -389,20 +406,40 @@ impl<'a> Tree<'a> {
             }
         }
         // A group exported to a caller is used when the caller names the output anywhere but
-        // in a rule (a resource, a module call, a local, its own output).
-        for (module, output, names) in exports {
-            let calls = self.callers.get(&module).cloned().unwrap_or_default();
-            let read = calls.iter().any(|(caller, block, _)| {
-                let call = block.label(0).unwrap_or_default();
-                self.modules[*caller].model.files.iter().any(|parsed| {
-                    parsed.body.blocks.iter().any(|other| {
-                        let rule = other.label(0).is_some_and(|label| {
+        // in a rule (a resource, a module call, a local, its own output). What each such
+        // caller reads is gathered once, on all cores.
+        let callers: HashSet<usize> = exports
+            .iter()
+            .flat_map(|(module, ..)| self.callers.get(module).into_iter().flatten())
+            .map(|call| call.caller)
+            .collect();
+        let modules = self.modules;
+        let read_by: HashMap<usize, Vec<references::OutputRead>> = callers
+            .into_par_iter()
+            .map(|caller| {
+                let blocks = modules[caller]
+                    .model
+                    .files
+                    .iter()
+                    .flat_map(|parsed| &parsed.body.blocks);
+                let read = blocks
+                    .filter(|block| {
+                        !block.label(0).is_some_and(|label| {
                             label.starts_with("aws_security_group_rule")
                                 || label.starts_with("aws_vpc_security_group_")
-                        });
-                        !rule && references::reads_output(&other.body, call, &output)
+                        })
                     })
-                })
+                    .flat_map(|block| references::outputs_read(&block.body))
+                    .collect();
+                (caller, read)
+            })
+            .collect();
+        for (module, output, names) in exports {
+            let read = self.callers.get(&module).into_iter().flatten().any(|call| {
+                let name = call.block().label(0).unwrap_or_default();
+                read_by[&call.caller]
+                    .iter()
+                    .any(|read| read.reads(name, &output))
             });
             if read {
                 for name in names {
@@ -637,13 +674,13 @@ impl<'a> Tree<'a> {
                     return unknown("a variable", text);
                 }
                 let mut found = None;
-                for (caller, block, file) in calls {
-                    let Some(argument) = block.body.attribute(&name.text) else {
+                for call in calls {
+                    let Some(argument) = call.block().body.attribute(&name.text) else {
                         return unknown("a variable a module call leaves unset", text);
                     };
-                    let written = Written::read(&file.text, &argument.value);
+                    let written = Written::read(&call.file.text, &argument.value);
                     let resolved =
-                        self.resolve_at(caller, &argument.value, &written.text, depth + 1);
+                        self.resolve_at(call.caller, &argument.value, &written.text, depth + 1);
                     if let Resolved::Unknown(_) = resolved {
                         return resolved;
                     }
