@@ -171,6 +171,9 @@ fn is_rule_or_group(block: &Block) -> bool {
 
 pub struct Tree<'a> {
     modules: &'a [Analysis],
+    /// Every group of the tree, by module and address (a rule names its group once per
+    /// lookup, and a module may declare hundreds).
+    declared: HashSet<(usize, &'a str)>,
     by_dir: HashMap<PathBuf, usize>,
     /// Module calls with a local `source`, by the called module: (caller, call block).
     callers: HashMap<usize, Vec<Call>>,
@@ -212,8 +215,20 @@ impl<'a> Tree<'a> {
             .enumerate()
             .map(|(index, analysis)| (normalize(&analysis.dir), index))
             .collect();
+        let declared = modules
+            .iter()
+            .enumerate()
+            .flat_map(|(module, analysis)| {
+                analysis
+                    .model
+                    .groups
+                    .iter()
+                    .map(move |group| (module, group.address.as_str()))
+            })
+            .collect();
         let mut tree = Tree {
             modules,
+            declared,
             by_dir,
             callers: HashMap::new(),
             extra: HashMap::new(),
@@ -251,11 +266,7 @@ impl<'a> Tree<'a> {
     }
 
     fn declares(&self, module: usize, address: &str) -> bool {
-        self.modules[module]
-            .model
-            .groups
-            .iter()
-            .any(|group| group.address == address)
+        self.declared.contains(&(module, address))
     }
 
     /// Module calls whose `source` is a directory of the tree.
