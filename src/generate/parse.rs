@@ -9,7 +9,8 @@ use std::sync::Arc;
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
 use crate::syntax::{self, Attribute, Body, ErrorKind, Expr, ExprKind, ObjectItem, ObjectKey};
 
-/// A parsed source file.
+/// A parsed source file (shared: a copy is two counted references).
+#[derive(Clone)]
 pub struct ParsedFile {
     pub file: Arc<SourceFile>,
     pub body: Arc<Body>,

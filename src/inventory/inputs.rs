@@ -119,78 +119,91 @@ pub fn read_tree(
         .enumerate()
         .filter(|(index, _)| more.contains(index))
         .for_each(|(_, module)| module.parse_more_values(source));
-    // Each caller evaluated on its own core; the calls then gathered in caller order.
-    let given_by_caller: Vec<CallsOf> = callers
-        .par_iter()
-        .map(|&caller| {
-            let access = Files::in_module(source, &modules[caller].dir, true);
-            let module = values::evaluate_for(
-                parsed[caller].files.iter().chain(&parsed[caller].values),
-                &roots[caller],
-                Some(access),
-            );
-            let mut found = Vec::new();
-            for (file, block) in parsed[caller].module_calls() {
-                let Some(source) = block
-                    .body
-                    .attribute("source")
-                    .and_then(|a| a.value.string())
-                else {
-                    continue;
-                };
-                if !(source.starts_with("./") || source.starts_with("../")) {
-                    continue;
-                }
-                let Some(&callee) = by_dir.get(&normalize(&modules[caller].dir.join(source)))
-                else {
-                    continue;
-                };
-                if !needs[callee] {
-                    continue;
-                }
-                let text = file.file.text.as_str();
-                let inputs = match module.instances(block, text) {
-                    Instances::Single => vec![module.call_inputs(block, text, None)],
-                    Instances::Known(instances) => instances
-                        .iter()
-                        .map(|instance| module.call_inputs(block, text, Some(instance)))
-                        .collect(),
-                    // Instances a plan decides: every argument's value is unknown.
-                    Instances::Unknown => vec![
-                        module
-                            .call_inputs(block, text, None)
-                            .into_keys()
-                            .map(|name| (name, Value::Unknown))
-                            .collect(),
-                    ],
-                };
-                found.push((callee, inputs));
+    // What one caller's calls give the modules they call.
+    let calls_of = |&caller: &usize| -> CallsOf {
+        let access = Files::in_module(source, &modules[caller].dir, true);
+        let module = values::evaluate_for(
+            parsed[caller].files.iter().chain(&parsed[caller].values),
+            &roots[caller],
+            Some(access),
+        );
+        let mut found = Vec::new();
+        for (file, block) in parsed[caller].module_calls() {
+            let Some(source) = block
+                .body
+                .attribute("source")
+                .and_then(|a| a.value.string())
+            else {
+                continue;
+            };
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                continue;
             }
-            found
-        })
-        .collect();
+            let Some(&callee) = by_dir.get(&normalize(&modules[caller].dir.join(source))) else {
+                continue;
+            };
+            if !needs[callee] {
+                continue;
+            }
+            let text = file.file.text.as_str();
+            let inputs = match module.instances(block, text) {
+                Instances::Single => vec![module.call_inputs(block, text, None)],
+                Instances::Known(instances) => instances
+                    .iter()
+                    .map(|instance| module.call_inputs(block, text, Some(instance)))
+                    .collect(),
+                // Instances a plan decides: every argument's value is unknown.
+                Instances::Unknown => vec![
+                    module
+                        .call_inputs(block, text, None)
+                        .into_keys()
+                        .map(|name| (name, Value::Unknown))
+                        .collect(),
+                ],
+            };
+            found.push((callee, inputs));
+        }
+        found
+    };
+    // The model of a module, given the inputs of its calls (`None`: a root module).
+    let model = |index: usize, called: Option<&Vec<BTreeMap<String, Value>>>| match &configs[index]
+    {
+        Ok(config) => {
+            // A module the tree calls is no root module: Terraform runs in its caller.
+            let inputs = match called {
+                Some(calls) => distinct(calls),
+                None => vec![roots[index].clone()],
+            };
+            let access = Files::in_module(source, &modules[index].dir, called.is_none());
+            let (model, errors) = model_of(&parsed[index], &inputs, Some(&access), config, true);
+            (Some(model), errors)
+        }
+        Err(error) => (None, vec![error.clone()]),
+    };
+    // Each caller evaluated on its own core, the calls then gathered in caller order; the
+    // models of the modules no module calls are built meanwhile.
+    let (given_by_caller, mut models): (Vec<CallsOf>, Vec<_>) = rayon::join(
+        || callers.par_iter().map(calls_of).collect(),
+        || {
+            (0..modules.len())
+                .into_par_iter()
+                .map(|index| (!given.contains_key(&index)).then(|| model(index, None)))
+                .collect()
+        },
+    );
     for (callee, inputs) in given_by_caller.into_iter().flatten() {
         given.entry(callee).or_default().extend(inputs);
     }
-    parsed
-        .into_par_iter()
-        .zip(configs.into_par_iter())
+    let called: Vec<_> = models
+        .par_iter()
         .enumerate()
-        .map(|(index, (parsed, config))| match config {
-            Ok(config) => {
-                // A module the tree calls is no root module: Terraform runs in its caller.
-                let called = given.get(&index);
-                let inputs = match called {
-                    Some(calls) => distinct(calls),
-                    None => vec![roots[index].clone()],
-                };
-                let access = Files::in_module(source, &modules[index].dir, called.is_none());
-                let (model, errors) = model_of(parsed, &inputs, Some(&access), &config, true);
-                (Some(model), errors)
-            }
-            Err(error) => (None, vec![error]),
-        })
-        .collect()
+        .filter(|(_, model)| model.is_none())
+        .map(|(index, _)| (index, model(index, given.get(&index))))
+        .collect();
+    for (index, found) in called {
+        models[index] = Some(found);
+    }
+    models.into_iter().flatten().collect()
 }
 
 /// What one caller's calls give the modules they call: (callee, a set of inputs per call

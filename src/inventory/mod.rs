@@ -148,7 +148,7 @@ fn can_matter(bytes: &[u8]) -> bool {
 /// as their source text (for `migrate`, which rewrites declarations, never evaluated values).
 pub fn read(module: &Module, config: &Config) -> Result<ModuleModel, Vec<Diagnostic>> {
     let parsed = parse_module(&Source::Disk, module, None);
-    match model_of(parsed, &[BTreeMap::new()], None, config, false) {
+    match model_of(&parsed, &[BTreeMap::new()], None, config, false) {
         (model, errors) if errors.is_empty() => Ok(model),
         (_, errors) => Err(errors),
     }
@@ -241,7 +241,8 @@ fn may_hold_values(bytes: &[u8]) -> bool {
 /// group (`security_group` is in every group reference, rule type and attaching argument),
 /// no module output and no remote state is read by no check, and is passed over. A local is
 /// parsed when evaluation reads it, unless it names a group or a module output (which the
-/// tree's index of what uses a group reads) or holds `mutual_rules`.
+/// tree's index of what uses a group reads) or holds `mutual_rules`. The `terraform` block
+/// is passed over.
 pub fn groups_reading(kind: &str) -> crate::syntax::Reading {
     match kind {
         "resource" => crate::syntax::Reading::Mentioning(&[
@@ -251,6 +252,9 @@ pub fn groups_reading(kind: &str) -> crate::syntax::Reading {
             "data.tfe_outputs",
         ]),
         "locals" => crate::syntax::Reading::Deferred(&["security_group", "module.", LOCAL_NAME]),
+        // Read for `migrate` (its `required_version`); a backend is read from the file's
+        // bytes (`ParsedModule::backend_files`).
+        "terraform" => crate::syntax::Reading::Skipped,
         _ => crate::syntax::Reading::Whole,
     }
 }
@@ -368,19 +372,23 @@ fn parse_values_file(path: &std::path::Path, bytes: Vec<u8>) -> Option<ParsedFil
 /// `evaluate`: each rule is read per instance, its arguments evaluated where their values
 /// are known; else as written.
 pub fn model_of(
-    parsed: ParsedModule,
+    parsed: &ParsedModule,
     inputs: &[BTreeMap<String, eval::Value>],
     access: Option<&eval::Files<'_>>,
     config: &Config,
     evaluate: bool,
 ) -> (ModuleModel, Vec<Diagnostic>) {
+    // Shared with the parse (its files are counted references), which the tree's other
+    // modules may be reading from meanwhile.
     let ParsedModule {
         files,
         values,
-        mut errors,
+        errors,
         backend_files,
         unparsed_values: _,
     } = parsed;
+    let (files, values) = (files.clone(), values.clone());
+    let (mut errors, backend_files) = (errors.clone(), backend_files.clone());
     let connections = match crate::generate::connections_of(&files, config) {
         Ok(connections) => connections,
         Err(mut found) => {
