@@ -638,7 +638,13 @@ impl<'a> Parser<'a> {
                 };
             };
             match byte {
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+                // Indentation, a run at a time.
+                b' ' | b'\t' | b'\r' => {
+                    self.pos += 1;
+                    while let Some(b' ' | b'\t') = self.peek() {
+                        self.pos += 1;
+                    }
+                }
                 b'\n' if open.is_empty() => break,
                 b'\n' => self.pos += 1,
                 b'#' | b'/' => {
