@@ -61,9 +61,19 @@ pub fn git_top_level(dir: &Path) -> Option<PathBuf> {
 
 /// `path` relative to `root`, both made absolute and without `.`/`..`.
 pub fn relative(path: &Path, root: &Path) -> PathBuf {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| lexical(path));
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| lexical(root));
-    path.strip_prefix(&root)
+    relative_to_canonical(path, &canonical(root))
+}
+
+/// `path` with symbolic links followed, absolute and without `.`/`..` (as written, without
+/// `.`/`..`, when it does not exist).
+pub fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| lexical(path))
+}
+
+/// [`relative`] to a `root` that is [`canonical`] already (one root for many paths).
+pub fn relative_to_canonical(path: &Path, root: &Path) -> PathBuf {
+    let path = canonical(path);
+    path.strip_prefix(root)
         .map(Path::to_path_buf)
         .unwrap_or(path)
 }

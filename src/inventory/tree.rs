@@ -1087,6 +1087,7 @@ pub fn analyse_source(
 ) -> (Vec<Analysis>, Vec<Diagnostic>) {
     let (modules, mut errors) = source.discover(paths, cwd);
     let root = crate::paths::git_top_level(cwd).unwrap_or_else(|| cwd.to_path_buf());
+    let root = crate::paths::canonical(&root);
     let mut configs = ConfigFinder::new(cwd);
     let configs: Vec<_> = modules
         .iter()
@@ -1177,9 +1178,9 @@ fn judge_tree(analyses: &mut [Analysis]) {
 }
 
 /// A module directory as a finding's identity names it: relative to `root` (the git top
-/// level, else the current directory), `/`-separated, `.` for the top.
+/// level, else the current directory; canonical), `/`-separated, `.` for the top.
 fn module_name(dir: &Path, cwd: &Path, root: &Path) -> String {
-    let relative = crate::paths::relative(&cwd.join(dir), root);
+    let relative = crate::paths::relative_to_canonical(&cwd.join(dir), root);
     let text = relative
         .components()
         .map(|component| component.as_os_str().to_string_lossy().into_owned())
