@@ -44,15 +44,6 @@ pub fn groups_of(references: &[Reference<'_>]) -> Vec<String> {
     references.iter().filter_map(group_of).collect()
 }
 
-/// Whether any argument of `body` reads output `output` of module call `call`: by name
-/// (`module.db.sg_id`, `module.db[0].sg_id`), or by taking the whole module object
-/// (`module.db`, `module.db[0]`), which holds every output.
-pub fn reads_output(body: &Body, call: &str, output: &str) -> bool {
-    outputs_read(body)
-        .iter()
-        .any(|read| read.reads(call, output))
-}
-
 /// A module output an argument reads.
 pub struct OutputRead {
     pub call: String,
@@ -66,7 +57,9 @@ impl OutputRead {
     }
 }
 
-/// The module outputs the arguments of `body` read, as [`reads_output`] reads them.
+/// The module outputs the arguments of `body` read: by name (`module.db.sg_id`,
+/// `module.db[0].sg_id`), or the whole module object (`module.db`, `module.db[0]`), which
+/// holds every output.
 pub fn outputs_read(body: &Body) -> Vec<OutputRead> {
     let mut found = Vec::new();
     each_expr(body, &mut |expr| {
@@ -138,6 +131,13 @@ mod tests {
                 "aws_security_group.d"
             ]
         );
+    }
+
+    /// Whether any argument of `body` reads output `output` of module call `call`.
+    fn reads_output(body: &Body, call: &str, output: &str) -> bool {
+        outputs_read(body)
+            .iter()
+            .any(|read| read.reads(call, output))
     }
 
     #[test]

@@ -169,6 +169,13 @@ fn is_rule_or_group(block: &Block) -> bool {
     })
 }
 
+/// A rule: `aws_security_group_rule` or `aws_vpc_security_group_*`.
+fn is_rule(block: &Block) -> bool {
+    block.label(0).is_some_and(|label| {
+        label.starts_with("aws_security_group_rule") || label.starts_with("aws_vpc_security_group_")
+    })
+}
+
 pub struct Tree<'a> {
     modules: &'a [Analysis],
     /// Every group of the tree, by module and address (a rule names its group once per
@@ -434,12 +441,7 @@ impl<'a> Tree<'a> {
                     .iter()
                     .flat_map(|parsed| &parsed.body.blocks);
                 let read = blocks
-                    .filter(|block| {
-                        !block.label(0).is_some_and(|label| {
-                            label.starts_with("aws_security_group_rule")
-                                || label.starts_with("aws_vpc_security_group_")
-                        })
-                    })
+                    .filter(|block| !is_rule(block))
                     .flat_map(|block| references::outputs_read(&block.body))
                     .collect();
                 (caller, read)
