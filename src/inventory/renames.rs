@@ -90,7 +90,7 @@ impl Names {
 /// The names of every module of `analyses`; with `moves` (the newer tree's), the older
 /// tree's names as the newer one calls them.
 pub fn names(analyses: &[Analysis], moves: Option<&Moves>) -> Vec<Names> {
-    let mut tree = Tree::new(analyses);
+    let tree = Tree::new(analyses);
     analyses
         .iter()
         .enumerate()

@@ -19,7 +19,7 @@ mod remote_state;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -116,10 +116,10 @@ type Matched = Result<(usize, Option<String>), String>;
 type SharedFile = (Arc<SourceFile>, Arc<Body>);
 
 /// A file the inventory skipped: its text, and its tree once a lookup needed a name the
-/// text holds (`Some(None)`: it does not parse).
+/// text holds (`None`: it does not parse).
 struct ExtraFile {
     file: Arc<SourceFile>,
-    body: Option<Option<Arc<Body>>>,
+    body: OnceLock<Option<Arc<Body>>>,
 }
 
 /// What a resource or module block of the tree reads, as the index of attachments needs it:
@@ -162,6 +162,21 @@ impl BlockReads {
     }
 }
 
+/// What one block adds to the index of attachments, worked out apart from the others and
+/// applied in the blocks' order.
+enum Change {
+    Set(AttachSet),
+    Use(GroupKey),
+    /// The group's attachments cannot all be seen: why, unless a reason is given already.
+    UnknownUnlessSaid(GroupKey, String),
+    /// The same, replacing any reason given.
+    Unknown(GroupKey, String),
+    /// An output of a module the tree calls names groups: (module, output, groups).
+    Export(usize, String, Vec<String>),
+    /// An output of a module no module calls names a group: (group, output, why).
+    UncalledExport(GroupKey, String, String),
+}
+
 /// A group or a rule: `aws_security_group*` or `aws_vpc_security_group_*`.
 fn is_rule_or_group(block: &Block) -> bool {
     block.label(0).is_some_and(|label| {
@@ -186,7 +201,7 @@ pub struct Tree<'a> {
     callers: HashMap<usize, Vec<Call>>,
     /// Each module's files that the inventory skipped, read when a reference first leads
     /// into the module (those that cannot be read are left out).
-    extra: HashMap<usize, Vec<ExtraFile>>,
+    extra: Vec<OnceLock<Vec<ExtraFile>>>,
     sets: Vec<AttachSet>,
     member_of: HashMap<GroupKey, Vec<usize>>,
     /// Groups whose attachments cannot all be seen: why.
@@ -199,17 +214,17 @@ pub struct Tree<'a> {
     dynamic: HashSet<GroupKey>,
     /// Every group's name and tags, for `data "aws_security_group"` lookups (read once, when
     /// the first lookup asks).
-    named: Option<Vec<data_groups::NamedGroup>>,
+    named: OnceLock<Vec<data_groups::NamedGroup>>,
     /// The root module each remote state data source (module, kind, name) reads, as
     /// [`Tree::writer_of`] matched it.
-    writers: HashMap<(usize, String, String), Matched>,
+    writers: Mutex<HashMap<(usize, String, String), Matched>>,
     /// Each module's backend, for remote state (read once, when the first reading asks).
-    backends: Option<Vec<Option<crate::workspace::backends::Backend>>>,
+    backends: OnceLock<Vec<Option<crate::workspace::backends::Backend>>>,
     /// How each remote state followed by the known parts of its settings was matched, in
     /// the order resolved: a finding that rests on one says so.
-    matched: Vec<String>,
+    matched: Mutex<Vec<String>>,
     /// Outputs of root modules that remote state of the tree was followed to.
-    read_outputs: HashSet<(usize, String)>,
+    read_outputs: Mutex<HashSet<(usize, String)>>,
     /// Groups exported by outputs of modules no module of the tree calls: their attachments
     /// are unknown unless the module's state is read by the tree.
     uncalled_exports: Vec<(GroupKey, String, String)>,
@@ -238,18 +253,18 @@ impl<'a> Tree<'a> {
             declared,
             by_dir,
             callers: HashMap::new(),
-            extra: HashMap::new(),
-            writers: HashMap::new(),
+            extra: modules.iter().map(|_| OnceLock::new()).collect(),
+            writers: Mutex::new(HashMap::new()),
             sets: Vec::new(),
             member_of: HashMap::new(),
             attach_unknown: HashMap::new(),
             used: HashSet::new(),
             halves: HashMap::new(),
             dynamic: HashSet::new(),
-            named: None,
-            backends: None,
-            matched: Vec::new(),
-            read_outputs: HashSet::new(),
+            named: OnceLock::new(),
+            backends: OnceLock::new(),
+            matched: Mutex::new(Vec::new()),
+            read_outputs: Mutex::new(HashSet::new()),
             uncalled_exports: Vec::new(),
         };
         for (module, analysis) in modules.iter().enumerate() {
@@ -264,8 +279,9 @@ impl<'a> Tree<'a> {
         tree.index_halves();
         // An output of a root module that remote state of the tree reads (followed while
         // indexing): its readers are taken to be the tree's, whose attachments are all seen.
+        let read_outputs = std::mem::take(tree.read_outputs.get_mut().expect("not poisoned"));
         for (key, output, why) in std::mem::take(&mut tree.uncalled_exports) {
-            if !tree.read_outputs.contains(&(key.0, output)) {
+            if !read_outputs.contains(&(key.0, output)) {
                 tree.attach_unknown.entry(key).or_insert(why);
             }
         }
@@ -308,118 +324,41 @@ impl<'a> Tree<'a> {
     }
 
     fn index_attachments(&mut self) {
-        // What each block reads, gathered on every core; resolved below, in order.
-        let reads: Vec<Vec<BlockReads>> = self
+        // What each block reads, and what it resolves to, worked out on every core; applied
+        // below, in order (the first reason given for a group stands).
+        let tree = &*self;
+        let changes: Vec<Vec<Change>> = self
             .modules
             .par_iter()
-            .map(|analysis| {
-                analysis
-                    .model
-                    .files
-                    .iter()
-                    .flat_map(|parsed| {
-                        parsed
-                            .body
-                            .blocks
-                            .iter()
-                            .map(|block| BlockReads::of(&parsed.file, block))
-                    })
-                    .collect()
+            .enumerate()
+            .map(|(module, analysis)| {
+                let mut changes = Vec::new();
+                for parsed in &analysis.model.files {
+                    for block in &parsed.body.blocks {
+                        let read = BlockReads::of(&parsed.file, block);
+                        tree.block_changes(module, &parsed.file, block, read, &mut changes);
+                    }
+                }
+                changes
             })
             .collect();
         // Outputs of modules the tree calls that export groups: (module, output, groups).
         let mut exports = Vec::new();
-        for (module, reads) in reads.into_iter().enumerate() {
-            let analysis = &self.modules[module];
-            let blocks = analysis
-                .model
-                .files
-                .iter()
-                .flat_map(|parsed| parsed.body.blocks.iter().map(move |block| (parsed, block)));
-            for ((parsed, block), read) in blocks.zip(reads) {
-                let file = &parsed.file;
-                let kind = block.kind.text.as_str();
-                match kind {
-                    "resource" if !is_rule_or_group(block) => {
-                        for expr in read.lists {
-                            self.attach_set(module, file, expr);
-                        }
-                        for name in read.groups {
-                            self.used.insert((module, name));
-                        }
-                        for key in self.looked_up_groups(module, &read.lookups) {
-                            self.used.insert(key);
-                        }
-                    }
-                    "module" => {
-                        let local = self.callee(module, block).is_some();
-                        let call = block.label(0).unwrap_or_default().to_string();
-                        // A module passed a list of groups attaches them together, perhaps
-                        // beside groups of its own.
-                        for attribute in &block.body.attributes {
-                            if ATTACHING.contains(&attribute.name.text.as_str()) {
-                                let why = format!(
-                                    "attached by module.{call}, which may add groups of its own"
-                                );
-                                self.attach_set_with(
-                                    module,
-                                    file,
-                                    attribute.value.clone(),
-                                    Some(why),
-                                );
-                            }
-                        }
-                        // A group read from another root module and passed to a module:
-                        // what the module attaches it beside is not followed.
-                        for key in self.looked_up_groups(module, &read.lookups) {
-                            self.used.insert(key.clone());
-                            self.attach_unknown.entry(key).or_insert_with(|| {
-                                format!("read from remote state and passed to module.{call}")
-                            });
-                        }
-                        for name in read.groups {
-                            let key = (module, name);
-                            self.used.insert(key.clone());
-                            if !local {
-                                self.attach_unknown.insert(
-                                    key,
-                                    format!("passed to module.{call}, outside this tree"),
-                                );
-                            }
-                        }
-                    }
-                    // A local holding a group uses it; `mutual_rules` holds connections,
-                    // which are rules, not attachments.
-                    "locals" => {
-                        for attribute in &block.body.attributes {
-                            if attribute.name.text == parse::LOCAL_NAME {
-                                continue;
-                            }
-                            for name in references::groups_in(&attribute.value) {
-                                self.used.insert((module, name));
-                            }
-                        }
-                    }
-                    "output" if self.callers.contains_key(&module) => {
-                        let output = block.label(0).unwrap_or_default().to_string();
-                        let names = references::groups_in_body(&block.body);
-                        if !names.is_empty() {
-                            exports.push((module, output, names));
-                        }
-                    }
-                    "output" => {
-                        let output = block.label(0).unwrap_or_default().to_string();
-                        for name in references::groups_in_body(&block.body) {
-                            self.uncalled_exports.push((
-                                    (module, name),
-                                    output.clone(),
-                                    format!(
-                                        "exported by output `{output}` of a module no module of this tree calls"
-                                    ),
-                                ));
-                        }
-                    }
-                    _ => {}
+        for change in changes.into_iter().flatten() {
+            match change {
+                Change::Set(set) => self.add_set(set),
+                Change::Use(key) => {
+                    self.used.insert(key);
+                }
+                Change::UnknownUnlessSaid(key, why) => {
+                    self.attach_unknown.entry(key).or_insert(why);
+                }
+                Change::Unknown(key, why) => {
+                    self.attach_unknown.insert(key, why);
+                }
+                Change::Export(module, output, names) => exports.push((module, output, names)),
+                Change::UncalledExport(key, output, why) => {
+                    self.uncalled_exports.push((key, output, why));
                 }
             }
         }
@@ -462,9 +401,98 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// What one block of `module` adds to the index, in the order it adds it.
+    fn block_changes(
+        &self,
+        module: usize,
+        file: &Arc<SourceFile>,
+        block: &Block,
+        read: BlockReads,
+        changes: &mut Vec<Change>,
+    ) {
+        match block.kind.text.as_str() {
+            "resource" if !is_rule_or_group(block) => {
+                for expr in read.lists {
+                    changes.push(Change::Set(self.attach_set(module, file, expr, None)));
+                }
+                for name in read.groups {
+                    changes.push(Change::Use((module, name)));
+                }
+                for key in self.looked_up_groups(module, &read.lookups) {
+                    changes.push(Change::Use(key));
+                }
+            }
+            "module" => {
+                let local = self.callee(module, block).is_some();
+                let call = block.label(0).unwrap_or_default().to_string();
+                // A module passed a list of groups attaches them together, perhaps beside
+                // groups of its own.
+                for attribute in &block.body.attributes {
+                    if ATTACHING.contains(&attribute.name.text.as_str()) {
+                        let why =
+                            format!("attached by module.{call}, which may add groups of its own");
+                        let set = self.attach_set(module, file, attribute.value.clone(), Some(why));
+                        changes.push(Change::Set(set));
+                    }
+                }
+                // A group read from another root module and passed to a module: what the
+                // module attaches it beside is not followed.
+                for key in self.looked_up_groups(module, &read.lookups) {
+                    changes.push(Change::Use(key.clone()));
+                    changes.push(Change::UnknownUnlessSaid(
+                        key,
+                        format!("read from remote state and passed to module.{call}"),
+                    ));
+                }
+                for name in read.groups {
+                    let key = (module, name);
+                    changes.push(Change::Use(key.clone()));
+                    if !local {
+                        changes.push(Change::Unknown(
+                            key,
+                            format!("passed to module.{call}, outside this tree"),
+                        ));
+                    }
+                }
+            }
+            // A local holding a group uses it; `mutual_rules` holds connections, which are
+            // rules, not attachments.
+            "locals" => {
+                for attribute in &block.body.attributes {
+                    if attribute.name.text == parse::LOCAL_NAME {
+                        continue;
+                    }
+                    for name in references::groups_in(&attribute.value) {
+                        changes.push(Change::Use((module, name)));
+                    }
+                }
+            }
+            "output" if self.callers.contains_key(&module) => {
+                let output = block.label(0).unwrap_or_default().to_string();
+                let names = references::groups_in_body(&block.body);
+                if !names.is_empty() {
+                    changes.push(Change::Export(module, output, names));
+                }
+            }
+            "output" => {
+                let output = block.label(0).unwrap_or_default().to_string();
+                for name in references::groups_in_body(&block.body) {
+                    changes.push(Change::UncalledExport(
+                        (module, name),
+                        output.clone(),
+                        format!(
+                            "exported by output `{output}` of a module no module of this tree calls"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The groups of the tree that `lookups` (see [`BlockReads`]) resolve to (in another root
     /// module, where that is where they lead).
-    fn looked_up_groups(&mut self, module: usize, lookups: &[Written]) -> Vec<GroupKey> {
+    fn looked_up_groups(&self, module: usize, lookups: &[Written]) -> Vec<GroupKey> {
         lookups
             .iter()
             .filter_map(|written| match self.resolve(module, written) {
@@ -474,18 +502,15 @@ impl<'a> Tree<'a> {
             .collect()
     }
 
-    /// One resource's list of groups: its elements resolved.
-    fn attach_set(&mut self, module: usize, file: &Arc<SourceFile>, expr: crate::syntax::Expr) {
-        self.attach_set_with(module, file, expr, None);
-    }
-
-    fn attach_set_with(
-        &mut self,
+    /// One list of groups attached together: its elements resolved. `open`: why it may hold
+    /// groups it does not list.
+    fn attach_set(
+        &self,
         module: usize,
         file: &Arc<SourceFile>,
         expr: crate::syntax::Expr,
         open: Option<String>,
-    ) {
+    ) -> AttachSet {
         let mut set = AttachSet {
             groups: Vec::new(),
             open,
@@ -514,6 +539,10 @@ impl<'a> Tree<'a> {
                 }
             }
         }
+        set
+    }
+
+    fn add_set(&mut self, set: AttachSet) {
         let index = self.sets.len();
         for key in &set.groups {
             self.member_of.entry(key.clone()).or_default().push(index);
@@ -525,41 +554,51 @@ impl<'a> Tree<'a> {
     }
 
     fn index_halves(&mut self) {
-        for module in 0..self.modules.len() {
-            let rules = &self.modules[module].model.rules;
-            for rule in rules {
-                let group = match self.resolve(module, &rule.group) {
-                    Resolved::Group(group) => group,
-                    // A rule on an instance chosen by an expression (`all[each.key]`) may be on
-                    // any instance of that group: kept under `all[*]`.
-                    Resolved::Unknown(_) => match self.any_instance(module, &rule.group) {
-                        Some(key) => key,
-                        None => continue,
+        // Resolved on every core, added in order.
+        let tree = &*self;
+        let halves: Vec<Vec<(GroupKey, TreeHalf)>> = (0..self.modules.len())
+            .into_par_iter()
+            .map(|module| tree.module_halves(module))
+            .collect();
+        for (group, half) in halves.into_iter().flatten() {
+            self.halves.entry(group).or_default().push(half);
+        }
+    }
+
+    /// Each rule of `module` as the halves it adds, by the group it is on.
+    fn module_halves(&self, module: usize) -> Vec<(GroupKey, TreeHalf)> {
+        let mut halves = Vec::new();
+        for rule in &self.modules[module].model.rules {
+            let group = match self.resolve(module, &rule.group) {
+                Resolved::Group(group) => group,
+                // A rule on an instance chosen by an expression (`all[each.key]`) may be on
+                // any instance of that group: kept under `all[*]`.
+                Resolved::Unknown(_) => match self.any_instance(module, &rule.group) {
+                    Some(key) => key,
+                    None => continue,
+                },
+            };
+            for peer in &rule.peers {
+                let peer = match peer {
+                    RulePeer::SelfGroup => TreePeer::Group(group.clone()),
+                    RulePeer::Group(expr) => match self.resolve(module, expr) {
+                        Resolved::Group(key) => TreePeer::Group(key),
+                        Resolved::Unknown(why) => TreePeer::Unknown(why),
                     },
+                    RulePeer::Address { value, .. } if INTERNET.contains(&value.as_str()) => {
+                        TreePeer::Internet
+                    }
+                    RulePeer::Address { value, .. } => TreePeer::Address(value.clone()),
                 };
-                for peer in &rule.peers {
-                    let peer = match peer {
-                        RulePeer::SelfGroup => TreePeer::Group(group.clone()),
-                        RulePeer::Group(expr) => match self.resolve(module, expr) {
-                            Resolved::Group(key) => TreePeer::Group(key),
-                            Resolved::Unknown(why) => TreePeer::Unknown(why),
-                        },
-                        RulePeer::Address { value, .. } if INTERNET.contains(&value.as_str()) => {
-                            TreePeer::Internet
-                        }
-                        RulePeer::Address { value, .. } => TreePeer::Address(value.clone()),
-                    };
-                    self.halves
-                        .entry(group.clone())
-                        .or_default()
-                        .push(TreeHalf {
-                            direction: rule.direction,
-                            peer,
-                            traffic: Traffic::of(rule),
-                        });
-                }
+                let half = TreeHalf {
+                    direction: rule.direction,
+                    peer,
+                    traffic: Traffic::of(rule),
+                };
+                halves.push((group.clone(), half));
             }
         }
+        halves
     }
 
     /// `aws_security_group.NAME[*]` for an instance of a declared group chosen by an
@@ -581,7 +620,7 @@ impl<'a> Tree<'a> {
     }
 
     /// What a group expression of `module` names.
-    pub fn resolve(&mut self, module: usize, expr: &Written) -> Resolved {
+    pub fn resolve(&self, module: usize, expr: &Written) -> Resolved {
         match &expr.tree {
             Some(tree) => self.resolve_at(module, tree, &expr.text, 0),
             None => unknown("an expression", &expr.text),
@@ -589,7 +628,7 @@ impl<'a> Tree<'a> {
     }
 
     /// What `expr` (`text` as written) names, read from its tree.
-    fn resolve_at(&mut self, module: usize, expr: &Expr, text: &str, depth: usize) -> Resolved {
+    fn resolve_at(&self, module: usize, expr: &Expr, text: &str, depth: usize) -> Resolved {
         let expr = expr.unwrapped();
         if depth > 8 {
             return Resolved::Unknown(format!("`{}`, followed too far", clip(text)));
@@ -720,7 +759,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The value of local `name` in `module`, with its file.
-    fn find_local(&mut self, module: usize, name: &str) -> Option<(Arc<SourceFile>, Expr)> {
+    fn find_local(&self, module: usize, name: &str) -> Option<(Arc<SourceFile>, Expr)> {
         let analysis = &self.modules[module];
         for parsed in &analysis.model.files {
             for block in parsed.body.blocks_of("locals") {
@@ -750,7 +789,7 @@ impl<'a> Tree<'a> {
 
     /// A `kind "label" { … }` block of `module`, from the files read or those skipped.
     fn find_block(
-        &mut self,
+        &self,
         module: usize,
         kind: &str,
         label: &str,
@@ -772,9 +811,11 @@ impl<'a> Tree<'a> {
 
     /// The files of `module` the inventory skipped that mention `needle`, parsed (each once,
     /// and only when a lookup needs a name its text holds).
-    fn extra_files(&mut self, module: usize, needle: &str) -> Vec<SharedFile> {
+    fn extra_files(&self, module: usize, needle: &str) -> Vec<SharedFile> {
         let analysis = &self.modules[module];
-        let files = self.extra.entry(module).or_insert_with(|| {
+        // Read serially: a lookup runs on a worker of the pool, and one waiting on the pool
+        // inside this initialisation could be handed a lookup that needs it too.
+        let files = self.extra[module].get_or_init(|| {
             let read: HashSet<&Path> = analysis
                 .model
                 .files
@@ -783,7 +824,7 @@ impl<'a> Tree<'a> {
                 .collect();
             analysis
                 .sources
-                .par_iter()
+                .iter()
                 .filter(|path| !read.contains(path.as_path()))
                 .filter_map(|path| {
                     // Read already for evaluation (parsed in part: parsed whole if a lookup
@@ -792,7 +833,10 @@ impl<'a> Tree<'a> {
                         Some(parsed) => Arc::clone(&parsed.file),
                         None => Arc::new(SourceFile::decode(path, std::fs::read(path).ok()?)),
                     };
-                    Some(ExtraFile { file, body: None })
+                    Some(ExtraFile {
+                        file,
+                        body: OnceLock::new(),
+                    })
                 })
                 .collect()
         });
@@ -804,7 +848,7 @@ impl<'a> Tree<'a> {
             }
             let body = extra
                 .body
-                .get_or_insert_with(|| parse::parse_body(&extra.file).ok().map(Arc::new));
+                .get_or_init(|| parse::parse_body(&extra.file).ok().map(Arc::new));
             if let Some(body) = body {
                 found.push((Arc::clone(&extra.file), Arc::clone(body)));
             }
@@ -815,7 +859,7 @@ impl<'a> Tree<'a> {
     /// Judges a half (a rule of `module` on `group`, in `direction`, with group peer `peer`)
     /// that nothing in its module completes.
     pub fn judge(
-        &mut self,
+        &self,
         module: usize,
         direction: Direction,
         group: &Written,
@@ -951,7 +995,7 @@ impl<'a> Tree<'a> {
     /// `aws_security_group.lb.id`, but the tree indexes the rules and attachments of `lb[0]`
     /// under that instance. `None` when the rule names no one instance the tree resolves.
     fn instance_peer(
-        &mut self,
+        &self,
         module: usize,
         rule: &crate::inventory::DeclaredRule,
         declaration: &Written,
@@ -1001,6 +1045,18 @@ impl<'a> Tree<'a> {
             }
         }
         sets
+    }
+
+    /// How many remote states were matched by the known parts of their settings so far.
+    fn matched_count(&self) -> usize {
+        self.matched.lock().expect("not poisoned").len()
+    }
+
+    /// The first remote state matched by the known parts of its settings since
+    /// [`Tree::matched_count`] was `before`.
+    fn matched_since(&self, before: usize) -> Option<String> {
+        let matched = self.matched.lock().expect("not poisoned");
+        matched.get(before..).and_then(|new| new.first()).cloned()
     }
 
     /// Whether anything in the tree attaches a group of `module`.
@@ -1120,7 +1176,7 @@ fn judge_tree(analyses: &mut [Analysis]) {
     let mut verdicts = Vec::new();
     let mut attachments = Vec::new();
     {
-        let mut tree = Tree::new(analyses);
+        let tree = Tree::new(analyses);
         for (module, analysis) in analyses.iter().enumerate() {
             for (index, flow) in analysis.flows.iter().enumerate() {
                 let Some(FlowFinding::HalfOpen { .. }) = flow.finding else {
@@ -1135,13 +1191,9 @@ fn judge_tree(analyses: &mut [Analysis]) {
                     continue;
                 };
                 let peer = tree.instance_peer(module, rule, &peer).unwrap_or(peer);
-                let before = tree.matched.len();
+                let before = tree.matched_count();
                 let verdict = tree.judge(module, rule.direction, &rule.group, &peer, &flow.traffic);
-                let matched = tree
-                    .matched
-                    .get(before..)
-                    .and_then(|new| new.first())
-                    .cloned();
+                let matched = tree.matched_since(before);
                 verdicts.push((module, index, verdict, matched));
             }
             let groups: Vec<Attachment> = analysis

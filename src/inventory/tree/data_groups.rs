@@ -65,7 +65,7 @@ impl Tree<'_> {
     /// The group `data.aws_security_group.NAME` of `module` finds (`steps`: what follows
     /// `data.aws_security_group`; `text`: the reference as written).
     pub(super) fn resolve_data_group(
-        &mut self,
+        &self,
         module: usize,
         steps: &[Step],
         text: &str,
@@ -104,7 +104,7 @@ impl Tree<'_> {
             ));
         }
         let modules = self.modules;
-        let groups = self.named.get_or_insert_with(|| named_groups(modules));
+        let groups = self.named.get_or_init(|| named_groups(modules));
         let mut sure = Vec::new();
         let mut maybe = 0;
         for group in groups.iter() {
@@ -130,7 +130,7 @@ impl Tree<'_> {
 
     /// A `data "TYPE" "NAME"` block of `module`, with the text of its file.
     pub(super) fn find_data(
-        &mut self,
+        &self,
         module: usize,
         kind: &str,
         name: &str,

@@ -11,8 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rayon::prelude::*;
-
 use super::pattern::Pattern;
 use super::{Resolved, Tree, clip, normalize};
 use crate::inventory::Written;
@@ -31,7 +29,7 @@ impl Tree<'_> {
     /// `data.terraform_remote_state` (`.NAME.outputs.OUTPUT`, Terraform 0.11's `.NAME.OUTPUT`)
     /// or `data.tfe_outputs` (`.NAME.values.OUTPUT`); `text`: the reference as written).
     pub(super) fn resolve_remote_output(
-        &mut self,
+        &self,
         module: usize,
         kind: &str,
         steps: &[Step],
@@ -86,11 +84,18 @@ impl Tree<'_> {
         };
         // Matched once per data source: a module reads one remote state in many places.
         let key = (module, kind.to_string(), name.text.to_string());
-        let writer = match self.writers.get(&key) {
-            Some(writer) => writer.clone(),
+        let known = self
+            .writers
+            .lock()
+            .expect("not poisoned")
+            .get(&key)
+            .cloned();
+        let writer = match known {
+            Some(writer) => writer,
             None => {
                 let writer = self.writer_of(module, &reading);
-                self.writers.insert(key, writer.clone());
+                let mut writers = self.writers.lock().expect("not poisoned");
+                writers.insert(key, writer.clone());
                 writer
             }
         };
@@ -113,9 +118,10 @@ impl Tree<'_> {
         let written = Written::read(&file.text, &value.value);
         match self.resolve_at(writer, &value.value, &written.text, depth + 1) {
             Resolved::Group(key) => {
-                self.read_outputs.insert((writer, output.to_string()));
+                let mut read_outputs = self.read_outputs.lock().expect("not poisoned");
+                read_outputs.insert((writer, output.to_string()));
                 if let Some(how) = how {
-                    self.matched.push(format!(
+                    self.matched.lock().expect("not poisoned").push(format!(
                         "`{}` read as root module {writer_name}, {how}",
                         clip(text)
                     ));
@@ -131,7 +137,7 @@ impl Tree<'_> {
     /// The root module whose state `reading` names, and how it was matched when not by
     /// settings known in full; else why none is.
     fn writer_of(
-        &mut self,
+        &self,
         reader: usize,
         reading: &Reading,
     ) -> Result<(usize, Option<String>), String> {
@@ -145,9 +151,10 @@ impl Tree<'_> {
             ));
         }
         let modules = self.modules;
-        let backends = self.backends.get_or_insert_with(|| {
+        // Read serially, as the tree's skipped files are (see `Tree::extra_files`).
+        let backends = self.backends.get_or_init(|| {
             modules
-                .par_iter()
+                .iter()
                 .map(|analysis| match &analysis.model.backend_files {
                     Some(files) => backends::read_files(&analysis.dir, files),
                     None => backends::read(&Source::Disk, &analysis.dir, &analysis.sources),
