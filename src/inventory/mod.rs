@@ -932,14 +932,19 @@ pub struct Written {
 impl Written {
     /// `expr` of a file whose text is `source`.
     pub fn read(source: &str, expr: &Expr) -> Written {
+        Written {
+            text: Written::text_of(source, expr),
+            tree: Some(Arc::new(expr.unwrapped().clone())),
+        }
+    }
+
+    /// The text [`Written::read`] gives `expr`, without its tree.
+    pub fn text_of(source: &str, expr: &Expr) -> String {
         let expr = expr.unwrapped();
         let span = expr
             .as_reference()
             .map_or_else(|| expr.span.clone(), |r| r.without_resource_prefix().span);
-        Written {
-            text: squeeze(&source[span]),
-            tree: Some(Arc::new(expr.clone())),
-        }
+        squeeze(&source[span])
     }
 
     /// A value as the inventory reads it: its tree where it has one, else its literal's.

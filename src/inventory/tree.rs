@@ -17,6 +17,7 @@ mod data_groups;
 mod pattern;
 mod remote_state;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -111,9 +112,6 @@ impl Call {
 /// The root module a remote state reads and how it was matched (`None`: by settings known in
 /// full), or why none is.
 type Matched = Result<(usize, Option<String>), String>;
-
-/// A file parsed on demand, shared with every lookup that reads it.
-type SharedFile = (Arc<SourceFile>, Arc<Body>);
 
 /// A file the inventory skipped: its text, and its tree once a lookup needed a name the
 /// text holds (`None`: it does not parse).
@@ -683,8 +681,8 @@ impl<'a> Tree<'a> {
                 };
                 match self.find_local(module, &name.text) {
                     Some((file, value)) => {
-                        let written = Written::read(&file.text, &value);
-                        self.resolve_at(module, &value, &written.text, depth + 1)
+                        let text = Written::text_of(&file.text, &value);
+                        self.resolve_at(module, &value, &text, depth + 1)
                     }
                     None => unknown("a local that was not found", text),
                 }
@@ -703,14 +701,14 @@ impl<'a> Tree<'a> {
                 let Some((block, _)) = self.find_block(module, "module", &call.text) else {
                     return unknown("a module call that was not found", text);
                 };
-                let Some(callee) = self.callee(module, &block) else {
+                let Some(callee) = self.callee(module, block) else {
                     return unknown("an output of a module outside this tree", text);
                 };
                 match self.find_block(callee, "output", &output.text) {
                     Some((block, file)) => match block.body.attribute("value") {
                         Some(value) => {
-                            let written = Written::read(&file.text, &value.value);
-                            self.resolve_at(callee, &value.value, &written.text, depth + 1)
+                            let text = Written::text_of(&file.text, &value.value);
+                            self.resolve_at(callee, &value.value, &text, depth + 1)
                         }
                         None => unknown("an output without a value", text),
                     },
@@ -730,9 +728,9 @@ impl<'a> Tree<'a> {
                     let Some(argument) = call.block().body.attribute(&name.text) else {
                         return unknown("a variable a module call leaves unset", text);
                     };
-                    let written = Written::read(&call.file.text, &argument.value);
+                    let written = Written::text_of(&call.file.text, &argument.value);
                     let resolved =
-                        self.resolve_at(call.caller, &argument.value, &written.text, depth + 1);
+                        self.resolve_at(call.caller, &argument.value, &written, depth + 1);
                     if let Resolved::Unknown(_) = resolved {
                         return resolved;
                     }
@@ -759,28 +757,30 @@ impl<'a> Tree<'a> {
     }
 
     /// The value of local `name` in `module`, with its file.
-    fn find_local(&self, module: usize, name: &str) -> Option<(Arc<SourceFile>, Expr)> {
+    fn find_local(&self, module: usize, name: &str) -> Option<(&SourceFile, Cow<'_, Expr>)> {
         let analysis = &self.modules[module];
         for parsed in &analysis.model.files {
             for block in parsed.body.blocks_of("locals") {
                 if let Some(attribute) = block.body.attribute(name) {
                     let value = match attribute.value.kind {
                         // Left unparsed by the inventory (see `groups_reading`).
-                        ExprKind::Deferred => crate::syntax::parse_deferred(
-                            &parsed.file.text,
-                            attribute.value.span.clone(),
-                        )
-                        .ok()?,
-                        _ => attribute.value.clone(),
+                        ExprKind::Deferred => Cow::Owned(
+                            crate::syntax::parse_deferred(
+                                &parsed.file.text,
+                                attribute.value.span.clone(),
+                            )
+                            .ok()?,
+                        ),
+                        _ => Cow::Borrowed(&attribute.value),
                     };
-                    return Some((Arc::clone(&parsed.file), value));
+                    return Some((&parsed.file, value));
                 }
             }
         }
         for (file, body) in self.extra_files(module, name) {
             for block in body.blocks_of("locals") {
                 if let Some(attribute) = block.body.attribute(name) {
-                    return Some((Arc::clone(&file), attribute.value.clone()));
+                    return Some((file, Cow::Borrowed(&attribute.value)));
                 }
             }
         }
@@ -788,22 +788,17 @@ impl<'a> Tree<'a> {
     }
 
     /// A `kind "label" { … }` block of `module`, from the files read or those skipped.
-    fn find_block(
-        &self,
-        module: usize,
-        kind: &str,
-        label: &str,
-    ) -> Option<(Block, Arc<SourceFile>)> {
+    fn find_block(&self, module: usize, kind: &str, label: &str) -> Option<(&Block, &SourceFile)> {
         let analysis = &self.modules[module];
         let matches = |block: &&Block| block.label(0) == Some(label);
         for parsed in &analysis.model.files {
             if let Some(block) = parsed.body.blocks_of(kind).find(matches) {
-                return Some((block.clone(), Arc::clone(&parsed.file)));
+                return Some((block, &parsed.file));
             }
         }
         for (file, body) in self.extra_files(module, label) {
             if let Some(block) = body.blocks_of(kind).find(matches) {
-                return Some((block.clone(), file));
+                return Some((block, file));
             }
         }
         None
@@ -811,7 +806,7 @@ impl<'a> Tree<'a> {
 
     /// The files of `module` the inventory skipped that mention `needle`, parsed (each once,
     /// and only when a lookup needs a name its text holds).
-    fn extra_files(&self, module: usize, needle: &str) -> Vec<SharedFile> {
+    fn extra_files(&self, module: usize, needle: &str) -> Vec<(&SourceFile, &Body)> {
         let analysis = &self.modules[module];
         // Read serially: a lookup runs on a worker of the pool, and one waiting on the pool
         // inside this initialisation could be handed a lookup that needs it too.
@@ -850,7 +845,7 @@ impl<'a> Tree<'a> {
                 .body
                 .get_or_init(|| parse::parse_body(&extra.file).ok().map(Arc::new));
             if let Some(body) = body {
-                found.push((Arc::clone(&extra.file), Arc::clone(body)));
+                found.push((&*extra.file, &**body));
             }
         }
         found

@@ -26,7 +26,10 @@ impl Body {
     }
 
     /// The blocks of one type (`resource`, `locals`…).
-    pub fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
+    pub fn blocks_of<'a, 'k>(
+        &'a self,
+        kind: &'k str,
+    ) -> impl Iterator<Item = &'a Block> + use<'a, 'k> {
         self.blocks
             .iter()
             .filter(move |block| block.kind.text == kind)

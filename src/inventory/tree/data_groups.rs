@@ -11,7 +11,6 @@ use crate::diagnostics::SourceFile;
 use crate::inventory::Written;
 use crate::inventory::flows::Analysis;
 use crate::syntax::{Block, Expr, ExprKind, Step};
-use std::sync::Arc;
 
 /// What the tree knows of one declared group's name and tags.
 #[derive(Debug)]
@@ -83,13 +82,13 @@ impl Tree<'_> {
         let Some((block, source)) = self.find_data(module, "aws_security_group", name) else {
             return super::unknown("a data source declared in no file that was read", text);
         };
-        let criteria = criteria(&block);
+        let criteria = criteria(block);
         if let Some(id) = criteria.ids.first() {
             if criteria.ids.len() > 1 {
                 return super::unknown("a data source looked up by one of several ids", text);
             }
-            let written = Written::read(&source.text, id);
-            return match self.resolve_at(module, id, &written.text, depth + 1) {
+            let written = Written::text_of(&source.text, id);
+            return match self.resolve_at(module, id, &written, depth + 1) {
                 Resolved::Unknown(why) => Resolved::Unknown(format!(
                     "a data source (`{}`) looked up by an id that is {why}",
                     clip(text)
@@ -134,16 +133,16 @@ impl Tree<'_> {
         module: usize,
         kind: &str,
         name: &str,
-    ) -> Option<(Block, Arc<SourceFile>)> {
+    ) -> Option<(&Block, &SourceFile)> {
         let matches = |block: &&Block| block.label(0) == Some(kind) && block.label(1) == Some(name);
         for parsed in &self.modules[module].model.files {
             if let Some(block) = parsed.body.blocks_of("data").find(matches) {
-                return Some((block.clone(), Arc::clone(&parsed.file)));
+                return Some((block, &parsed.file));
             }
         }
         for (file, body) in self.extra_files(module, name) {
             if let Some(block) = body.blocks_of("data").find(matches) {
-                return Some((block.clone(), file));
+                return Some((block, file));
             }
         }
         None

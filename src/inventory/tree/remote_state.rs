@@ -76,8 +76,8 @@ impl Tree<'_> {
             return super::unknown("remote state declared in no file that was read", text);
         };
         let reading = match kind {
-            "tfe_outputs" => tfe_reading(&block),
-            _ => remote_state_reading(&block),
+            "tfe_outputs" => tfe_reading(block),
+            _ => remote_state_reading(block),
         };
         let Some(reading) = reading else {
             return super::unknown("remote state whose backend is an expression", text);
@@ -115,8 +115,8 @@ impl Tree<'_> {
         let Some(value) = block.body.attribute("value") else {
             return super::unknown("an output without a value", text);
         };
-        let written = Written::read(&file.text, &value.value);
-        match self.resolve_at(writer, &value.value, &written.text, depth + 1) {
+        let written = Written::text_of(&file.text, &value.value);
+        match self.resolve_at(writer, &value.value, &written, depth + 1) {
             Resolved::Group(key) => {
                 let mut read_outputs = self.read_outputs.lock().expect("not poisoned");
                 read_outputs.insert((writer, output.to_string()));
