@@ -22,7 +22,7 @@ use crate::inventory::compare::Sides;
 use crate::inventory::flows::Analysis;
 use crate::inventory::tree;
 
-use suppressions::{Suppression, SuppressionComments};
+use suppressions::{Suppression, SuppressionComments, SuppressionKey};
 
 /// One finding and what was decided about it.
 struct Decided {
@@ -100,10 +100,24 @@ pub fn run(options: &AuditArgs, context: &Context) -> ExitStatus {
     // Every finding is matched with its comments, so that a comment whose finding is not new
     // still counts as used; only the new findings are reported.
     let mut comments = SuppressionComments::scan(&analyses);
-    let mut findings = Vec::with_capacity(found.len());
-    for (found, new) in found {
-        let mut finding = Decided::new(found);
-        finding.suppressed = comments.suppression(&finding.found);
+    // Matched on every core; the comments that matched are then marked, in order.
+    let decided: Vec<(Decided, bool, Option<SuppressionKey>)> = found
+        .into_par_iter()
+        .map(|(found, new)| {
+            let mut finding = Decided::new(found);
+            let matched = comments.suppression(&finding.found);
+            let key = matched.and_then(|(suppression, key)| {
+                finding.suppressed = Some(suppression);
+                key
+            });
+            (finding, new, key)
+        })
+        .collect();
+    let mut findings = Vec::with_capacity(decided.len());
+    for (finding, new, key) in decided {
+        if let Some(key) = key {
+            comments.mark_used(key);
+        }
         if new {
             findings.push(finding);
         }

@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Problem, SourceFile};
@@ -118,35 +119,42 @@ fn scanner_reason(after_id: &str) -> String {
         .to_string()
 }
 
+/// A `mutualsg:ignore` directive: its file's path and its start offset.
+pub(super) type SuppressionKey = (PathBuf, usize);
+
 /// The suppression comments of the files read, and which of them matched a finding.
 pub(super) struct SuppressionComments {
     /// `mutualsg:ignore` directives, by file path and start offset.
-    own: BTreeMap<(PathBuf, usize), (Arc<SourceFile>, Directive)>,
-    used: HashSet<(PathBuf, usize)>,
+    own: BTreeMap<SuppressionKey, (Arc<SourceFile>, Directive)>,
+    used: HashSet<SuppressionKey>,
 }
 
 impl SuppressionComments {
     pub(super) fn scan(analyses: &[Analysis]) -> SuppressionComments {
-        let mut own = BTreeMap::new();
-        for analysis in analyses {
-            for file in &analysis.model.files {
+        // Every file's text is searched: on every core.
+        let finder = memchr::memmem::Finder::new("mutualsg:ignore");
+        let own = analyses
+            .par_iter()
+            .flat_map_iter(|analysis| &analysis.model.files)
+            .filter(|file| finder.find(file.file.text.as_bytes()).is_some())
+            .flat_map_iter(|file| {
                 let text = &file.file.text;
-                if !text.contains("mutualsg:ignore") {
-                    continue;
-                }
-                let comments = file.file.comments();
-                for comment in comments.iter() {
+                let mut found = Vec::new();
+                for comment in file.file.comments().iter() {
                     for directive in directives(&text[comment.span.clone()], comment.span.start) {
                         if directive.tool == Tool::Mutualsg {
-                            own.insert(
+                            found.push((
                                 (file.file.path.clone(), directive.span.start),
                                 (Arc::clone(&file.file), directive),
-                            );
+                            ));
                         }
                     }
                 }
-            }
-        }
+                found
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
         SuppressionComments {
             own,
             used: HashSet::new(),
@@ -154,8 +162,12 @@ impl SuppressionComments {
     }
 
     /// The comment that accepts `finding`, if one does: a directive on, directly above or
-    /// inside the rule, block or resource it points at.
-    pub(super) fn suppression(&mut self, finding: &Finding) -> Option<Suppression> {
+    /// inside the rule, block or resource it points at; with its key when it is mutualsg's
+    /// own, for [`SuppressionComments::mark_used`].
+    pub(super) fn suppression(
+        &self,
+        finding: &Finding,
+    ) -> Option<(Suppression, Option<SuppressionKey>)> {
         let (file, _) = finding.diagnostic.source.as_ref()?;
         let check = finding.check;
         let traffic = finding.traffic.as_ref();
@@ -183,9 +195,8 @@ impl SuppressionComments {
                 if !directive.ids.iter().any(matches) {
                     continue;
                 }
-                if directive.tool == Tool::Mutualsg {
-                    self.used.insert((file.path.clone(), directive.span.start));
-                }
+                let key = (directive.tool == Tool::Mutualsg)
+                    .then(|| (file.path.clone(), directive.span.start));
                 let reason = if directive.reason.is_empty() {
                     "no reason given".to_string()
                 } else {
@@ -200,10 +211,15 @@ impl SuppressionComments {
                         .unwrap_or_default()
                         .to_string(),
                 };
-                return Some(Suppression { by, reason });
+                return Some((Suppression { by, reason }, key));
             }
         }
         None
+    }
+
+    /// Records that the `mutualsg:ignore` directive at `key` suppressed a finding.
+    pub(super) fn mark_used(&mut self, key: SuppressionKey) {
+        self.used.insert(key);
     }
 
     /// A warning per `mutualsg:ignore` comment that suppressed nothing.

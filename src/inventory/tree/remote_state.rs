@@ -14,6 +14,7 @@ use std::path::Path;
 use super::pattern::Pattern;
 use super::{Resolved, Tree, clip, normalize};
 use crate::inventory::Written;
+use crate::inventory::flows::Analysis;
 use crate::syntax::{Block, Expr, Step};
 use crate::workspace::backends::{self, Backend, Environment};
 use crate::workspace::source::Source;
@@ -151,16 +152,7 @@ impl Tree<'_> {
             ));
         }
         let modules = self.modules;
-        // Read serially, as the tree's skipped files are (see `Tree::extra_files`).
-        let backends = self.backends.get_or_init(|| {
-            modules
-                .iter()
-                .map(|analysis| match &analysis.model.backend_files {
-                    Some(files) => backends::read_files(&analysis.dir, files),
-                    None => backends::read(&Source::Disk, &analysis.dir, &analysis.sources),
-                })
-                .collect()
-        });
+        let backends = self.backends.get_or_init(|| read_backends(modules));
         let reader_envs: Vec<Option<String>> = match &backends[reader] {
             Some(backend) if backend.environments.iter().any(|e| e.file.is_some()) => backend
                 .environments
@@ -293,6 +285,28 @@ impl Tree<'_> {
         });
         Ok((writer, how))
     }
+}
+
+/// Every module's backend. Read on threads of its own, one per core: this runs inside a
+/// lookup on a worker of the pool, and a worker waiting on the pool could be handed another
+/// lookup that needs the backends, while they are being read (a deadlock).
+fn read_backends(modules: &[Analysis]) -> Vec<Option<Backend>> {
+    let read = |analysis: &Analysis| match &analysis.model.backend_files {
+        Some(files) => backends::read_files(&analysis.dir, files),
+        None => backends::read(&Source::Disk, &analysis.dir, &analysis.sources),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = modules.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = modules
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(read).collect::<Vec<_>>()))
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|thread| thread.join().expect("reading a backend does not panic"))
+            .collect()
+    })
 }
 
 /// The settings a kind of backend is told apart by, with the value a missing one takes.
