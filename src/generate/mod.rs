@@ -348,42 +348,12 @@ fn mentions(finder: &Finder, bytes: &[u8]) -> bool {
     finder.find(bytes).is_some()
 }
 
-thread_local! {
-    /// One read buffer per thread, reused for every file: no allocation per file.
-    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Reads a file into the thread's buffer and hands its bytes to `inspect`.
+/// Reads a file from the disk, through the thread's reused buffer, and hands its bytes to
+/// `inspect`.
 fn with_bytes<T>(path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> Result<T, Diagnostic> {
-    BUFFER.with_borrow_mut(|buffer| {
-        let len = read_into(path, buffer)
-            .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))?;
-        Ok(inspect(&buffer[..len]))
-    })
-}
-
-/// Reads a whole file into `buffer` (grown as needed, never shrunk) and returns its length.
-/// Unlike `read_to_end`, it asks for no size hint: two system calls per file fewer (`statx`,
-/// `lseek`), of the six a monorepo's 20,000 files would cost each.
-fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
-    use std::io::{ErrorKind, Read};
-    const MIN_BUFFER: usize = 256 * 1024;
-    if buffer.len() < MIN_BUFFER {
-        buffer.resize(MIN_BUFFER, 0);
-    }
-    let mut file = fs::File::open(path)?;
-    let mut len = 0;
-    loop {
-        if len == buffer.len() {
-            buffer.resize(buffer.len() * 2, 0);
-        }
-        match file.read(&mut buffer[len..]) {
-            Ok(0) => return Ok(len),
-            Ok(read) => len += read,
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
+    source::Source::Disk
+        .with_bytes(path, inspect)
+        .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))
 }
 
 fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {

@@ -293,15 +293,27 @@ pub fn parse_module(
     let mut errors = Vec::new();
     let mut backend_files = matches!(source, Source::Disk).then(Vec::new);
     for path in &module.sources {
-        let read = source.read(path);
-        if let (Some(found), Ok(bytes)) = (&mut backend_files, &read)
-            && crate::workspace::backends::may_declare(bytes)
+        // Read into the thread's buffer; only the files something reads are copied out.
+        let read = source.with_bytes(path, |bytes| {
+            let backend = backend_files.is_some() && crate::workspace::backends::may_declare(bytes);
+            let matters = can_matter(bytes);
+            let kept = !matters && (may_hold_values(bytes) || holds_any(&CALL_FINDERS, bytes));
+            let wanted = matters || kept || backend;
+            (matters, kept, backend, wanted.then(|| bytes.to_vec()))
+        });
+        let (matters, kept_only, backend, bytes) = match read {
+            Ok((_, _, _, None)) => continue,
+            Ok((matters, kept, backend, Some(bytes))) => (matters, kept, backend, Ok(bytes)),
+            Err(error) => (true, false, false, Err(error)),
+        };
+        if let (Some(found), Ok(bytes)) = (&mut backend_files, &bytes)
+            && backend
         {
             found.push((path.clone(), bytes.clone()));
         }
-        let file = match read {
-            Ok(bytes) if !can_matter(&bytes) => {
-                if may_hold_values(&bytes) || holds_any(&CALL_FINDERS, &bytes) {
+        let file = match bytes {
+            Ok(bytes) if !matters => {
+                if kept_only {
                     kept.push((path, bytes));
                 }
                 continue;
@@ -407,7 +419,7 @@ pub fn model_of(
     for (index, inputs) in inputs.iter().enumerate() {
         let module = values::evaluate_for(files.iter().chain(&values), inputs, access.cloned());
         let (found, declared_groups) = declared(&files, &module, evaluate);
-        let mut seen: std::collections::HashMap<RuleKey, usize> = rules
+        let mut seen: rustc_hash::FxHashMap<RuleKey, usize> = rules
             .iter()
             .enumerate()
             .map(|(at, rule)| (rule_key(rule), at))

@@ -18,11 +18,12 @@ mod pattern;
 mod remote_state;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
+// Lookups only: nothing iterates these maps, so their order never reaches the output.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::config::ConfigFinder;
 use crate::diagnostics::{Diagnostic, SourceFile};
@@ -250,19 +251,19 @@ impl<'a> Tree<'a> {
             modules,
             declared,
             by_dir,
-            callers: HashMap::new(),
+            callers: HashMap::default(),
             extra: modules.iter().map(|_| OnceLock::new()).collect(),
-            writers: Mutex::new(HashMap::new()),
+            writers: Mutex::new(HashMap::default()),
             sets: Vec::new(),
-            member_of: HashMap::new(),
-            attach_unknown: HashMap::new(),
-            used: HashSet::new(),
-            halves: HashMap::new(),
-            dynamic: HashSet::new(),
+            member_of: HashMap::default(),
+            attach_unknown: HashMap::default(),
+            used: HashSet::default(),
+            halves: HashMap::default(),
+            dynamic: HashSet::default(),
             named: OnceLock::new(),
             backends: OnceLock::new(),
             matched: Mutex::new(Vec::new()),
-            read_outputs: Mutex::new(HashSet::new()),
+            read_outputs: Mutex::new(HashSet::default()),
             uncalled_exports: Vec::new(),
         };
         for (module, analysis) in modules.iter().enumerate() {

@@ -10,7 +10,7 @@
 //! It reads every byte once and never backtracks more than one token's trivia, so its time
 //! is linear in the input. Recursion is bounded by [`MAX_DEPTH`] nested expressions.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::ops::Range;
 
 use compact_str::CompactString;
@@ -493,7 +493,7 @@ impl<'a> Parser<'a> {
     fn body(&mut self, open: Option<usize>) -> Parsed<Body> {
         let mut body = Body::default();
         // Names seen, once a body has more attributes than a scan is cheap for.
-        let mut names: HashSet<CompactString> = HashSet::new();
+        let mut names: FxHashSet<CompactString> = FxHashSet::default();
         loop {
             self.skip(true)?;
             match (self.peek(), open) {

@@ -23,6 +23,34 @@ pub enum Source {
     Memory(Revision),
 }
 
+thread_local! {
+    /// One read buffer per thread, reused for every file: no allocation per file.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads a whole file into `buffer` (grown as needed, never shrunk) and returns its length.
+/// Unlike `read_to_end`, it asks for no size hint: two system calls per file fewer (`statx`,
+/// `lseek`), of the six a monorepo's 20,000 files would cost each.
+fn read_into(path: &Path, buffer: &mut Vec<u8>) -> io::Result<usize> {
+    const MIN_BUFFER: usize = 256 * 1024;
+    if buffer.len() < MIN_BUFFER {
+        buffer.resize(MIN_BUFFER, 0);
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut len = 0;
+    loop {
+        if len == buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        match file.read(&mut buffer[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(read) => len += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// A git revision's tree, by path as the user sees it (relative to the current directory
 /// where under it, as [`display_path`] names it).
 #[derive(Debug, Default)]
@@ -65,6 +93,20 @@ impl Source {
         match self {
             Source::Disk => std::fs::read(path),
             Source::Memory(revision) => revision.read(&display_path(path, Path::new(""))),
+        }
+    }
+
+    /// Reads a file and hands its bytes to `inspect`: from the disk, into the thread's reused
+    /// buffer (no allocation per file, and two system calls fewer than [`Source::read`]);
+    /// most files of a large tree are searched and dropped, and `inspect` copies the few
+    /// it keeps.
+    pub fn with_bytes<T>(&self, path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
+        match self {
+            Source::Disk => BUFFER.with_borrow_mut(|buffer| {
+                let len = read_into(path, buffer)?;
+                Ok(inspect(&buffer[..len]))
+            }),
+            Source::Memory(_) => self.read(path).map(|bytes| inspect(&bytes)),
         }
     }
 

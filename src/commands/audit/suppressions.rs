@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use memchr::memmem::Finder;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -51,6 +52,15 @@ const PREFIXES: [(&str, Tool); 4] = [
     ("tfsec:ignore:", Tool::Tfsec),
     ("trivy:ignore:", Tool::Trivy),
 ];
+
+/// Each directive's prefix, its finder built once (a finding's file is searched once per
+/// finding).
+static DIRECTIVE_FINDERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+    PREFIXES
+        .iter()
+        .map(|(prefix, _)| Finder::new(prefix))
+        .collect()
+});
 
 /// The directives of one line of comment text (`line` starts at byte `offset` of the file).
 fn directives(line: &str, offset: usize) -> Vec<Directive> {
@@ -244,9 +254,9 @@ impl SuppressionComments {
 /// is reported, and nothing in it is suppressed), where any directive could be among them:
 /// most files hold none, and are not parsed again for their comments.
 fn directive_comments(file: &SourceFile) -> Option<&syntax::Comments> {
-    PREFIXES
+    DIRECTIVE_FINDERS
         .iter()
-        .any(|(prefix, _)| file.text.contains(prefix))
+        .any(|finder| finder.find(file.text.as_bytes()).is_some())
         .then(|| file.comments())
 }
 
