@@ -158,7 +158,7 @@ pub fn generate_module(module: &Module, config: &Config) -> Result<Generated, Ve
     let mut sources = Vec::new();
     let mut others = Vec::new();
     for path in &module.sources {
-        match with_bytes(path, |bytes| {
+        match source::Source::Disk.with_bytes(path, |bytes| {
             mentions(&RULES, bytes).then(|| bytes.to_vec())
         }) {
             Ok(Some(bytes)) => sources.push(classify(path, bytes)),
@@ -346,14 +346,6 @@ static LINT_MARKERS: LazyLock<Vec<Finder<'static>>> =
 
 fn mentions(finder: &Finder, bytes: &[u8]) -> bool {
     finder.find(bytes).is_some()
-}
-
-/// Reads a file from the disk, through the thread's reused buffer, and hands its bytes to
-/// `inspect`.
-fn with_bytes<T>(path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> Result<T, Diagnostic> {
-    source::Source::Disk
-        .with_bytes(path, inspect)
-        .map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))
 }
 
 fn classify(path: &Path, bytes: Vec<u8>) -> Result<Source, Diagnostic> {

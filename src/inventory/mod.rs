@@ -20,7 +20,7 @@ use std::sync::{Arc, LazyLock};
 use memchr::memmem::Finder;
 
 use crate::config::Config;
-use crate::diagnostics::{Diagnostic, Problem, SourceFile};
+use crate::diagnostics::{Diagnostic, SourceFile};
 use crate::eval::{self, Instances, Scope};
 use crate::generate::connection::SourceExpr;
 use crate::generate::connection::{CidrKind, Direction, Enabled, Items, Peer, Protocol, squeeze};
@@ -297,36 +297,30 @@ pub fn parse_module(
         let read = source.with_bytes(path, |bytes| {
             let backend = backend_files.is_some() && crate::workspace::backends::may_declare(bytes);
             let matters = can_matter(bytes);
-            let kept = !matters && (may_hold_values(bytes) || holds_any(&CALL_FINDERS, bytes));
-            let wanted = matters || kept || backend;
-            (matters, kept, backend, wanted.then(|| bytes.to_vec()))
+            let values = !matters && (may_hold_values(bytes) || holds_any(&CALL_FINDERS, bytes));
+            let copy = (matters || values || backend).then(|| bytes.to_vec());
+            (matters, values, backend, copy)
         });
-        let (matters, kept_only, backend, bytes) = match read {
-            Ok((_, _, _, None)) => continue,
-            Ok((matters, kept, backend, Some(bytes))) => (matters, kept, backend, Ok(bytes)),
-            Err(error) => (true, false, false, Err(error)),
+        let (matters, values, backend, bytes) = match read {
+            Ok((matters, values, backend, Some(bytes))) => (matters, values, backend, bytes),
+            Ok((.., None)) => continue,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
         };
-        if let (Some(found), Ok(bytes)) = (&mut backend_files, &bytes)
+        if let Some(found) = &mut backend_files
             && backend
         {
             found.push((path.clone(), bytes.clone()));
         }
-        let file = match bytes {
-            Ok(bytes) if !matters => {
-                if kept_only {
-                    kept.push((path, bytes));
-                }
-                continue;
+        if !matters {
+            if values {
+                kept.push((path, bytes));
             }
-            Ok(bytes) => Arc::new(SourceFile::decode(path, bytes)),
-            Err(error) => {
-                errors.push(Diagnostic::file(
-                    Problem::ReadFailed(error.to_string()),
-                    path,
-                ));
-                continue;
-            }
-        };
+            continue;
+        }
+        let file = Arc::new(SourceFile::decode(path, bytes));
         match parse::parse_body_read(&file, reading) {
             Ok(body) => files.push(ParsedFile {
                 file,

@@ -118,7 +118,7 @@ type Matched = Result<(usize, Option<String>), String>;
 /// text holds (`None`: it does not parse).
 struct ExtraFile {
     file: Arc<SourceFile>,
-    body: OnceLock<Option<Arc<Body>>>,
+    body: OnceLock<Option<Body>>,
 }
 
 /// What a resource or module block of the tree reads, as the index of attachments needs it:
@@ -729,9 +729,9 @@ impl<'a> Tree<'a> {
                     let Some(argument) = call.block().body.attribute(&name.text) else {
                         return unknown("a variable a module call leaves unset", text);
                     };
-                    let written = Written::text_of(&call.file.text, &argument.value);
+                    let argument_text = Written::text_of(&call.file.text, &argument.value);
                     let resolved =
-                        self.resolve_at(call.caller, &argument.value, &written, depth + 1);
+                        self.resolve_at(call.caller, &argument.value, &argument_text, depth + 1);
                     if let Resolved::Unknown(_) = resolved {
                         return resolved;
                     }
@@ -844,9 +844,9 @@ impl<'a> Tree<'a> {
             }
             let body = extra
                 .body
-                .get_or_init(|| parse::parse_body(&extra.file).ok().map(Arc::new));
+                .get_or_init(|| parse::parse_body(&extra.file).ok());
             if let Some(body) = body {
-                found.push((&*extra.file, &**body));
+                found.push((&*extra.file, body));
             }
         }
         found

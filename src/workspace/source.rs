@@ -99,15 +99,20 @@ impl Source {
     /// Reads a file and hands its bytes to `inspect`: from the disk, into the thread's reused
     /// buffer (no allocation per file, and two system calls fewer than [`Source::read`]);
     /// most files of a large tree are searched and dropped, and `inspect` copies the few
-    /// it keeps.
-    pub fn with_bytes<T>(&self, path: &Path, inspect: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
-        match self {
+    /// it keeps. A file that cannot be read is a diagnostic at its path.
+    pub fn with_bytes<T>(
+        &self,
+        path: &Path,
+        inspect: impl FnOnce(&[u8]) -> T,
+    ) -> Result<T, Diagnostic> {
+        let read = match self {
             Source::Disk => BUFFER.with_borrow_mut(|buffer| {
                 let len = read_into(path, buffer)?;
                 Ok(inspect(&buffer[..len]))
             }),
             Source::Memory(_) => self.read(path).map(|bytes| inspect(&bytes)),
-        }
+        };
+        read.map_err(|error| Diagnostic::file(Problem::ReadFailed(error.to_string()), path))
     }
 
     /// Whether `path` is a file (a symlink to one included).

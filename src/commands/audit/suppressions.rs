@@ -142,7 +142,7 @@ pub(super) struct SuppressionComments {
 impl SuppressionComments {
     pub(super) fn scan(analyses: &[Analysis]) -> SuppressionComments {
         // Every file's text is searched: on every core.
-        let finder = memchr::memmem::Finder::new("mutualsg:ignore");
+        let finder = Finder::new("mutualsg:ignore");
         let own = analyses
             .par_iter()
             .flat_map_iter(|analysis| &analysis.model.files)
@@ -162,8 +162,6 @@ impl SuppressionComments {
                 }
                 found
             })
-            .collect::<Vec<_>>()
-            .into_iter()
             .collect();
         SuppressionComments {
             own,

@@ -87,8 +87,8 @@ impl Tree<'_> {
             if criteria.ids.len() > 1 {
                 return super::unknown("a data source looked up by one of several ids", text);
             }
-            let written = Written::text_of(&source.text, id);
-            return match self.resolve_at(module, id, &written, depth + 1) {
+            let id_text = Written::text_of(&source.text, id);
+            return match self.resolve_at(module, id, &id_text, depth + 1) {
                 Resolved::Unknown(why) => Resolved::Unknown(format!(
                     "a data source (`{}`) looked up by an id that is {why}",
                     clip(text)

@@ -116,11 +116,11 @@ impl Tree<'_> {
         let Some(value) = block.body.attribute("value") else {
             return super::unknown("an output without a value", text);
         };
-        let written = Written::text_of(&file.text, &value.value);
-        match self.resolve_at(writer, &value.value, &written, depth + 1) {
+        let value_text = Written::text_of(&file.text, &value.value);
+        match self.resolve_at(writer, &value.value, &value_text, depth + 1) {
             Resolved::Group(key) => {
-                let mut read_outputs = self.read_outputs.lock().expect("not poisoned");
-                read_outputs.insert((writer, output.to_string()));
+                let read = (writer, output.to_string());
+                self.read_outputs.lock().expect("not poisoned").insert(read);
                 if let Some(how) = how {
                     self.matched.lock().expect("not poisoned").push(format!(
                         "`{}` read as root module {writer_name}, {how}",
